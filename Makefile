@@ -1,0 +1,58 @@
+# Detente: the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DETENTE_DATA_DIR ?= $(CURDIR)/var
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-test lint pytest migrate demo serve bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files make re-installs happen only when a lock file changes.
+$(VENV)/.base-installed: requirements/base.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: requirements/test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.base-installed
+
+install: $(VENV)/.base-installed
+install-test: $(VENV)/.test-installed
+
+migrate: install
+	$(BIN)/detente migrate --no-input
+
+demo: migrate
+	$(BIN)/detente demo
+
+run: demo
+	$(BIN)/detente serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/detente makemigrations --check --dry-run
+
+pytest: install-test
+	$(BIN)/pytest
+
+test: lint pytest
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+# Regenerate the pinned lock files (needs uv on PATH); commit the result.
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.txt
+	uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes -q -o requirements/test.txt
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

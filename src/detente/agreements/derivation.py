@@ -1,0 +1,95 @@
+"""Keeping each member's cached state equal to what the rules derive from the claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from detente.agreements.models import Agreement, Membership, MemberState
+from detente.evidence.facts import person_claim_facts
+from detente.evidence.verification import ClaimFact, Derived, Policy, State, as_of, derive
+
+_STATE_FIELDS = (
+    "state",
+    "release_category",
+    "status",
+    "released_on",
+    "reported_at",
+    "confirmed_at",
+    "rearrested_on",
+)
+assert set(State.__dict__.values()) >= set(MemberState.values)  # noqa: S101 - vocabularies agree
+
+
+def policy_for(agreement: Agreement) -> Policy:
+    return Policy(
+        releasing_groups=frozenset({agreement.promisor.independence_group}),
+        confirm_min_grade=agreement.confirm_min_grade,
+        dispute_min_grade=agreement.dispute_min_grade,
+        overrides=dict(agreement.status_overrides or {}),
+    )
+
+
+def derive_members(
+    agreement: Agreement,
+    person_ids: Iterable[int],
+    moment: dt.datetime | None = None,
+    facts: dict[int, list[ClaimFact]] | None = None,
+) -> dict[int, Derived]:
+    """Derive each listed member's state from claims known at ``moment``."""
+    ids = list(person_ids)
+    facts = person_claim_facts(ids) if facts is None else facts
+    policy = policy_for(agreement)
+    return {pid: derive(as_of(facts.get(pid, ()), moment), policy)[0] for pid in ids}
+
+
+def _apply(m: Membership, d: Derived) -> bool:
+    new = (
+        d.state,
+        d.release_category,
+        d.status,
+        d.released_on,
+        d.reported_at,
+        d.confirmed_at,
+        d.rearrested_on,
+    )
+    if tuple(getattr(m, f) for f in _STATE_FIELDS) == new:
+        return False
+    for f, v in zip(_STATE_FIELDS, new, strict=True):
+        setattr(m, f, v)
+    return True
+
+
+def refresh(memberships: Iterable[Membership]) -> int:
+    """Recompute the cached state of these memberships; return how many changed."""
+    ms = list(memberships)
+    if not ms:
+        return 0
+    facts = person_claim_facts({m.person_id for m in ms})
+    derived_by_agreement: dict[int, dict[int, Derived]] = {}
+    changed = []
+    for m in ms:
+        per = derived_by_agreement.get(m.agreement_id)
+        if per is None:
+            per = derived_by_agreement[m.agreement_id] = derive_members(
+                m.agreement,
+                [x.person_id for x in ms if x.agreement_id == m.agreement_id],
+                facts=facts,
+            )
+        if _apply(m, per[m.person_id]):
+            changed.append(m)
+    Membership.objects.bulk_update(changed, _STATE_FIELDS, batch_size=1000)
+    return len(changed)
+
+
+def refresh_people(person_ids: Iterable[int]) -> int:
+    ms = Membership.objects.filter(person_id__in=list(person_ids)).select_related(
+        "agreement__promisor"
+    )
+    return refresh(ms)
+
+
+def rebuild_agreement(agreement: Agreement) -> int:
+    """Recompute every member of an agreement from its claims."""
+    ms = Membership.objects.filter(agreement=agreement).select_related("agreement__promisor")
+    return refresh(ms)

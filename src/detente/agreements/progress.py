@@ -1,0 +1,164 @@
+"""An agreement's progress: the headline figures, the member states and the milestones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from detente.agreements.models import MemberState
+from detente.registry.status import Category
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One named member's derived state, as progress needs it."""
+
+    state: str
+    release_category: str
+    reported_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AggregateClaim:
+    claim_id: int
+    source: str
+    releasing_party: bool
+    released_count: int
+    event_date: dt.date
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Milestone:
+    key: str
+    label: str | Promise
+    date: dt.date | None
+
+
+@dataclass
+class Progress:
+    agreement: str
+    as_of: dt.date | None
+    promised: int
+    named: int
+    unnamed: int
+    named_beyond_promise: int
+    held: int = 0
+    reported: int = 0
+    confirmed: int = 0
+    confirmed_conditional: int = 0
+    confirmed_unconditional: int = 0
+    disputed: int = 0
+    rearrested: int = 0
+    died: int = 0
+    disappeared: int = 0
+    claimed_by_members: int = 0
+    claimed_by_releasing_party: int | None = None
+    claimed: int = 0
+    gap: int = 0
+    aggregate_claims: list[AggregateClaim] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for claim in data["aggregate_claims"]:
+            claim["event_date"] = claim["event_date"].isoformat()
+            claim["received_at"] = claim["received_at"].isoformat()
+        for m in data["milestones"]:
+            m["date"] = m["date"].isoformat() if m["date"] else None
+            m["label"] = str(m["label"])
+        data["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return data
+
+
+def _nth_smallest(values: list[dt.datetime], n: int) -> dt.date | None:
+    if n <= 0 or len(values) < n:
+        return None
+    return sorted(values)[n - 1].date()
+
+
+def compute(
+    *,
+    agreement: str,
+    promised: int,
+    announced_on: dt.date,
+    members: Iterable[MemberRow],
+    aggregates: Iterable[AggregateClaim] = (),
+    as_of: dt.date | None = None,
+) -> Progress:
+    rows = list(members)
+    named = len(rows)
+    states = Counter(r.state for r in rows)
+    conditional = sum(
+        1
+        for r in rows
+        if r.state == MemberState.CONFIRMED and r.release_category == Category.CONDITIONAL
+    )
+    p = Progress(
+        agreement=agreement,
+        as_of=as_of,
+        promised=promised,
+        named=named,
+        unnamed=max(promised - named, 0),
+        named_beyond_promise=max(named - promised, 0),
+        held=states[MemberState.HELD],
+        reported=states[MemberState.REPORTED],
+        confirmed=states[MemberState.CONFIRMED],
+        confirmed_conditional=conditional,
+        confirmed_unconditional=states[MemberState.CONFIRMED] - conditional,
+        disputed=states[MemberState.DISPUTED],
+        rearrested=states[MemberState.REARRESTED],
+        died=states[MemberState.DIED],
+        disappeared=states[MemberState.DISAPPEARED],
+    )
+    p.claimed_by_members = p.reported + p.confirmed + p.disputed
+    aggs = sorted(aggregates, key=lambda a: (a.event_date, a.received_at, a.claim_id))
+    p.aggregate_claims = aggs
+    own = [a for a in aggs if a.releasing_party]
+    if own:
+        p.claimed_by_releasing_party = own[-1].released_count
+    p.claimed = max(p.claimed_by_members, p.claimed_by_releasing_party or 0)
+    p.gap = p.claimed - p.confirmed
+
+    reported = [r.reported_at for r in rows if r.reported_at is not None]
+    confirmed = [r.confirmed_at for r in rows if r.confirmed_at is not None]
+    released_states = {MemberState.REPORTED, MemberState.CONFIRMED, MemberState.DISPUTED}
+    all_reported = named > 0 and all(r.state in released_states for r in rows)
+    all_confirmed = named > 0 and states[MemberState.CONFIRMED] == named
+    all_claimed = next((a for a in own if a.released_count >= promised), None)
+    confirmed_current = [
+        r.confirmed_at for r in rows if r.state == MemberState.CONFIRMED and r.confirmed_at
+    ]
+    p.milestones = [
+        Milestone("announced", _("Agreement announced"), announced_on),
+        Milestone("first_reported", _("First release reported"), _nth_smallest(reported, 1)),
+        Milestone("first_confirmed", _("First release confirmed"), _nth_smallest(confirmed, 1)),
+        Milestone(
+            "releasing_party_claims_all",
+            _("Releasing party claims all released"),
+            all_claimed.event_date if all_claimed else None,
+        ),
+        Milestone(
+            "all_named_reported",
+            _("All named members reported released"),
+            max(reported).date() if all_reported and reported else None,
+        ),
+        Milestone(
+            "all_named_confirmed",
+            _("All named members confirmed released"),
+            max(confirmed).date() if all_confirmed and confirmed else None,
+        ),
+        Milestone(
+            "promise_confirmed",
+            _("Promised count confirmed released"),
+            _nth_smallest(confirmed_current, promised),
+        ),
+    ]
+    return p

@@ -1,0 +1,108 @@
+"""Reads about agreements. Every selector takes the viewer and shows only what it may."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from detente.access.policy import Action, Viewer, can
+from detente.agreements.derivation import derive_members, policy_for
+from detente.agreements.models import Agreement, Membership
+from detente.agreements.progress import AggregateClaim, MemberRow, Progress, compute
+from detente.evidence.models import Claim, ClaimKind
+from detente.evidence.verification import ClaimFact, effective
+
+
+def agreement_list(viewer: Viewer) -> QuerySet[Agreement]:
+    if not can(viewer, Action.READ):
+        return Agreement.objects.none()
+    return Agreement.objects.select_related("promisor", "promisee")
+
+
+def agreement_get(viewer: Viewer, slug: str) -> Agreement:
+    """The agreement, or Http404 whether it is missing or hidden from the viewer."""
+    try:
+        return agreement_list(viewer).get(slug=slug)
+    except Agreement.DoesNotExist:
+        raise Http404("no such agreement") from None
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+
+
+def _aggregate_claims(agreement: Agreement, moment: dt.datetime | None) -> list[AggregateClaim]:
+    qs = Claim.objects.filter(agreement=agreement).filter(
+        kind__in=(ClaimKind.AGGREGATE, ClaimKind.RETRACTION), person__isnull=True
+    )
+    if moment is not None:
+        qs = qs.filter(received_at__lte=moment)
+    rows = list(
+        qs.values_list(
+            "id",
+            "released_count",
+            "event_date",
+            "received_at",
+            "source_id",
+            "source__name",
+            "source__independence_group",
+            "source__reliability",
+            "corrects_id",
+        )
+    )
+    facts = [
+        ClaimFact(cid, "" if count is None else "aggregate", ev, rec, sid, grp, grade, corr)
+        for cid, count, ev, rec, sid, _name, grp, grade, corr in rows
+    ]
+    live = {f.id for f in effective(facts)[0]}
+    releasing = agreement.promisor.independence_group
+    return [
+        AggregateClaim(cid, name, grp == releasing, count, ev, rec)
+        for cid, count, ev, rec, _sid, name, grp, _grade, _corr in rows
+        if cid in live and count is not None and ev is not None
+    ]
+
+
+def agreement_progress(
+    viewer: Viewer, agreement: Agreement, as_of: dt.date | None = None
+) -> Progress:
+    """Progress now (from the cached member states) or as it stood at the end of ``as_of``.
+
+    The past is recomputed from the claims received by then, never read from the cache,
+    so a chart over time shows what was known at each date.
+    """
+    if not can(viewer, Action.READ):
+        raise Http404("no such agreement")
+    moment = end_of_day(as_of) if as_of else None
+    if moment is None:
+        rows = [
+            MemberRow(*r)
+            for r in Membership.objects.filter(agreement=agreement).values_list(
+                "state", "release_category", "reported_at", "confirmed_at"
+            )
+        ]
+    else:
+        assert as_of is not None  # noqa: S101 - narrowed for the type checker
+        ids = list(
+            Membership.objects.filter(agreement=agreement, named_on__lte=as_of).values_list(
+                "person_id", flat=True
+            )
+        )
+        derived = derive_members(agreement, ids, moment)
+        rows = [
+            MemberRow(d.state, d.release_category, d.reported_at, d.confirmed_at)
+            for d in derived.values()
+        ]
+    return compute(
+        agreement=agreement.slug,
+        promised=agreement.promised_count,
+        announced_on=agreement.announced_on,
+        members=rows,
+        aggregates=_aggregate_claims(agreement, moment),
+        as_of=as_of,
+    )
+
+
+__all__ = ["agreement_get", "agreement_list", "agreement_progress", "policy_for"]

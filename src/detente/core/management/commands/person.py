@@ -1,0 +1,71 @@
+"""``detente person show ID [--json]``: a person, their claims and why their status is so."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+
+from detente.access.policy import cli_actor
+from detente.registry.selectors import person_detail, person_get
+
+
+class Command(BaseCommand):
+    help = "Show a person from the registry."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        show = sub.add_parser("show", help="one person, by id or handle (P-0017)")
+        show.add_argument("ref")
+        show.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        viewer = cli_actor()
+        try:
+            person = person_get(viewer, opts["ref"])
+        except Http404:
+            raise CommandError(f"no person {opts['ref']!r}") from None
+        data = person_detail(viewer, person).as_json()
+        if opts["json"]:
+            self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        ident = data["identity"]
+        name = " ".join(
+            x
+            for x in (ident["given_names"], ident["paternal_surname"], ident["maternal_surname"])
+            if x
+        )
+        out = [f"{data['handle']}  {name}" + ("  [at risk]" if data["at_risk"] else "")]
+        if ident["aliases"]:
+            out.append(f"  also known as: {', '.join(ident['aliases'])}")
+        out.append(
+            f"  born {ident['birth'] or 'unknown'}; {ident['municipality']}, {ident['province']}"
+        )
+        if ident["affiliation"]:
+            out.append(f"  affiliation: {ident['affiliation']}")
+        out.append("  custody:")
+        for e in data["custody"]:
+            out.append(f"    {e['start']}  {e['status']}  {e['place']}")
+        out.append("  claims:")
+        for c in data["claims"]:
+            what = c["status"] or f"retracts #{c['corrects']}"
+            out.append(
+                f"    #{c['id']:<6} {c['event_date'] or '':<10} {what:<24} "
+                f"{c['source']} ({c['reliability']}, {c['independence_group']})"
+            )
+        out.append("  status:")
+        for s in data["statuses"]:
+            where = s["agreement"] or "(general)"
+            out.append(
+                f"    {where:<28} {s['state']:<11} {s['status'] or '':<22} rule: {s['rule']}"
+                f"; claims {s['decisive_claims']}"
+                + (
+                    f"; contradicted by {s['contradicting_claims']}"
+                    if s["contradicting_claims"]
+                    else ""
+                )
+            )
+        self.stdout.write("\n".join(out))

@@ -1,0 +1,40 @@
+"""``detente serve``: run the production server (gunicorn), never Django's runserver."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Detente with gunicorn."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("DETENTE_WORKERS", "3"))
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+        argv = [
+            gunicorn,
+            "detente.wsgi:application",
+            "--bind",
+            f"{opts['host']}:{opts['port']}",
+            "--workers",
+            str(opts["workers"]),
+            "--access-logfile",
+            "-",
+        ]
+        self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C stops)")
+        self.stdout.flush()
+        os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with the server

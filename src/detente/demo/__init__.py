@@ -1,0 +1,1 @@
+"""Synthetic demo and test data for Detente (no real person's data)."""

@@ -1,0 +1,416 @@
+"""The demo scenario: a synthetic agreement shaped like the December 2014 deal.
+
+Everything here is invented by the seeded generator in ``detente.demo.names``; no real
+person's data is used. The shape follows the brief: 53 promised, names withheld (49 known
+to the counterpart), releases reported over several weeks by the releasing government,
+most confirmed by the counterpart's embassy, a few only reported, two disputed by family,
+one re-arrested, several conditional; an NGO's larger list overlapping the agreement; and
+other cases raised. Everything is written through the services, so the audit ledger holds
+the whole history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from detente.access.policy import Role, cli_actor
+from detente.agreements.models import Agreement
+from detente.agreements.services import agreement_add_members, agreement_create, party_create
+from detente.audit import ledger
+from detente.core.dates import DatePrecision
+from detente.demo.names import PersonGenerator, SyntheticPerson
+from detente.evidence.models import ClaimKind, Credibility, Source, SourceKind
+from detente.evidence.services import claim_record, source_create
+from detente.registry.models import Person
+from detente.registry.services import custody_episode_add, person_create
+from detente.registry.status import CustodyStatus
+
+DEMO_AGREEMENT = "cuba-us-2014"
+ANNOUNCED = dt.date(2014, 12, 17)
+PROMISED = 53
+NAMED = 49
+NGO_LIST = 300
+OTHER_CASES = 15
+
+DEMO_USERS = (
+    ("admin", "Demo administrator", Role.ADMINISTRATOR, True),
+    ("verifier", "Demo verifier", Role.VERIFIER, False),
+    ("analyst", "Demo analyst", Role.ANALYST, False),
+    ("legislator", "Demo legislative staff", Role.LEGISLATURE, False),
+)
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # user, password, role
+    people: int = 0
+    claims: int = 0
+
+
+def logins_path() -> Path:
+    return Path(settings.DATA_DIR) / "demo-logins.txt"
+
+
+def _read_logins() -> list[tuple[str, str, str]]:
+    path = logins_path()
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            rows.append((parts[0], parts[1], parts[2]))
+    return rows
+
+
+def _write_logins(rows: list[tuple[str, str, str]]) -> None:
+    path = logins_path()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.writelines("\t".join(r) + "\n" for r in rows)
+
+
+def _demo_users(actor: User) -> list[tuple[str, str, str]]:
+    """Create the demo accounts with fresh random passwords (kept in the data dir only)."""
+    user_model = get_user_model()
+    rows = []
+    for username, label, role, superuser in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        user = user_model.objects.create_user(
+            username=username,
+            password=password,
+            first_name=label,
+            is_staff=role != Role.LEGISLATURE,
+            is_superuser=superuser,
+        )
+        group, _ = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+        ledger.append(actor, "user.create", user, {"username": username, "role": role})
+        rows.append((username, password, role))
+    return rows
+
+
+def _received(day: dt.date, rng: random.Random) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=dt.UTC)
+
+
+def _person(actor: User, p: SyntheticPerson, rng: random.Random) -> Person:
+    person = person_create(
+        actor=actor,
+        given_names=p.given_names,
+        paternal_surname=p.paternal_surname,
+        maternal_surname=p.maternal_surname,
+        aliases=p.aliases,
+        birth_date=p.birth_date,
+        birth_precision=p.birth_precision,
+        sex=p.sex,
+        province=p.province,
+        municipality=p.municipality,
+        affiliation=p.affiliation,
+        at_risk=rng.random() < 0.08,
+    )
+    arrested = dt.date(rng.randint(2003, 2014), rng.randint(1, 12), rng.randint(1, 28))
+    arrested = min(arrested, dt.date(2014, 11, 30))
+    custody_episode_add(
+        actor=actor,
+        person=person,
+        status=rng.choice(
+            [CustodyStatus.SENTENCED, CustodyStatus.SENTENCED, CustodyStatus.AWAITING_TRIAL]
+        ),
+        start_date=arrested,
+        start_precision=DatePrecision.DAY if rng.random() < 0.8 else DatePrecision.MONTH,
+        place=rng.choice(
+            ["Prisión provincial", "Centro de detención", "Prisión de máxima seguridad"]
+        ),
+    )
+    return person
+
+
+def _sources(actor: User) -> dict[str, Source]:
+    specs = [
+        (
+            "gov-foreign-ministry",
+            "Ministry of Foreign Affairs (releasing government)",
+            SourceKind.DETAINING_GOVERNMENT,
+            "C",
+            "releasing-government",
+            False,
+        ),
+        (
+            "gov-state-press",
+            "State newspaper",
+            SourceKind.PRESS,
+            "C",
+            "releasing-government",
+            False,
+        ),
+        (
+            "embassy",
+            "Counterpart embassy, human rights officer",
+            SourceKind.COUNTERPART_GOVERNMENT,
+            "A",
+            "counterpart-government",
+            False,
+        ),
+        (
+            "counterpart-spokesperson",
+            "Counterpart foreign ministry spokesperson",
+            SourceKind.COUNTERPART_GOVERNMENT,
+            "B",
+            "counterpart-government",
+            False,
+        ),
+        (
+            "anon-official",
+            "Official speaking on condition of anonymity",
+            SourceKind.ANONYMOUS_OFFICIAL,
+            "F",
+            "counterpart-government",
+            True,
+        ),
+        (
+            "observatorio",
+            "Observatorio Cívico (demo NGO)",
+            SourceKind.NGO,
+            "B",
+            "observatorio",
+            False,
+        ),
+        ("families", "Relatives of the detained", SourceKind.FAMILY, "C", "families", False),
+        (
+            "independent-press",
+            "Independent press agency",
+            SourceKind.PRESS,
+            "D",
+            "independent-press",
+            False,
+        ),
+    ]
+    return {
+        slug: source_create(
+            actor=actor,
+            slug=slug,
+            name=name,
+            kind=kind,
+            reliability=grade,
+            independence_group=group,
+            protected=protected,
+        )
+        for slug, name, kind, grade, group, protected in specs
+    }
+
+
+def _members_story(
+    actor: User,
+    agreement: Agreement,
+    members: list[Person],
+    src: dict[str, Source],
+    rng: random.Random,
+) -> None:
+    """Play out the releases: who is reported, confirmed, disputed, re-arrested, held."""
+    order = list(members)
+    rng.shuffle(order)
+    plan = (
+        ["confirmed"] * 33
+        + ["conditional"] * 6
+        + ["reported"] * 5
+        + ["disputed"] * 2
+        + ["rearrested"]
+        + ["held"] * 2
+    )
+    assert len(plan) == len(order)  # noqa: S101 - the story must cover every member
+    start = dt.date(2014, 12, 20)
+    for i, (person, fate) in enumerate(zip(order, plan, strict=True)):
+        if fate == "held":
+            continue
+        released = start + dt.timedelta(days=(i * 23) // len(order))
+        if fate == "conditional":
+            status = rng.choice([CustodyStatus.PAROLE, CustodyStatus.EXTRA_PENAL_LICENCE])
+        elif i % 17 == 3:
+            status = CustodyStatus.EXILED
+        else:
+            status = CustodyStatus.UNCONDITIONAL_RELEASE
+        claim_record(
+            actor=actor,
+            source=src["gov-foreign-ministry"],
+            agreement=agreement,
+            person=person,
+            status=status,
+            event_date=released,
+            received_at=_received(released + dt.timedelta(days=rng.randint(0, 2)), rng),
+            credibility=Credibility.POSSIBLE,
+            evidence_text="Communiqué listing releases.",
+        )
+        if fate in ("confirmed", "conditional", "rearrested", "disputed"):
+            confirmer = src["embassy"] if rng.random() < 0.85 else src["counterpart-spokesperson"]
+            confirmed_on = released + dt.timedelta(days=rng.randint(1, 9))
+            if fate != "disputed":
+                claim_record(
+                    actor=actor,
+                    source=confirmer,
+                    agreement=agreement,
+                    person=person,
+                    status=status,
+                    event_date=released,
+                    received_at=_received(confirmed_on, rng),
+                    credibility=Credibility.CONFIRMED,
+                    evidence_text="Officer visited the home and spoke with the person.",
+                )
+        if fate == "disputed":
+            said = released + dt.timedelta(days=rng.randint(2, 6))
+            claim_record(
+                actor=actor,
+                source=src["families"],
+                agreement=agreement,
+                person=person,
+                status=CustodyStatus.DETAINED,
+                event_date=said,
+                received_at=_received(said, rng),
+                credibility=Credibility.PROBABLE,
+                evidence_text="Relative visited the prison; the person is still there.",
+            )
+        if fate == "rearrested":
+            again = released + dt.timedelta(days=41)
+            claim_record(
+                actor=actor,
+                source=src["observatorio"],
+                agreement=agreement,
+                person=person,
+                status=CustodyStatus.REARRESTED,
+                event_date=again,
+                received_at=_received(again + dt.timedelta(days=1), rng),
+                credibility=Credibility.PROBABLE,
+                evidence_text="Detained again at a peaceful gathering.",
+            )
+        if fate == "reported" and i % 2 == 0:
+            # A press report with the wrong date, superseded by the same agency a day later.
+            wrong = claim_record(
+                actor=actor,
+                source=src["independent-press"],
+                person=person,
+                status=status,
+                event_date=released + dt.timedelta(days=3),
+                received_at=_received(released + dt.timedelta(days=3), rng),
+                credibility=Credibility.DOUBTFUL,
+            )
+            claim_record(
+                actor=actor,
+                source=src["independent-press"],
+                person=person,
+                status=status,
+                event_date=released,
+                corrects=wrong,
+                received_at=_received(released + dt.timedelta(days=4), rng),
+                credibility=Credibility.POSSIBLE,
+                evidence_text="Correction: release date.",
+            )
+    last = start + dt.timedelta(days=23)
+    claim_record(
+        actor=actor,
+        source=src["gov-foreign-ministry"],
+        kind=ClaimKind.AGGREGATE,
+        agreement=agreement,
+        released_count=PROMISED,
+        event_date=last,
+        received_at=_received(last, rng),
+        credibility=Credibility.DOUBTFUL,
+        evidence_text="“The last of those on the list has been released.”",
+    )
+    claim_record(
+        actor=actor,
+        source=src["anon-official"],
+        kind=ClaimKind.AGGREGATE,
+        agreement=agreement,
+        released_count=PROMISED - 4,
+        event_date=last + dt.timedelta(days=1),
+        received_at=_received(last + dt.timedelta(days=1), rng),
+        credibility=Credibility.UNKNOWN,
+        evidence_text="Officials, speaking on condition of anonymity, to the press.",
+    )
+
+
+def load_demo(seed: int = 2014) -> DemoResult:
+    """Load the scenario once; a second call only returns the existing logins."""
+    if Agreement.objects.filter(slug=DEMO_AGREEMENT).exists():
+        return DemoResult(created=False, logins=_read_logins())
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    gen = PersonGenerator(seed)
+    with transaction.atomic():
+        actor = cli_actor()
+        logins = _demo_users(actor)
+        releasing = party_create(
+            actor=actor,
+            slug="releasing-government",
+            name="Releasing government (demo)",
+            independence_group="releasing-government",
+        )
+        counterpart = party_create(
+            actor=actor,
+            slug="counterpart-government",
+            name="Counterpart government (demo)",
+            independence_group="counterpart-government",
+        )
+        src = _sources(actor)
+        agreement = agreement_create(
+            actor=actor,
+            slug=DEMO_AGREEMENT,
+            title="December 2014 release commitment (synthetic demo)",
+            promisor=releasing,
+            promisee=counterpart,
+            announced_on=ANNOUNCED,
+            promised_count=PROMISED,
+            expected_release=CustodyStatus.UNCONDITIONAL_RELEASE,
+            description="Fifty-three prisoners to be released; names withheld by both sides.",
+        )
+        members = [_person(actor, gen.person(), rng) for _ in range(NAMED)]
+        others = [_person(actor, gen.person(), rng) for _ in range(NGO_LIST - 30)]
+        raised = [_person(actor, gen.person(), rng) for _ in range(OTHER_CASES)]
+        agreement_add_members(
+            actor=actor, agreement=agreement, people=members, named_on=dt.date(2015, 1, 7)
+        )
+        # The NGO's own list, compiled before the deal: 30 of the named members and others.
+        listed = rng.sample(members, 30) + others
+        for person in listed:
+            claim_record(
+                actor=actor,
+                source=src["observatorio"],
+                person=person,
+                status=CustodyStatus.SENTENCED,
+                event_date=dt.date(2014, 11, 30),
+                received_at=_received(dt.date(2014, 12, 1), rng),
+                credibility=Credibility.PROBABLE,
+                evidence_text="Quarterly list of political prisoners.",
+            )
+        _members_story(actor, agreement, members, src, rng)
+        for person in raised:
+            said = dt.date(2015, 3, rng.randint(1, 28))
+            claim_record(
+                actor=actor,
+                source=src["families"],
+                person=person,
+                status=CustodyStatus.DETAINED,
+                event_date=said,
+                received_at=_received(said, rng),
+                credibility=Credibility.PROBABLE,
+                evidence_text="Case raised with the counterpart embassy.",
+            )
+        _write_logins(logins)
+    from detente.evidence.models import Claim
+
+    return DemoResult(
+        created=True,
+        logins=logins,
+        people=Person.objects.count(),
+        claims=Claim.objects.count(),
+    )

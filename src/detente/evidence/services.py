@@ -1,0 +1,327 @@
+"""Writes about sources and claims. Each service checks, changes and audits atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from detente.access.policy import Action, require
+from detente.agreements.derivation import policy_for, refresh_people
+from detente.agreements.models import Agreement, Membership
+from detente.audit import ledger
+from detente.core.dates import DatePrecision, PreciseDate
+from detente.core.errors import invalid
+from detente.evidence.models import Claim, ClaimKind, Credibility, Reliability, Source, SourceKind
+from detente.registry.models import Person
+from detente.registry.services import first_arrest
+from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check_source_fields(kind: str, reliability: str, independence_group: str) -> None:
+    if kind not in SourceKind.values:
+        raise invalid(
+            "kind",
+            _("Unknown source kind “%(value)s”; expected one of: %(choices)s.")
+            % {"value": kind, "choices": ", ".join(SourceKind.values)},
+        )
+    if reliability not in Reliability.values:
+        raise invalid(
+            "reliability",
+            _("Reliability grade “%(value)s” is not one of A, B, C, D, E, F.")
+            % {"value": reliability},
+        )
+    if not _SLUG.match(independence_group):
+        raise invalid(
+            "independence_group",
+            _("An independence group is a short lower-case slug, such as “us-government”."),
+        )
+
+
+def source_create(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    kind: str,
+    reliability: str,
+    independence_group: str,
+    protected: bool = False,
+) -> Source:
+    require(actor, Action.MANAGE)
+    if not _SLUG.match(slug):
+        raise invalid("slug", _("A slug is lower-case letters, digits and hyphens."))
+    _check_source_fields(kind, reliability, independence_group)
+    if Source.objects.filter(slug=slug).exists():
+        raise invalid("slug", _("A source with the slug “%(slug)s” exists.") % {"slug": slug})
+    with transaction.atomic():
+        source = Source.objects.create(
+            slug=slug,
+            name=name,
+            kind=kind,
+            reliability=reliability,
+            independence_group=independence_group,
+            protected=protected,
+        )
+        ledger.append(
+            actor,
+            "source.create",
+            source,
+            {
+                "slug": slug,
+                "name": ledger.keyed_hash(name) if protected else name,
+                "kind": kind,
+                "reliability": reliability,
+                "independence_group": independence_group,
+                "protected": protected,
+            },
+        )
+    return source
+
+
+def source_regrade(
+    *, actor: User, source: Source, reliability: str, independence_group: str
+) -> Source:
+    """Change how far a source is trusted; every member state it touches is rederived."""
+    require(actor, Action.MANAGE)
+    _check_source_fields(source.kind, reliability, independence_group)
+    with transaction.atomic():
+        before = (source.reliability, source.independence_group)
+        source.reliability = reliability
+        source.independence_group = independence_group
+        source.save(update_fields=["reliability", "independence_group"])
+        people = set(
+            Claim.objects.filter(source=source, person__isnull=False).values_list(
+                "person_id", flat=True
+            )
+        )
+        refresh_people(people)
+        ledger.append(
+            actor,
+            "source.regrade",
+            source,
+            {"before": list(before), "after": [reliability, independence_group]},
+        )
+    return source
+
+
+def _check_dates(
+    event_date: dt.date | None, event_precision: str, received_at: dt.datetime
+) -> PreciseDate | None:
+    if event_precision not in DatePrecision.values:
+        raise invalid(
+            "event_precision",
+            _("Unknown date precision “%(value)s”; use day, month or year.")
+            % {"value": event_precision},
+        )
+    now = timezone.now()
+    if timezone.is_naive(received_at):
+        raise invalid("received_at", _("The time received needs a time zone."))
+    if received_at > now:
+        raise invalid("received_at", _("The time received is in the future."))
+    if event_date is None:
+        return None
+    event = PreciseDate.of(event_date, event_precision)
+    if event.value > now.date():
+        raise invalid(
+            "event_date", _("The event date %(date)s is in the future.") % {"date": event}
+        )
+    if event.value > received_at.date():
+        raise invalid(
+            "event_date",
+            _("The event date %(date)s is after the claim was received.") % {"date": event},
+        )
+    return event
+
+
+def _check_correction(
+    corrects: Claim | None,
+    *,
+    source: Source,
+    kind: str,
+    person: Person | None,
+    agreement: Agreement | None,
+    received_at: dt.datetime,
+) -> None:
+    if corrects is None:
+        if kind == ClaimKind.RETRACTION:
+            raise invalid("corrects", _("A retraction must name the claim it retracts."))
+        return
+    if corrects.source_id != source.pk:
+        raise invalid(
+            "corrects",
+            _(
+                "Only the source that made claim #%(id)s can retract or supersede it; "
+                "record a contradicting claim instead."
+            )
+            % {"id": corrects.pk},
+        )
+    if corrects.kind == ClaimKind.RETRACTION and kind != ClaimKind.RETRACTION:
+        raise invalid("corrects", _("A retraction can only be retracted, not superseded."))
+    if kind != ClaimKind.RETRACTION and kind != corrects.kind:
+        raise invalid("corrects", _("A correction must be a claim of the same kind."))
+    if kind != ClaimKind.RETRACTION:
+        same_person = corrects.person_id == (person.pk if person else None)
+        same_agreement = kind != ClaimKind.AGGREGATE or corrects.agreement_id == (
+            agreement.pk if agreement else None
+        )
+        if not (same_person and same_agreement):
+            raise invalid("corrects", _("A correction must be about the same subject."))
+    if received_at < corrects.received_at:
+        raise invalid("received_at", _("A correction cannot be received before its claim."))
+
+
+def claim_record(
+    *,
+    actor: User,
+    source: Source,
+    kind: str = ClaimKind.STATUS,
+    person: Person | None = None,
+    agreement: Agreement | None = None,
+    status: str = "",
+    released_count: int | None = None,
+    event_date: dt.date | None = None,
+    event_precision: str = DatePrecision.DAY,
+    received_at: dt.datetime | None = None,
+    credibility: int = Credibility.UNKNOWN,
+    corrects: Claim | None = None,
+    evidence_text: str = "",
+    evidence_url: str = "",
+    evidence_sha256: str = "",
+) -> Claim:
+    """Record what a source asserts. Claims are immutable; corrections are new claims.
+
+    ``kind`` is one of: ``status`` (about a person: ``person``, ``status`` and
+    ``event_date`` required; ``agreement`` when the source speaks of that agreement),
+    ``aggregate`` (about an agreement as a whole: ``agreement``, ``released_count``,
+    ``event_date``) or ``retraction`` (``corrects`` required). A ``status`` or
+    ``aggregate`` claim with ``corrects`` supersedes that earlier claim.
+    """
+    require(actor, Action.RECORD)
+    received_at = received_at or timezone.now()
+    if kind not in ClaimKind.values:
+        raise invalid(
+            "kind",
+            _("Unknown claim kind “%(value)s”; expected status, aggregate or retraction.")
+            % {"value": kind},
+        )
+    if credibility not in Credibility.values:
+        raise invalid(
+            "credibility",
+            _("Credibility %(value)s is not between 1 and 6.") % {"value": credibility},
+        )
+    if evidence_sha256 and not _SHA256.match(evidence_sha256):
+        raise invalid("evidence_sha256", _("The file hash is not a SHA-256 hex digest."))
+    event = _check_dates(event_date, event_precision, received_at)
+
+    if kind == ClaimKind.STATUS:
+        if person is None:
+            raise invalid("person", _("A status claim must say whom it is about."))
+        if status not in CustodyStatus.values:
+            raise invalid(
+                "status",
+                _("Unknown status “%(value)s”; expected one of: %(choices)s.")
+                % {"value": status, "choices": ", ".join(CustodyStatus.values)},
+            )
+        if event is None:
+            raise invalid("event_date", _("A status claim needs the date of the event."))
+        if released_count is not None:
+            raise invalid("released_count", _("Only an aggregate claim carries a count."))
+        if (
+            agreement is not None
+            and not Membership.objects.filter(agreement=agreement, person=person).exists()
+        ):
+            raise invalid(
+                "person",
+                _("%(person)s is not named on the agreement “%(agreement)s”.")
+                % {"person": person.handle, "agreement": agreement.slug},
+            )
+        category = (
+            policy_for(agreement).category(status)
+            if agreement is not None
+            else DEFAULT_CATEGORY[status]
+        )
+        arrest = first_arrest(person)
+        if category in RELEASE_CATEGORIES and arrest and event.certainly_before(arrest):
+            raise invalid(
+                "event_date",
+                _("The release date %(date)s is before the arrest (%(arrest)s).")
+                % {"date": event, "arrest": arrest},
+            )
+    elif kind == ClaimKind.AGGREGATE:
+        if agreement is None:
+            raise invalid("agreement", _("An aggregate claim must name its agreement."))
+        if person is not None:
+            raise invalid("person", _("An aggregate claim is about an agreement, not a person."))
+        if released_count is None or released_count < 0:
+            raise invalid("released_count", _("An aggregate claim needs a released count."))
+        if event is None:
+            raise invalid("event_date", _("An aggregate claim needs the date of the event."))
+        status = ""
+    else:
+        if corrects is None:
+            raise invalid("corrects", _("A retraction must name the claim it retracts."))
+        person, agreement, status, released_count = (
+            corrects.person,
+            corrects.agreement,
+            "",
+            None,
+        )
+        if corrects.kind == ClaimKind.AGGREGATE:
+            person = None
+    _check_correction(
+        corrects,
+        source=source,
+        kind=kind,
+        person=person,
+        agreement=agreement,
+        received_at=received_at,
+    )
+
+    with transaction.atomic():
+        claim = Claim(
+            source=source,
+            kind=kind,
+            person=person,
+            agreement=agreement,
+            status=status,
+            released_count=released_count,
+            event_date=event.value if event else None,
+            event_precision=event.precision if event else DatePrecision.DAY,
+            received_at=received_at,
+            credibility=credibility,
+            corrects=corrects,
+            evidence_text=evidence_text,
+            evidence_url=evidence_url,
+            evidence_sha256=evidence_sha256,
+            recorded_by=actor,
+        )
+        claim.full_clean(exclude=["recorded_by", "source", "person", "agreement", "corrects"])
+        claim.save()
+        if person is not None:
+            refresh_people([person.pk])
+        ledger.append(
+            actor,
+            f"claim.{kind}",
+            claim,
+            {
+                "source": source.slug if not source.protected else ledger.keyed_hash(source.slug),
+                "person": person.handle if person else None,
+                "agreement": agreement.slug if agreement else None,
+                "status": status,
+                "released_count": released_count,
+                "event": str(event) if event else None,
+                "received_at": received_at.isoformat(),
+                "credibility": credibility,
+                "corrects": corrects.pk if corrects else None,
+                "evidence_sha256": evidence_sha256,
+            },
+        )
+    return claim

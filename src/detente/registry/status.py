@@ -1,0 +1,80 @@
+"""The custody status vocabulary and what each status counts as.
+
+Whether a status counts as *released* is a policy choice: the default table below follows
+the stricter human-rights reading (house arrest is not release); an agreement can override
+any entry (see ``Agreement.status_overrides``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustodyStatus(models.TextChoices):
+    DETAINED = "detained", _("Detained")
+    AWAITING_TRIAL = "awaiting_trial", _("Awaiting trial")
+    SENTENCED = "sentenced", _("Sentenced")
+    HOUSE_ARREST = "house_arrest", _("House arrest")
+    NON_CUSTODIAL = "non_custodial", _("Non-custodial sentence")
+    PAROLE = "parole", _("Conditional release: parole")
+    EXTRA_PENAL_LICENCE = "extra_penal_licence", _("Conditional release: extra-penal licence")
+    PRECAUTIONARY_MEASURES = (
+        "precautionary_measures",
+        _("Conditional release: precautionary measures"),
+    )
+    UNCONDITIONAL_RELEASE = "unconditional_release", _("Unconditional release")
+    PARDONED = "pardoned", _("Pardoned or amnestied")
+    EXILED = "exiled", _("Released into exile or deported")
+    DIED_IN_CUSTODY = "died_in_custody", _("Died in custody")
+    DISAPPEARED = "disappeared", _("Disappeared")
+    REARRESTED = "rearrested", _("Re-arrested")
+
+
+class Category(models.TextChoices):
+    """What a status counts as when progress is counted."""
+
+    HELD = "held", _("Held")
+    CONDITIONAL = "conditional", _("Released on conditions")
+    RELEASED = "released", _("Released unconditionally")
+    DIED = "died", _("Died")
+    DISAPPEARED = "disappeared", _("Disappeared")
+
+
+DEFAULT_CATEGORY: Mapping[str, str] = {
+    CustodyStatus.DETAINED: Category.HELD,
+    CustodyStatus.AWAITING_TRIAL: Category.HELD,
+    CustodyStatus.SENTENCED: Category.HELD,
+    CustodyStatus.HOUSE_ARREST: Category.HELD,
+    CustodyStatus.NON_CUSTODIAL: Category.CONDITIONAL,
+    CustodyStatus.PAROLE: Category.CONDITIONAL,
+    CustodyStatus.EXTRA_PENAL_LICENCE: Category.CONDITIONAL,
+    CustodyStatus.PRECAUTIONARY_MEASURES: Category.CONDITIONAL,
+    CustodyStatus.UNCONDITIONAL_RELEASE: Category.RELEASED,
+    CustodyStatus.PARDONED: Category.RELEASED,
+    # Exile is freedom from prison bought with the country; counted as released so the
+    # figure matches what the releasing side claims, and shown by its own status everywhere.
+    CustodyStatus.EXILED: Category.RELEASED,
+    CustodyStatus.DIED_IN_CUSTODY: Category.DIED,
+    CustodyStatus.DISAPPEARED: Category.DISAPPEARED,
+    CustodyStatus.REARRESTED: Category.HELD,
+}
+
+RELEASE_CATEGORIES = frozenset({Category.CONDITIONAL, Category.RELEASED})
+# A status may be re-categorised only among these: died or disappeared are facts, not policy.
+OVERRIDABLE_CATEGORIES = frozenset({Category.HELD, Category.CONDITIONAL, Category.RELEASED})
+
+
+def validate_overrides(overrides: Mapping[str, str]) -> list[str]:
+    """Return the problems with a status→category override table (empty when valid)."""
+    problems = []
+    for status, category in overrides.items():
+        if status not in CustodyStatus.values:
+            problems.append(f"unknown status {status!r}")
+        elif category not in OVERRIDABLE_CATEGORIES:
+            problems.append(f"status {status!r} cannot count as {category!r}")
+        elif DEFAULT_CATEGORY[status] not in OVERRIDABLE_CATEGORIES:
+            problems.append(f"status {status!r} cannot be re-categorised")
+    return problems
