@@ -26,7 +26,7 @@ DATA_DIR = Path(os.environ.get("DETENTE_DATA_DIR", Path.cwd() / "var")).resolve(
 
 
 def _ensure_data_dir() -> None:
-    for sub in ("", "keys", "uploads"):
+    for sub in ("", "keys", "uploads", "static"):
         (DATA_DIR / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
@@ -167,11 +167,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Hashed, compressed file names once `detente serve` has collected the static files;
+# plain names before that (tests, first runs), served from the app folders by whitenoise.
+_MANIFEST = not DEBUG and (
+    os.environ.get("DETENTE_STATIC_MANIFEST") == "1" or (STATIC_ROOT / "staticfiles.json").exists()
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if _MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

@@ -23,9 +23,7 @@ from detente.registry.status import CustodyStatus, validate_overrides
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
-def party_create(
-    *, actor: User, slug: str, name: str, independence_group: str
-) -> Party:
+def party_create(*, actor: User, slug: str, name: str, independence_group: str) -> Party:
     require(actor, Action.MANAGE)
     for field, value in (("slug", slug), ("independence_group", independence_group)):
         if not _SLUG.match(value):

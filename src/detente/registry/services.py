@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
@@ -69,7 +70,8 @@ def person_create(
     if birth_date is not None:
         birth_date = PreciseDate.of(birth_date, birth_precision).value
     with transaction.atomic():
-        person = Person.objects.create(handle=f"tmp-{timezone.now().timestamp()}", at_risk=at_risk)
+        # The handle derives from the id, so a unique placeholder comes first.
+        person = Person.objects.create(handle=f"tmp-{secrets.token_hex(5)}", at_risk=at_risk)
         person.handle = f"P-{person.pk:04d}"
         person.save(update_fields=["handle"])
         identity = Identity.objects.create(

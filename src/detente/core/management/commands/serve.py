@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -23,7 +23,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        call_command("collectstatic", interactive=False, verbosity=0)
+        # Collected in a child process so the manifest storage (hashed names that browsers
+        # may cache for good) is in force from the first collection on.
+        subprocess.run(
+            [sys.executable, "-m", "detente.cli", "collectstatic", "--noinput", "-v0"],
+            env={**os.environ, "DETENTE_STATIC_MANIFEST": "1"},
+            check=True,
+        )
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
         argv = [
             gunicorn,

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from detente.core.admin_base import PolicyAdmin, ReadOnlyPolicyInline
+from detente.core.dates import DatePrecision
+from detente.registry.models import CustodyEpisode, Person, Sex
+from detente.registry.services import IDENTITY_FIELDS, custody_episode_add, person_create
+
+
+class CustodyInline(ReadOnlyPolicyInline):
+    model = CustodyEpisode
+    readonly_fields = ("status", "start_date", "start_precision", "end_date", "place")
+    fields = readonly_fields
+
+
+class PersonAddForm(forms.ModelForm):
+    given_names = forms.CharField(label=_("given names"), max_length=120)
+    paternal_surname = forms.CharField(label=_("paternal surname"), max_length=80, required=False)
+    maternal_surname = forms.CharField(label=_("maternal surname"), max_length=80, required=False)
+    aliases = forms.CharField(
+        label=_("aliases"), required=False, help_text=_("One per line."), widget=forms.Textarea
+    )
+    birth_date = forms.DateField(label=_("birth date"), required=False)
+    birth_precision = forms.ChoiceField(
+        label=_("birth date precision"), choices=DatePrecision.choices, initial="day"
+    )
+    sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, initial=Sex.OTHER)
+    province = forms.CharField(label=_("province"), max_length=80, required=False)
+    municipality = forms.CharField(label=_("municipality"), max_length=80, required=False)
+    affiliation = forms.CharField(label=_("affiliation"), max_length=160, required=False)
+
+    class Meta:
+        model = Person
+        fields = ("at_risk",)
+
+
+@admin.register(Person)
+class PersonAdmin(PolicyAdmin):
+    list_display = ("handle", "name", "province", "at_risk", "created_at")
+    search_fields = (
+        "handle",
+        "identity__given_names",
+        "identity__paternal_surname",
+        "identity__maternal_surname",
+    )
+    list_filter = ("at_risk",)
+    readonly_fields = ("handle", "at_risk", "identity_summary")
+    inlines = (CustodyInline,)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("identity")
+
+    @admin.display(description="name")
+    def name(self, obj: Person) -> str:
+        return obj.identity.full_name
+
+    @admin.display(description="province")
+    def province(self, obj: Person) -> str:
+        return obj.identity.province
+
+    @admin.display(description="identity")
+    def identity_summary(self, obj: Person) -> str:
+        ident = obj.identity
+        return "; ".join(f"{f}: {getattr(ident, f)}" for f in IDENTITY_FIELDS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # identity edits need a service with its own audit trail (not yet)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kw: Any
+    ) -> Any:
+        if obj is None:
+            kw["form"] = PersonAddForm
+        return super().get_form(request, obj, change=change, **kw)
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        person = person_create(
+            actor=request.user,  # type: ignore[arg-type]
+            given_names=data["given_names"],
+            paternal_surname=data["paternal_surname"],
+            maternal_surname=data["maternal_surname"],
+            aliases=data["aliases"].splitlines(),
+            birth_date=data["birth_date"],
+            birth_precision=data["birth_precision"],
+            sex=data["sex"],
+            province=data["province"],
+            municipality=data["municipality"],
+            affiliation=data["affiliation"],
+            at_risk=data["at_risk"],
+        )
+        obj.pk, obj.handle = person.pk, person.handle
+
+
+@admin.register(CustodyEpisode)
+class CustodyEpisodeAdmin(PolicyAdmin):
+    list_display = ("person", "status", "start_date", "end_date")
+    list_filter = ("status",)
+    autocomplete_fields = ("person",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: CustodyEpisode, form: Any, change: bool
+    ) -> None:
+        saved = custody_episode_add(
+            actor=request.user,  # type: ignore[arg-type]
+            person=obj.person,
+            status=obj.status,
+            start_date=obj.start_date,
+            start_precision=obj.start_precision,
+            end_date=obj.end_date,
+            end_precision=obj.end_precision,
+            place=obj.place,
+            note=obj.note,
+        )
+        obj.pk = saved.pk

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test (helpers live in tests/support.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from tests.support import World, build_world
+
+from detente.access.policy import cli_actor
+
+
+@pytest.fixture
+def actor(db: Any) -> User:
+    return cli_actor()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def world(actor: User) -> World:
+    return build_world(actor)

@@ -1,0 +1,271 @@
+"""Services: bad input gets a clear error naming the field, and nothing is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from tests.support import World, at, make_user
+
+from detente.access.policy import Role
+from detente.agreements.models import Membership
+from detente.audit import ledger
+from detente.audit.models import AuditEntry
+from detente.evidence.models import Claim, ClaimKind
+from detente.evidence.services import claim_record, source_create
+from detente.registry.services import custody_episode_add, person_create
+from detente.registry.status import CustodyStatus
+
+
+def _counts() -> tuple[int, int, list[tuple[str, str]]]:
+    states = list(Membership.objects.order_by("id").values_list("state", "status"))
+    return Claim.objects.count(), AuditEntry.objects.count(), states
+
+
+def _rejected(field: str, fn, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    before = _counts()
+    with pytest.raises(ValidationError) as err:
+        fn(**kwargs)
+    assert field in err.value.message_dict, err.value.message_dict
+    assert _counts() == before
+    return " ".join(err.value.message_dict[field])
+
+
+def test_release_before_arrest_is_refused(world: World) -> None:
+    msg = _rejected(
+        "event_date",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status=CustodyStatus.UNCONDITIONAL_RELEASE,
+        event_date=dt.date(2017, 1, 1),
+        received_at=at("2020-02-01"),
+    )
+    assert "before the arrest" in msg and "2018-05-01" in msg
+
+
+def test_release_in_the_arrest_month_is_accepted_when_the_arrest_is_known_to_the_month(
+    world: World,
+) -> None:
+    p = person_create(actor=world.actor, given_names="Yanelys", paternal_surname="Cardet")
+    custody_episode_add(
+        actor=world.actor,
+        person=p,
+        status=CustodyStatus.DETAINED,
+        start_date=dt.date(2019, 3, 20),
+        start_precision="month",
+    )
+    # The arrest is only known as "March 2019": a release on March 5 may be after it.
+    claim_record(
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=p,
+        status=CustodyStatus.PAROLE,
+        event_date=dt.date(2019, 3, 5),
+        received_at=at("2019-03-06"),
+    )
+
+
+def test_unknown_status_is_refused(world: World) -> None:
+    msg = _rejected(
+        "status",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status="freed-ish",
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    assert "freed-ish" in msg and "unconditional_release" in msg
+
+
+def test_claim_on_an_agreement_about_a_non_member_is_refused(world: World) -> None:
+    outsider = person_create(actor=world.actor, given_names="Osmany", paternal_surname="Lazo")
+    msg = _rejected(
+        "person",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=outsider,
+        agreement=world.agreement,
+        status=CustodyStatus.UNCONDITIONAL_RELEASE,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    assert outsider.handle in msg and world.agreement.slug in msg
+
+
+@pytest.mark.parametrize("grade", ["G", "a", "", "AB", "1"])
+def test_grade_outside_a_to_f_is_refused(world: World, grade: str) -> None:
+    _rejected(
+        "reliability",
+        source_create,
+        actor=world.actor,
+        slug="new-source",
+        name="New",
+        kind="ngo",
+        reliability=grade,
+        independence_group="new",
+    )
+
+
+def test_future_event_date_is_refused(world: World) -> None:
+    tomorrow = timezone.now().date() + dt.timedelta(days=1)
+    msg = _rejected(
+        "event_date",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["embassy"],
+        person=world.person(),
+        status=CustodyStatus.UNCONDITIONAL_RELEASE,
+        event_date=tomorrow,
+    )
+    assert "future" in msg
+
+
+def test_future_birth_date_and_unknown_episode_status_are_refused(world: World) -> None:
+    _rejected(
+        "birth_date",
+        person_create,
+        actor=world.actor,
+        given_names="Dayana",
+        birth_date=timezone.now().date() + dt.timedelta(days=3),
+    )
+    _rejected(
+        "status",
+        custody_episode_add,
+        actor=world.actor,
+        person=world.person(),
+        status="jailed",
+        start_date=dt.date(2019, 1, 1),
+    )
+    _rejected(
+        "end_date",
+        custody_episode_add,
+        actor=world.actor,
+        person=world.person(),
+        status="detained",
+        start_date=dt.date(2019, 1, 1),
+        end_date=dt.date(2018, 1, 1),
+    )
+
+
+def test_only_the_same_source_can_retract(world: World) -> None:
+    claim = claim_record(
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status=CustodyStatus.UNCONDITIONAL_RELEASE,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    _rejected(
+        "corrects",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["ngo"],
+        kind=ClaimKind.RETRACTION,
+        corrects=claim,
+        received_at=at("2020-02-02"),
+    )
+
+
+def test_claims_cannot_be_edited_or_deleted(world: World) -> None:
+    claim = claim_record(
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status=CustodyStatus.PAROLE,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    claim.status = CustodyStatus.UNCONDITIONAL_RELEASE
+    with pytest.raises(TypeError):
+        claim.save()
+    with pytest.raises(TypeError):
+        claim.delete()
+    with pytest.raises(TypeError):
+        Claim.objects.filter(pk=claim.pk).update(status="pardoned")
+    assert Claim.objects.get(pk=claim.pk).status == CustodyStatus.PAROLE
+
+
+def test_every_service_write_appends_one_ledger_entry(world: World) -> None:
+    before = AuditEntry.objects.count()
+    claim_record(
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status=CustodyStatus.PAROLE,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    entries = list(AuditEntry.objects.order_by("seq")[before:])
+    assert [e.action for e in entries] == ["claim.status"]
+    assert ledger.verify().ok
+
+
+def test_a_failure_inside_the_service_stores_neither_claim_nor_entry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger, "append", boom)
+    before = _counts()
+    with pytest.raises(RuntimeError):
+        claim_record(
+            actor=world.actor,
+            source=world.sources["embassy"],
+            person=world.person(),
+            status=CustodyStatus.UNCONDITIONAL_RELEASE,
+            event_date=dt.date(2020, 2, 1),
+            received_at=at("2020-02-01"),
+        )
+    assert _counts() == before
+
+
+def test_identity_values_never_reach_the_ledger(world: World) -> None:
+    person_create(actor=world.actor, given_names="Leidys Marisol", paternal_surname="Oramas")
+    entry = AuditEntry.objects.filter(action="person.create").order_by("-seq").first()
+    assert entry is not None
+    text = str(entry.data)
+    assert "Leidys" not in text and "Oramas" not in text
+    assert "hmac:" in text
+
+
+@pytest.mark.parametrize("role", [Role.LEGISLATURE, None])
+def test_roles_without_record_rights_cannot_write(world: World, role: str | None) -> None:
+    user = make_user("someone", role)
+    before = _counts()
+    with pytest.raises(PermissionDenied):
+        claim_record(
+            actor=user,
+            source=world.sources["embassy"],
+            person=world.person(),
+            status=CustodyStatus.UNCONDITIONAL_RELEASE,
+            event_date=dt.date(2020, 2, 1),
+            received_at=at("2020-02-01"),
+        )
+    assert _counts() == before
+
+
+def test_analyst_records_but_cannot_regrade_sources(world: World) -> None:
+    from detente.evidence.services import source_regrade
+
+    analyst = make_user("ana", Role.ANALYST)
+    claim_record(
+        actor=analyst,
+        source=world.sources["family"],
+        person=world.person(),
+        status=CustodyStatus.DETAINED,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    with pytest.raises(PermissionDenied):
+        source_regrade(
+            actor=analyst, source=world.sources["family"], reliability="A", independence_group="x"
+        )

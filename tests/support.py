@@ -1,0 +1,91 @@
+"""Test helpers: a small world of parties, sources, an agreement and people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, User
+
+from detente.agreements.models import Agreement, Party
+from detente.agreements.services import agreement_add_members, agreement_create, party_create
+from detente.evidence.models import Source
+from detente.evidence.services import source_create
+from detente.registry.models import Person
+from detente.registry.services import custody_episode_add, person_create
+from detente.registry.status import CustodyStatus
+
+UTC = dt.UTC
+
+
+def at(day: str, hour: int = 12) -> dt.datetime:
+    """A received-at time: noon UTC of an ISO day."""
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=UTC)
+
+
+@dataclass
+class World:
+    actor: User
+    releasing: Party
+    counterpart: Party
+    agreement: Agreement
+    sources: dict[str, Source]
+    people: list[Person]
+
+    def person(self, i: int = 0) -> Person:
+        return self.people[i]
+
+
+def make_user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username=username, password="not-used-here-1234")
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def build_world(actor: User, members: int = 3, slug: str = "deal") -> World:
+    releasing = party_create(
+        actor=actor, slug=f"{slug}-gov", name="Releasing", independence_group=f"{slug}-gov"
+    )
+    counterpart = party_create(
+        actor=actor, slug=f"{slug}-other", name="Counterpart", independence_group=f"{slug}-other"
+    )
+    specs = {
+        "gov": ("detaining_government", "C", f"{slug}-gov"),
+        "gov_press": ("press", "B", f"{slug}-gov"),
+        "embassy": ("counterpart_government", "A", f"{slug}-other"),
+        "ngo": ("ngo", "B", f"{slug}-ngo"),
+        "family": ("family", "C", f"{slug}-family"),
+        "blog": ("press", "D", f"{slug}-blog"),
+    }
+    sources = {
+        key: source_create(
+            actor=actor,
+            slug=f"{slug}-{key.replace('_', '-')}",
+            name=key,
+            kind=kind,
+            reliability=grade,
+            independence_group=group,
+        )
+        for key, (kind, grade, group) in specs.items()
+    }
+    agreement = agreement_create(
+        actor=actor,
+        slug=slug,
+        title="Test agreement",
+        promisor=releasing,
+        promisee=counterpart,
+        announced_on=dt.date(2020, 1, 10),
+        promised_count=members + 2,
+    )
+    people = []
+    for i in range(members):
+        p = person_create(actor=actor, given_names=f"Yoandri {i}", paternal_surname="Pérez")
+        custody_episode_add(
+            actor=actor, person=p, status=CustodyStatus.SENTENCED, start_date=dt.date(2018, 5, 1)
+        )
+        people.append(p)
+    agreement_add_members(
+        actor=actor, agreement=agreement, people=people, named_on=dt.date(2020, 1, 15)
+    )
+    return World(actor, releasing, counterpart, agreement, sources, people)
