@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.db import connection
+
 from detente.agreements.models import Agreement, Membership, MemberState
 from detente.evidence.facts import person_claim_facts
 from detente.evidence.verification import ClaimFact, Derived, Policy, State, as_of, derive
@@ -78,8 +80,28 @@ def refresh(memberships: Iterable[Membership]) -> int:
             )
         if _apply(m, per[m.person_id]):
             changed.append(m)
-    Membership.objects.bulk_update(changed, _STATE_FIELDS, batch_size=1000)
+    _write_states(changed)
     return len(changed)
+
+
+def _write_states(changed: list[Membership]) -> None:
+    """One parameterised UPDATE per row, sent as a batch.
+
+    ``bulk_update`` builds one CASE expression per column over the whole batch, which was
+    ten times slower here for a 10,000-member rebuild on SQLite.
+    """
+    if not changed:
+        return
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    columns = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in _STATE_FIELDS)
+    sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
+    fields = [Membership._meta.get_field(f) for f in _STATE_FIELDS]
+    rows = [
+        [f.get_db_prep_value(getattr(m, f.attname), connection) for f in fields] + [m.pk]
+        for m in changed
+    ]
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def refresh_people(person_ids: Iterable[int]) -> int:

@@ -13,7 +13,7 @@ The rules, in the order they apply (``Rule`` names them in explanations):
    policy's dispute grade, or the releasing party itself, speaking against interest)
    closes the release cycle: only claims about events after the latest such re-arrest
    count towards a new release.
-3. *Death.* A credible claim of death in custody in the current cycle decides the state.
+3. *Death.* A credible claim of death in custody decides the state, in any cycle.
 4. *Release.* A claim whose status counts as released or conditionally released (under
    the policy's category table) is a release claim. It is *confirmed* when at least one
    release claim comes from a source outside the releasing party's independence groups,
@@ -177,8 +177,9 @@ def derive(claims: Iterable[ClaimFact], policy: Policy) -> tuple[Derived, Explan
     last_rearrest = max((c.event_date for c in rearrests), default=None)  # type: ignore[type-var]
     cycle = [c for c in dated if last_rearrest is None or c.event_date > last_rearrest]  # type: ignore[operator]
 
+    # Death is final whatever came before or after it, so it is not bound to a cycle.
     deaths = [
-        c for c in cycle if policy.category(c.status) == Category.DIED and policy.is_credible(c)
+        c for c in dated if policy.category(c.status) == Category.DIED and policy.is_credible(c)
     ]
     if deaths:
         return Derived(State.DIED, status=CustodyStatus.DIED_IN_CUSTODY), Explanation(
