@@ -134,8 +134,8 @@ def bench_demo(repeat: int) -> None:
             subprocess.run([*cli, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
             times.append(time.perf_counter() - t0)
     print(
-        f"detente demo (fresh SQLite, process start included) median {statistics.median(times):.2f} s "
-        f"(min {min(times):.2f}, max {max(times):.2f}, n={repeat})"
+        "detente demo (fresh SQLite, process start included) "
+        f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={repeat})"
     )
 
 

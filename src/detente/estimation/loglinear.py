@@ -1,0 +1,663 @@
+"""Log-linear (Poisson GLM) multiple systems estimation.
+
+A model is the intercept, one main effect per list, and a set of interaction *terms*
+(tuples of list indices, at least two lists each). The design matrix has one row per
+observable pattern (``CaptureTable`` order) and the column of a term is the product of
+its lists' 0/1 indicators. The unobserved pattern (on no list) has every indicator 0,
+so its expected count is ``exp(intercept)``: the estimate of the total is
+``observed + exp(intercept)`` (Fienberg 1972; Bishop, Fienberg & Holland 1975).
+
+Identifiability (see :func:`check_identifiable`) follows Fienberg & Rinaldo (2012) as
+used in SparseMSE (Chan, Silverman & Vincent 2021): the design must have full column
+rank and the maximum-likelihood estimate must exist (the observed margins must lie in
+the interior of the cone spanned by the design rows). The interaction of *all* lists
+can never be estimated.
+
+Intervals: the profile-likelihood interval for the total follows Cormack (1992) — the
+complete ``2**k`` table is a multinomial sample of size ``N`` with the unobserved count
+``N - n`` in cell 0; for each ``N`` the model is fitted to that complete table, and the
+interval is every ``N`` whose profile log-likelihood is within ``chi2_1(level) / 2`` of
+the maximum. The Wald interval on the log scale (``observed + exp(b0 ± z·se)``) that
+SparseMSE reports is also given.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import statsmodels.api as sm
+from scipy import optimize, special, stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from detente.estimation._poisson import poisson_newton
+from detente.estimation.capture import CaptureTable, pattern_bits
+from detente.estimation.results import Estimate
+
+FloatArray = npt.NDArray[np.float64]
+Term = tuple[int, ...]
+TermSpec = str | Sequence[str] | Sequence[int]
+Criterion = Literal["aic", "bic"]
+
+
+class IdentifiabilityError(ValueError):
+    """The model cannot be estimated from this table; the message says why."""
+
+
+# ---------------------------------------------------------------------------------------
+# terms and designs
+
+
+def term_label(table: CaptureTable, term: Term) -> str:
+    return ":".join(table.lists[i] for i in term)
+
+
+def model_label(table: CaptureTable, terms: Sequence[Term]) -> str:
+    """Main effects plus the highest-order terms; lower-order ones they imply are implicit."""
+    maximal = [t for t in terms if not any(set(t) < set(u) for u in terms)]
+    inter = " + ".join(term_label(table, t) for t in maximal)
+    return "independence" if not inter else f"main effects + {inter}"
+
+
+def parse_term(table: CaptureTable, spec: TermSpec) -> Term:
+    """``"A:B"``, ``("A", "B")`` or ``(0, 1)`` -> ``(0, 1)``."""
+    parts: list[str | int]
+    parts = list(spec.split(":")) if isinstance(spec, str) else list(spec)
+    idx: list[int] = []
+    for p in parts:
+        if isinstance(p, str):
+            if p not in table.lists:
+                raise ValueError(f"unknown list {p!r} in term {spec!r}; lists: {table.lists}")
+            idx.append(table.lists.index(p))
+        else:
+            i = int(p)
+            if not 0 <= i < table.k:
+                raise ValueError(f"list index {i} out of range in term {spec!r}")
+            idx.append(i)
+    term = tuple(sorted(set(idx)))
+    if len(term) < 2:
+        raise ValueError(f"an interaction term needs at least two lists: {spec!r}")
+    return term
+
+
+def normalise_terms(table: CaptureTable, terms: Iterable[TermSpec | Term]) -> tuple[Term, ...]:
+    """Parse, de-duplicate and order terms (by order, then lexicographically)."""
+    parsed = {parse_term(table, t) for t in terms}
+    return tuple(sorted(parsed, key=lambda t: (len(t), t)))
+
+
+def hierarchical_closure(terms: Iterable[Term]) -> tuple[Term, ...]:
+    """Add every lower-order interaction implied by the given terms."""
+    out: set[Term] = set()
+    for t in terms:
+        for r in range(2, len(t) + 1):
+            out.update(itertools.combinations(t, r))
+    return tuple(sorted(out, key=lambda t: (len(t), t)))
+
+
+def design_matrix(bits: npt.NDArray[np.int64], terms: Sequence[Term]) -> FloatArray:
+    """Columns: intercept, main effects, then one product column per term."""
+    cols = [np.ones(bits.shape[0]), *bits.T.astype(np.float64)]
+    for t in terms:
+        cols.append(np.prod(bits[:, list(t)], axis=1).astype(np.float64))
+    return np.column_stack(cols)
+
+
+def _full_bits(k: int) -> npt.NDArray[np.int64]:
+    """Pattern bits *including* the unobserved all-zero pattern as row 0."""
+    return np.vstack([np.zeros((1, k), dtype=np.int64), pattern_bits(k)])
+
+
+# ---------------------------------------------------------------------------------------
+# identifiability
+
+
+def _zero_margin_message(table: CaptureTable, term: Term) -> str:
+    names = " and ".join(table.lists[i] for i in term)
+    return (
+        f"term {term_label(table, term)} has no information: nobody is on {names} "
+        f"together (every pattern containing {'+'.join(table.lists[i] for i in term)} "
+        "has count 0); drop the term or merge lists"
+    )
+
+
+def _mle_exists(x: FloatArray, y: FloatArray) -> tuple[bool, list[int]]:
+    """Fienberg-Rinaldo linear-programming test for existence of the Poisson MLE.
+
+    The MLE exists iff some strictly positive vector ``z`` has the same sufficient
+    statistics as the data (``x.T z = x.T y``). Returns ``(exists, forced_zero_cells)``.
+    """
+    zero = np.flatnonzero(y == 0)
+    if zero.size == 0:
+        return True, []
+    n, _ = x.shape
+    t = x.T @ y
+    # variables: z (n of them), s; maximise s subject to x.T z = t, z_i >= s, s <= 1.
+    c = np.zeros(n + 1)
+    c[-1] = -1.0
+    a_eq = np.hstack([x.T, np.zeros((x.shape[1], 1))])
+    a_ub = np.hstack([-np.eye(n), np.ones((n, 1))])
+    res = optimize.linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=np.zeros(n),
+        A_eq=a_eq,
+        b_eq=t,
+        bounds=[(0, None)] * n + [(None, 1.0)],
+        method="highs",
+    )
+    if res.status == 0 and -res.fun > 1e-9:
+        return True, []
+    # Name the culprits: zero cells that no table with these margins can make positive.
+    forced: list[int] = []
+    for i in zero:
+        ci = np.zeros(n)
+        ci[i] = -1.0
+        r = optimize.linprog(
+            ci,
+            A_eq=x.T,
+            b_eq=t,
+            bounds=[(0, max(float(y.sum()), 1.0))] * n,
+            method="highs",
+        )
+        if r.status == 0 and -r.fun <= 1e-9:
+            forced.append(int(i))
+    return False, forced
+
+
+def check_identifiable(table: CaptureTable, terms: Sequence[Term]) -> None:
+    """Raise :class:`IdentifiabilityError` unless the model can be estimated.
+
+    Checks, in order: the all-lists interaction (never estimable, because its only
+    pattern's information is used up estimating the unobserved cell); lists with nobody
+    on them; terms whose margin is zero (no information); rank deficiency; and existence
+    of the maximum-likelihood estimate (Fienberg & Rinaldo 2012).
+    """
+    k = table.k
+    for t in terms:
+        if len(t) >= k:
+            raise IdentifiabilityError(
+                f"the interaction of all {k} lists ({term_label(table, t)}) can never be "
+                "estimated: the one pattern it describes is also all the information about "
+                "the unobserved count"
+            )
+    bits = table.bits
+    y = table.counts.astype(np.float64)
+    for j, name in enumerate(table.lists):
+        if bits[:, j] @ y == 0:
+            raise IdentifiabilityError(f"list {name} is empty: it carries no information")
+    for t in terms:
+        if np.prod(bits[:, list(t)], axis=1) @ y == 0:
+            raise IdentifiabilityError(_zero_margin_message(table, t))
+    x = design_matrix(bits, terms)
+    rank = int(np.linalg.matrix_rank(x))
+    if rank < x.shape[1]:
+        # Find the first column that adds nothing to the ones before it.
+        labels = ["intercept", *table.lists, *(term_label(table, t) for t in terms)]
+        for j in range(1, x.shape[1] + 1):
+            if np.linalg.matrix_rank(x[:, :j]) < j:
+                raise IdentifiabilityError(
+                    f"the model is not identifiable: column {labels[j - 1]} is a linear "
+                    "combination of the others"
+                )
+    exists, forced = _mle_exists(x, y)
+    if not exists:
+        cells = ", ".join(table.pattern_label(i) for i in forced) or "(undetermined)"
+        raise IdentifiabilityError(
+            "the maximum-likelihood estimate does not exist for "
+            f"{model_label(table, terms)}: the zero counts at patterns {cells} cannot be "
+            "fitted by any positive table with the same margins; remove a term involving them"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# fitting
+
+
+@dataclass(frozen=True)
+class LoglinearFit:
+    """A fitted log-linear model and its estimate of the total population."""
+
+    table: CaptureTable
+    terms: tuple[Term, ...]
+    params: FloatArray
+    bse: FloatArray
+    fitted: FloatArray
+    loglik: float
+    deviance: float
+    df_resid: int
+    level: float
+    profile_interval: tuple[float, float] | None
+    wald_interval: tuple[float, float]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def observed(self) -> int:
+        return self.table.observed
+
+    @property
+    def unobserved(self) -> float:
+        return float(math.exp(self.params[0]))
+
+    @property
+    def estimate(self) -> float:
+        return self.observed + self.unobserved
+
+    @property
+    def n_params(self) -> int:
+        return len(self.params)
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.loglik + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        # log(number of people observed), the usual choice in MSE (e.g. Rcapture).
+        return -2.0 * self.loglik + math.log(max(self.observed, 1)) * self.n_params
+
+    @property
+    def model(self) -> str:
+        return model_label(self.table, self.terms)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.profile_interval if self.profile_interval is not None else self.wald_interval
+
+    def summary(self, method: str = "log-linear") -> Estimate:
+        kind = "profile likelihood" if self.profile_interval is not None else "Wald (log scale)"
+        lo, hi = self.interval
+        return Estimate(
+            method=method,
+            model=self.model,
+            observed=self.observed,
+            estimate=self.estimate,
+            lower=lo,
+            upper=hi,
+            level=self.level,
+            interval_kind=kind,
+            stratum=self.table.stratum,
+        )
+
+
+def _poisson_loglik(y: FloatArray, mu: FloatArray) -> float:
+    """Full Poisson log-likelihood (with the log y! constant), comparable across models."""
+    return float((special.xlogy(y, mu) - mu - special.gammaln(y + 1)).sum())
+
+
+def fit_loglinear(
+    table: CaptureTable,
+    terms: Iterable[TermSpec | Term] = (),
+    *,
+    level: float = 0.95,
+    profile: bool = True,
+    check: bool = True,
+) -> LoglinearFit:
+    """Fit main effects plus ``terms`` with a statsmodels Poisson GLM.
+
+    Lower-order terms implied by higher-order ones are added (models are hierarchical).
+    Raises :class:`IdentifiabilityError` (a ``ValueError``) when the model cannot be
+    estimated from this table.
+    """
+    parsed = hierarchical_closure(normalise_terms(table, terms))
+    if check:
+        check_identifiable(table, parsed)
+    x = design_matrix(table.bits, parsed)
+    y = table.counts.astype(np.float64)
+    # A saturated model fits exactly with zero residual df: statsmodels then reports
+    # "perfect prediction" and divides by zero in a scale the Poisson family never uses.
+    # Identifiability has been checked above, so both are noise here.
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        res = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+    params = np.asarray(res.params, dtype=np.float64)
+    bse = np.asarray(res.bse, dtype=np.float64)
+    fitted = np.asarray(res.fittedvalues, dtype=np.float64)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    n = table.observed
+    wald = (n + math.exp(params[0] - z * bse[0]), n + math.exp(params[0] + z * bse[0]))
+    prof = profile_interval(table, parsed, level=level) if profile else None
+    return LoglinearFit(
+        table=table,
+        terms=parsed,
+        params=params,
+        bse=bse,
+        fitted=fitted,
+        loglik=_poisson_loglik(y, fitted),
+        deviance=float(res.deviance),
+        df_resid=round(float(res.df_resid)),
+        level=level,
+        profile_interval=prof,
+        wald_interval=wald,
+    )
+
+
+def independence(table: CaptureTable, *, level: float = 0.95) -> LoglinearFit:
+    """Main effects only: the lists are assumed independent (Lincoln-Petersen for k=2)."""
+    return fit_loglinear(table, (), level=level)
+
+
+# ---------------------------------------------------------------------------------------
+# profile likelihood (Cormack 1992)
+
+
+def profile_interval(
+    table: CaptureTable, terms: Sequence[Term], *, level: float = 0.95
+) -> tuple[float, float]:
+    """Profile-likelihood interval for the total (see module docstring).
+
+    The upper end is ``inf`` if the likelihood never drops far enough (it can happen with
+    very little overlap between lists).
+    """
+    k = table.k
+    n = float(table.observed)
+    x = design_matrix(_full_bits(k), terms)
+    y_obs = table.counts.astype(np.float64)
+    start: list[FloatArray | None] = [None]
+
+    def loglik(total: float) -> float:
+        n0 = total - n
+        y = np.concatenate([[n0], y_obs])
+        fit = poisson_newton(x, y, start[0])
+        start[0] = fit.beta
+        p_log = np.log(np.maximum(fit.mu, 1e-300) / total)
+        return float(special.gammaln(total + 1) - special.gammaln(n0 + 1) + y @ p_log)
+
+    # Conditional MLE of the unobserved count, the natural centre of the search.
+    x_obs = x[1:]
+    m0 = math.exp(float(poisson_newton(x_obs, y_obs).beta[0]))
+    eps = min(0.5, m0 / 100)
+    lo_n, hi_n = n + eps, n + 4 * m0 + 10
+    opt = optimize.minimize_scalar(
+        lambda t: -loglik(t), bounds=(lo_n, hi_n), method="bounded", options={"xatol": 1e-6}
+    )
+    n_max = float(opt.x)
+    l_max = -float(opt.fun)
+    cut = l_max - float(stats.chi2.ppf(level, 1)) / 2
+
+    def g(t: float) -> float:
+        return loglik(t) - cut
+
+    lower = n if g(lo_n) >= 0 else float(optimize.brentq(g, lo_n, n_max, xtol=1e-6))
+    upper = math.inf
+    hi = n_max
+    for _ in range(60):
+        nxt = n + 2 * (hi - n) + 1
+        if g(nxt) < 0:
+            upper = float(optimize.brentq(g, hi, nxt, xtol=1e-6))
+            break
+        hi = nxt
+    return lower, upper
+
+
+# ---------------------------------------------------------------------------------------
+# model enumeration and selection
+
+
+def count_hierarchical_models(k: int, max_order: int) -> int:
+    """Number of hierarchical models with interactions of order <= ``max_order``."""
+    return sum(1 for _ in hierarchical_models(k, max_order))
+
+
+def hierarchical_models(k: int, max_order: int) -> Iterator[tuple[Term, ...]]:
+    """Every hierarchical model whose interactions have 2..``max_order`` lists.
+
+    The all-lists interaction is excluded (never estimable), so ``max_order`` is capped
+    at ``k - 1``. For order 2 these are the ``2**(k*(k-1)/2)`` graphs on the lists.
+    """
+    max_order = min(max_order, k - 1)
+    if max_order < 2:
+        yield ()
+        return
+
+    def extend(chosen: frozenset[Term], order: int) -> Iterator[frozenset[Term]]:
+        if order > max_order:
+            yield chosen
+            return
+        allowed = [
+            t
+            for t in itertools.combinations(range(k), order)
+            if order == 2 or all(s in chosen for s in itertools.combinations(t, order - 1))
+        ]
+        for r in range(len(allowed) + 1):
+            for subset in itertools.combinations(allowed, r):
+                yield from extend(chosen | frozenset(subset), order + 1)
+
+    for model in extend(frozenset(), 2):
+        yield tuple(sorted(model, key=lambda t: (len(t), t)))
+
+
+def neighbourhood_models(k: int, max_order: int = 2) -> list[tuple[Term, ...]]:
+    """The reduced set searched when the full enumeration is too large.
+
+    Independence; each single interaction added to it; all interactions of order
+    <= ``max_order`` together; and that full model with each interaction removed in turn
+    (keeping hierarchy). For 10 lists and order 2 this is 1 + 45 + 1 + 45 = 92 models.
+    """
+    max_order = min(max_order, k - 1)
+    all_terms = [t for r in range(2, max_order + 1) for t in itertools.combinations(range(k), r)]
+    models: list[tuple[Term, ...]] = [()]
+    models += [hierarchical_closure([t]) for t in all_terms]
+    full = tuple(all_terms)
+    models.append(full)
+    for t in all_terms:
+        # Removing t also removes every higher-order term containing it.
+        models.append(tuple(u for u in full if not set(t) <= set(u)))
+    seen: set[tuple[Term, ...]] = set()
+    out = []
+    for m in models:
+        if m not in seen:
+            seen.add(m)
+            out.append(m)
+    return out
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    terms: tuple[Term, ...]
+    label: str
+    n_params: int
+    loglik: float
+    aic: float
+    bic: float
+    estimate: float
+
+
+@dataclass(frozen=True)
+class ModelSelection:
+    """Result of an AIC/BIC search: ranked scores and the chosen model refitted."""
+
+    criterion: Criterion
+    exhaustive: bool
+    searched: int
+    refused: dict[str, int]
+    ranking: tuple[ModelScore, ...]
+    best: LoglinearFit
+
+
+def _screen(table: CaptureTable, terms: tuple[Term, ...]) -> ModelScore | str:
+    """Fast fit for ranking; returns a refusal reason instead when not estimable."""
+    bits = table.bits
+    y = table.counts.astype(np.float64)
+    for t in terms:
+        if np.prod(bits[:, list(t)], axis=1) @ y == 0:
+            return "zero margin"
+    x = design_matrix(bits, terms)
+    fit = poisson_newton(x, y)
+    # Non-convergence or a fitted cell collapsing to zero means the MLE is on the
+    # boundary (does not exist); the LP test confirms before refusing.
+    suspicious = not fit.converged or float(np.abs(fit.beta).max()) > 25
+    if suspicious:
+        if np.linalg.matrix_rank(x) < x.shape[1]:
+            return "rank deficient"
+        exists, _ = _mle_exists(x, y)
+        if not exists:
+            return "MLE does not exist"
+    loglik = _poisson_loglik(y, fit.mu)
+    p = x.shape[1]
+    return ModelScore(
+        terms=terms,
+        label=model_label(table, terms),
+        n_params=p,
+        loglik=loglik,
+        aic=-2 * loglik + 2 * p,
+        bic=-2 * loglik + math.log(max(table.observed, 1)) * p,
+        estimate=table.observed + math.exp(float(fit.beta[0])),
+    )
+
+
+def select_model(
+    table: CaptureTable,
+    *,
+    criterion: Criterion = "aic",
+    max_order: int = 2,
+    max_models: int = 40_000,
+    models: Iterable[tuple[Term, ...]] | None = None,
+    level: float = 0.95,
+) -> ModelSelection:
+    """Rank hierarchical models by AIC or BIC and refit the best with statsmodels.
+
+    All hierarchical models up to ``max_order`` are searched when there are at most
+    ``max_models`` of them (order 2: 1,024 models for 5 lists, 32,768 for 6); otherwise
+    the :func:`neighbourhood_models` set is searched and ``exhaustive`` is False.
+    Models that cannot be estimated from this table are skipped and counted in
+    ``refused``.
+    """
+    exhaustive = True
+    if models is None:
+        k = table.k
+        order = min(max_order, k - 1)
+        n_pairs = k * (k - 1) // 2
+        # Cheap upper bound first so 10 lists never start a 2**45 enumeration.
+        if order <= 2 and 2**n_pairs <= max_models:
+            candidates: Iterable[tuple[Term, ...]] = hierarchical_models(k, order)
+        elif order > 2 and n_pairs <= 10 and count_hierarchical_models(k, order) <= max_models:
+            candidates = hierarchical_models(k, order)
+        else:
+            candidates = neighbourhood_models(k, order)
+            exhaustive = False
+    else:
+        candidates = [hierarchical_closure(normalise_terms(table, m)) for m in models]
+    scores: list[ModelScore] = []
+    refused: dict[str, int] = {}
+    searched = 0
+    for terms in candidates:
+        searched += 1
+        if any(len(t) >= table.k for t in terms):
+            refused["all-lists term"] = refused.get("all-lists term", 0) + 1
+            continue
+        out = _screen(table, terms)
+        if isinstance(out, str):
+            refused[out] = refused.get(out, 0) + 1
+        else:
+            scores.append(out)
+    if not scores:
+        raise IdentifiabilityError("no candidate model can be estimated from this table")
+    key = (lambda s: s.aic) if criterion == "aic" else (lambda s: s.bic)
+    scores.sort(key=lambda s: (key(s), s.n_params))
+    best = fit_loglinear(table, scores[0].terms, level=level)
+    return ModelSelection(
+        criterion=criterion,
+        exhaustive=exhaustive,
+        searched=searched,
+        refused=refused,
+        ranking=tuple(scores),
+        best=best,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# stepwise selection (UK Home Office / SparseMSE rule)
+
+
+@dataclass(frozen=True)
+class StepwiseStep:
+    added: str
+    p_value: float
+    estimate: float
+
+
+@dataclass(frozen=True)
+class StepwiseResult:
+    fit: LoglinearFit
+    steps: tuple[StepwiseStep, ...]
+    p_threshold: float
+
+
+def _overlap_p_value(observed: float, expected: float) -> float:
+    """Smaller tail of a Poisson(expected) at ``observed``."""
+    below = float(stats.poisson.cdf(observed, expected))
+    above = float(stats.poisson.sf(observed - 1, expected))
+    return min(below, above)
+
+
+def _can_add(table: CaptureTable, fit: LoglinearFit, pair: Term) -> bool:
+    """Would ``fit``'s model plus ``pair`` be estimable?
+
+    A warm-started Newton fit that converges to finite coefficients proves the MLE
+    exists; only when it does not is the (much slower) full check run.
+    """
+    y = table.counts.astype(np.float64)
+    bits = table.bits
+    if np.prod(bits[:, list(pair)], axis=1) @ y == 0:
+        return False
+    terms = [*fit.terms, pair]
+    x = design_matrix(bits, terms)
+    trial = poisson_newton(x, y, np.append(fit.params, 0.0), max_iter=40)
+    if trial.converged and float(np.abs(trial.beta).max()) <= 25:
+        return True
+    try:
+        check_identifiable(table, terms)
+    except IdentifiabilityError:
+        return False
+    return True
+
+
+def stepwise(
+    table: CaptureTable, *, p_threshold: float = 0.02, level: float = 0.95
+) -> StepwiseResult:
+    """Forward stepwise addition of two-list interactions.
+
+    This is the rule of Chan, Silverman & Vincent (2021), implemented in the R package
+    SparseMSE (``stepwisefit``), which formalises the UK Home Office analysis (Silverman
+    2014; Bales, Hesketh & Silverman 2015). Start from independence. For each pair of
+    lists not yet in the model, compare the number of people observed on both lists
+    with its expectation under the current model: the p-value is the smaller Poisson
+    tail. Add the pair with the smallest p-value if it is below ``p_threshold`` and the
+    enlarged model passes :func:`check_identifiable`; stop otherwise.
+    """
+    k = table.k
+    bits = table.bits
+    y = table.counts.astype(np.float64)
+    pairs = list(itertools.combinations(range(k), 2))
+    overlap = {p: float(np.prod(bits[:, list(p)], axis=1) @ y) for p in pairs}
+    terms: list[Term] = []
+    fit = fit_loglinear(table, terms, level=level, profile=False)
+    steps: list[StepwiseStep] = []
+    while True:
+        best: tuple[float, Term] | None = None
+        for p in pairs:
+            if p in terms:
+                continue
+            expected = float(np.prod(bits[:, list(p)], axis=1) @ fit.fitted)
+            pv = _overlap_p_value(overlap[p], expected)
+            if best is not None and pv >= best[0]:
+                continue
+            if pv >= p_threshold:
+                continue
+            if not _can_add(table, fit, p):
+                continue
+            best = (pv, p)
+        if best is None:
+            break
+        terms.append(best[1])
+        fit = fit_loglinear(table, terms, level=level, profile=False, check=False)
+        steps.append(StepwiseStep(term_label(table, best[1]), best[0], fit.estimate))
+    final = fit_loglinear(table, terms, level=level, check=False)
+    return StepwiseResult(fit=final, steps=tuple(steps), p_threshold=p_threshold)
