@@ -41,13 +41,16 @@ lint: install-test
 	$(BIN)/mypy
 	$(BIN)/detente makemigrations --check --dry-run
 
+# One BLAS thread: the estimation matrices are small, and threads fighting for two shared
+# cores made model fits 10-20x slower.
 pytest: install-test
-	$(BIN)/pytest
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest
 
 test: lint pytest
 
 bench: install-test
 	$(BIN)/python bench/run.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/estimation.py
 
 # Regenerate the pinned lock files (needs uv on PATH); commit the result.
 lock:

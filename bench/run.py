@@ -135,7 +135,8 @@ def bench_demo(repeat: int) -> None:
             times.append(time.perf_counter() - t0)
     print(
         "detente demo (fresh SQLite, process start included) "
-        f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={repeat})"
+        f"median {statistics.median(times):.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f}, n={repeat})"
     )
 
 
