@@ -95,7 +95,8 @@ def _write_states(changed: list[Membership]) -> None:
     table = connection.ops.quote_name(Membership._meta.db_table)
     columns = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in _STATE_FIELDS)
     sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
-    fields = [Membership._meta.get_field(f) for f in _STATE_FIELDS]
+    by_name = {f.name: f for f in Membership._meta.concrete_fields}
+    fields = [by_name[name] for name in _STATE_FIELDS]
     rows = [
         [f.get_db_prep_value(getattr(m, f.attname), connection) for f in fields] + [m.pk]
         for m in changed
