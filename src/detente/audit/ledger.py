@@ -1,109 +1,228 @@
-"""Appending to the ledger and checking its chain.
+"""Appending to the ledger and proving it was not altered.
 
-Each entry's hash is SHA-256 over a canonical JSON of its fields and the previous entry's
-hash, so changing, removing, inserting or reordering any entry breaks every hash after it.
+Entry hash = SHA-256 over the previous hash and every field of the entry, joined with a
+separator that cannot occur inside them (JSON escapes control characters; the other fields
+are ours). Changing, removing, inserting or reordering an entry breaks the chain there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from detente.audit.models import AuditEntry
+from detente.audit.models import AuditEntry, EntryKind
 
 GENESIS = "0" * 64
-# Any constant works: it only serialises appends on PostgreSQL (SQLite serialises writers).
+SEP = "\x1f"
+# Any constant works: it serialises appends on PostgreSQL (SQLite serialises writers).
 _LOCK_KEY = 0x6465_7465_6E74
+
+_request = threading.local()
+
+
+def set_request_id(value: str | None) -> None:
+    """Remember the current request's id so entries written while serving it carry it."""
+    _request.id = value
 
 
 def entry_hash(
     prev_hash: str,
     at: str,
-    actor: str,
+    actor_id: str,
+    actor_label: str,
+    kind: str,
     action: str,
     object_type: str,
     object_id: str,
-    data: Any,
+    request_id: str,
+    data: str,
 ) -> str:
-    payload = json.dumps(
-        [prev_hash, at, actor, action, object_type, object_id, data],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
+    text = SEP.join(
+        (
+            prev_hash,
+            at,
+            actor_id,
+            actor_label,
+            kind,
+            action,
+            object_type,
+            object_id,
+            request_id,
+            data,
+        )
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def append(
-    actor: User | None,
-    action: str,
-    obj: Any,
-    data: dict[str, Any] | None = None,
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def keyed_hash(value: object) -> str:
+    """A keyed hash of a confidential value, so the ledger can show that a value changed
+    (or stayed) without holding it. Keyed, so a name cannot be confirmed by hashing guesses."""
+    key = hashlib.sha256(b"detente-audit:" + settings.SECRET_KEY.encode()).digest()
+    return "hmac:" + hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _append(
+    actor: User | None, kind: str, action: str, object_type: str, object_id: str, data: Any
 ) -> AuditEntry:
-    """Append one entry. Must run inside the caller's transaction (the service's)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit entries are written inside the service's transaction")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-    last = AuditEntry.objects.order_by("-seq").values_list("hash", flat=True).first()
-    prev = last or GENESIS
-    at = timezone.now()
+    last = AuditEntry.objects.order_by("-position").values_list("position", "hash").first()
+    position, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    actor_id = str(actor.pk) if actor is not None and actor.pk else ""
     label = actor.get_username() if actor is not None else "system"
-    object_type = obj._meta.label_lower if hasattr(obj, "_meta") else type(obj).__name__
-    object_id = str(getattr(obj, "pk", obj))
-    payload = json.loads(json.dumps(data or {}, sort_keys=True, default=str))
-    digest = entry_hash(prev, at.isoformat(), label, action, object_type, object_id, payload)
+    request_id = getattr(_request, "id", None) or ""
+    text = canonical(data)
+    digest = entry_hash(
+        prev, at, actor_id, label, kind, action, object_type, object_id, request_id, text
+    )
     return AuditEntry.objects.create(
+        position=position,
         at=at,
-        actor=actor if actor is not None and actor.pk else None,
+        actor_id=int(actor_id) if actor_id else None,
         actor_label=label,
+        kind=kind,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        data=payload,
+        request_id=request_id,
+        data=text,
         prev_hash=prev,
         hash=digest,
     )
+
+
+def append(
+    actor: User | None, action: str, obj: Any, data: dict[str, Any] | None = None
+) -> AuditEntry:
+    """Append one change entry. Runs inside the caller's (the service's) transaction."""
+    object_type = obj._meta.label_lower if hasattr(obj, "_meta") else type(obj).__name__
+    return _append(
+        actor, EntryKind.CHANGE, action, object_type, str(getattr(obj, "pk", obj)), data or {}
+    )
+
+
+def record_access(
+    viewer: Any, action: str, handles: Iterable[str], data: dict[str, Any] | None = None
+) -> AuditEntry | None:
+    """Record that ``viewer`` saw the identities of these people (nothing when none)."""
+    seen = sorted(set(handles))
+    if not seen:
+        return None
+    actor = viewer if getattr(viewer, "is_authenticated", False) else None
+    with transaction.atomic():
+        return _append(
+            actor,
+            EntryKind.ACCESS,
+            action,
+            "registry.person",
+            seen[0] if len(seen) == 1 else f"{len(seen)} people",
+            {"people": seen, **(data or {})},
+        )
+
+
+# --- Verification --------------------------------------------------------------------------
+
+_COLUMNS = (
+    "position, at, actor_id, actor_label, kind, action, object_type, object_id, request_id, "
+    "data, prev_hash, hash"
+)
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     checked: int
-    first_bad_seq: int | None = None
+    head_position: int
+    head_hash: str
+    first_bad_position: int | None = None
     reason: str = ""
 
 
-def verify() -> VerifyResult:
-    """Recompute the chain; name the first entry whose hash or link does not hold."""
-    prev = GENESIS
-    checked = 0
-    fields = ("seq", "at", "actor_label", "action", "object_type", "object_id", "data")
-    rows = AuditEntry.objects.order_by("seq").values_list(*fields, "prev_hash", "hash")
-    for seq, at, actor, action, otype, oid, data, prev_hash, digest in rows.iterator(2000):
+def _rows(batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    # A raw cursor: at a million entries the ORM's per-row conversions cost more than hashing.
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {_COLUMNS} FROM {table} ORDER BY position")  # noqa: S608
+        while chunk := cur.fetchmany(batch):
+            yield from chunk
+
+
+def verify(hashes_at: dict[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain and name the first entry that does not hold.
+
+    ``hashes_at`` maps positions to the hashes that earlier checkpoints recorded for them;
+    the chain must still pass through each (consistency with the checkpoints).
+    """
+    expected_at = dict(hashes_at or {})
+    prev, before_prev, expected_pos, checked = GENESIS, "", 1, 0
+    sha = hashlib.sha256
+    for pos, at, aid, label, kind, action, otype, oid, rid, data, prev_hash, digest in _rows():
+        if pos != expected_pos:
+            return VerifyResult(
+                False,
+                checked,
+                expected_pos - 1,
+                prev,
+                expected_pos,
+                f"entry {expected_pos} is missing (next found: {pos})",
+            )
         if prev_hash != prev:
-            return VerifyResult(False, checked, seq, "link to the previous entry is broken")
-        if entry_hash(prev, at.isoformat(), actor, action, otype, oid, data) != digest:
-            return VerifyResult(False, checked, seq, "entry content does not match its hash")
-        prev = digest
-        checked += 1
-    return VerifyResult(True, checked)
-
-
-def keyed_hash(value: object) -> str:
-    """A keyed hash of a confidential value, so the ledger can prove a change without
-    holding the value itself. Keyed, so names cannot be confirmed by hashing guesses."""
-    import hmac
-
-    from django.conf import settings
-
-    key = hashlib.sha256(b"detente-audit:" + settings.SECRET_KEY.encode()).digest()
-    return "hmac:" + hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+            if prev_hash == before_prev:
+                # This entry links past its predecessor: the predecessor was slipped in.
+                return VerifyResult(
+                    False,
+                    checked - 1,
+                    pos - 2,
+                    before_prev,
+                    pos - 1,
+                    "it was inserted: the next entry links past it",
+                )
+            return VerifyResult(
+                False,
+                checked,
+                pos - 1,
+                prev,
+                pos,
+                "its link to the previous entry is broken (altered, moved or replaced)",
+            )
+        text = SEP.join(
+            (prev, at, "" if aid is None else str(aid), label, kind, action, otype, oid, rid, data)
+        )
+        if sha(text.encode()).hexdigest() != digest:
+            return VerifyResult(
+                False, checked, pos - 1, prev, pos, "its content does not match its hash"
+            )
+        if pos in expected_at and expected_at.pop(pos) != digest:
+            return VerifyResult(
+                False, checked, pos, digest, pos, "it differs from a signed checkpoint"
+            )
+        prev, before_prev, expected_pos, checked = digest, prev, pos + 1, checked + 1
+    if expected_at:
+        missing = min(expected_at)
+        return VerifyResult(
+            False,
+            checked,
+            expected_pos - 1,
+            prev,
+            missing,
+            f"a signed checkpoint covers entry {missing}, which is no longer in the ledger",
+        )
+    return VerifyResult(True, checked, expected_pos - 1, prev)

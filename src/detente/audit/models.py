@@ -1,7 +1,13 @@
-"""The append-only, hash-chained audit ledger."""
+"""The append-only, hash-chained audit ledger.
+
+Every column that matters is covered by the entry's hash, which also covers the previous
+entry's hash. The database refuses UPDATE and DELETE on this table (triggers installed by
+migration 0002 on SQLite and PostgreSQL), and the model refuses them in Python too.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -17,11 +23,18 @@ class EntryQuerySet(models.QuerySet["AuditEntry"]):
         raise TypeError("the audit ledger is append-only")
 
 
-class AuditEntry(models.Model):
-    """One change or confidential read. ``hash`` covers every field and the previous hash."""
+class EntryKind(models.TextChoices):
+    CHANGE = "change", _("Change")
+    ACCESS = "access", _("Access to confidential data")
 
+
+class AuditEntry(models.Model):
     seq = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField(_("time"))
+    # Contiguous from 1 (sequences may skip on rollback; this may not), so a removed
+    # entry shows as a gap in the positions.
+    position = models.BigIntegerField(_("position"), unique=True)
+    # ISO 8601 UTC text, exactly as hashed, identical on every database.
+    at = models.CharField(_("time"), max_length=32)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -29,10 +42,13 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(_("actor"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=8, choices=EntryKind.choices)
     action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64)
-    data = models.JSONField(_("data"), default=dict)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # Canonical JSON text; confidential values appear only as keyed hashes.
+    data = models.TextField(_("data"))
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -41,10 +57,11 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        ordering = ["seq"]
+        ordering = ["position"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.position} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -53,3 +70,7 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("the audit ledger is append-only")
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.data)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from detente.demo.scenario import load_demo, logins_path
 
@@ -22,10 +24,28 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2014)
 
+    def _reset(self) -> None:
+        """Start from an empty embedded database.
+
+        The ledger refuses deletion, so a reset removes the SQLite file rather than its
+        rows. A PostgreSQL database is never wiped from here: drop it deliberately.
+        """
+        db = connections["default"]
+        if db.vendor != "sqlite":
+            raise CommandError(
+                "--reset only resets the embedded SQLite demo database; drop and recreate "
+                "the PostgreSQL database yourself if that is really what you want"
+            )
+        db.close()
+        name = Path(str(db.settings_dict["NAME"]))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
+        logins_path().unlink(missing_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["reset"]:
-            call_command("flush", interactive=False, verbosity=0)
-            logins_path().unlink(missing_ok=True)
+            self._reset()
         started = time.perf_counter()
         result = load_demo(seed=opts["seed"])
         if result.created:

@@ -1,0 +1,131 @@
+"""Signed checkpoints of the ledger, in the C2SP signed-note format.
+
+A checkpoint says "the ledger had N entries and its head hash was H", signed with an
+Ed25519 key that never enters the database. Kept off the server (mailed to a board
+member, printed, published), checkpoints let anyone show later that the ledger still
+passes through H at position N: nothing before it was changed, removed or reordered.
+
+Format (https://c2sp.org/tlog-checkpoint and https://c2sp.org/signed-note)::
+
+    <origin>
+    <N>
+    <base64 of the 32-byte head hash>
+
+    — <key name> <base64 of 4-byte key id + 64-byte signature>
+
+The third line holds the hash-chain head rather than a Merkle tree root: the ledger is a
+chain, and consistency is checked by recomputing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+EM_DASH = "\u2014"
+
+
+def default_origin() -> str:
+    return os.environ.get("DETENTE_LEDGER_ORIGIN", "detente-ledger")
+
+
+def key_paths() -> tuple[Path, Path]:
+    keys = Path(settings.DATA_DIR) / "keys"
+    return keys / "ledger-ed25519.pem", keys / "ledger-ed25519.pub"
+
+
+def _key_id(name: str, public: bytes) -> bytes:
+    # signed-note key id: SHA-256(name || 0x0A || 0x01 (Ed25519) || public key)[:4]
+    return hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4]
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def generate_key(private_path: Path, public_path: Path) -> None:
+    if private_path.exists():
+        raise FileExistsError(f"{private_path} exists; refusing to overwrite a signing key")
+    private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    public_path.write_text(base64.b64encode(_raw_public(key.public_key())).decode() + "\n")
+
+
+def load_private(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def load_public(path: Path) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(path.read_text().strip()))
+
+
+def sign(size: int, head_hash_hex: str, key: Ed25519PrivateKey, origin: str | None = None) -> str:
+    origin = origin or default_origin()
+    body = f"{origin}\n{size}\n{base64.b64encode(bytes.fromhex(head_hash_hex)).decode()}\n"
+    signature = key.sign(body.encode())
+    kid = _key_id(origin, _raw_public(key.public_key()))
+    return f"{body}\n{EM_DASH} {origin} {base64.b64encode(kid + signature).decode()}\n"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    head_hash: str  # hex
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def parse_and_check(text: str, public: Ed25519PublicKey) -> Checkpoint:
+    """Parse a checkpoint and check its signature; raise CheckpointError saying what failed."""
+    body, sep, sigs = text.partition("\n\n")
+    if not sep:
+        raise CheckpointError("not a signed note: no blank line before the signature")
+    lines = body.split("\n")
+    if len(lines) < 3:
+        raise CheckpointError("a checkpoint body needs origin, size and hash lines")
+    origin, size_text, hash_b64 = lines[0], lines[1], lines[2]
+    if not size_text.isdigit():
+        raise CheckpointError(f"size {size_text!r} is not a number")
+    try:
+        head = base64.b64decode(hash_b64, validate=True)
+    except ValueError:
+        raise CheckpointError("the hash line is not base64") from None
+    if len(head) != 32:
+        raise CheckpointError("the hash line does not hold a SHA-256 hash")
+    kid = _key_id(origin, _raw_public(public))
+    for line in sigs.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != EM_DASH or parts[1] != origin:
+            continue
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except ValueError:
+            continue
+        if raw[:4] != kid:
+            continue
+        try:
+            public.verify(raw[4:], (body + "\n").encode())
+        except InvalidSignature:
+            raise CheckpointError("the signature does not verify with this key") from None
+        return Checkpoint(origin, int(size_text), head.hex())
+    raise CheckpointError("no signature by this key")
