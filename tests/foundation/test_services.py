@@ -269,3 +269,136 @@ def test_analyst_records_but_cannot_regrade_sources(world: World) -> None:
         source_regrade(
             actor=analyst, source=world.sources["family"], reliability="A", independence_group="x"
         )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"detained": "released"}, {"rearrested": "conditional"}, {"house_arrest": "died"}, ["x"]],
+)
+def test_nonsense_status_overrides_are_refused(world: World, overrides: object) -> None:
+    from detente.agreements.services import agreement_set_policy
+
+    _rejected(
+        "status_overrides",
+        agreement_set_policy,
+        actor=world.actor,
+        agreement=world.agreement,
+        confirm_min_grade="B",
+        dispute_min_grade="C",
+        status_overrides=overrides,
+    )
+
+
+def test_parties_sharing_an_independence_group_are_refused(world: World) -> None:
+    from detente.agreements.services import agreement_create, party_create
+
+    twin = party_create(
+        actor=world.actor, slug="gov-paper", name="Paper", independence_group="deal-gov"
+    )
+    msg = _rejected(
+        "promisee",
+        agreement_create,
+        actor=world.actor,
+        slug="self-deal",
+        title="Self",
+        promisor=world.releasing,
+        promisee=twin,
+        announced_on=dt.date(2020, 1, 1),
+        promised_count=3,
+    )
+    assert "deal-gov" in msg
+
+
+def test_a_retraction_asserts_nothing(world: World) -> None:
+    claim = claim_record(
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(),
+        status=CustodyStatus.PAROLE,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+    _rejected(
+        "status",
+        claim_record,
+        actor=world.actor,
+        source=world.sources["gov"],
+        kind=ClaimKind.RETRACTION,
+        corrects=claim,
+        status=CustodyStatus.DETAINED,
+        received_at=at("2020-02-02"),
+    )
+
+
+def test_too_long_or_wrongly_typed_text_is_refused(world: World) -> None:
+    msg = _rejected("given_names", person_create, actor=world.actor, given_names="Y" * 121)
+    assert "120" in msg
+    _rejected("aliases", person_create, actor=world.actor, given_names="Yoyi", aliases="Yoyi")
+
+
+def test_expected_release_must_be_a_kind_of_release(world: World) -> None:
+    from detente.agreements.services import agreement_create
+
+    _rejected(
+        "expected_release",
+        agreement_create,
+        actor=world.actor,
+        slug="odd",
+        title="Odd",
+        promisor=world.releasing,
+        promisee=world.counterpart,
+        announced_on=dt.date(2020, 1, 1),
+        promised_count=3,
+        expected_release=CustodyStatus.DIED_IN_CUSTODY,
+    )
+
+
+def test_a_new_arrest_starts_a_new_detention(world: World) -> None:
+    for source in ("gov", "embassy"):
+        claim_record(
+            actor=world.actor,
+            source=world.sources[source],
+            person=world.person(),
+            status=CustodyStatus.UNCONDITIONAL_RELEASE,
+            event_date=dt.date(2020, 2, 1),
+            received_at=at("2020-02-03"),
+        )
+    member = Membership.objects.get(person=world.person())
+    assert member.state == "confirmed"
+    custody_episode_add(
+        actor=world.actor,
+        person=world.person(),
+        status=CustodyStatus.DETAINED,
+        start_date=dt.date(2021, 6, 1),
+    )
+    member.refresh_from_db()
+    assert member.state == "held"
+
+
+def test_the_admin_shows_a_refused_input_instead_of_failing(world: World) -> None:
+    from django.test import Client
+
+    verifier = make_user("vera", Role.VERIFIER)
+    verifier.is_staff = True
+    verifier.save()
+    client = Client()
+    client.force_login(verifier)
+    before = _counts()
+    response = client.post(
+        "/admin/evidence/claim/add/",
+        {
+            "source": world.sources["gov"].pk,
+            "kind": "status",
+            "person": world.person().pk,
+            "status": CustodyStatus.UNCONDITIONAL_RELEASE,
+            "event_date": "2017-01-01",
+            "event_precision": "day",
+            "received_at_0": "2020-02-01",
+            "received_at_1": "12:00:00",
+            "credibility": 3,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "before the arrest" in response.content.decode()
+    assert _counts() == before

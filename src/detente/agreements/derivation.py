@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from detente.agreements.models import Agreement, Membership, MemberState
-from detente.evidence.facts import person_claim_facts
+from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.verification import ClaimFact, Derived, Policy, State, as_of, derive
 
 _STATE_FIELDS = (
@@ -19,6 +19,8 @@ _STATE_FIELDS = (
     "reported_at",
     "confirmed_at",
     "rearrested_on",
+    "first_reported_at",
+    "first_confirmed_at",
 )
 assert set(State.__dict__.values()) >= set(MemberState.values)  # noqa: S101 - vocabularies agree
 
@@ -37,12 +39,16 @@ def derive_members(
     person_ids: Iterable[int],
     moment: dt.datetime | None = None,
     facts: dict[int, list[ClaimFact]] | None = None,
+    arrests: dict[int, dt.date] | None = None,
 ) -> dict[int, Derived]:
     """Derive each listed member's state from claims known at ``moment``."""
     ids = list(person_ids)
     facts = person_claim_facts(ids) if facts is None else facts
+    arrests = latest_arrests(ids) if arrests is None else arrests
     policy = policy_for(agreement)
-    return {pid: derive(as_of(facts.get(pid, ()), moment), policy)[0] for pid in ids}
+    return {
+        pid: derive(as_of(facts.get(pid, ()), moment), policy, arrests.get(pid))[0] for pid in ids
+    }
 
 
 def _apply(m: Membership, d: Derived) -> bool:
@@ -54,6 +60,8 @@ def _apply(m: Membership, d: Derived) -> bool:
         d.reported_at,
         d.confirmed_at,
         d.rearrested_on,
+        d.first_reported_at,
+        d.first_confirmed_at,
     )
     if tuple(getattr(m, f) for f in _STATE_FIELDS) == new:
         return False
@@ -67,7 +75,8 @@ def refresh(memberships: Iterable[Membership]) -> int:
     ms = list(memberships)
     if not ms:
         return 0
-    facts = person_claim_facts({m.person_id for m in ms})
+    people = {m.person_id for m in ms}
+    facts, arrests = person_claim_facts(people), latest_arrests(people)
     derived_by_agreement: dict[int, dict[int, Derived]] = {}
     changed = []
     for m in ms:
@@ -77,6 +86,7 @@ def refresh(memberships: Iterable[Membership]) -> int:
                 m.agreement,
                 [x.person_id for x in ms if x.agreement_id == m.agreement_id],
                 facts=facts,
+                arrests=arrests,
             )
         if _apply(m, per[m.person_id]):
             changed.append(m)

@@ -115,6 +115,8 @@ class Membership(models.Model):
     reported_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     rearrested_on = models.DateField(null=True, blank=True)
+    first_reported_at = models.DateTimeField(null=True, blank=True)
+    first_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")

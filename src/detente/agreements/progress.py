@@ -23,6 +23,8 @@ class MemberRow:
     release_category: str
     reported_at: dt.datetime | None
     confirmed_at: dt.datetime | None
+    first_reported_at: dt.datetime | None = None
+    first_confirmed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ def compute(
 
     reported = [r.reported_at for r in rows if r.reported_at is not None]
     confirmed = [r.confirmed_at for r in rows if r.confirmed_at is not None]
+    ever_reported = [r.first_reported_at for r in rows if r.first_reported_at is not None]
+    ever_confirmed = [r.first_confirmed_at for r in rows if r.first_confirmed_at is not None]
     released_states = {MemberState.REPORTED, MemberState.CONFIRMED, MemberState.DISPUTED}
     all_reported = named > 0 and all(r.state in released_states for r in rows)
     all_confirmed = named > 0 and states[MemberState.CONFIRMED] == named
@@ -138,8 +142,10 @@ def compute(
     ]
     p.milestones = [
         Milestone("announced", _("Agreement announced"), announced_on),
-        Milestone("first_reported", _("First release reported"), _nth_smallest(reported, 1)),
-        Milestone("first_confirmed", _("First release confirmed"), _nth_smallest(confirmed, 1)),
+        Milestone("first_reported", _("First release reported"), _nth_smallest(ever_reported, 1)),
+        Milestone(
+            "first_confirmed", _("First release confirmed"), _nth_smallest(ever_confirmed, 1)
+        ),
         Milestone(
             "releasing_party_claims_all",
             _("Releasing party claims all released"),

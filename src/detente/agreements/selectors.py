@@ -80,7 +80,12 @@ def agreement_progress(
         rows = [
             MemberRow(*r)
             for r in Membership.objects.filter(agreement=agreement).values_list(
-                "state", "release_category", "reported_at", "confirmed_at"
+                "state",
+                "release_category",
+                "reported_at",
+                "confirmed_at",
+                "first_reported_at",
+                "first_confirmed_at",
             )
         ]
     else:
@@ -92,7 +97,14 @@ def agreement_progress(
         )
         derived = derive_members(agreement, ids, moment)
         rows = [
-            MemberRow(d.state, d.release_category, d.reported_at, d.confirmed_at)
+            MemberRow(
+                d.state,
+                d.release_category,
+                d.reported_at,
+                d.confirmed_at,
+                d.first_reported_at,
+                d.first_confirmed_at,
+            )
             for d in derived.values()
         ]
     return compute(

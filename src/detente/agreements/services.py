@@ -15,18 +15,24 @@ from detente.access.policy import Action, require
 from detente.agreements.derivation import rebuild_agreement, refresh
 from detente.agreements.models import Agreement, Membership, Party
 from detente.audit import ledger
-from detente.core.errors import invalid
+from detente.core.errors import check_text, invalid
 from detente.evidence.models import Reliability
 from detente.registry.models import Person
-from detente.registry.status import CustodyStatus, validate_overrides
+from detente.registry.status import (
+    DEFAULT_CATEGORY,
+    RELEASE_CATEGORIES,
+    CustodyStatus,
+    validate_overrides,
+)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 def party_create(*, actor: User, slug: str, name: str, independence_group: str) -> Party:
     require(actor, Action.MANAGE)
+    name = check_text("name", name, 200, required=True)
     for field, value in (("slug", slug), ("independence_group", independence_group)):
-        if not _SLUG.match(value):
+        if not isinstance(value, str) or not _SLUG.match(value):
             raise invalid(field, _("Use lower-case letters, digits and hyphens."))
     if Party.objects.filter(slug=slug).exists():
         raise invalid("slug", _("A party with the slug “%(slug)s” exists.") % {"slug": slug})
@@ -41,9 +47,7 @@ def party_create(*, actor: User, slug: str, name: str, independence_group: str) 
     return party
 
 
-def _check_policy(
-    confirm_min_grade: str, dispute_min_grade: str, status_overrides: Mapping[str, str]
-) -> None:
+def _check_policy(confirm_min_grade: str, dispute_min_grade: str, status_overrides: object) -> None:
     for field, grade in (
         ("confirm_min_grade", confirm_min_grade),
         ("dispute_min_grade", dispute_min_grade),
@@ -75,24 +79,39 @@ def agreement_create(
     status_overrides: Mapping[str, str] | None = None,
 ) -> Agreement:
     require(actor, Action.MANAGE)
+    _check_policy(confirm_min_grade, dispute_min_grade, status_overrides or {})
     overrides = dict(status_overrides or {})
-    if not _SLUG.match(slug):
+    title = check_text("title", title, 200, required=True)
+    description = check_text("description", description, 10_000)
+    if not isinstance(slug, str) or not _SLUG.match(slug):
         raise invalid("slug", _("Use lower-case letters, digits and hyphens."))
     if Agreement.objects.filter(slug=slug).exists():
         raise invalid("slug", _("An agreement with the slug “%(slug)s” exists.") % {"slug": slug})
     if promisor.pk == promisee.pk:
         raise invalid("promisee", _("An agreement needs two different parties."))
+    if promisor.independence_group == promisee.independence_group:
+        raise invalid(
+            "promisee",
+            _(
+                "The two parties share the independence group “%(group)s”, so the "
+                "counterpart could never confirm a release independently."
+            )
+            % {"group": promisee.independence_group},
+        )
     if announced_on > timezone.now().date():
         raise invalid("announced_on", _("The announcement date is in the future."))
     if promised_count < 0:
         raise invalid("promised_count", _("The promised count cannot be negative."))
-    if expected_release and expected_release not in CustodyStatus.values:
+    if expected_release and (
+        expected_release not in CustodyStatus.values
+        or DEFAULT_CATEGORY[expected_release] not in RELEASE_CATEGORIES
+    ):
+        releases = [s for s in CustodyStatus.values if DEFAULT_CATEGORY[s] in RELEASE_CATEGORIES]
         raise invalid(
             "expected_release",
-            _("Unknown status “%(value)s”; expected one of: %(choices)s.")
-            % {"value": expected_release, "choices": ", ".join(CustodyStatus.values)},
+            _("“%(value)s” is not a kind of release; expected one of: %(choices)s.")
+            % {"value": expected_release, "choices": ", ".join(releases)},
         )
-    _check_policy(confirm_min_grade, dispute_min_grade, overrides)
     with transaction.atomic():
         agreement = Agreement.objects.create(
             slug=slug,
@@ -134,9 +153,10 @@ def agreement_set_policy(
 ) -> Agreement:
     """Change the verification policy and rederive every member under it."""
     require(actor, Action.MANAGE)
+    _check_policy(confirm_min_grade, dispute_min_grade, status_overrides)
     overrides = dict(status_overrides)
-    _check_policy(confirm_min_grade, dispute_min_grade, overrides)
     with transaction.atomic():
+        ledger.serialize()
         before = [
             agreement.confirm_min_grade,
             agreement.dispute_min_grade,
@@ -174,8 +194,9 @@ def agreement_add_members(
         raise invalid("named_on", _("The date named is in the future."))
     if named_on < agreement.announced_on:
         raise invalid("named_on", _("A person cannot be named before the announcement."))
-    people = list(people)
+    people = list({p.pk: p for p in people}.values())  # the same person twice is named once
     with transaction.atomic():
+        ledger.serialize()
         existing = set(
             Membership.objects.filter(agreement=agreement, person__in=people).values_list(
                 "person_id", flat=True

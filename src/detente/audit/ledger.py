@@ -75,14 +75,24 @@ def keyed_hash(value: object) -> str:
     return "hmac:" + hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def serialize() -> None:
+    """Queue this transaction behind any other writer, for the rest of the transaction.
+
+    Services call it first, before they read what they will derive from, so two
+    concurrent writes about one person cannot each miss the other's claim. SQLite
+    already takes its write lock at BEGIN (IMMEDIATE); PostgreSQL needs the advisory lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
 def _append(
     actor: User | None, kind: str, action: str, object_type: str, object_id: str, data: Any
 ) -> AuditEntry:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit entries are written inside the service's transaction")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    serialize()
     last = AuditEntry.objects.order_by("-position").values_list("position", "hash").first()
     position, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from detente.access.policy import Action, can
 
@@ -18,6 +21,8 @@ from detente.access.policy import Action, can
 class PolicyAdmin(admin.ModelAdmin):
     add_action = Action.RECORD
     change_action = Action.RECORD
+    # A link typed without a scheme is taken as https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can(request.user, Action.READ)
@@ -38,6 +43,23 @@ class PolicyAdmin(admin.ModelAdmin):
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A service refusing the input raises inside save_model, after the form validated;
+        # the transaction is rolled back and the user sees why instead of a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    self.message_user(request, f"{field}: {error}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
 
 class ReadOnlyPolicyInline(admin.TabularInline):
     """A read-only inline shown to whoever may read the record."""
@@ -56,3 +78,10 @@ class ReadOnlyPolicyInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Accounts and roles change only through audited services (the accounts work comes next);
+# the stock pages would let an administrator change them with no ledger entry.
+for _model in (User, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Max
+
+from detente.core.dates import DatePrecision, PreciseDate
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact
+from detente.registry.models import CustodyEpisode
 
 _COLUMNS = (
     "id",
@@ -18,6 +23,7 @@ _COLUMNS = (
     "source__independence_group",
     "source__reliability",
     "corrects_id",
+    "event_precision",
 )
 
 
@@ -32,8 +38,20 @@ def person_claim_facts(person_ids: Iterable[int] | None = None) -> dict[int, lis
         ids = list(person_ids)
         qs = qs.filter(person_id__in=ids)
     out: dict[int, list[ClaimFact]] = defaultdict(list)
-    for cid, pid, status, event, received, sid, group, grade, corrects in qs.values_list(
-        *_COLUMNS
-    ).iterator(chunk_size=5000):
-        out[pid].append(ClaimFact(cid, status, event, received, sid, group, grade, corrects))
+    rows = qs.values_list(*_COLUMNS).iterator(chunk_size=5000)
+    for cid, pid, status, event, received, sid, group, grade, corrects, precision in rows:
+        end = None
+        if event is not None and precision != DatePrecision.DAY:
+            end = PreciseDate.of(event, precision).end
+        out[pid].append(ClaimFact(cid, status, event, received, sid, group, grade, corrects, end))
     return out
+
+
+def latest_arrests(person_ids: Iterable[int] | None = None) -> dict[int, dt.date]:
+    """The start of each person's latest recorded custody episode (their latest arrest)."""
+    qs = CustodyEpisode.objects.all()
+    if person_ids is not None:
+        qs = qs.filter(person_id__in=list(person_ids))
+    return dict(
+        qs.values("person_id").annotate(last=Max("start_date")).values_list("person_id", "last")
+    )

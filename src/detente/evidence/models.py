@@ -83,6 +83,9 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("claims are immutable: record a correction instead")
 
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("claims are immutable: record a retraction instead")
+
 
 class Claim(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")

@@ -15,7 +15,7 @@ from detente.agreements.derivation import policy_for, refresh_people
 from detente.agreements.models import Agreement, Membership
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
-from detente.core.errors import invalid
+from detente.core.errors import check_text, invalid
 from detente.evidence.models import Claim, ClaimKind, Credibility, Reliability, Source, SourceKind
 from detente.registry.models import Person
 from detente.registry.services import first_arrest
@@ -38,7 +38,7 @@ def _check_source_fields(kind: str, reliability: str, independence_group: str) -
             _("Reliability grade “%(value)s” is not one of A, B, C, D, E, F.")
             % {"value": reliability},
         )
-    if not _SLUG.match(independence_group):
+    if not isinstance(independence_group, str) or not _SLUG.match(independence_group):
         raise invalid(
             "independence_group",
             _("An independence group is a short lower-case slug, such as “us-government”."),
@@ -56,8 +56,9 @@ def source_create(
     protected: bool = False,
 ) -> Source:
     require(actor, Action.MANAGE)
-    if not _SLUG.match(slug):
+    if not isinstance(slug, str) or not _SLUG.match(slug):
         raise invalid("slug", _("A slug is lower-case letters, digits and hyphens."))
+    name = check_text("name", name, 200, required=True)
     _check_source_fields(kind, reliability, independence_group)
     if Source.objects.filter(slug=slug).exists():
         raise invalid("slug", _("A source with the slug “%(slug)s” exists.") % {"slug": slug})
@@ -93,6 +94,7 @@ def source_regrade(
     require(actor, Action.MANAGE)
     _check_source_fields(source.kind, reliability, independence_group)
     with transaction.atomic():
+        ledger.serialize()
         before = (source.reliability, source.independence_group)
         source.reliability = reliability
         source.independence_group = independence_group
@@ -166,14 +168,22 @@ def _check_correction(
     if corrects.kind == ClaimKind.RETRACTION and kind != ClaimKind.RETRACTION:
         raise invalid("corrects", _("A retraction can only be retracted, not superseded."))
     if kind != ClaimKind.RETRACTION and kind != corrects.kind:
-        raise invalid("corrects", _("A correction must be a claim of the same kind."))
+        raise invalid(
+            "corrects",
+            _("Claim #%(id)s is a “%(theirs)s” claim; a correction of it must be one too.")
+            % {"id": corrects.pk, "theirs": corrects.kind},
+        )
     if kind != ClaimKind.RETRACTION:
         same_person = corrects.person_id == (person.pk if person else None)
         same_agreement = kind != ClaimKind.AGGREGATE or corrects.agreement_id == (
             agreement.pk if agreement else None
         )
         if not (same_person and same_agreement):
-            raise invalid("corrects", _("A correction must be about the same subject."))
+            raise invalid(
+                "corrects",
+                _("A correction must be about the same person or agreement as claim #%(id)s.")
+                % {"id": corrects.pk},
+            )
     if received_at < corrects.received_at:
         raise invalid("received_at", _("A correction cannot be received before its claim."))
 
@@ -260,14 +270,25 @@ def claim_record(
             raise invalid("agreement", _("An aggregate claim must name its agreement."))
         if person is not None:
             raise invalid("person", _("An aggregate claim is about an agreement, not a person."))
-        if released_count is None or released_count < 0:
+        if released_count is None:
             raise invalid("released_count", _("An aggregate claim needs a released count."))
+        if not isinstance(released_count, int) or released_count < 0:
+            raise invalid("released_count", _("The released count must be a whole number ≥ 0."))
         if event is None:
             raise invalid("event_date", _("An aggregate claim needs the date of the event."))
         status = ""
     else:
         if corrects is None:
             raise invalid("corrects", _("A retraction must name the claim it retracts."))
+        for field, given in (
+            ("status", status),
+            ("released_count", released_count),
+            ("event_date", event_date),
+        ):
+            if given not in ("", None):
+                raise invalid(
+                    field, _("A retraction only names the claim it retracts; it asserts nothing.")
+                )
         person, agreement, status, released_count = (
             corrects.person,
             corrects.agreement,
@@ -286,6 +307,7 @@ def claim_record(
     )
 
     with transaction.atomic():
+        ledger.serialize()
         claim = Claim(
             source=source,
             kind=kind,

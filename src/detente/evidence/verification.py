@@ -5,25 +5,33 @@ stands under one verification policy, and why. It is a function of the *set* of 
 the order in which they arrived never matters, which is what lets progress be recomputed
 exactly as of any past date.
 
-The rules, in the order they apply (``Rule`` names them in explanations):
+The rules, in the order they apply (``Rule`` names them in explanations). Dates carry a
+precision ("March 2015"); "certainly after" means the whole period is after.
 
 1. *Corrections.* A claim is void when an effective later claim from the same source
-   retracts or supersedes it. A retraction that is itself retracted revives the claim.
-2. *Re-arrest.* A re-arrest asserted by a credible source (graded at or above the
-   policy's dispute grade, or the releasing party itself, speaking against interest)
-   closes the release cycle: only claims about events after the latest such re-arrest
-   count towards a new release.
-3. *Death.* A credible claim of death in custody decides the state, in any cycle.
-4. *Release.* A claim whose status counts as released or conditionally released (under
+   retracts or supersedes it. A retraction that is itself retracted revives the claim, and
+   retracting a superseding claim revives the one it replaced: every retraction undoes
+   exactly one claim.
+2. *Earlier detentions.* Events that certainly ended before the person's latest recorded
+   arrest belong to an earlier detention and are left out.
+3. *Death.* A credible claim of death in custody is final.
+4. *Re-arrest.* A re-arrest asserted by a credible source (graded at or above the
+   policy's dispute grade, or the releasing party itself, speaking against interest) after
+   a claimed release closes that release cycle: only events certainly after the latest
+   such re-arrest count towards a new release.
+5. *Release.* A claim whose status counts as released or conditionally released (under
    the policy's category table) is a release claim. It is *confirmed* when at least one
    release claim comes from a source outside the releasing party's independence groups,
-   graded at or above the confirm grade. Otherwise it is only *reported*.
-5. *Dispute.* A release is *disputed* when a credible independent source says the
-   person is held (any status counting as held, other than re-arrest) at a date on or after
-   the release being relied on (the latest confirming event, or else the first reported
-   one).
-6. Without a release claim the person is re-arrested (rule 2 applied), disappeared (a
-   credible claim says so) or still held.
+   graded at or above the confirm grade. Otherwise it is only *reported*. It is
+   *conditional* when any credible release claim (or, without one, any claim relied on)
+   says so.
+6. *Dispute.* A release is *disputed* when a credible source (independent and graded at
+   or above the dispute grade, or the releasing party itself) says the person is held or
+   disappeared at a date certainly not before the release relied on (the latest confirming
+   one, or else the first reported one), unless a credible independent source later says
+   the person is free again.
+7. Without a release claim the person is re-arrested (rule 4), disappeared (a credible
+   claim says so) or still held.
 """
 
 from __future__ import annotations
@@ -69,10 +77,20 @@ class ClaimFact:
     source_group: str
     source_grade: str
     corrects_id: int | None = None
+    event_end: dt.date | None = None  # last day of the event's period; None = event_date
 
     @property
     def is_retraction(self) -> bool:
         return not self.status
+
+    @property
+    def start(self) -> dt.date:
+        assert self.event_date is not None  # noqa: S101 - only dated claims reach the rules
+        return self.event_date
+
+    @property
+    def end(self) -> dt.date:
+        return self.event_end or self.start
 
 
 @dataclass(frozen=True)
@@ -93,13 +111,14 @@ class Policy:
             claim.source_grade, self.confirm_min_grade
         )
 
-    def can_dispute(self, claim: ClaimFact) -> bool:
+    def is_independent_credible(self, claim: ClaimFact) -> bool:
         return not self.is_releasing(claim) and _at_least(
             claim.source_grade, self.dispute_min_grade
         )
 
     def is_credible(self, claim: ClaimFact) -> bool:
-        """Credible enough to close a release cycle or record a death."""
+        """Credible enough to dispute, close a release cycle or record a death: graded at or
+        above the dispute grade, or the releasing party speaking against its interest."""
         return self.is_releasing(claim) or _at_least(claim.source_grade, self.dispute_min_grade)
 
 
@@ -118,6 +137,9 @@ class Derived:
     reported_at: dt.datetime | None = None  # when the first release claim arrived
     confirmed_at: dt.datetime | None = None  # when the first confirming claim arrived
     rearrested_on: dt.date | None = None
+    # Across every release cycle since the latest arrest, so milestones never move back.
+    first_reported_at: dt.datetime | None = None
+    first_confirmed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -167,73 +189,101 @@ def _sorted_ids(claims: Iterable[ClaimFact]) -> tuple[int, ...]:
     return tuple(sorted(c.id for c in claims))
 
 
-def derive(claims: Iterable[ClaimFact], policy: Policy) -> tuple[Derived, Explanation]:
-    """Apply the rules to every claim about one person (see the module docstring)."""
+def derive(
+    claims: Iterable[ClaimFact], policy: Policy, arrested_on: dt.date | None = None
+) -> tuple[Derived, Explanation]:
+    """Apply the rules to every claim about one person (see the module docstring).
+
+    ``arrested_on`` is the start of the person's latest recorded arrest, if any.
+    """
     live, void = effective(claims)
     void_ids = _sorted_ids(void)
-    dated = [c for c in live if c.event_date is not None]
-
-    rearrests = [c for c in dated if c.status == CustodyStatus.REARRESTED and policy.is_credible(c)]
-    last_rearrest = max((c.event_date for c in rearrests), default=None)  # type: ignore[type-var]
-    cycle = [c for c in dated if last_rearrest is None or c.event_date > last_rearrest]  # type: ignore[operator]
-
-    # Death is final whatever came before or after it, so it is not bound to a cycle.
-    deaths = [
-        c for c in dated if policy.category(c.status) == Category.DIED and policy.is_credible(c)
+    dated = [
+        c
+        for c in live
+        if c.event_date is not None and (arrested_on is None or c.end >= arrested_on)
     ]
+
+    def cat(c: ClaimFact) -> str:
+        return policy.category(c.status)
+
+    deaths = [c for c in dated if cat(c) == Category.DIED and policy.is_credible(c)]
     if deaths:
         return Derived(State.DIED, status=CustodyStatus.DIED_IN_CUSTODY), Explanation(
             Rule.DIED_IN_CUSTODY, _sorted_ids(deaths), void=void_ids
         )
 
-    releases = [c for c in cycle if policy.category(c.status) in RELEASE_CATEGORIES]
+    all_releases = [c for c in dated if cat(c) in RELEASE_CATEGORIES]
+    first_reported = min((c.received_at for c in all_releases), default=None)
+    first_confirmed = min(
+        (c.received_at for c in all_releases if policy.can_confirm(c)), default=None
+    )
+    rearrests = [
+        r
+        for r in dated
+        if r.status == CustodyStatus.REARRESTED
+        and policy.is_credible(r)
+        and any(c.start <= r.end for c in all_releases)
+    ]
+    last = max(rearrests, key=lambda r: (r.end, r.start), default=None)
+    cycle = [c for c in dated if last is None or c.start > last.end]
+
+    releases = [c for c in cycle if cat(c) in RELEASE_CATEGORIES]
     if not releases:
-        if last_rearrest is not None:
-            decisive = [c for c in rearrests if c.event_date == last_rearrest]
+        if last is not None:
+            decisive = [r for r in rearrests if r.end == last.end]
             return Derived(
-                State.REARRESTED, status=CustodyStatus.REARRESTED, rearrested_on=last_rearrest
+                State.REARRESTED,
+                status=CustodyStatus.REARRESTED,
+                rearrested_on=last.start,
+                first_reported_at=first_reported,
+                first_confirmed_at=first_confirmed,
             ), Explanation(Rule.REARREST_AFTER_RELEASE, _sorted_ids(decisive), void=void_ids)
-        gone = [
-            c
-            for c in cycle
-            if policy.category(c.status) == Category.DISAPPEARED and policy.is_credible(c)
-        ]
+        gone = [c for c in cycle if cat(c) == Category.DISAPPEARED and policy.is_credible(c)]
         if gone:
-            return Derived(State.DISAPPEARED, status=CustodyStatus.DISAPPEARED), Explanation(
-                Rule.DISAPPEARED, _sorted_ids(gone), void=void_ids
-            )
-        return Derived(State.HELD), Explanation(
-            Rule.NO_RELEASE_CLAIM, (), void=void_ids, ignored=_sorted_ids(live)
-        )
+            return Derived(
+                State.DISAPPEARED,
+                status=CustodyStatus.DISAPPEARED,
+                first_reported_at=first_reported,
+                first_confirmed_at=first_confirmed,
+            ), Explanation(Rule.DISAPPEARED, _sorted_ids(gone), void=void_ids)
+        return Derived(
+            State.HELD, first_reported_at=first_reported, first_confirmed_at=first_confirmed
+        ), Explanation(Rule.NO_RELEASE_CLAIM, (), void=void_ids, ignored=_sorted_ids(live))
 
     confirming = [c for c in releases if policy.can_confirm(c)]
     basis = confirming or releases
-    anchor = (
-        max(c.event_date for c in confirming)  # type: ignore[type-var]
+    relied_on = (
+        max(confirming, key=lambda c: (c.start, c.end))
         if confirming
-        else min(c.event_date for c in releases)  # type: ignore[type-var]
+        else min(releases, key=lambda c: (c.start, c.end))
     )
     disputes = [
-        c
-        for c in cycle
-        if policy.category(c.status) == Category.HELD
-        and c.status != CustodyStatus.REARRESTED
-        and policy.can_dispute(c)
-        and c.event_date >= anchor  # type: ignore[operator]
+        h
+        for h in cycle
+        if (cat(h) == Category.HELD and h.status != CustodyStatus.REARRESTED)
+        or cat(h) == Category.DISAPPEARED
+        if policy.is_credible(h)
+        and h.start >= relied_on.end
+        # A credible independent source saying later that the person is free clears it.
+        and not any(r.start > h.end and policy.is_independent_credible(r) for r in releases)
     ]
-    conditional = [c for c in basis if policy.category(c.status) == Category.CONDITIONAL]
+    credible = [c for c in releases if policy.is_credible(c)] or basis
+    conditional = [c for c in credible if cat(c) == Category.CONDITIONAL]
     # The conservative reading wins: one credible "on conditions" makes the release
     # conditional. Ties are broken by value, never by arrival order.
     shown = conditional or basis
-    status = max(shown, key=lambda c: (c.event_date, c.status)).status
+    status = max(shown, key=lambda c: (c.start, c.status)).status
     derived = Derived(
         state=State.DISPUTED if disputes else State.CONFIRMED if confirming else State.REPORTED,
         release_category=Category.CONDITIONAL if conditional else Category.RELEASED,
         status=status,
-        released_on=min(c.event_date for c in releases),  # type: ignore[type-var]
+        released_on=min(c.start for c in releases),
         reported_at=min(c.received_at for c in releases),
         confirmed_at=min((c.received_at for c in confirming), default=None),
-        rearrested_on=last_rearrest,
+        rearrested_on=last.start if last else None,
+        first_reported_at=first_reported,
+        first_confirmed_at=first_confirmed,
     )
     rule = (
         Rule.CREDIBLE_CONTRADICTION

@@ -11,7 +11,7 @@ from django.http import Http404
 from detente.access.policy import Action, Viewer, can
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Membership
-from detente.evidence.facts import person_claim_facts
+from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source, SourceKind
 from detente.evidence.verification import Derived, Explanation, Policy, derive
 from detente.registry.models import Person
@@ -136,7 +136,9 @@ def person_detail(viewer: Viewer, person: Person) -> PersonDetail:
         .order_by("received_at", "id")
     )
     facts = person_claim_facts([person.pk]).get(person.pk, [])
-    statuses = [StatusView(None, *derive(facts, general_policy()))]
+    arrested = latest_arrests([person.pk]).get(person.pk)
+    statuses = [StatusView(None, *derive(facts, general_policy(), arrested))]
     for m in Membership.objects.filter(person=person).select_related("agreement__promisor"):
-        statuses.append(StatusView(m.agreement.slug, *derive(facts, policy_for(m.agreement))))
+        policy = policy_for(m.agreement)
+        statuses.append(StatusView(m.agreement.slug, *derive(facts, policy, arrested)))
     return PersonDetail(person, claims, statuses)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from detente.access.policy import Action, require
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
-from detente.core.errors import invalid
+from detente.core.errors import check_text, invalid
 from detente.registry.models import CustodyEpisode, Identity, Person, Sex
 from detente.registry.status import CustodyStatus
 
@@ -61,7 +61,15 @@ def person_create(
     at_risk: bool = False,
 ) -> Person:
     require(actor, Action.RECORD)
-    if not given_names.strip() and not paternal_surname.strip():
+    given_names = check_text("given_names", given_names, 120)
+    paternal_surname = check_text("paternal_surname", paternal_surname, 80)
+    maternal_surname = check_text("maternal_surname", maternal_surname, 80)
+    province = check_text("province", province, 80)
+    municipality = check_text("municipality", municipality, 80)
+    affiliation = check_text("affiliation", affiliation, 160)
+    if isinstance(aliases, str) or not all(isinstance(a, str) for a in aliases):
+        raise invalid("aliases", _("Aliases are a list of names."))
+    if not given_names and not paternal_surname:
         raise invalid("given_names", _("A person needs at least a given name or a surname."))
     _check_precision("birth_precision", birth_precision)
     _check_not_future("birth_date", birth_date)
@@ -131,7 +139,9 @@ def custody_episode_add(
             _("The episode ends (%(end)s) before it starts (%(start)s).")
             % {"end": end, "start": start},
         )
+    place = check_text("place", place, 160)
     with transaction.atomic():
+        ledger.serialize()
         episode = CustodyEpisode.objects.create(
             person=person,
             status=status,
@@ -154,6 +164,10 @@ def custody_episode_add(
                 "place": ledger.keyed_hash(place),
             },
         )
+        # A new arrest starts a new detention: member states are rederived from it.
+        from detente.agreements.derivation import refresh_people
+
+        refresh_people([person.pk])
     return episode
 
 

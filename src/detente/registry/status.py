@@ -63,18 +63,38 @@ DEFAULT_CATEGORY: Mapping[str, str] = {
 }
 
 RELEASE_CATEGORIES = frozenset({Category.CONDITIONAL, Category.RELEASED})
-# A status may be re-categorised only among these: died or disappeared are facts, not policy.
+# Only the statuses whose meaning really is a policy question may be re-categorised, and
+# only among these categories: "detained" never counts as released, death is a fact.
+OVERRIDABLE_STATUSES = frozenset(
+    {
+        CustodyStatus.HOUSE_ARREST,
+        CustodyStatus.NON_CUSTODIAL,
+        CustodyStatus.PAROLE,
+        CustodyStatus.EXTRA_PENAL_LICENCE,
+        CustodyStatus.PRECAUTIONARY_MEASURES,
+        CustodyStatus.EXILED,
+    }
+)
 OVERRIDABLE_CATEGORIES = frozenset({Category.HELD, Category.CONDITIONAL, Category.RELEASED})
 
 
-def validate_overrides(overrides: Mapping[str, str]) -> list[str]:
+def validate_overrides(overrides: object) -> list[str]:
     """Return the problems with a status→category override table (empty when valid)."""
+    if not isinstance(overrides, Mapping):
+        return ['expected a mapping such as {"house_arrest": "conditional"}']
     problems = []
     for status, category in overrides.items():
         if status not in CustodyStatus.values:
             problems.append(f"unknown status {status!r}")
+        elif status not in OVERRIDABLE_STATUSES:
+            problems.append(
+                f"status {status!r} cannot be re-categorised (only "
+                + ", ".join(sorted(OVERRIDABLE_STATUSES))
+                + ")"
+            )
         elif category not in OVERRIDABLE_CATEGORIES:
-            problems.append(f"status {status!r} cannot count as {category!r}")
-        elif DEFAULT_CATEGORY[status] not in OVERRIDABLE_CATEGORIES:
-            problems.append(f"status {status!r} cannot be re-categorised")
+            problems.append(
+                f"status {status!r} cannot count as {category!r} (use held, conditional or "
+                "released)"
+            )
     return problems
