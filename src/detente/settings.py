@@ -107,10 +107,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "detente.core",
+    "detente.accounts",
     "detente.audit",
     "detente.registry",
     "detente.evidence",
     "detente.agreements",
+    "detente.access",
 ]
 
 MIDDLEWARE = [

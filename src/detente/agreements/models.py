@@ -71,6 +71,17 @@ class Agreement(models.Model):
             'What a status counts as under this agreement, e.g. {"house_arrest": "conditional"}.'
         ),
     )
+    audience = models.CharField(
+        _("shown to"),
+        max_length=16,
+        choices=[
+            ("staff", _("Staff only")),
+            ("legislature", _("Staff and legislature")),
+            ("public", _("Everyone")),
+        ],
+        default="staff",
+        help_text=_("Who sees the agreement and its figures (identities follow disclosures)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from detente.access.policy import Action, Viewer, can
+from detente.access.policy import Viewer
+from detente.access.visibility import visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.progress import AggregateClaim, MemberRow, Progress, compute
+from detente.audit import ledger
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact, effective
+from detente.registry.models import Person
 
 
 def agreement_list(viewer: Viewer) -> QuerySet[Agreement]:
-    if not can(viewer, Action.READ):
-        return Agreement.objects.none()
-    return Agreement.objects.select_related("promisor", "promisee")
+    """The agreements shown to this viewer (staff: all; others: by the agreement's audience)."""
+    return visible_agreements(viewer).select_related("promisor", "promisee")
 
 
 def agreement_get(viewer: Viewer, slug: str) -> Agreement:
@@ -73,7 +76,7 @@ def agreement_progress(
     The past is recomputed from the claims received by then, never read from the cache,
     so a chart over time shows what was known at each date.
     """
-    if not can(viewer, Action.READ):
+    if not agreement_list(viewer).filter(pk=agreement.pk).exists():
         raise Http404("no such agreement")
     moment = end_of_day(as_of) if as_of else None
     if moment is None:
@@ -117,4 +120,49 @@ def agreement_progress(
     )
 
 
-__all__ = ["agreement_get", "agreement_list", "agreement_progress", "policy_for"]
+@dataclass(frozen=True)
+class MemberView:
+    handle: str
+    state: str
+    release_category: str
+    status: str
+    released_on: dt.date | None
+    name: str | None  # None unless the viewer may see this identity
+
+
+def agreement_members(viewer: Viewer, agreement: Agreement) -> list[MemberView]:
+    """The named members as this viewer may see them; a seen identity is recorded."""
+    agreement = agreement_get(viewer, agreement.slug)
+    people = with_identity_flag(Person.objects.filter(memberships__agreement=agreement), viewer)
+    states = {m.person_id: m for m in Membership.objects.filter(agreement=agreement)}
+    columns = (
+        "pk",
+        "handle",
+        "identity_visible",  # annotated by with_identity_flag
+        "identity__given_names",
+        "identity__paternal_surname",
+        "identity__maternal_surname",
+    )
+    rows = []
+    for pk, handle, visible, given, paternal, maternal in people.order_by("handle").values_list(
+        *columns
+    ):
+        m = states[pk]
+        name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
+        rows.append(MemberView(handle, m.state, m.release_category, m.status, m.released_on, name))
+    ledger.record_access(
+        viewer,
+        "agreement.members",
+        [r.handle for r in rows if r.name is not None],
+        {"agreement": agreement.slug},
+    )
+    return rows
+
+
+__all__ = [
+    "agreement_get",
+    "agreement_list",
+    "agreement_members",
+    "agreement_progress",
+    "policy_for",
+]

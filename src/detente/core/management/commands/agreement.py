@@ -10,8 +10,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from detente.access.policy import cli_actor
-from detente.agreements.selectors import agreement_get, agreement_list, agreement_progress
+from detente.agreements.selectors import (
+    agreement_get,
+    agreement_list,
+    agreement_members,
+    agreement_progress,
+)
+from detente.core.cli_support import add_viewer_argument, viewer_from
 
 
 def _date(text: str) -> dt.date:
@@ -28,13 +33,19 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         ls = sub.add_parser("list", help="every agreement with its headline figures")
         ls.add_argument("--json", action="store_true")
+        add_viewer_argument(ls)
         st = sub.add_parser("status", help="the progress of one agreement")
         st.add_argument("slug")
         st.add_argument("--as-of", type=_date, help="progress as known at the end of DATE")
         st.add_argument("--json", action="store_true")
+        add_viewer_argument(st)
+        mb = sub.add_parser("members", help="the named members, as the viewer may see them")
+        mb.add_argument("slug")
+        mb.add_argument("--json", action="store_true")
+        add_viewer_argument(mb)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        viewer = cli_actor()
+        viewer = viewer_from(opts)
         if opts["action"] == "list":
             rows = []
             for a in agreement_list(viewer):
@@ -68,6 +79,28 @@ class Command(BaseCommand):
             agreement = agreement_get(viewer, opts["slug"])
         except Http404:
             raise CommandError(f"no agreement with the slug {opts['slug']!r}") from None
+        if opts["action"] == "members":
+            members = agreement_members(viewer, agreement)
+            if opts["json"]:
+                rows = [
+                    {
+                        "handle": m.handle,
+                        "name": m.name,
+                        "state": m.state,
+                        "release_category": m.release_category or None,
+                        "status": m.status or None,
+                        "released_on": m.released_on.isoformat() if m.released_on else None,
+                    }
+                    for m in members
+                ]
+                self.stdout.write(json.dumps({"members": rows}, indent=2, ensure_ascii=False))
+                return
+            for m in members:
+                self.stdout.write(
+                    f"{m.handle:<10} {m.state:<11} {m.status or '':<22} "
+                    f"{m.name or '[identity not disclosed]'}"
+                )
+            return
         progress = agreement_progress(viewer, agreement, as_of=opts["as_of"])
         if opts["json"]:
             self.stdout.write(json.dumps(progress.as_json(), indent=2, ensure_ascii=False))
@@ -109,6 +142,7 @@ class Command(BaseCommand):
             for c in p.aggregate_claims:
                 lines.append(f"    {c.event_date}  {c.source}: {c.released_count} released")
         lines += ["", "  milestones:"]
-        for m in p.milestones:
-            lines.append(f"    {m.date.isoformat() if m.date else '—':<10}  {m.label}")
+        for stone in p.milestones:
+            when = stone.date.isoformat() if stone.date else "—"
+            lines.append(f"    {when:<10}  {stone.label}")
         self.stdout.write("\n".join(lines))

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from detente.access.policy import cli_actor
+from detente.core.cli_support import add_viewer_argument, viewer_from
 from detente.registry.selectors import person_detail, person_get
 
 
@@ -21,9 +21,10 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="one person, by id or handle (P-0017)")
         show.add_argument("ref")
         show.add_argument("--json", action="store_true")
+        add_viewer_argument(show)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        viewer = cli_actor()
+        viewer = viewer_from(opts)
         try:
             person = person_get(viewer, opts["ref"])
         except Http404:
@@ -33,19 +34,27 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
         ident = data["identity"]
-        name = " ".join(
-            x
-            for x in (ident["given_names"], ident["paternal_surname"], ident["maternal_surname"])
-            if x
-        )
-        out = [f"{data['handle']}  {name}" + ("  [at risk]" if data["at_risk"] else "")]
-        if ident["aliases"]:
-            out.append(f"  also known as: {', '.join(ident['aliases'])}")
-        out.append(
-            f"  born {ident['birth'] or 'unknown'}; {ident['municipality']}, {ident['province']}"
-        )
-        if ident["affiliation"]:
-            out.append(f"  affiliation: {ident['affiliation']}")
+        if ident is None:
+            out = [f"{data['handle']}  [identity not disclosed]"]
+        else:
+            name = " ".join(
+                x
+                for x in (
+                    ident["given_names"],
+                    ident["paternal_surname"],
+                    ident["maternal_surname"],
+                )
+                if x
+            )
+            out = [f"{data['handle']}  {name}" + ("  [at risk]" if data["at_risk"] else "")]
+            if ident["aliases"]:
+                out.append(f"  also known as: {', '.join(ident['aliases'])}")
+            out.append(
+                f"  born {ident['birth'] or 'unknown'}; "
+                f"{ident['municipality']}, {ident['province']}"
+            )
+            if ident["affiliation"]:
+                out.append(f"  affiliation: {ident['affiliation']}")
         out.append("  custody:")
         for e in data["custody"]:
             out.append(f"    {e['start']}  {e['status']}  {e['place']}")

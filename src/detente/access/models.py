@@ -1,0 +1,89 @@
+"""Disclosures: the recorded acts that open identities to an audience.
+
+Staff see every identity. The legislature sees an identity once it has been disclosed to
+the legislature (or to the public); the public once it has been disclosed to the public.
+A disclosure is proposed by one user and approved by another; withdrawing one is a new
+disclosure with a reason, never an edit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Audience(models.TextChoices):
+    LEGISLATURE = "legislature", _("Legislature")
+    PUBLIC = "public", _("Public")
+
+
+class DisclosureAction(models.TextChoices):
+    OPEN = "open", _("Open identities")
+    WITHDRAW = "withdraw", _("Withdraw identities")
+
+
+class DisclosureStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Disclosure(models.Model):
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    action = models.CharField(_("action"), max_length=16, choices=DisclosureAction.choices)
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+        help_text=_("When set, the disclosure covers the agreement's named members."),
+    )
+    people = models.ManyToManyField("registry.Person", related_name="+", blank=True)
+    reason = models.TextField(_("reason"))
+    effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
+    at_risk_override = models.BooleanField(
+        _("include people at risk"),
+        default=False,
+        help_text=_("Only an administrator may approve this, and it is audited."),
+    )
+    status = models.CharField(
+        max_length=16, choices=DisclosureStatus.choices, default=DisclosureStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
+        ordering = ["-proposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} → {self.audience} ({self.status})"
+
+
+class Grant(models.Model):
+    """One person covered by an approved disclosure; what visibility queries read."""
+
+    disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="grants")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    action = models.CharField(max_length=16, choices=DisclosureAction.choices)
+    effective_from = models.DateTimeField()
+    at_risk_override = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("disclosure grant")
+        verbose_name_plural = _("disclosure grants")
+        indexes = [models.Index(fields=["person", "audience", "effective_from"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.action} {self.audience}"

@@ -1,0 +1,208 @@
+"""Proposing, approving and rejecting disclosures (the two-person rule)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from detente.access.models import (
+    Audience,
+    Disclosure,
+    DisclosureAction,
+    DisclosureStatus,
+    Grant,
+)
+from detente.access.policy import Action, Role, require, roles_of
+from detente.agreements.models import Agreement
+from detente.audit import ledger
+from detente.core.errors import check_text, invalid
+from detente.registry.models import Person
+
+
+def disclosure_propose(
+    *,
+    actor: User,
+    audience: str,
+    reason: str,
+    people: Iterable[Person] = (),
+    agreement: Agreement | None = None,
+    action: str = DisclosureAction.OPEN,
+    effective_from: dt.datetime | None = None,
+    at_risk_override: bool = False,
+) -> Disclosure:
+    """Propose to open (or withdraw) identities for an audience, now or from a set time.
+
+    Covers the listed people, or the agreement's named members when ``agreement`` is given.
+    Nothing is visible until a different user approves it.
+    """
+    require(actor, Action.RECORD)
+    if audience not in Audience.values:
+        raise invalid(
+            "audience",
+            _("Unknown audience “%(value)s”; use legislature or public.") % {"value": audience},
+        )
+    if action not in DisclosureAction.values:
+        raise invalid(
+            "action", _("Unknown action “%(value)s”; use open or withdraw.") % {"value": action}
+        )
+    reason = check_text("reason", reason, 2000, required=True)
+    if effective_from is not None:
+        if timezone.is_naive(effective_from):
+            raise invalid("effective_from", _("The time needs a time zone."))
+        if effective_from < timezone.now():
+            raise invalid(
+                "effective_from",
+                _("The scheduled time %(when)s is in the past; leave it empty for “now”.")
+                % {"when": effective_from.isoformat(timespec="minutes")},
+            )
+    covered = list({p.pk: p for p in people}.values())
+    if agreement is not None:
+        covered += [
+            p
+            for p in Person.objects.filter(memberships__agreement=agreement)
+            if p.pk not in {c.pk for c in covered}
+        ]
+    if not covered:
+        raise invalid("people", _("A disclosure must cover at least one person."))
+    if at_risk_override and audience != Audience.PUBLIC:
+        raise invalid(
+            "at_risk_override", _("People at risk are only ever excluded from the public.")
+        )
+    with transaction.atomic():
+        disclosure = Disclosure.objects.create(
+            audience=audience,
+            action=action,
+            agreement=agreement,
+            reason=reason,
+            effective_from=effective_from,
+            at_risk_override=at_risk_override,
+            proposed_by=actor,
+        )
+        disclosure.people.set(covered)
+        ledger.append(
+            actor,
+            "disclosure.propose",
+            disclosure,
+            {
+                "audience": audience,
+                "action": action,
+                "agreement": agreement.slug if agreement else None,
+                "people": sorted(p.handle for p in covered),
+                "effective_from": effective_from.isoformat() if effective_from else None,
+                "at_risk_override": at_risk_override,
+                "reason": reason,
+            },
+        )
+    return disclosure
+
+
+def _check_decidable(actor: User, disclosure: Disclosure) -> None:
+    require(actor, Action.MANAGE)
+    if disclosure.status != DisclosureStatus.PROPOSED:
+        raise invalid(
+            "status",
+            _("Disclosure #%(id)s was already %(status)s.")
+            % {"id": disclosure.pk, "status": disclosure.get_status_display()},
+        )
+    if disclosure.proposed_by_id == actor.pk:
+        raise invalid(
+            "decided_by",
+            _("The person who proposed a disclosure cannot also approve or reject it."),
+        )
+
+
+def disclosure_approve(*, actor: User, disclosure: Disclosure, note: str = "") -> Disclosure:
+    """Approve: the covered identities open (or close) at the scheduled time, or now.
+
+    People flagged at risk are left out of a public opening unless the disclosure asked
+    for them and the approver is an administrator.
+    """
+    with transaction.atomic():
+        ledger.serialize()
+        disclosure = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
+        _check_decidable(actor, disclosure)
+        if disclosure.at_risk_override and Role.ADMINISTRATOR not in roles_of(actor):
+            raise PermissionDenied("only an administrator may disclose people at risk")
+        now = timezone.now()
+        start = max(disclosure.effective_from or now, now)
+        people = list(disclosure.people.all())
+        excluded = []
+        opens_to_public = (
+            disclosure.audience == Audience.PUBLIC and disclosure.action == DisclosureAction.OPEN
+        )
+        if opens_to_public and not disclosure.at_risk_override:
+            excluded = [p for p in people if p.at_risk]
+            people = [p for p in people if not p.at_risk]
+        Grant.objects.bulk_create(
+            [
+                Grant(
+                    disclosure=disclosure,
+                    person=p,
+                    audience=disclosure.audience,
+                    action=disclosure.action,
+                    effective_from=start,
+                    at_risk_override=disclosure.at_risk_override,
+                )
+                for p in people
+            ],
+            batch_size=1000,
+        )
+        disclosure.status = DisclosureStatus.APPROVED
+        disclosure.decided_by = actor
+        disclosure.decided_at = now
+        disclosure.decision_note = check_text("note", note, 2000)
+        disclosure.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        ledger.append(
+            actor,
+            "disclosure.approve",
+            disclosure,
+            {
+                "effective_from": start.isoformat(),
+                "granted": sorted(p.handle for p in people),
+                "excluded_at_risk": sorted(p.handle for p in excluded),
+                "at_risk_override": disclosure.at_risk_override,
+                "note": disclosure.decision_note,
+            },
+        )
+    return disclosure
+
+
+def disclosure_reject(*, actor: User, disclosure: Disclosure, note: str) -> Disclosure:
+    note = check_text("note", note, 2000, required=True)
+    with transaction.atomic():
+        disclosure = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
+        _check_decidable(actor, disclosure)
+        disclosure.status = DisclosureStatus.REJECTED
+        disclosure.decided_by = actor
+        disclosure.decided_at = timezone.now()
+        disclosure.decision_note = note
+        disclosure.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        ledger.append(actor, "disclosure.reject", disclosure, {"note": note})
+    return disclosure
+
+
+def agreement_set_audience(*, actor: User, agreement: Agreement, audience: str) -> Agreement:
+    """Show an agreement and its figures to staff only, the legislature, or everyone.
+
+    Identities are not affected: they follow disclosures alone.
+    """
+    require(actor, Action.MANAGE)
+    choices = ("staff", "legislature", "public")
+    if audience not in choices:
+        raise invalid(
+            "audience",
+            _("Unknown audience “%(value)s”; use staff, legislature or public.")
+            % {"value": audience},
+        )
+    with transaction.atomic():
+        before = agreement.audience
+        agreement.audience = audience
+        agreement.save(update_fields=["audience"])
+        ledger.append(actor, "agreement.audience", agreement, {"before": before, "after": audience})
+    return agreement

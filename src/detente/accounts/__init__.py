@@ -1,0 +1,1 @@
+"""Accounts: second factor (TOTP), login throttling, disabling users."""

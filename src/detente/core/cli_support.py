@@ -1,0 +1,39 @@
+"""What the command-line front door shares: acting as a given user."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.management.base import CommandError
+
+from detente.access.policy import Viewer, cli_actor
+
+ANONYMOUS = "anonymous"
+
+
+def add_viewer_argument(parser: ArgumentParser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="see exactly what this user may see (or 'anonymous' for the public); "
+        "default: the operator, who sees everything",
+    )
+
+
+def viewer_from(opts: dict[str, Any]) -> Viewer:
+    name = opts.get("as_user")
+    if not name:
+        return cli_actor()
+    if name == ANONYMOUS:
+        return AnonymousUser()
+    try:
+        user = get_user_model().objects.get(username=name)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"no user {name!r}") from None
+    if not user.is_active:
+        raise CommandError(f"user {name!r} is disabled")
+    return user
