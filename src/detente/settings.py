@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "detente.core.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "detente.urls"
@@ -188,10 +189,28 @@ WHITENOISE_MANIFEST_STRICT = False
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600  # a working day; staff sign in again each morning
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Production: behind TLS (DETENTE_PRODUCTION=1). `detente check --deploy --fail-level
+# WARNING` passes with these; the local demo (`make run`) serves plain http on loopback.
+PRODUCTION = os.environ.get("DETENTE_PRODUCTION") == "1"
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DETENTE_DEBUG must be off in production")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if os.environ.get("DETENTE_BEHIND_PROXY") == "1":
+        # Only when the proxy strips this header from clients and sets it itself.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

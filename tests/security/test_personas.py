@@ -1,0 +1,181 @@
+"""Every role against every page and command; and the walk that finds unguarded URLs.
+
+The tables below are the specification. The meta-tests fail when a model is registered in
+the admin, or a URL is added, without an entry here.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from tests.support import World, make_user
+
+from detente.access.policy import Role
+from detente.access.services import agreement_set_audience
+
+ROLES = ("anonymous", "public", "legislature", "analyst", "verifier", "administrator")
+STAFF = frozenset({"analyst", "verifier", "administrator"})
+MANAGERS = frozenset({"verifier", "administrator"})
+NOBODY: frozenset[str] = frozenset()
+
+# Who may open the list and the "add" form of each admin page.
+ADMIN_PAGES: dict[str, dict[str, frozenset[str]]] = {
+    "registry.person": {"view": STAFF, "add": STAFF},
+    "registry.custodyepisode": {"view": STAFF, "add": STAFF},
+    "evidence.source": {"view": STAFF, "add": MANAGERS},
+    "evidence.claim": {"view": STAFF, "add": STAFF},
+    "agreements.party": {"view": STAFF, "add": MANAGERS},
+    "agreements.agreement": {"view": STAFF, "add": MANAGERS},
+    "audit.auditentry": {"view": MANAGERS, "add": NOBODY},
+    "access.disclosure": {"view": STAFF, "add": STAFF},
+}
+# URLs anyone may open without signing in (everything else must send them to log in).
+PUBLIC_URLS = {"", "admin/login/", "admin/logout/"}
+# Non-admin routes and who may use them; empty until the web application exists.
+ROUTES: dict[str, frozenset[str]] = {}
+
+
+def registered_detente_models() -> set[str]:
+    return {
+        m._meta.label_lower for m in admin.site._registry if m.__module__.startswith("detente.")
+    }
+
+
+def test_every_admin_page_is_in_the_persona_table() -> None:
+    assert registered_detente_models() == set(ADMIN_PAGES)
+
+
+def _patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    out = []
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            out += _patterns(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            out.append(prefix + str(p.pattern))
+    return out
+
+
+def _concrete(pattern: str) -> str:
+    """Fill a route's parameters with plausible values (an id that may or may not exist)."""
+    text = pattern.lstrip("^").rstrip("$")
+    text = re.sub(r"<(?:int:)?[a-z_]+>", "1", text)
+    text = re.sub(r"<path:[a-z_]+>", "1", text)
+    text = re.sub(r"<slug:[a-z_]+>", "x", text)
+    text = re.sub(r"\(\?P<[a-z_]+>[^)]*\)", "x", text)
+    return "/" + text.replace("\\", "")
+
+
+def test_every_url_requires_login_unless_listed_public(db: Any) -> None:
+    client = Client()
+    for pattern in _patterns():
+        url = _concrete(pattern)
+        response = client.get(url)
+        if pattern in PUBLIC_URLS:
+            continue
+        if response.status_code == 404:
+            continue  # a route that did not match our filled-in parameters says nothing
+        assert response.status_code in (301, 302), (pattern, response.status_code)
+        assert "login" in response["Location"] or response["Location"] == "/admin/", pattern
+
+
+def test_every_non_admin_route_is_in_the_persona_table() -> None:
+    routes = {p for p in _patterns() if not p.startswith("admin/")}
+    assert routes - PUBLIC_URLS == set(ROUTES)
+
+
+def _user(role: str) -> User | None:
+    if role == "anonymous":
+        return None
+    user = make_user(f"persona-{role}", None if role == "public" else role)
+    user.is_staff = role in STAFF
+    user.save()
+    return user
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_pages_for_every_role(world: World, role: str) -> None:
+    client = Client()
+    user = _user(role)
+    if user is not None:
+        client.force_login(user)
+    for label, rights in ADMIN_PAGES.items():
+        base = "/admin/" + label.replace(".", "/") + "/"
+        for what, url in (("view", base), ("add", base + "add/")):
+            status = client.get(url).status_code
+            if role not in STAFF:
+                assert status == 302, (role, url, status)
+            else:
+                assert status == (200 if role in rights[what] else 403), (role, url, status)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "public", "legislature"])
+def test_hidden_admin_objects_look_like_missing_ones(world: World, role: str) -> None:
+    client = Client()
+    user = _user(role)
+    if user is not None:
+        client.force_login(user)
+    present = client.get(f"/admin/registry/person/{world.person().pk}/change/")
+    missing = client.get("/admin/registry/person/999999999/change/")
+    assert present.status_code == missing.status_code
+    assert present.content == missing.content
+
+
+# --- The command line, as each role (--as) -------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("audience", ["staff", "legislature", "public"])
+def test_commands_for_every_role(world: World, role: str, audience: str) -> None:
+    agreement_set_audience(actor=world.actor, agreement=world.agreement, audience=audience)
+    user = _user(role)
+    who = user.username if user else "anonymous"
+    tier = "staff" if role in STAFF else "legislature" if role == "legislature" else "public"
+    shown = {"staff": ("staff", "legislature", "public"), "legislature": ("legislature", "public")}
+    sees_agreement = audience in shown.get(tier, ("public",))
+    listing = run("agreement", "list", "--as", who)
+    assert (world.agreement.slug in listing) == sees_agreement
+    handle = world.person().handle
+    if sees_agreement:
+        assert "promised" in run("agreement", "status", world.agreement.slug, "--as", who)
+        members = run("agreement", "members", world.agreement.slug, "--as", who)
+        assert handle in members
+        assert ("Yoandri" in members) == (tier == "staff")
+        assert handle in run("person", "show", handle, "--as", who)
+    else:
+        for args in (
+            ("agreement", "status", world.agreement.slug),
+            ("agreement", "members", world.agreement.slug),
+        ):
+            with pytest.raises(CommandError) as hidden:
+                run(*args, "--as", who)
+            with pytest.raises(CommandError) as missing:
+                run(args[0], args[1], "no-such-agreement", "--as", who)
+            assert str(hidden.value).replace(world.agreement.slug, "?") == str(
+                missing.value
+            ).replace("no-such-agreement", "?")
+        with pytest.raises(CommandError, match="no person"):
+            run("person", "show", handle, "--as", who)
+
+
+def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
+    user = make_user("gone", Role.ANALYST)
+    user.is_active = False
+    user.save()
+    with pytest.raises(CommandError, match="disabled"):
+        run("agreement", "list", "--as", "gone")
+    with pytest.raises(CommandError, match="no user"):
+        run("agreement", "list", "--as", "nobody-here")

@@ -1,0 +1,62 @@
+"""Headers on every page, caching of signed-in pages, logout, and the deployment check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import Client
+from tests.support import World, make_user
+
+
+def test_every_page_sends_a_strict_content_security_policy(db: object) -> None:
+    response = Client().get("/admin/login/")
+    csp = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signed_in_pages_are_never_cached(world: World) -> None:
+    user = make_user("cache-test", "analyst")
+    user.is_staff = True
+    user.save()
+    client = Client()
+    client.force_login(user)
+    response = client.get("/admin/registry/person/")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_logout_clears_site_data(world: World) -> None:
+    user = make_user("logout-test", "analyst")
+    user.is_staff = True
+    user.save()
+    client = Client()
+    client.force_login(user)
+    response = client.post("/admin/logout/")
+    assert '"cookies"' in response["Clear-Site-Data"] and '"storage"' in response["Clear-Site-Data"]
+    assert client.get("/admin/registry/person/").status_code == 302
+
+
+def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DETENTE_DATA_DIR": str(tmp_path),
+        "DETENTE_PRODUCTION": "1",
+        "DETENTE_ALLOWED_HOSTS": "detente.example.org",
+    }
+    env.pop("DETENTE_DEBUG", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "detente.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "no issues" in run.stdout
