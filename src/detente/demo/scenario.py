@@ -23,7 +23,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
+from detente.access.models import Audience
 from detente.access.policy import Role, cli_actor
+from detente.access.services import (
+    agreement_set_audience,
+    disclosure_approve,
+    disclosure_propose,
+)
 from detente.agreements.models import Agreement
 from detente.agreements.services import agreement_add_members, agreement_create, party_create
 from detente.audit import ledger
@@ -340,6 +346,35 @@ def _members_story(
     )
 
 
+def _disclosures(actor: User, agreement: Agreement, members: list[Person]) -> None:
+    """The staged disclosure of the brief: every name to the legislature, some to the
+    public (never those at risk), and one proposal still waiting for a second person."""
+    users = {
+        u.username: u for u in User.objects.filter(username__in=["analyst", "verifier", "admin"])
+    }
+    agreement_set_audience(actor=actor, agreement=agreement, audience="public")
+    to_congress = disclosure_propose(
+        actor=users["analyst"],
+        audience=Audience.LEGISLATURE,
+        agreement=agreement,
+        reason="The counterpart government provides all names to the legislature.",
+    )
+    disclosure_approve(actor=users["verifier"], disclosure=to_congress)
+    public = disclosure_propose(
+        actor=users["analyst"],
+        audience=Audience.PUBLIC,
+        people=members[:12],
+        reason="Released and confirmed; the families agreed to publication.",
+    )
+    disclosure_approve(actor=users["admin"], disclosure=public)
+    disclosure_propose(
+        actor=users["analyst"],
+        audience=Audience.PUBLIC,
+        people=members[12:20],
+        reason="Proposed for the next press briefing.",
+    )
+
+
 def load_demo(seed: int = 2014) -> DemoResult:
     """Load the scenario once; a second call only returns the existing logins."""
     if Agreement.objects.filter(slug=DEMO_AGREEMENT).exists():
@@ -405,6 +440,7 @@ def load_demo(seed: int = 2014) -> DemoResult:
                 credibility=Credibility.PROBABLE,
                 evidence_text="Case raised with the counterpart embassy.",
             )
+        _disclosures(actor, agreement, members)
         _write_logins(logins)
     from detente.evidence.models import Claim
 
