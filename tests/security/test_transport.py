@@ -60,3 +60,22 @@ def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout
+
+
+def test_admin_views_of_names_are_recorded_with_the_request_id(world: World) -> None:
+    from detente.audit.models import AuditEntry
+
+    user = make_user("reader", "analyst")
+    user.is_staff = True
+    user.save()
+    client = Client()
+    client.force_login(user)
+    response = client.get("/admin/registry/person/", headers={"X-Request-ID": "req-12345678"})
+    assert response["X-Request-ID"] == "req-12345678"
+    entry = AuditEntry.objects.filter(kind="access").order_by("-position").first()
+    assert entry is not None and entry.actor_label == "reader"
+    assert entry.request_id == "req-12345678"
+    assert set(entry.payload["people"]) == {p.handle for p in world.people}
+    # A malformed id from outside is replaced, never stored.
+    response = client.get("/admin/registry/person/", headers={"X-Request-ID": "<script>"})
+    assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 32

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+
+from detente.audit import ledger
 
 # No inline script or style anywhere: a script injected into a page cannot run.
 CSP = "; ".join(
@@ -50,4 +54,26 @@ class SecurityHeadersMiddleware:
             # A page seen by a signed-in user may hold names: never cache it anywhere.
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
+        return response
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Give each request an id, echoed in the response and stamped on its ledger entries,
+    so an entry can be matched to the server's access log."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        ledger.set_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            ledger.set_request_id(None)
+        response["X-Request-ID"] = request_id
         return response

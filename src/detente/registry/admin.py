@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from detente.audit import ledger
 from detente.core.admin_base import PolicyAdmin, ReadOnlyPolicyInline
 from detente.core.dates import DatePrecision
 from detente.registry.models import CustodyEpisode, Person, Sex
@@ -74,6 +75,25 @@ class PersonAdmin(PolicyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else ()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # Names on the page were seen: the ledger says by whom.
+            ledger.record_access(
+                request.user, "admin.person.list", [p.handle for p in changelist.result_list]
+            )
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if original is not None:
+            ledger.record_access(request.user, "admin.person.view", [original.handle])
+        return response
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj is not None else ()

@@ -40,6 +40,9 @@ class Command(BaseCommand):
             str(opts["workers"]),
             "--access-logfile",
             "-",
+            # The path only: a query string can carry a searched name into the log.
+            "--access-logformat",
+            '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s %({x-request-id}o)s',
         ]
         self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C stops)")
         self.stdout.flush()
