@@ -147,6 +147,10 @@ TEMPLATES = [
     },
 ]
 
+# Every authenticate() call, from any login form, needs the second factor and obeys the
+# lockout (detente.accounts).
+AUTHENTICATION_BACKENDS = ["detente.accounts.backends.SecondFactorBackend"]
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

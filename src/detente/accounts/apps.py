@@ -6,3 +6,17 @@ class AccountsConfig(AppConfig):
     name = "detente.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from django.contrib import admin
+        from django.contrib.sessions.models import Session
+        from django.db.models.signals import post_save
+
+        from detente.accounts import checks  # noqa: F401  (registers the system check)
+        from detente.accounts.forms import AdminSecondFactorAuthenticationForm
+        from detente.accounts.signals import remember_session
+
+        # The admin is the only login today; it must ask for the code and obey the lockout.
+        admin.site.login_form = AdminSecondFactorAuthenticationForm
+        admin.site.login_template = "accounts/admin_login.html"
+        post_save.connect(remember_session, sender=Session, dispatch_uid="accounts.session")

@@ -1,0 +1,50 @@
+"""Encrypting TOTP secrets at rest.
+
+The key is derived (HKDF-SHA256) from ``settings.SECRET_KEY``, which lives in the data
+directory's ``keys/`` folder or the environment, never in the database: a database dump
+alone does not give anyone the second factor. Keys derived from
+``SECRET_KEY_FALLBACKS`` still decrypt, so the secret key can be rotated without
+re-enrolling everyone at once (re-sealing happens at the next enrolment).
+
+The sealed text also names the user it belongs to, so a ciphertext copied from one
+account's row to another's is refused rather than giving the copier a known factor.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+__all__ = ["InvalidToken", "seal", "unseal"]
+
+_SALT = b"detente.accounts"
+_INFO = b"totp-secret-v1"
+
+
+def _fernet(secret_key: str) -> Fernet:
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=_INFO).derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def _box() -> MultiFernet:
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([_fernet(k) for k in keys])
+
+
+def seal(owner_pk: int, secret: str) -> str:
+    return _box().encrypt(f"{owner_pk}:{secret}".encode()).decode("ascii")
+
+
+def unseal(owner_pk: int, token: str) -> str:
+    """The secret, or ``InvalidToken`` if the key changed or the text was moved or altered."""
+    plain = _box().decrypt(token.encode("ascii")).decode()
+    owner, _, secret = plain.partition(":")
+    if owner != str(owner_pk):
+        raise InvalidToken
+    return secret
