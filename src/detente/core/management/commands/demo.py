@@ -59,4 +59,9 @@ class Command(BaseCommand):
             self.stdout.write(f"\nDemo logins (local demo only; kept in {logins_path()}):")
             for user, password, role in result.logins:
                 self.stdout.write(f"  {user:<11} {password:<18} {role}")
+            self.stdout.write(
+                "Every account also needs a one-time code (second factor). For the demo "
+                "accounts, print the current one with:\n"
+                "  .venv/bin/detente user totp-code USERNAME"
+            )
         self.stdout.write(f"\nData directory: {settings.DATA_DIR}")
