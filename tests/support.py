@@ -36,8 +36,11 @@ class World:
         return self.people[i]
 
 
-def make_user(username: str, role: str | None) -> User:
-    user = User.objects.create_user(username=username, password="not-used-here-1234")
+def make_user(username: str, role: str | None, *, staff: bool = False) -> User:
+    """A user with one role (or none); ``staff`` lets them open the admin."""
+    user = User.objects.create_user(
+        username=username, password="not-used-here-1234", is_staff=staff
+    )
     if role:
         user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support import World, at, build_world, make_user
 
-from detente.agreements.derivation import derive_members, rebuild_agreement
+from detente.agreements.derivation import STATE_FIELDS, derive_members, rebuild_agreement
 from detente.agreements.models import Membership, MemberState
 from detente.agreements.selectors import agreement_progress
 from detente.evidence.models import ClaimKind
@@ -33,17 +33,7 @@ def _record(w: World, source: str, i: int, status: str, day: str, received: str 
     )
 
 
-CACHED = (
-    "state",
-    "release_category",
-    "status",
-    "released_on",
-    "reported_at",
-    "confirmed_at",
-    "rearrested_on",
-    "first_reported_at",
-    "first_confirmed_at",
-)
+CACHED = STATE_FIELDS
 
 
 def _cache_matches_rules(w: World) -> None:

@@ -378,9 +378,7 @@ def test_a_new_arrest_starts_a_new_detention(world: World) -> None:
 def test_the_admin_shows_a_refused_input_instead_of_failing(world: World) -> None:
     from django.test import Client
 
-    verifier = make_user("vera", Role.VERIFIER)
-    verifier.is_staff = True
-    verifier.save()
+    verifier = make_user("vera", Role.VERIFIER, staff=True)
     client = Client()
     client.force_login(verifier)
     before = _counts()

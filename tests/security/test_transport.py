@@ -22,9 +22,7 @@ def test_every_page_sends_a_strict_content_security_policy(db: object) -> None:
 
 
 def test_signed_in_pages_are_never_cached(world: World) -> None:
-    user = make_user("cache-test", "analyst")
-    user.is_staff = True
-    user.save()
+    user = make_user("cache-test", "analyst", staff=True)
     client = Client()
     client.force_login(user)
     response = client.get("/admin/registry/person/")
@@ -33,9 +31,7 @@ def test_signed_in_pages_are_never_cached(world: World) -> None:
 
 
 def test_logout_clears_site_data(world: World) -> None:
-    user = make_user("logout-test", "analyst")
-    user.is_staff = True
-    user.save()
+    user = make_user("logout-test", "analyst", staff=True)
     client = Client()
     client.force_login(user)
     response = client.post("/admin/logout/")
@@ -65,9 +61,7 @@ def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
 def test_admin_views_of_names_are_recorded_with_the_request_id(world: World) -> None:
     from detente.audit.models import AuditEntry
 
-    user = make_user("reader", "analyst")
-    user.is_staff = True
-    user.save()
+    user = make_user("reader", "analyst", staff=True)
     client = Client()
     client.force_login(user)
     response = client.get("/admin/registry/person/", headers={"X-Request-ID": "req-12345678"})

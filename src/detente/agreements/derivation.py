@@ -11,7 +11,7 @@ from detente.agreements.models import Agreement, Membership, MemberState
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.verification import ClaimFact, Derived, Policy, State, as_of, derive
 
-_STATE_FIELDS = (
+STATE_FIELDS = (
     "state",
     "release_category",
     "status",
@@ -63,9 +63,9 @@ def _apply(m: Membership, d: Derived) -> bool:
         d.first_reported_at,
         d.first_confirmed_at,
     )
-    if tuple(getattr(m, f) for f in _STATE_FIELDS) == new:
+    if tuple(getattr(m, f) for f in STATE_FIELDS) == new:
         return False
-    for f, v in zip(_STATE_FIELDS, new, strict=True):
+    for f, v in zip(STATE_FIELDS, new, strict=True):
         setattr(m, f, v)
     return True
 
@@ -103,10 +103,10 @@ def _write_states(changed: list[Membership]) -> None:
     if not changed:
         return
     table = connection.ops.quote_name(Membership._meta.db_table)
-    columns = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in _STATE_FIELDS)
+    columns = ", ".join(f"{connection.ops.quote_name(f)} = %s" for f in STATE_FIELDS)
     sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
     by_name = {f.name: f for f in Membership._meta.concrete_fields}
-    fields = [by_name[name] for name in _STATE_FIELDS]
+    fields = [by_name[name] for name in STATE_FIELDS]
     rows = [
         [f.get_db_prep_value(getattr(m, f.attname), connection) for f in fields] + [m.pk]
         for m in changed
