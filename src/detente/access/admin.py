@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from detente.access.models import Disclosure
 from detente.access.policy import Action, can
@@ -66,17 +68,17 @@ class DisclosureAdmin(PolicyAdmin):
                     disclosure_reject(
                         actor=request.user,  # type: ignore[arg-type]
                         disclosure=d,
-                        note="Rejected in the admin.",
+                        note=gettext("Rejected in the admin."),
                     )
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"#{d.pk}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"#{d.pk}: {d.status}", messages.SUCCESS)
 
-    @admin.action(description="Approve the selected proposals")
+    @admin.action(description=_("Approve the selected proposals"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Disclosure]) -> None:
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description="Reject the selected proposals")
+    @admin.action(description=_("Reject the selected proposals"))
     def reject(self, request: HttpRequest, queryset: QuerySet[Disclosure]) -> None:
         self._decide(request, queryset, approve=False)

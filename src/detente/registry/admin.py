@@ -57,15 +57,15 @@ class PersonAdmin(PolicyAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("identity")
 
-    @admin.display(description="name")
+    @admin.display(description=_("name"))
     def name(self, obj: Person) -> str:
         return obj.identity.full_name
 
-    @admin.display(description="province")
+    @admin.display(description=_("province"))
     def province(self, obj: Person) -> str:
         return obj.identity.province
 
-    @admin.display(description="identity")
+    @admin.display(description=_("identity"))
     def identity_summary(self, obj: Person) -> str:
         ident = obj.identity
         return "; ".join(f"{f}: {getattr(ident, f)}" for f in IDENTITY_FIELDS)
