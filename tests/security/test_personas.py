@@ -197,3 +197,48 @@ def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
         run("agreement", "list", "--as", "gone")
     with pytest.raises(CommandError, match="no user"):
         run("agreement", "list", "--as", "nobody-here")
+
+
+# Every command of Detente's own and who it serves. Reading commands take --as and are
+# checked above for every role; the others act only as the operator at the server's shell
+# (who holds the database anyway) and take no --as, so no one can act as someone else.
+COMMANDS = {
+    "agreement": "every role via --as (test_commands_for_every_role)",
+    "person": "every role via --as (test_commands_for_every_role)",
+    "stats": "every role via --as; the same tables for all (test_statistics)",
+    "disclosure": "operator only; decisions still need a second person",
+    "audit": "operator only",
+    "user": "operator only",
+    "demo": "operator only; refuses to reset PostgreSQL",
+    "serve": "operator only",
+}
+
+
+def test_every_command_is_in_the_persona_table() -> None:
+    from django.core.management import get_commands
+
+    ours = {name for name, app in get_commands().items() if app.startswith("detente")}
+    assert ours == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", ["disclosure", "audit", "user", "demo", "serve"])
+def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
+    from django.core.management import load_command_class
+
+    import argparse
+
+    def options(parser: argparse.ArgumentParser) -> set[str]:
+        found = set(parser._option_string_actions)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found |= options(sub)
+        return found
+
+    parser = load_command_class(
+        "detente.accounts" if command == "user" else "detente.core", command
+    ).create_parser("detente", command)
+    assert "--as" not in options(parser)
+    # The check itself can see an --as where there is one.
+    reader = load_command_class("detente.core", "agreement").create_parser("detente", "agreement")
+    assert "--as" in options(reader)
