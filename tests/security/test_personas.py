@@ -223,9 +223,9 @@ def test_every_command_is_in_the_persona_table() -> None:
 
 @pytest.mark.parametrize("command", ["disclosure", "audit", "user", "demo", "serve"])
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
-    from django.core.management import load_command_class
-
     import argparse
+
+    from django.core.management import load_command_class
 
     def options(parser: argparse.ArgumentParser) -> set[str]:
         found = set(parser._option_string_actions)
