@@ -297,3 +297,30 @@ def test_every_output_reveals_exactly_what_the_policy_allows(
             if tier != "staff":
                 assert detail["claims"] == [] and detail["custody"] == []
                 assert detail["at_risk"] is None
+
+
+def test_an_agreement_can_be_narrowed_to_named_legislature_accounts(
+    world: World, people: dict[str, User]
+) -> None:
+    from detente.access.services import agreement_access_grant, agreement_access_revoke
+
+    agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="legislature")
+    _open(world, people["analyst"], people["verifier"], "legislature")
+    other = make_user("leg-2", Role.LEGISLATURE)
+    assert agreement_list(other).filter(pk=world.agreement.pk).exists()
+    agreement_access_grant(
+        actor=people["admin"], agreement=world.agreement, user=people["legislator"]
+    )
+    assert names_seen(people["legislator"], world) == {p.handle for p in world.people}
+    assert not agreement_list(other).exists()
+    with pytest.raises(Http404):
+        agreement_members(other, world.agreement)
+    assert not people_in_view(other).exists()
+    with pytest.raises(ValidationError):
+        agreement_access_grant(
+            actor=people["admin"], agreement=world.agreement, user=people["public"]
+        )
+    agreement_access_revoke(
+        actor=people["admin"], agreement=world.agreement, user=people["legislator"]
+    )
+    assert agreement_list(other).filter(pk=world.agreement.pk).exists()

@@ -54,6 +54,7 @@ NOT_IN_ADMIN = {
     "registry.identity": "shown inside the person page, never listed on its own",
     "agreements.membership": "shown inside the agreement page",
     "access.grant": "written by disclosure approval only",
+    "access.agreementaccess": "granted and revoked through services (agreement_access_*)",
     "accounts.totpdevice": "managed only through `detente user totp-*`; secrets are never shown",
     "accounts.loginthrottle": "internal login counters; lifted with `detente user unlock`",
     "accounts.usersession": "internal index of sessions per user, used to end them on disable",

@@ -87,3 +87,31 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.action} {self.audience}"
+
+
+class AgreementAccess(models.Model):
+    """Narrows an agreement shown to the legislature to the accounts listed here.
+
+    An agreement with no rows is seen by every legislature account (when its audience
+    allows); one with rows only by those users. Staff always see it; a public agreement is
+    public whatever the rows say.
+    """
+
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.CASCADE, related_name="access_list"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agreement access")
+        verbose_name_plural = _("agreement access")
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "user"], name="one_access_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}:{self.user_id}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from detente.access.models import (
+    AgreementAccess,
     Audience,
     Disclosure,
     DisclosureAction,
@@ -206,3 +207,35 @@ def agreement_set_audience(*, actor: User, agreement: Agreement, audience: str) 
         agreement.save(update_fields=["audience"])
         ledger.append(actor, "agreement.audience", agreement, {"before": before, "after": audience})
     return agreement
+
+
+def agreement_access_grant(*, actor: User, agreement: Agreement, user: User) -> AgreementAccess:
+    """Let one legislature account see an agreement that is narrowed to a list of accounts
+    (the first grant turns the narrowing on)."""
+    require(actor, Action.MANAGE)
+    if Role.LEGISLATURE not in roles_of(user):
+        raise invalid(
+            "user", _("Only legislature accounts are given access agreement by agreement.")
+        )
+    with transaction.atomic():
+        access, created = AgreementAccess.objects.get_or_create(
+            agreement=agreement, user=user, defaults={"granted_by": actor}
+        )
+        if created:
+            ledger.append(
+                actor,
+                "agreement.access_grant",
+                agreement,
+                {"user": user.get_username()},
+            )
+    return access
+
+
+def agreement_access_revoke(*, actor: User, agreement: Agreement, user: User) -> None:
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        deleted, _rows = AgreementAccess.objects.filter(agreement=agreement, user=user).delete()
+        if deleted:
+            ledger.append(
+                actor, "agreement.access_revoke", agreement, {"user": user.get_username()}
+            )

@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from detente.access.models import Audience, DisclosureAction, Grant
+from detente.access.models import AgreementAccess, Audience, DisclosureAction, Grant
 from detente.access.policy import Action, Role, Viewer, can, roles_of
 from detente.agreements.models import Agreement, Membership
 from detente.registry.models import Person
@@ -48,7 +48,14 @@ def agreement_audiences(viewer_tier: str) -> tuple[str, ...]:
 
 
 def visible_agreements(viewer: Viewer) -> QuerySet[Agreement]:
-    return Agreement.objects.filter(audience__in=agreement_audiences(tier(viewer)))
+    viewer_tier = tier(viewer)
+    qs = Agreement.objects.filter(audience__in=agreement_audiences(viewer_tier))
+    if viewer_tier == LEGISLATURE:
+        listed = AgreementAccess.objects.filter(agreement=OuterRef("pk"))
+        qs = qs.filter(
+            Q(audience="public") | ~Exists(listed) | Exists(listed.filter(user_id=viewer.pk or 0))
+        )
+    return qs
 
 
 def _latest(audience: str, column: str, now: dt.datetime) -> Subquery:
@@ -101,7 +108,7 @@ def people_in_view(viewer: Viewer, now: dt.datetime | None = None) -> QuerySet[P
     viewer_tier = tier(viewer)
     if viewer_tier != STAFF:
         named = Membership.objects.filter(
-            person=OuterRef("pk"), agreement__audience__in=agreement_audiences(viewer_tier)
+            person=OuterRef("pk"), agreement__in=visible_agreements(viewer)
         )
         qs = qs.filter(Exists(named))
     return with_identity_flag(qs, viewer, now)
