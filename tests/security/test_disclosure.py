@@ -302,7 +302,11 @@ def test_every_output_reveals_exactly_what_the_policy_allows(
 def test_an_agreement_can_be_narrowed_to_named_legislature_accounts(
     world: World, people: dict[str, User]
 ) -> None:
-    from detente.access.services import agreement_access_grant, agreement_access_revoke
+    from detente.access.services import (
+        agreement_access_grant,
+        agreement_access_open,
+        agreement_access_revoke,
+    )
 
     agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="legislature")
     _open(world, people["analyst"], people["verifier"], "legislature")
@@ -323,4 +327,60 @@ def test_an_agreement_can_be_narrowed_to_named_legislature_accounts(
     agreement_access_revoke(
         actor=people["admin"], agreement=world.agreement, user=people["legislator"]
     )
+    # Removing the last listed account closes the agreement; it does not open it to all.
+    assert not agreement_list(people["legislator"]).exists()
+    assert not agreement_list(other).exists()
+    agreement_access_open(actor=people["admin"], agreement=world.agreement)
     assert agreement_list(other).filter(pk=world.agreement.pk).exists()
+
+
+def test_a_withdrawal_approved_after_a_scheduled_opening_keeps_names_closed(
+    world: World, people: dict[str, User]
+) -> None:
+    when = timezone.now() + dt.timedelta(days=2)
+    _open(world, people["analyst"], people["verifier"], "public", effective_from=when)
+    _open(world, people["analyst"], people["verifier"], "public", action="withdraw")
+    later = when + dt.timedelta(minutes=1)
+    assert not any(p.identity_visible for p in people_in_view(AnonymousUser(), now=later))
+
+
+def test_the_operator_at_the_shell_cannot_decide_a_disclosure(
+    world: World, people: dict[str, User]
+) -> None:
+    d = disclosure_propose(
+        actor=people["analyst"], audience="public", reason="r", agreement=world.agreement
+    )
+    with pytest.raises(PermissionDenied):
+        disclosure_approve(actor=world.actor, disclosure=d)
+    assert not Grant.objects.exists()
+
+
+def test_protected_sources_are_named_only_to_verifiers_and_administrators(
+    world: World, people: dict[str, User]
+) -> None:
+    from detente.agreements.selectors import agreement_progress
+    from detente.evidence.services import claim_record, source_create
+
+    informant = source_create(
+        actor=world.actor,
+        slug="informant",
+        name="Officer in prison X",
+        kind="anonymous_official",
+        reliability="C",
+        independence_group="informant",
+        protected=True,
+    )
+    claim_record(
+        actor=world.actor,
+        source=informant,
+        kind="aggregate",
+        agreement=world.agreement,
+        released_count=2,
+        event_date=dt.date(2020, 2, 1),
+        received_at=dt.datetime(2020, 2, 1, 12, tzinfo=dt.UTC),
+    )
+    for viewer in (AnonymousUser(), people["legislator"], people["analyst"]):
+        text = json.dumps(agreement_progress(viewer, world.agreement).as_json())
+        assert "Officer in prison X" not in text and "protected source" in text
+    text = json.dumps(agreement_progress(people["verifier"], world.agreement).as_json())
+    assert "Officer in prison X" in text

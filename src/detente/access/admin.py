@@ -73,7 +73,8 @@ class DisclosureAdmin(PolicyAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"#{d.pk}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"#{d.pk}: {d.status}", messages.SUCCESS)
+                d.refresh_from_db()
+                self.message_user(request, f"#{d.pk}: {d.get_status_display()}", messages.SUCCESS)
 
     @admin.action(description=_("Approve the selected proposals"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Disclosure]) -> None:

@@ -19,7 +19,7 @@ from detente.access.models import (
     DisclosureStatus,
     Grant,
 )
-from detente.access.policy import Action, Role, require, roles_of
+from detente.access.policy import CLI_USERNAME, Action, Role, require, roles_of
 from detente.agreements.models import Agreement
 from detente.audit import ledger
 from detente.core.errors import check_text, invalid
@@ -105,6 +105,9 @@ def disclosure_propose(
 
 def _check_decidable(actor: User, disclosure: Disclosure) -> None:
     require(actor, Action.MANAGE)
+    if actor.get_username() == CLI_USERNAME:
+        # Shell access is one person: the second pair of eyes must sign in themselves.
+        raise PermissionDenied("disclosures are decided by a signed-in person, not the operator")
     if disclosure.status != DisclosureStatus.PROPOSED:
         raise invalid(
             "status",
@@ -177,6 +180,7 @@ def disclosure_approve(*, actor: User, disclosure: Disclosure, note: str = "") -
 def disclosure_reject(*, actor: User, disclosure: Disclosure, note: str) -> Disclosure:
     note = check_text("note", note, 2000, required=True)
     with transaction.atomic():
+        ledger.serialize()  # same lock order as approval, so the two cannot deadlock
         disclosure = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
         _check_decidable(actor, disclosure)
         disclosure.status = DisclosureStatus.REJECTED
@@ -221,6 +225,9 @@ def agreement_access_grant(*, actor: User, agreement: Agreement, user: User) -> 
         access, created = AgreementAccess.objects.get_or_create(
             agreement=agreement, user=user, defaults={"granted_by": actor}
         )
+        if not agreement.legislature_list_only:
+            agreement.legislature_list_only = True
+            agreement.save(update_fields=["legislature_list_only"])
         if created:
             ledger.append(
                 actor,
@@ -239,3 +246,13 @@ def agreement_access_revoke(*, actor: User, agreement: Agreement, user: User) ->
             ledger.append(
                 actor, "agreement.access_revoke", agreement, {"user": user.get_username()}
             )
+
+
+def agreement_access_open(*, actor: User, agreement: Agreement) -> Agreement:
+    """Let every legislature account see the agreement again (when its audience allows)."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        agreement.legislature_list_only = False
+        agreement.save(update_fields=["legislature_list_only"])
+        ledger.append(actor, "agreement.access_open", agreement, {})
+    return agreement

@@ -51,17 +51,18 @@ def visible_agreements(viewer: Viewer) -> QuerySet[Agreement]:
     viewer_tier = tier(viewer)
     qs = Agreement.objects.filter(audience__in=agreement_audiences(viewer_tier))
     if viewer_tier == LEGISLATURE:
-        listed = AgreementAccess.objects.filter(agreement=OuterRef("pk"))
-        qs = qs.filter(
-            Q(audience="public") | ~Exists(listed) | Exists(listed.filter(user_id=viewer.pk or 0))
-        )
+        listed = AgreementAccess.objects.filter(agreement=OuterRef("pk"), user_id=viewer.pk or 0)
+        qs = qs.filter(Q(audience="public") | Q(legislature_list_only=False) | Exists(listed))
     return qs
 
 
 def _latest(audience: str, column: str, now: dt.datetime) -> Subquery:
+    # Among the grants in effect, the one approved last decides (grants are written at
+    # approval, so their ids follow approval order): a withdrawal approved after a
+    # scheduled opening keeps the names closed when the opening's time comes.
     grants = Grant.objects.filter(
         person=OuterRef("pk"), audience=audience, effective_from__lte=now
-    ).order_by("-effective_from", "-disclosure_id")
+    ).order_by("-id")
     return Subquery(grants.values(column)[:1])
 
 

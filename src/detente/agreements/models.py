@@ -82,6 +82,11 @@ class Agreement(models.Model):
         default="staff",
         help_text=_("Who sees the agreement and its figures (identities follow disclosures)."),
     )
+    # Set by the first per-account grant and cleared only on purpose, so removing the
+    # last listed account closes the agreement instead of opening it to everyone.
+    legislature_list_only = models.BooleanField(
+        _("only listed legislature accounts"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

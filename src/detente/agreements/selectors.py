@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from detente.access.policy import Viewer
+from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
 from detente.agreements.models import Agreement, Membership
@@ -32,11 +32,17 @@ def agreement_get(viewer: Viewer, slug: str) -> Agreement:
         raise Http404("no such agreement") from None
 
 
+# What everyone but verifiers and administrators sees in place of a protected source.
+PROTECTED_SOURCE = "protected source"
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
 
-def _aggregate_claims(agreement: Agreement, moment: dt.datetime | None) -> list[AggregateClaim]:
+def _aggregate_claims(
+    agreement: Agreement, moment: dt.datetime | None, sees_protected: bool
+) -> list[AggregateClaim]:
     qs = Claim.objects.filter(agreement=agreement).filter(
         kind__in=(ClaimKind.AGGREGATE, ClaimKind.RETRACTION), person__isnull=True
     )
@@ -50,6 +56,7 @@ def _aggregate_claims(agreement: Agreement, moment: dt.datetime | None) -> list[
             "received_at",
             "source_id",
             "source__name",
+            "source__protected",
             "source__independence_group",
             "source__reliability",
             "corrects_id",
@@ -57,13 +64,20 @@ def _aggregate_claims(agreement: Agreement, moment: dt.datetime | None) -> list[
     )
     facts = [
         ClaimFact(cid, "" if count is None else "aggregate", ev, rec, sid, grp, grade, corr)
-        for cid, count, ev, rec, sid, _name, grp, grade, corr in rows
+        for cid, count, ev, rec, sid, _name, _protected, grp, grade, corr in rows
     ]
     live = {f.id for f in effective(facts)[0]}
     releasing = agreement.promisor.independence_group
     return [
-        AggregateClaim(cid, name, grp == releasing, count, ev, rec)
-        for cid, count, ev, rec, _sid, name, grp, _grade, _corr in rows
+        AggregateClaim(
+            cid,
+            name if sees_protected or not protected else PROTECTED_SOURCE,
+            grp == releasing,
+            count,
+            ev,
+            rec,
+        )
+        for cid, count, ev, rec, _sid, name, protected, grp, _grade, _corr in rows
         if cid in live and count is not None and ev is not None
     ]
 
@@ -115,7 +129,7 @@ def agreement_progress(
         promised=agreement.promised_count,
         announced_on=agreement.announced_on,
         members=rows,
-        aggregates=_aggregate_claims(agreement, moment),
+        aggregates=_aggregate_claims(agreement, moment, can(viewer, Action.MANAGE)),
         as_of=as_of,
     )
 

@@ -1,7 +1,8 @@
-"""``detente disclosure list|report|propose|approve|reject``.
+"""``detente disclosure list|report|propose``.
 
-Writes act as the operator account; the two-person rule still holds, so a proposal made
-here must be approved by someone else (in the admin, or here when another user proposed).
+Proposals made here act as the operator account. Decisions are not taken here: approving
+or rejecting needs a person who signed in (with their second factor) to the admin, so
+one person at the server's shell can never be both pairs of eyes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from detente.access.models import Disclosure, DisclosureAction
+from detente.access.models import DisclosureAction
 from detente.access.policy import cli_actor
 from detente.access.selectors import disclosure_list, disclosure_report
-from detente.access.services import disclosure_approve, disclosure_propose, disclosure_reject
+from detente.access.services import disclosure_propose
 from detente.agreements.selectors import agreement_get
 from detente.registry.selectors import person_get
 
@@ -49,12 +50,6 @@ class Command(BaseCommand):
         pr.add_argument("--at", type=_moment, help="effective from (default: on approval)")
         pr.add_argument("--withdraw", action="store_true", help="close instead of open")
         pr.add_argument("--include-at-risk", action="store_true")
-        ap = sub.add_parser("approve", help="approve someone else's proposal")
-        ap.add_argument("id", type=int)
-        ap.add_argument("--note", default="")
-        rj = sub.add_parser("reject", help="reject someone else's proposal")
-        rj.add_argument("id", type=int)
-        rj.add_argument("--note", required=True)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         actor = cli_actor()
@@ -119,23 +114,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Proposed disclosure #{d.pk} ({d.people.count()} people → {d.audience}); "
-            "another user must approve it."
+            "a verifier or administrator must approve it in the admin."
         )
-
-    def _get(self, actor: Any, pk: int) -> Disclosure:
-        found = disclosure_list(actor).filter(pk=pk).first()
-        if found is None:
-            raise CommandError(f"no disclosure #{pk}")
-        return found
-
-    def _approve(self, actor: Any, opts: dict[str, Any]) -> None:
-        d = disclosure_approve(
-            actor=actor, disclosure=self._get(actor, opts["id"]), note=opts["note"]
-        )
-        self.stdout.write(f"Approved disclosure #{d.pk}: {d.grants.count()} identities.")
-
-    def _reject(self, actor: Any, opts: dict[str, Any]) -> None:
-        d = disclosure_reject(
-            actor=actor, disclosure=self._get(actor, opts["id"]), note=opts["note"]
-        )
-        self.stdout.write(f"Rejected disclosure #{d.pk}.")
