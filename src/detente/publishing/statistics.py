@@ -1,78 +1,109 @@
-"""The public statistics: fixed tables, suppressed jointly, about public agreements.
+"""The public statistics: fixed tables about the people on public agreements.
 
-The population is everyone named on an agreement shown to the public; each person counts
-once, in their state under the most recently announced of those agreements. The tables
-are fixed (state by province, state by affiliation, state by year of arrest): there is no
-way to ask for another cut, so no one can difference two free queries.
+The population is everyone named on an agreement shown to the public, counted once. Its
+size, and each member's state (by handle), are already public through the agreement's
+progress and member list, so:
+
+- no table crosses the state with anything: together with the public member list, a
+  zero in "died x Granma" would tell which province a handle comes from;
+- the published table (people by province and year of arrest) is checked with its grand
+  total taken as known, and withheld whole if any hidden count could then be worked out;
+- province labels come from a fixed list (``DETENTE_PROVINCES``), anything else is counted
+  as "other or not recorded", so free text typed into a record is never published.
+
+There is no way to ask for another cut, so no one can difference two free queries.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db.models import Max
 
 from detente.access.policy import Viewer
-from detente.agreements.models import Membership, MemberState
-from detente.publishing.suppression import PublishedTable, Table, suppress_together
+from detente.agreements.models import Membership
+from detente.demo.names import CUBA_PROVINCES
+from detente.publishing.suppression import (
+    PublishedTable,
+    Table,
+    narrowed_cells,
+    recoverable_cells,
+    suppress_together,
+)
 from detente.registry.models import CustodyEpisode
 
-# One placeholder per dimension: tables whose column labels coincide are taken to share a
-# variable by the suppression, so "not recorded" must not look alike across dimensions.
-NO_PROVINCE, NO_AFFILIATION, NO_YEAR = "province not recorded", "no affiliation", "year unknown"
+OTHER_PROVINCE = "other or not recorded"
+NO_YEAR = "year unknown"
 
 
 @dataclass(frozen=True)
 class PublicStatistics:
     population: str
+    people: int
     tables: list[PublishedTable]
+    withheld: list[str]  # tables withheld whole, by name
 
     def as_json(self) -> dict[str, object]:
-        return {"population": self.population, "tables": [t.as_json() for t in self.tables]}
+        return {
+            "population": self.population,
+            "people": self.people,
+            "tables": [t.as_json() for t in self.tables],
+            "withheld": self.withheld,
+        }
 
 
 def threshold() -> int:
     return int(getattr(settings, "DETENTE_SUPPRESSION_THRESHOLD", 5))
 
 
-def _population() -> list[tuple[str, str, str, str]]:
-    """(state, province, affiliation, arrest year) per person on a public agreement."""
-    latest: dict[int, tuple[str, object]] = {}
-    rows = Membership.objects.filter(agreement__audience="public").values_list(
-        "person_id",
-        "state",
-        "agreement__announced_on",
-        "person__identity__province",
-        "person__identity__affiliation",
+def provinces() -> tuple[str, ...]:
+    return tuple(getattr(settings, "DETENTE_PROVINCES", CUBA_PROVINCES))
+
+
+def _population() -> list[tuple[str, str]]:
+    """(province, arrest year) for each person on a public agreement."""
+    known = set(provinces())
+    rows = dict(
+        Membership.objects.filter(agreement__audience="public").values_list(
+            "person_id", "person__identity__province"
+        )
     )
-    info: dict[int, tuple[str, str]] = {}
-    for pid, state, announced, province, affiliation in rows:
-        if pid not in latest or announced > latest[pid][1]:  # type: ignore[operator]
-            latest[pid] = (state, announced)
-        info[pid] = (province or NO_PROVINCE, affiliation or NO_AFFILIATION)
     arrests = dict(
-        CustodyEpisode.objects.filter(person_id__in=list(latest))
+        CustodyEpisode.objects.filter(person_id__in=list(rows))
         .values("person_id")
         .annotate(last=Max("start_date"))
         .values_list("person_id", "last")
     )
-    out = []
-    for pid, (state, _) in latest.items():
-        year = str(arrests[pid].year) if pid in arrests else NO_YEAR
-        out.append((state, info[pid][0], info[pid][1], year))
-    return out
+    return [
+        (
+            province if province in known else OTHER_PROVINCE,
+            str(arrests[pid].year) if pid in arrests else NO_YEAR,
+        )
+        for pid, province in rows.items()
+    ]
 
 
-def _table(name: str, rows: list[tuple[str, str]], states: list[str], empty: str) -> Table:
-    counts = Counter(rows)
-    columns = sorted({c for _, c in rows}) or [empty]
+def province_by_year(people: list[tuple[str, str]]) -> Table:
+    rows = [*provinces(), OTHER_PROVINCE]
+    years = sorted({y for _, y in people}) or [NO_YEAR]
+    counts = {(p, y): 0 for p in rows for y in years}
+    for key in people:
+        counts[key] += 1
     return Table(
-        name=name,
-        row_labels=tuple(states),
-        col_labels=tuple(columns),
-        counts=tuple(tuple(counts[(s, c)] for c in columns) for s in states),
+        name="people_by_province_and_arrest_year",
+        row_labels=tuple(rows),
+        col_labels=tuple(years),
+        counts=tuple(tuple(counts[(p, y)] for y in years) for p in rows),
+    )
+
+
+def _withheld(table: PublishedTable) -> PublishedTable:
+    return replace(
+        table,
+        cells=tuple(tuple(None for _ in row) for row in table.cells),
+        row_totals=tuple(None for _ in table.row_totals),
+        col_totals=tuple(None for _ in table.col_totals),
     )
 
 
@@ -80,13 +111,17 @@ def public_statistics(viewer: Viewer) -> PublicStatistics:
     """The same fixed, suppressed tables for every viewer: there is nothing to restrict."""
     del viewer  # taken for uniformity with every other selector
     people = _population()
-    states = [s.value for s in MemberState]
-    tables = [
-        _table("state_by_province", [(s, p) for s, p, _, _ in people], states, NO_PROVINCE),
-        _table("state_by_affiliation", [(s, a) for s, _, a, _ in people], states, NO_AFFILIATION),
-        _table("state_by_arrest_year", [(s, y) for s, _, _, y in people], states, NO_YEAR),
-    ]
+    original = province_by_year(people)
+    (published,) = suppress_together([original], threshold())
+    # The total is public elsewhere (the agreements' named counts): audit with it known.
+    known_total = replace(published, total=len(people))
+    withheld = []
+    if recoverable_cells([known_total], [original]) or narrowed_cells([known_total], [original]):
+        known_total = _withheld(known_total)
+        withheld.append(original.name)
     return PublicStatistics(
         population="people named on agreements shown to the public, counted once each",
-        tables=suppress_together(tables, threshold()),
+        people=len(people),
+        tables=[known_total],
+        withheld=withheld,
     )

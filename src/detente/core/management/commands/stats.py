@@ -24,7 +24,9 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(stats.as_json(), indent=2, ensure_ascii=False))
             return
-        self.stdout.write(f"Population: {stats.population}")
+        self.stdout.write(f"Population: {stats.population}: {stats.people}")
+        for name in stats.withheld:
+            self.stdout.write(f"{name}: withheld whole (too few people to publish safely)")
         for t in stats.tables:
             width = max(len(c) for c in t.col_labels) + 1
             self.stdout.write(f"\n{t.name} (· = suppressed, fewer than {t.threshold} or derivable)")
