@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -68,11 +71,35 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def keyed_hash(value: object) -> str:
+def _hash_key() -> bytes:
+    """The key for hashing confidential values: its own file, not the secret key, so
+    rotating one does not touch the other and a leaked settings file does not unlock it."""
+    path = Path(settings.DATA_DIR) / "keys" / "ledger-hmac"
+    cached = _KEYS.get(path)
+    if cached is None:
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(secrets.token_bytes(32))
+        cached = _KEYS[path] = path.read_bytes()
+    return cached
+
+
+_KEYS: dict[Path, bytes] = {}
+
+
+def keyed_hash(value: object, context: str) -> str:
     """A keyed hash of a confidential value, so the ledger can show that a value changed
-    (or stayed) without holding it. Keyed, so a name cannot be confirmed by hashing guesses."""
-    key = hashlib.sha256(b"detente-audit:" + settings.SECRET_KEY.encode()).digest()
-    return "hmac:" + hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+    (or stayed) without holding it. Keyed, so a name cannot be confirmed by hashing
+    guesses; bound to ``context`` (the person's handle, the source), so two people who
+    share a surname do not share its hash."""
+    message = f"{context}{SEP}{value}".encode()
+    return "hmac:" + hmac.new(_hash_key(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def serialize() -> None:

@@ -75,16 +75,29 @@ def source_create(
             actor,
             "source.create",
             source,
-            {
-                "slug": slug,
-                "name": ledger.keyed_hash(name) if protected else name,
-                "kind": kind,
-                "reliability": reliability,
-                "independence_group": independence_group,
-                "protected": protected,
-            },
+            _source_record(source),
         )
     return source
+
+
+def _source_record(source: Source) -> dict[str, object]:
+    """How the ledger names a source: a protected one only by keyed hashes."""
+
+    def shown(value: str) -> str:
+        return ledger.keyed_hash(value, f"source:{source.pk}") if source.protected else value
+
+    return {
+        "slug": shown(source.slug),
+        "name": shown(source.name),
+        "kind": source.kind,
+        "reliability": source.reliability,
+        "independence_group": shown(source.independence_group),
+        "protected": source.protected,
+    }
+
+
+def _shown_group(source: Source, group: str) -> str:
+    return ledger.keyed_hash(group, f"source:{source.pk}") if source.protected else group
 
 
 def source_regrade(
@@ -109,7 +122,10 @@ def source_regrade(
             actor,
             "source.regrade",
             source,
-            {"before": list(before), "after": [reliability, independence_group]},
+            {
+                "before": [before[0], _shown_group(source, before[1])],
+                "after": [reliability, _shown_group(source, independence_group)],
+            },
         )
     return source
 
@@ -334,7 +350,7 @@ def claim_record(
             f"claim.{kind}",
             claim,
             {
-                "source": source.slug if not source.protected else ledger.keyed_hash(source.slug),
+                "source": _source_record(source)["slug"],
                 "person": person.handle if person else None,
                 "agreement": agreement.slug if agreement else None,
                 "status": status,

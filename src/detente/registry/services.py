@@ -102,7 +102,10 @@ def person_create(
             {
                 "handle": person.handle,
                 "at_risk": at_risk,
-                "identity": {f: ledger.keyed_hash(getattr(identity, f)) for f in IDENTITY_FIELDS},
+                "identity": {
+                    f: ledger.keyed_hash(getattr(identity, f), person.handle)
+                    for f in IDENTITY_FIELDS
+                },
             },
         )
     return person
@@ -161,7 +164,7 @@ def custody_episode_add(
                 "status": status,
                 "start": str(start),
                 "end": str(end) if end else None,
-                "place": ledger.keyed_hash(place),
+                "place": ledger.keyed_hash(place, person.handle),
             },
         )
         # A new arrest starts a new detention: member states are rederived from it.
