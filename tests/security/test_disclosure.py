@@ -384,3 +384,39 @@ def test_protected_sources_are_named_only_to_verifiers_and_administrators(
         assert "Officer in prison X" not in text and "protected source" in text
     text = json.dumps(agreement_progress(people["verifier"], world.agreement).as_json())
     assert "Officer in prison X" in text
+
+
+def test_looking_through_another_users_eyes_is_recorded_as_the_operator(
+    world: World, people: dict[str, User]
+) -> None:
+    _open(world, people["analyst"], people["verifier"], "legislature")
+    out = io.StringIO()
+    call_command("person", "show", world.person().handle, "--as", "leg", stdout=out)
+    entry = AuditEntry.objects.filter(kind="access").order_by("-position").first()
+    assert entry is not None
+    assert entry.actor_label == "detente-cli" and entry.payload["as"] == "leg"
+
+
+def test_flagging_at_risk_later_hides_an_already_public_name(
+    world: World, people: dict[str, User]
+) -> None:
+    from detente.registry.services import person_set_at_risk
+
+    _open(world, people["analyst"], people["verifier"], "public")
+    assert world.person().handle in names_seen(AnonymousUser(), world)
+    person_set_at_risk(actor=people["analyst"], person=world.person(), at_risk=True)
+    assert world.person().handle not in names_seen(AnonymousUser(), world)
+    assert world.person().handle in names_seen(people["analyst"], world)
+
+
+def test_admin_name_searches_are_recorded(world: World, people: dict[str, User]) -> None:
+    from django.test import Client
+
+    user = make_user("searcher", Role.ANALYST, staff=True)
+    client = Client()
+    client.force_login(user)
+    response = client.get("/admin/registry/person/", {"q": "Yoandri"})
+    assert response.status_code == 200
+    searches = AuditEntry.objects.filter(action="admin.person.search")
+    assert searches.count() == 1
+    assert set(searches.get().payload["people"]) == {p.handle for p in world.people}

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from tests.support import World, make_user
 
 from detente.access.policy import Role
@@ -243,3 +244,39 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     # The check itself can see an --as where there is one.
     reader = load_command_class("detente.core", "agreement").create_parser("detente", "agreement")
     assert "--as" in options(reader)
+
+
+def test_analysts_never_see_a_protected_source_in_the_admin(world: World) -> None:
+    from detente.evidence.services import claim_record, source_create
+
+    informant = source_create(
+        actor=world.actor,
+        slug="informant",
+        name="Officer in prison X",
+        kind="anonymous_official",
+        reliability="C",
+        independence_group="informant",
+        protected=True,
+    )
+    claim = claim_record(
+        actor=world.actor,
+        source=informant,
+        person=world.person(),
+        status="detained",
+        event_date=world.agreement.announced_on,
+        received_at=timezone.now(),
+    )
+    pages = (
+        "/admin/evidence/source/",
+        "/admin/evidence/claim/",
+        "/admin/evidence/claim/add/",
+        f"/admin/evidence/claim/{claim.pk}/change/",
+    )
+    analyst, verifier = Client(), Client()
+    analyst.force_login(_user("analyst"))
+    verifier.force_login(_user("verifier"))
+    for url in pages:
+        page = analyst.get(url)
+        assert page.status_code == 200, url
+        assert "Officer in prison X" not in page.content.decode(), url
+    assert "Officer in prison X" in verifier.get("/admin/evidence/source/").content.decode()

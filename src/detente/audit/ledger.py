@@ -164,6 +164,11 @@ def record_access(
     if not seen:
         return None
     actor = viewer if getattr(viewer, "is_authenticated", False) else None
+    operator = getattr(viewer, "_detente_operator", None)
+    if operator is not None:
+        # The command line's --as: the operator saw it, through that user's eyes.
+        data = {**(data or {}), "as": getattr(viewer, "username", "anonymous")}
+        actor = operator
     with transaction.atomic():
         return _append(
             actor,

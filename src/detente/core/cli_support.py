@@ -26,14 +26,19 @@ def add_viewer_argument(parser: ArgumentParser) -> None:
 
 def viewer_from(opts: dict[str, Any]) -> Viewer:
     name = opts.get("as_user")
+    operator = cli_actor()
     if not name:
-        return cli_actor()
+        return operator
+    viewer: Any
     if name == ANONYMOUS:
-        return AnonymousUser()
-    try:
-        user = get_user_model().objects.get(username=name)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"no user {name!r}") from None
-    if not user.is_active:
-        raise CommandError(f"user {name!r} is disabled")
-    return user
+        viewer = AnonymousUser()
+    else:
+        try:
+            viewer = get_user_model().objects.get(username=name)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user {name!r}") from None
+        if not viewer.is_active:
+            raise CommandError(f"user {name!r} is disabled")
+    # Whatever is seen through --as is recorded as seen by the operator.
+    viewer._detente_operator = operator
+    return viewer

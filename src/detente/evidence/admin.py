@@ -4,8 +4,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from detente.access.policy import Action
+from detente.access.policy import Action, can
 from detente.core.admin_base import PolicyAdmin
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record, source_create, source_regrade
@@ -18,6 +19,11 @@ class SourceAdmin(PolicyAdmin):
     list_display = ("slug", "name", "kind", "reliability", "independence_group", "protected")
     list_filter = ("kind", "reliability", "protected")
     search_fields = ("slug", "name")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        # A protected source's identity is itself confidential: deciders only.
+        return qs if can(request.user, Action.MANAGE) else qs.filter(protected=False)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Only the grade and group change after creation, through source_regrade.
@@ -47,8 +53,8 @@ class SourceAdmin(PolicyAdmin):
 
 @admin.register(Claim)
 class ClaimAdmin(PolicyAdmin):
-    list_display = ("id", "kind", "person", "status", "event_date", "source", "received_at")
-    list_filter = ("kind", "status", "source")
+    list_display = ("id", "kind", "person", "status", "event_date", "source_shown", "received_at")
+    list_filter = ("kind", "status")
     search_fields = ("person__handle",)
     autocomplete_fields = ("person", "corrects")
     fields = (
@@ -69,7 +75,28 @@ class ClaimAdmin(PolicyAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> Any:
+        self._sees_protected = can(request.user, Action.MANAGE)
         return super().get_queryset(request).select_related("person", "source")
+
+    @admin.display(description=_("source"))
+    def source_shown(self, obj: Claim) -> str:
+        if obj.source.protected and not getattr(self, "_sees_protected", False):
+            return str(_("protected source"))
+        return str(obj.source)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not can(request.user, Action.MANAGE):
+            self._sees_protected = False
+            return tuple("source_shown" if f == "source" else f for f in self.fields)
+        return self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("source_shown",) if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "source" and not can(request.user, Action.MANAGE):
+            kwargs["queryset"] = Source.objects.filter(protected=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # claims are immutable; record a correction instead

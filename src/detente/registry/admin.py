@@ -7,11 +7,17 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from detente.access.policy import Action, can
 from detente.audit import ledger
 from detente.core.admin_base import PolicyAdmin, ReadOnlyPolicyInline
 from detente.core.dates import DatePrecision
 from detente.registry.models import CustodyEpisode, Person, Sex
-from detente.registry.services import IDENTITY_FIELDS, custody_episode_add, person_create
+from detente.registry.services import (
+    IDENTITY_FIELDS,
+    custody_episode_add,
+    person_create,
+    person_set_at_risk,
+)
 
 
 class CustodyInline(ReadOnlyPolicyInline):
@@ -75,6 +81,32 @@ class PersonAdmin(PolicyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else ()
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            # A name search answers "is this person in the registry?": recorded, like a view.
+            # (The autocomplete widgets search here too.)
+            found = list(results.values_list("handle", flat=True)[:100])
+            ledger.record_access(request.user, "admin.person.search", found)
+        return results, may_have_duplicates
+
+    @admin.action(description=_("Flag as at risk (kept out of public disclosures)"))
+    def flag_at_risk(self, request: HttpRequest, queryset: Any) -> None:
+        for person in queryset:
+            person_set_at_risk(actor=request.user, person=person, at_risk=True)  # type: ignore[arg-type]
+
+    @admin.action(description=_("Clear the at-risk flag"))
+    def clear_at_risk(self, request: HttpRequest, queryset: Any) -> None:
+        for person in queryset:
+            person_set_at_risk(actor=request.user, person=person, at_risk=False)  # type: ignore[arg-type]
+
+    actions = ("flag_at_risk", "clear_at_risk")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        if not can(request.user, Action.RECORD):
+            return {}
+        return admin.ModelAdmin.get_actions(self, request)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         response = super().changelist_view(request, extra_context)

@@ -183,3 +183,24 @@ def first_arrest(person: Person) -> PreciseDate | None:
         .first()
     )
     return PreciseDate.of(*row) if row else None
+
+
+def person_set_at_risk(*, actor: User, person: Person, at_risk: bool) -> Person:
+    """Flag (or clear) a person as at risk.
+
+    Flagging takes effect at once everywhere: people at risk are hidden from the public
+    even where an earlier public disclosure covered them (unless an administrator's
+    override approved that disclosure).
+    """
+    require(actor, Action.RECORD)
+    with transaction.atomic():
+        before = Person.objects.select_for_update().get(pk=person.pk).at_risk
+        person.at_risk = at_risk
+        person.save(update_fields=["at_risk"])
+        ledger.append(
+            actor,
+            "person.at_risk",
+            person,
+            {"handle": person.handle, "before": before, "after": at_risk},
+        )
+    return person
