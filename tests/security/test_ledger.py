@@ -188,3 +188,42 @@ def test_verify_command_reports_the_bad_entry(entries: int) -> None:
         sql(f"UPDATE {TABLE} SET actor_label = 'someone-else' WHERE position = 5")
     with pytest.raises(CommandError, match="entry 5"):
         call_command("audit", "verify", stdout=io.StringIO())
+
+
+def test_entries_after_the_last_checkpoint_are_reported_as_unproven(
+    entries: int, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    call_command("audit", "keygen", stdout=io.StringIO())
+    call_command("audit", "checkpoint", stdout=io.StringIO())
+    # Someone with database access appends a well-formed entry at the end.
+    last = AuditEntry.objects.order_by("-position").first()
+    assert last is not None
+    forged = ledger.entry_hash(
+        last.hash, last.at, "", "intruder", "change", "person.create", "x", "1", "", "{}"
+    )
+    sql(
+        f"INSERT INTO {TABLE} (position, at, actor_label, kind, action, object_type, "
+        "object_id, request_id, data, prev_hash, hash) "
+        "VALUES (%s, %s, 'intruder', 'change', 'person.create', 'x', '1', '', '{}', %s, %s)",
+        [last.position + 1, last.at, last.hash, forged],
+    )
+    out = io.StringIO()
+    call_command("audit", "verify", stdout=out)
+    assert "1 entries come after the last signed checkpoint" in out.getvalue()
+
+
+def test_two_checkpoints_of_one_size_with_different_heads_are_a_fork(
+    entries: int, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    call_command("audit", "keygen", stdout=io.StringIO())
+    call_command("audit", "checkpoint", stdout=io.StringIO())
+    (cp,) = (tmp_path / "checkpoints").glob("*.txt")
+    key = checkpoints.load_private(tmp_path / "keys" / "ledger-ed25519.pem")
+    (tmp_path / "checkpoints" / "checkpoint-forked.txt").write_text(
+        checkpoints.sign(entries, "ab" * 32, key)
+    )
+    with pytest.raises(CommandError, match="fork"):
+        call_command("audit", "verify", stdout=io.StringIO())
+    assert cp.exists()

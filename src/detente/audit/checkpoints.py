@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,16 +96,25 @@ class CheckpointError(ValueError):
     pass
 
 
-def parse_and_check(text: str, public: Ed25519PublicKey) -> Checkpoint:
+_SIZE = re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+def parse_and_check(
+    text: str, public: Ed25519PublicKey, origin_expected: str | None = None
+) -> Checkpoint:
     """Parse a checkpoint and check its signature; raise CheckpointError saying what failed."""
-    body, sep, sigs = text.partition("\n\n")
+    # The signatures follow the last blank line (the body itself may contain one).
+    body, sep, sigs = text.rpartition("\n\n")
     if not sep:
         raise CheckpointError("not a signed note: no blank line before the signature")
     lines = body.split("\n")
     if len(lines) < 3:
         raise CheckpointError("a checkpoint body needs origin, size and hash lines")
     origin, size_text, hash_b64 = lines[0], lines[1], lines[2]
-    if not size_text.isdigit():
+    expected = origin_expected or default_origin()
+    if origin != expected:
+        raise CheckpointError(f"checkpoint of {origin!r}, not of this ledger ({expected!r})")
+    if not _SIZE.match(size_text):
         raise CheckpointError(f"size {size_text!r} is not a number")
     try:
         head = base64.b64decode(hash_b64, validate=True)

@@ -84,14 +84,23 @@ class Command(BaseCommand):
                     cp = checkpoints.parse_and_check(f.read_text(), public)
                 except (OSError, checkpoints.CheckpointError) as exc:
                     raise CommandError(f"{f}: {exc}") from None
+                if expected.get(cp.size, cp.head_hash) != cp.head_hash:
+                    # Two signed views of the same length: someone showed different
+                    # ledgers to different people.
+                    raise CommandError(
+                        f"{f}: conflicts with another checkpoint of {cp.size} entries (fork)"
+                    )
                 expected[cp.size] = cp.head_hash
         result = ledger.verify(expected)
+        covered = max(expected, default=0)
+        uncovered = max(result.head_position - covered, 0)
         report = {
             "ok": result.ok,
             "entries_checked": result.checked,
             "head_position": result.head_position,
             "head_hash": result.head_hash,
             "checkpoints_checked": len(files),
+            "entries_after_last_checkpoint": uncovered,
             "first_bad_entry": result.first_bad_position,
             "reason": result.reason or None,
         }
@@ -102,6 +111,13 @@ class Command(BaseCommand):
                 f"OK: {result.checked} entries, head {result.head_hash[:16]}…, "
                 f"consistent with {len(files)} checkpoint(s)."
             )
+            if uncovered:
+                # A chain without a key can be extended by anyone with database access:
+                # only entries under a signed checkpoint are proven.
+                self.stdout.write(
+                    f"{uncovered} entries come after the last signed checkpoint and are not "
+                    "yet proven; run 'detente audit checkpoint' and keep it off the server."
+                )
         if not result.ok:
             raise CommandError(
                 f"ledger verification FAILED at entry {result.first_bad_position}: {result.reason}"
