@@ -116,6 +116,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "detente.core.security.TrustedProxyMiddleware",
     "detente.core.security.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -203,6 +204,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Production: behind TLS (DETENTE_PRODUCTION=1). `detente check --deploy --fail-level
 # WARNING` passes with these; the local demo (`make run`) serves plain http on loopback.
+# Reverse proxies whose X-Forwarded-For is believed (see docs/accounts.md).
+DETENTE_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("DETENTE_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 PRODUCTION = os.environ.get("DETENTE_PRODUCTION") == "1"
 if PRODUCTION:
     if DEBUG:

@@ -142,10 +142,15 @@ def test_hidden_admin_objects_look_like_missing_ones(world: World, role: str) ->
     user = _user(role)
     if user is not None:
         client.force_login(user)
-    present = client.get(f"/admin/registry/person/{world.person().pk}/change/")
-    missing = client.get("/admin/registry/person/999999999/change/")
-    assert present.status_code == missing.status_code
+    present_url = f"/admin/registry/person/{world.person().pk}/change/"
+    missing_url = "/admin/registry/person/999999999/change/"
+    present, missing = client.get(present_url), client.get(missing_url)
+    assert present.status_code == missing.status_code == 302
     assert present.content == missing.content
+    # Sent to the same login page, which only echoes back the address they asked for.
+    assert present["Location"].replace(present_url.replace("/", "%2F"), "X") == missing[
+        "Location"
+    ].replace(missing_url.replace("/", "%2F"), "X")
 
 
 # --- The command line, as each role (--as) -------------------------------------------

@@ -73,3 +73,24 @@ def test_admin_views_of_names_are_recorded_with_the_request_id(world: World) -> 
     # A malformed id from outside is replaced, never stored.
     response = client.get("/admin/registry/person/", headers={"X-Request-ID": "<script>"})
     assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 32
+
+
+def test_forwarded_addresses_are_believed_only_from_named_proxies(settings: object) -> None:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from detente.core.security import TrustedProxyMiddleware
+
+    seen: list[str] = []
+
+    def app(request: object) -> HttpResponse:
+        seen.append(request.META["REMOTE_ADDR"])  # type: ignore[attr-defined]
+        return HttpResponse()
+
+    settings.DETENTE_TRUSTED_PROXIES = ["10.0.0.5"]  # type: ignore[attr-defined]
+    middleware = TrustedProxyMiddleware(app)
+    factory = RequestFactory()
+    spoofed = "6.6.6.6, 203.0.113.7"  # the client sent the first part itself
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=spoofed))
+    middleware(factory.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR=spoofed))
+    assert seen == ["203.0.113.7", "198.51.100.9"]

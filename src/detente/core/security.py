@@ -77,3 +77,26 @@ class RequestIdMiddleware:
             ledger.set_request_id(None)
         response["X-Request-ID"] = request_id
         return response
+
+
+class TrustedProxyMiddleware:
+    """Behind named reverse proxies, take the client's address from X-Forwarded-For.
+
+    Only for requests whose REMOTE_ADDR is one of ``DETENTE_TRUSTED_PROXIES``; the client
+    is the right-most address not itself a trusted proxy (proxies append, so the
+    left-most entries are whatever the client chose to send).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        from django.conf import settings
+
+        self.trusted = frozenset(getattr(settings, "DETENTE_TRUSTED_PROXIES", ()))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.trusted and request.META.get("REMOTE_ADDR") in self.trusted:
+            hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            clients = [h for h in hops if h and h not in self.trusted]
+            if clients:
+                request.META["REMOTE_ADDR"] = clients[-1]
+        return self.get_response(request)
