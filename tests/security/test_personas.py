@@ -148,9 +148,9 @@ def test_hidden_admin_objects_look_like_missing_ones(world: World, role: str) ->
     assert present.status_code == missing.status_code == 302
     assert present.content == missing.content
     # Sent to the same login page, which only echoes back the address they asked for.
-    assert present["Location"].replace(present_url.replace("/", "%2F"), "X") == missing[
-        "Location"
-    ].replace(missing_url.replace("/", "%2F"), "X")
+    assert present["Location"].replace(present_url, "X") == missing["Location"].replace(
+        missing_url, "X"
+    )
 
 
 # --- The command line, as each role (--as) -------------------------------------------
