@@ -143,7 +143,9 @@ def record_failure(username: str, address: str, now: dt.datetime) -> None:
                 row,
                 {
                     "scope": scope,
-                    "username": row.username or None,
+                    # What was typed may be a password in the wrong box: named only when it
+                    # is a real account, otherwise kept as a keyed hash.
+                    "username": _ledger_username(row.username),
                     "address": address,
                     "failures": row.failures,
                     "until": row.locked_until.isoformat(),
@@ -187,3 +189,13 @@ def is_locked(username: str, address: str, now: dt.datetime) -> bool:
         if row is not None and not _roll(row, now, lim.window) and _refuses(row, now, limit):
             return True
     return False
+
+
+def _ledger_username(typed: str) -> str | None:
+    from django.contrib.auth import get_user_model
+
+    if not typed:
+        return None
+    if get_user_model().objects.filter(username=typed).exists():
+        return typed
+    return ledger.keyed_hash(typed, "login")
