@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "detente.evidence",
     "detente.agreements",
     "detente.access",
+    "detente.web",
 ]
 
 MIDDLEWARE = [

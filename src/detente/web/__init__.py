@@ -1,0 +1,1 @@
+"""The public site and, later, the staff application: thin views over selectors."""
