@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "detente.agreements",
     "detente.access",
     "detente.web",
+    "detente.api",
 ]
 
 MIDDLEWARE = [

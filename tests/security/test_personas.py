@@ -38,9 +38,19 @@ ADMIN_PAGES: dict[str, dict[str, frozenset[str]]] = {
     "audit.auditentry": {"view": MANAGERS, "add": NOBODY},
     "access.disclosure": {"view": STAFF, "add": STAFF},
 }
-# URLs anyone may open without signing in (everything else must send them to log in).
-PUBLIC_URLS = {"", "admin/login/", "admin/logout/"}
-# Non-admin routes and who may use them; empty until the web application exists.
+# URLs anyone may open without signing in (everything else must send them to log in, or,
+# for the API, answer 401).
+PUBLIC_URLS = {"", "admin/login/", "admin/logout/", "api/docs", "api/openapi.json"}
+# API operations (prefix "api/"): every token holder may call the reading ones and gets
+# what their user may see; writing needs a write token of a role that records.
+API_ROUTES: dict[str, frozenset[str]] = {
+    "api/agreements": frozenset(ROLES) - {"anonymous"},
+    "api/agreements/{slug}/progress": frozenset(ROLES) - {"anonymous"},
+    "api/agreements/{slug}/members": frozenset(ROLES) - {"anonymous"},
+    "api/people/{handle}": frozenset(ROLES) - {"anonymous"},
+    "api/claims": STAFF,
+}
+# Other non-admin routes and who may use them.
 ROUTES: dict[str, frozenset[str]] = {}
 
 
@@ -56,6 +66,7 @@ NOT_IN_ADMIN = {
     "agreements.membership": "shown inside the agreement page",
     "access.grant": "written by disclosure approval only",
     "access.agreementaccess": "granted and revoked through services (agreement_access_*)",
+    "api.apitoken": "made and revoked through services; only a hash of the secret is kept",
     "accounts.totpdevice": "managed only through `detente user totp-*`; secrets are never shown",
     "accounts.loginthrottle": "internal login counters; lifted with `detente user unlock`",
     "accounts.usersession": "internal index of sessions per user, used to end them on disable",
@@ -102,13 +113,20 @@ def test_every_url_requires_login_unless_listed_public(db: Any) -> None:
             continue
         if response.status_code == 404:
             continue  # a route that did not match our filled-in parameters says nothing
+        if pattern.startswith("api/"):
+            assert response.status_code in (401, 405), (pattern, response.status_code)
+            continue
         assert response.status_code in (301, 302), (pattern, response.status_code)
         assert "login" in response["Location"] or response["Location"] == "/admin/", pattern
 
 
 def test_every_non_admin_route_is_in_the_persona_table() -> None:
-    routes = {p for p in _patterns() if not p.startswith("admin/")}
+    from detente.api.main import api
+
+    routes = {p for p in _patterns() if not p.startswith(("admin/", "api/"))}
     assert routes - PUBLIC_URLS == set(ROUTES)
+    operations = {"api" + path for path in api.get_openapi_schema()["paths"]}
+    assert {o.replace("/api/", "api/", 1) for o in operations} == set(API_ROUTES)
 
 
 def _user(role: str) -> User | None:
@@ -216,6 +234,7 @@ COMMANDS = {
     "disclosure": "operator only; decisions still need a second person",
     "audit": "operator only",
     "user": "operator only",
+    "token": "operator only; the token is printed once",
     "demo": "operator only; refuses to reset PostgreSQL",
     "serve": "operator only",
 }
@@ -228,7 +247,7 @@ def test_every_command_is_in_the_persona_table() -> None:
     assert ours == set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", ["disclosure", "audit", "user", "demo", "serve"])
+@pytest.mark.parametrize("command", ["disclosure", "audit", "user", "token", "demo", "serve"])
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     import argparse
 
@@ -242,9 +261,8 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
                     found |= options(sub)
         return found
 
-    parser = load_command_class(
-        "detente.accounts" if command == "user" else "detente.core", command
-    ).create_parser("detente", command)
+    app = {"user": "detente.accounts", "token": "detente.api"}.get(command, "detente.core")
+    parser = load_command_class(app, command).create_parser("detente", command)
     assert "--as" not in options(parser)
     # The check itself can see an --as where there is one.
     reader = load_command_class("detente.core", "agreement").create_parser("detente", "agreement")
@@ -285,3 +303,38 @@ def test_analysts_never_see_a_protected_source_in_the_admin(world: World) -> Non
         assert page.status_code == 200, url
         assert "Officer in prison X" not in page.content.decode(), url
     assert "Officer in prison X" in verifier.get("/admin/evidence/source/").content.decode()
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+def test_api_operations_for_every_role(world: World, role: str) -> None:
+    import json as _json
+
+    from detente.api.services import token_create
+
+    agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="legislature")
+    user = _user(role)
+    assert user is not None
+    scope = "write" if role in STAFF else "read"
+    _, token = token_create(actor=user, user=user, name="persona", scope=scope)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client = Client()
+    sees = role in STAFF or role == "legislature"
+    slug, handle = world.agreement.slug, world.person().handle
+    for route, code in (
+        (f"/api/agreements/{slug}/progress", 200 if sees else 404),
+        (f"/api/agreements/{slug}/members", 200 if sees else 404),
+        (f"/api/people/{handle}", 200 if sees else 404),
+        ("/api/agreements", 200),
+    ):
+        assert client.get(route, **auth).status_code == code, (role, route)
+    body = {
+        "source": world.sources["family"].slug,
+        "person": handle,
+        "status": "detained",
+        "event_date": "2020-03-01",
+    }
+    response = client.post(
+        "/api/claims", _json.dumps(body), content_type="application/json", **auth
+    )
+    # A read-only token is refused before anything is looked up, for every role alike.
+    assert response.status_code == (201 if role in STAFF else 403), role

@@ -1,0 +1,1 @@
+"""The REST API: the same selectors, services and redaction as every other front door."""
