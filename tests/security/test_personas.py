@@ -40,7 +40,18 @@ ADMIN_PAGES: dict[str, dict[str, frozenset[str]]] = {
 }
 # URLs anyone may open without signing in (everything else must send them to log in, or,
 # for the API, answer 401).
-PUBLIC_URLS = {"", "admin/login/", "admin/logout/", "api/docs", "api/openapi.json"}
+PUBLIC_URLS = {
+    "",
+    "agreements/<slug:slug>/",
+    "people/<str:handle>/",
+    "statistics/",
+    "methods/",
+    "i18n/setlang/",
+    "admin/login/",
+    "admin/logout/",
+    "api/docs",
+    "api/openapi.json",
+}
 # API operations (prefix "api/"): every token holder may call the reading ones and gets
 # what their user may see; writing needs a write token of a role that records.
 API_ROUTES: dict[str, frozenset[str]] = {

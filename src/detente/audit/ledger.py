@@ -161,10 +161,12 @@ def record_access(
 ) -> AuditEntry | None:
     """Record that ``viewer`` saw the identities of these people (nothing when none)."""
     seen = sorted(set(handles))
-    if not seen:
+    operator = getattr(viewer, "_detente_operator", None)
+    if not seen or (operator is None and not getattr(viewer, "is_authenticated", False)):
+        # An anonymous visitor only ever sees identities already made public: nothing
+        # confidential was seen, and the public site must not write on every page view.
         return None
     actor = viewer if getattr(viewer, "is_authenticated", False) else None
-    operator = getattr(viewer, "_detente_operator", None)
     if operator is not None:
         # The command line's --as: the operator saw it, through that user's eyes.
         data = {**(data or {}), "as": getattr(viewer, "username", "anonymous")}

@@ -1,4 +1,19 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+
+from . import views
 
 app_name = "web"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.agreement_list_page, name="agreements"),
+    path("agreements/<slug:slug>/", views.agreement_page, name="agreement"),
+    path("people/<str:handle>/", views.person_page, name="person"),
+    path("statistics/", views.statistics_page, name="statistics"),
+    path("methods/", views.methods_page, name="methods"),
+    # Exempt from CSRF on purpose: its only effect is the visitor's own language cookie,
+    # and a token in the switch would put a per-visitor value and a Set-Cookie into every
+    # public page, which shared caches then could not hold. The redirect target is still
+    # checked against the host by set_language.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+]

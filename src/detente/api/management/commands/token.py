@@ -48,11 +48,11 @@ class Command(BaseCommand):
                     f"{token.expires_at:%Y-%m-%d}. Shown once: store it now."
                 )
             elif opts["action"] == "revoke":
-                token = ApiToken.objects.filter(prefix=opts["prefix"]).first()
-                if token is None:
+                found = ApiToken.objects.filter(prefix=opts["prefix"]).first()
+                if found is None:
                     raise CommandError(f"no token {opts['prefix']!r}")
-                token_revoke(actor=actor, token=token)
-                self.stdout.write(f"Revoked {token.prefix}.")
+                token_revoke(actor=actor, token=found)
+                self.stdout.write(f"Revoked {found.prefix}.")
             else:
                 for t in ApiToken.objects.select_related("user").order_by("created_at"):
                     state = "revoked" if t.revoked_at else "active"

@@ -1,0 +1,139 @@
+"""The public site: thin views over the selectors, viewer = request.user.
+
+Every page here is for anyone, so each answers with an ETag (a hash of the page exactly
+as rendered, which already carries the language) and a 304 to a conditional GET; an
+anonymous answer may be kept 60 seconds by any cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from detente.agreements.selectors import (
+    agreement_get,
+    agreement_list,
+    agreement_members,
+    agreement_progress,
+)
+from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics
+from detente.registry.selectors import person_detail, person_get
+from detente.web.charts import progress_chart, weekly_dates
+
+View = Callable[..., HttpResponse]
+
+PUBLIC_MAX_AGE = 60
+
+
+def public_page(view: View) -> View:
+    """GET/HEAD only; ETag, conditional GET and public caching for anonymous visitors."""
+
+    @require_safe
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        # The language comes from the cookie or Accept-Language, so a cache keys on both.
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        if not request.user.is_authenticated:
+            # Signed-in answers may hold names: SecurityHeadersMiddleware makes them no-store.
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        digest = hashlib.sha256(response.content)
+        digest.update((get_language() or "").encode())
+        etag = f'"{digest.hexdigest()[:40]}"'
+        response["ETag"] = etag
+        return get_conditional_response(request, etag=etag, response=response) or response
+
+    return wrapped
+
+
+@public_page
+def agreement_list_page(request: HttpRequest) -> HttpResponse:
+    viewer = request.user
+    rows = [(a, agreement_progress(viewer, a)) for a in agreement_list(viewer)]
+    return render(request, "web/agreement_list.html", {"rows": rows, "section": "agreements"})
+
+
+@public_page
+def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = request.user
+    agreement = agreement_get(viewer, slug)
+    progress = agreement_progress(viewer, agreement)
+    today = timezone.localdate()
+    series = []
+    for day in weekly_dates(agreement.announced_on, today):
+        past = agreement_progress(viewer, agreement, as_of=day)
+        series.append((day, past.claimed, past.confirmed))
+    context = {
+        "agreement": agreement,
+        "p": progress,
+        "members": agreement_members(viewer, agreement),
+        "chart": progress_chart(series, progress.promised),
+        "section": "agreements",
+    }
+    return render(request, "web/agreement_detail.html", context)
+
+
+@public_page
+def person_page(request: HttpRequest, handle: str) -> HttpResponse:
+    viewer = request.user
+    person = person_get(viewer, handle)
+    detail = person_detail(viewer, person).as_json()
+    if detail["identity"] is None:
+        # Same answer as a missing person: the page must not tell that this handle exists.
+        raise Http404("no such person")
+    ident = detail["identity"]
+    name = " ".join(
+        n for n in (ident["given_names"], ident["paternal_surname"], ident["maternal_surname"]) if n
+    )
+    titles = dict(agreement_list(viewer).values_list("slug", "title"))
+    statuses = [
+        {**s, "title": titles.get(s["agreement"], s["agreement"])}
+        for s in detail["statuses"]
+        if s["agreement"]
+    ]
+    context = {"person": detail, "name": name, "statuses": statuses, "section": ""}
+    return render(request, "web/person_detail.html", context)
+
+
+TABLE_TITLES = {
+    "people_by_province_and_arrest_year": _("People by province and year of arrest"),
+}
+LABELS = {OTHER_PROVINCE: _("Other or not recorded"), NO_YEAR: _("Year unknown")}
+
+
+@public_page
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    stats = public_statistics(request.user)
+    tables = [
+        {
+            "name": t.name,
+            "title": TABLE_TITLES.get(t.name, t.name),
+            "withheld": t.name in stats.withheld,
+            "threshold": t.threshold,
+            "cols": [LABELS.get(c, c) for c in t.col_labels],
+            "rows": [
+                (LABELS.get(label, label), cells, total)
+                for label, cells, total in zip(t.row_labels, t.cells, t.row_totals, strict=True)
+            ],
+            "col_totals": t.col_totals,
+            "total": t.total,
+        }
+        for t in stats.tables
+    ]
+    context = {"people": stats.people, "tables": tables, "section": "statistics"}
+    return render(request, "web/statistics.html", context)
+
+
+@public_page
+def methods_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/methods.html", {"section": "methods"})
