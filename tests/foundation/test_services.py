@@ -33,6 +33,23 @@ def _rejected(field: str, fn, **kwargs) -> str:  # type: ignore[no-untyped-def]
     return " ".join(err.value.message_dict[field])
 
 
+def _record(
+    world: World,
+    source: str,
+    status: str = CustodyStatus.UNCONDITIONAL_RELEASE,
+    actor: object = None,
+) -> Claim:
+    """A status claim about the world's first person, dated 2020-02-01."""
+    return claim_record(
+        actor=actor or world.actor,  # type: ignore[arg-type]
+        source=world.sources[source],
+        person=world.person(),
+        status=status,
+        event_date=dt.date(2020, 2, 1),
+        received_at=at("2020-02-01"),
+    )
+
+
 def test_release_before_arrest_is_refused(world: World) -> None:
     msg = _rejected(
         "event_date",
@@ -155,14 +172,7 @@ def test_future_birth_date_and_unknown_episode_status_are_refused(world: World) 
 
 
 def test_only_the_same_source_can_retract(world: World) -> None:
-    claim = claim_record(
-        actor=world.actor,
-        source=world.sources["gov"],
-        person=world.person(),
-        status=CustodyStatus.UNCONDITIONAL_RELEASE,
-        event_date=dt.date(2020, 2, 1),
-        received_at=at("2020-02-01"),
-    )
+    claim = _record(world, "gov", CustodyStatus.UNCONDITIONAL_RELEASE)
     _rejected(
         "corrects",
         claim_record,
@@ -175,14 +185,7 @@ def test_only_the_same_source_can_retract(world: World) -> None:
 
 
 def test_claims_cannot_be_edited_or_deleted(world: World) -> None:
-    claim = claim_record(
-        actor=world.actor,
-        source=world.sources["gov"],
-        person=world.person(),
-        status=CustodyStatus.PAROLE,
-        event_date=dt.date(2020, 2, 1),
-        received_at=at("2020-02-01"),
-    )
+    claim = _record(world, "gov", CustodyStatus.PAROLE)
     claim.status = CustodyStatus.UNCONDITIONAL_RELEASE
     with pytest.raises(TypeError):
         claim.save()
@@ -195,14 +198,7 @@ def test_claims_cannot_be_edited_or_deleted(world: World) -> None:
 
 def test_every_service_write_appends_one_ledger_entry(world: World) -> None:
     before = AuditEntry.objects.count()
-    claim_record(
-        actor=world.actor,
-        source=world.sources["gov"],
-        person=world.person(),
-        status=CustodyStatus.PAROLE,
-        event_date=dt.date(2020, 2, 1),
-        received_at=at("2020-02-01"),
-    )
+    _record(world, "gov", CustodyStatus.PAROLE)
     entries = list(AuditEntry.objects.order_by("seq")[before:])
     assert [e.action for e in entries] == ["claim.status"]
     assert ledger.verify().ok
@@ -314,14 +310,7 @@ def test_parties_sharing_an_independence_group_are_refused(world: World) -> None
 
 
 def test_a_retraction_asserts_nothing(world: World) -> None:
-    claim = claim_record(
-        actor=world.actor,
-        source=world.sources["gov"],
-        person=world.person(),
-        status=CustodyStatus.PAROLE,
-        event_date=dt.date(2020, 2, 1),
-        received_at=at("2020-02-01"),
-    )
+    claim = _record(world, "gov", CustodyStatus.PAROLE)
     _rejected(
         "status",
         claim_record,

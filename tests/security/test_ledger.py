@@ -36,6 +36,19 @@ def triggers_off() -> Iterator[None]:
     yield
 
 
+def forge_after(entry: AuditEntry) -> None:
+    """Insert a well-formed entry chained onto ``entry``, at the next position."""
+    forged = ledger.entry_hash(
+        entry.hash, entry.at, "", "intruder", "change", "person.create", "x", "1", "", "{}"
+    )
+    sql(
+        f"INSERT INTO {TABLE} (position, at, actor_label, kind, action, object_type, "
+        "object_id, request_id, data, prev_hash, hash) "
+        "VALUES (%s, %s, 'intruder', 'change', 'person.create', 'x', '1', '', '{}', %s, %s)",
+        [entry.position + 1, entry.at, entry.hash, forged],
+    )
+
+
 @pytest.fixture
 def entries(world: World) -> int:
     for i in range(6):
@@ -93,19 +106,10 @@ def test_a_deleted_entry_with_renumbering_is_named(entries: int) -> None:
 
 
 def test_an_inserted_entry_is_named(entries: int) -> None:
-    row = AuditEntry.objects.get(position=2)
-    forged_hash = ledger.entry_hash(
-        row.hash, row.at, "", "intruder", "change", "person.create", "x", "1", "", "{}"
-    )
     with triggers_off():
         sql(f"UPDATE {TABLE} SET position = -position WHERE position > 2")
         sql(f"UPDATE {TABLE} SET position = -position + 1 WHERE position < 0")
-        sql(
-            f"INSERT INTO {TABLE} (position, at, actor_label, kind, action, object_type, "
-            "object_id, request_id, data, prev_hash, hash) "
-            "VALUES (3, %s, 'intruder', 'change', 'person.create', 'x', '1', '', '{}', %s, %s)",
-            [row.at, row.hash, forged_hash],
-        )
+        forge_after(AuditEntry.objects.get(position=2))
     result = ledger.verify()
     assert (result.ok, result.first_bad_position) == (False, 3)
     assert "inserted" in result.reason
@@ -199,15 +203,7 @@ def test_entries_after_the_last_checkpoint_are_reported_as_unproven(
     # Someone with database access appends a well-formed entry at the end.
     last = AuditEntry.objects.order_by("-position").first()
     assert last is not None
-    forged = ledger.entry_hash(
-        last.hash, last.at, "", "intruder", "change", "person.create", "x", "1", "", "{}"
-    )
-    sql(
-        f"INSERT INTO {TABLE} (position, at, actor_label, kind, action, object_type, "
-        "object_id, request_id, data, prev_hash, hash) "
-        "VALUES (%s, %s, 'intruder', 'change', 'person.create', 'x', '1', '', '{}', %s, %s)",
-        [last.position + 1, last.at, last.hash, forged],
-    )
+    forge_after(last)
     out = io.StringIO()
     call_command("audit", "verify", stdout=out)
     assert "1 entries come after the last signed checkpoint" in out.getvalue()
