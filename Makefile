@@ -6,7 +6,7 @@ export DETENTE_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint pytest migrate demo serve bench lock clean
+.PHONY: run test install install-test lint pytest migrate demo serve bench lock clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,18 @@ lint: install-test
 	$(BIN)/mypy
 	$(BIN)/detente makemigrations --check --dry-run
 
+# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
 # One BLAS thread: the estimation matrices are small, and threads fighting for two shared
 # cores made model fits 10-20x slower.
-pytest: install-test
+pytest: install-test chromium
 	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest
 
 test: lint pytest
