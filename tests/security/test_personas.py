@@ -242,6 +242,7 @@ COMMANDS = {
     "agreement": "every role via --as (test_commands_for_every_role)",
     "person": "every role via --as (test_commands_for_every_role)",
     "stats": "every role via --as; the same tables for all (test_statistics)",
+    "estimate": "staff via --as; others are refused like a missing source (test_estimate)",
     "disclosure": "operator only; decisions still need a second person",
     "audit": "operator only",
     "user": "operator only",

@@ -1,0 +1,62 @@
+"""``detente estimate``: sources' lists from the registry into the estimation engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from tests.support import World, at
+
+from detente.evidence.services import claim_record
+from detente.registry.services import person_create
+
+
+def _lists(world: World) -> dict[str, list[int]]:
+    people = [person_create(actor=world.actor, given_names=f"Yordanis {i}") for i in range(40)]
+    membership = {"ngo": range(0, 30), "family": range(20, 40), "embassy": range(10, 25)}
+    for source, idx in membership.items():
+        for i in idx:
+            claim_record(
+                actor=world.actor,
+                source=world.sources[source],
+                person=people[i],
+                status="detained",
+                event_date=dt.date(2020, 1, 1),
+                received_at=at("2020-01-02"),
+            )
+    return {k: list(v) for k, v in membership.items()}
+
+
+def run(*args: str) -> dict[str, object]:
+    out = io.StringIO()
+    call_command("estimate", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+
+def test_the_capture_table_comes_from_the_sources_claims(world: World) -> None:
+    _lists(world)
+    slugs = [world.sources[k].slug for k in ("ngo", "family", "embassy")]
+    data = run(*[a for s in slugs for a in ("--source", s)], "--method", "independence")
+    assert data["observed"] == 40
+    assert data["lists"] == dict(zip(slugs, [30, 20, 15], strict=True))
+    counts = {tuple(p["lists"]): p["count"] for p in data["capture_patterns"]}  # type: ignore[union-attr]
+    assert counts[(slugs[0],)] == 10  # 0-9: NGO only
+    assert counts[(slugs[0], slugs[2])] == 10  # 10-19: NGO and embassy
+    assert counts[(slugs[0], slugs[1], slugs[2])] == 5  # 20-24: all three
+    assert counts[(slugs[1],)] == 10 and counts[(slugs[0], slugs[1])] == 5
+    assert len(counts) == 7  # every observable pattern, zeros included
+    (result,) = data["estimates"]  # type: ignore[misc]
+    assert result["estimate"] >= 40
+
+
+def test_bad_requests_are_refused_clearly(world: World) -> None:
+    ngo = world.sources["ngo"].slug
+    with pytest.raises(CommandError, match="between 2 and 10"):
+        run("--source", ngo)
+    with pytest.raises(CommandError, match="no source 'nobody'"):
+        run("--source", ngo, "--source", "nobody")
+    with pytest.raises(CommandError, match="no such source"):
+        run("--source", ngo, "--source", world.sources["family"].slug, "--as", "anonymous")
