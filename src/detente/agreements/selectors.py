@@ -10,7 +10,7 @@ from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
-from detente.agreements.derivation import derive_members, policy_for
+from detente.agreements.derivation import derive_members
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.progress import AggregateClaim, MemberRow, Progress, compute
 from detente.audit import ledger
@@ -178,5 +178,4 @@ __all__ = [
     "agreement_list",
     "agreement_members",
     "agreement_progress",
-    "policy_for",
 ]

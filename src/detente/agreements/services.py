@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.models import User
@@ -15,7 +14,7 @@ from detente.access.policy import Action, require
 from detente.agreements.derivation import rebuild_agreement, refresh
 from detente.agreements.models import Agreement, Membership, Party
 from detente.audit import ledger
-from detente.core.errors import check_text, invalid
+from detente.core.errors import check_slug, check_text, invalid
 from detente.evidence.models import Reliability
 from detente.registry.models import Person
 from detente.registry.status import (
@@ -25,15 +24,12 @@ from detente.registry.status import (
     validate_overrides,
 )
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
 
 def party_create(*, actor: User, slug: str, name: str, independence_group: str) -> Party:
     require(actor, Action.MANAGE)
     name = check_text("name", name, 200, required=True)
-    for field, value in (("slug", slug), ("independence_group", independence_group)):
-        if not isinstance(value, str) or not _SLUG.match(value):
-            raise invalid(field, _("Use lower-case letters, digits and hyphens."))
+    check_slug("slug", slug)
+    check_slug("independence_group", independence_group)
     if Party.objects.filter(slug=slug).exists():
         raise invalid("slug", _("A party with the slug “%(slug)s” exists.") % {"slug": slug})
     with transaction.atomic():
@@ -83,8 +79,7 @@ def agreement_create(
     overrides = dict(status_overrides or {})
     title = check_text("title", title, 200, required=True)
     description = check_text("description", description, 10_000)
-    if not isinstance(slug, str) or not _SLUG.match(slug):
-        raise invalid("slug", _("Use lower-case letters, digits and hyphens."))
+    check_slug("slug", slug)
     if Agreement.objects.filter(slug=slug).exists():
         raise invalid("slug", _("An agreement with the slug “%(slug)s” exists.") % {"slug": slug})
     if promisor.pk == promisee.pk:

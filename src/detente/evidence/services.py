@@ -15,13 +15,12 @@ from detente.agreements.derivation import policy_for, refresh_people
 from detente.agreements.models import Agreement, Membership
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
-from detente.core.errors import check_text, invalid
+from detente.core.errors import check_precision, check_slug, check_text, invalid
 from detente.evidence.models import Claim, ClaimKind, Credibility, Reliability, Source, SourceKind
 from detente.registry.models import Person
 from detente.registry.services import first_arrest
 from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -38,11 +37,11 @@ def _check_source_fields(kind: str, reliability: str, independence_group: str) -
             _("Reliability grade “%(value)s” is not one of A, B, C, D, E, F.")
             % {"value": reliability},
         )
-    if not isinstance(independence_group, str) or not _SLUG.match(independence_group):
-        raise invalid(
-            "independence_group",
-            _("An independence group is a short lower-case slug, such as “us-government”."),
-        )
+    check_slug(
+        "independence_group",
+        independence_group,
+        _("An independence group is a short lower-case slug, such as “us-government”."),
+    )
 
 
 def source_create(
@@ -56,8 +55,7 @@ def source_create(
     protected: bool = False,
 ) -> Source:
     require(actor, Action.MANAGE)
-    if not isinstance(slug, str) or not _SLUG.match(slug):
-        raise invalid("slug", _("A slug is lower-case letters, digits and hyphens."))
+    check_slug("slug", slug)
     name = check_text("name", name, 200, required=True)
     _check_source_fields(kind, reliability, independence_group)
     if Source.objects.filter(slug=slug).exists():
@@ -133,12 +131,7 @@ def source_regrade(
 def _check_dates(
     event_date: dt.date | None, event_precision: str, received_at: dt.datetime
 ) -> PreciseDate | None:
-    if event_precision not in DatePrecision.values:
-        raise invalid(
-            "event_precision",
-            _("Unknown date precision “%(value)s”; use day, month or year.")
-            % {"value": event_precision},
-        )
+    check_precision("event_precision", event_precision)
     now = timezone.now()
     if timezone.is_naive(received_at):
         raise invalid("received_at", _("The time received needs a time zone."))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from detente.access.policy import Action, require
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
-from detente.core.errors import check_text, invalid
+from detente.core.errors import check_precision, check_text, invalid
 from detente.registry.models import CustodyEpisode, Identity, Person, Sex
 from detente.registry.status import CustodyStatus
 
@@ -30,14 +30,6 @@ IDENTITY_FIELDS = (
     "municipality",
     "affiliation",
 )
-
-
-def _check_precision(field: str, precision: str) -> None:
-    if precision not in DatePrecision.values:
-        raise invalid(
-            field,
-            _("Unknown date precision “%(value)s”; use day, month or year.") % {"value": precision},
-        )
 
 
 def _check_not_future(field: str, value: dt.date | None) -> None:
@@ -71,7 +63,7 @@ def person_create(
         raise invalid("aliases", _("Aliases are a list of names."))
     if not given_names and not paternal_surname:
         raise invalid("given_names", _("A person needs at least a given name or a surname."))
-    _check_precision("birth_precision", birth_precision)
+    check_precision("birth_precision", birth_precision)
     _check_not_future("birth_date", birth_date)
     if sex not in Sex.values:
         raise invalid("sex", _("Unknown sex “%(value)s”; use F, M or X.") % {"value": sex})
@@ -130,8 +122,8 @@ def custody_episode_add(
             _("Unknown status “%(value)s”; expected one of: %(choices)s.")
             % {"value": status, "choices": ", ".join(CustodyStatus.values)},
         )
-    _check_precision("start_precision", start_precision)
-    _check_precision("end_precision", end_precision)
+    check_precision("start_precision", start_precision)
+    check_precision("end_precision", end_precision)
     _check_not_future("start_date", start_date)
     _check_not_future("end_date", end_date)
     start = PreciseDate.of(start_date, start_precision)
