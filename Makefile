@@ -6,7 +6,7 @@ export DETENTE_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint pytest migrate demo serve bench lock clean chromium
+.PHONY: run test install install-test install-bench lint pytest migrate demo serve bench lock clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,15 @@ pytest: install-test chromium
 
 test: lint pytest
 
-bench: install-test
+# The bench extra adds the reference linkage tools (Splink, recordlinkage) beside ours.
+$(VENV)/.bench-installed: requirements/bench.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/bench.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.base-installed $(VENV)/.test-installed
+
+install-bench: $(VENV)/.bench-installed
+
+bench: install-bench
 	$(BIN)/python bench/run.py
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/estimation.py
 
@@ -65,6 +73,7 @@ bench: install-test
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.txt
 	uv pip compile pyproject.toml --extra test --python-version 3.11 --generate-hashes -q -o requirements/test.txt
+	uv pip compile pyproject.toml --extra test --extra bench --python-version 3.11 --generate-hashes -q -o requirements/bench.txt
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

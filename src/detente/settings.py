@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "detente.core",
     "detente.accounts",
     "detente.audit",
@@ -115,6 +116,8 @@ INSTALLED_APPS = [
     "detente.access",
     "detente.web",
     "detente.api",
+    "detente.staff",
+    "detente.oversight",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "detente.core.security.SecurityHeadersMiddleware",
 ]

@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/docs", docs, name="api-docs"),
     path("api/", api.urls),
+    path("staff/", include("detente.staff.urls")),
+    path("staff/", include("detente.oversight.urls")),
     path("", include("detente.web.urls")),
 ]

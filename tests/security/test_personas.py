@@ -17,10 +17,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from tests.security import routes_mailing, routes_oversight, routes_staff
 from tests.support import World, make_user
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience
+
+_ROUTE_TABLES = (routes_staff, routes_oversight, routes_mailing)
 
 ROLES = ("anonymous", "public", "legislature", "analyst", "verifier", "administrator")
 STAFF = frozenset({"analyst", "verifier", "administrator"})
@@ -52,6 +55,8 @@ PUBLIC_URLS = {
     "api/docs",
     "api/openapi.json",
 }
+for _table in _ROUTE_TABLES:
+    PUBLIC_URLS |= _table.PUBLIC
 # API operations (prefix "api/"): every token holder may call the reading ones and gets
 # what their user may see; writing needs a write token of a role that records.
 API_ROUTES: dict[str, frozenset[str]] = {
@@ -61,8 +66,14 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/people/{handle}": frozenset(ROLES) - {"anonymous"},
     "api/claims": STAFF,
 }
-# Other non-admin routes and who may use them.
+# Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
+SAMPLES: dict[str, Any] = {}
+POST_ONLY: set[str] = set()
+for _table in _ROUTE_TABLES:
+    ROUTES |= _table.ROUTES
+    SAMPLES |= _table.SAMPLES
+    POST_ONLY |= _table.POST_ONLY
 
 
 def registered_detente_models() -> set[str]:
@@ -163,6 +174,24 @@ def test_admin_pages_for_every_role(world: World, role: str) -> None:
                 assert status == 302, (role, url, status)
             else:
                 assert status == (200 if role in rights[what] else 403), (role, url, status)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_routes_for_every_role(world: World, role: str) -> None:
+    client = Client()
+    user = _user(role)
+    if user is not None:
+        client.force_login(user)
+    for pattern, allowed in ROUTES.items():
+        url = SAMPLES[pattern](world) if pattern in SAMPLES else "/" + pattern
+        response = client.get(url)
+        status = response.status_code
+        if role in allowed:
+            assert status == (405 if pattern in POST_ONLY else 200), (role, url, status)
+        elif role == "anonymous":
+            assert status == 302 and "login" in response["Location"], (role, url, status)
+        else:
+            assert status in (403, 404), (role, url, status)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "public", "legislature"])

@@ -1,0 +1,1 @@
+"""The staff application: sign-in, dashboard, people, claims and the verification queue."""
