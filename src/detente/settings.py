@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "detente.access",
     "detente.web",
     "detente.api",
+    "detente.matching",
+    "detente.mailing",
     "detente.staff",
     "detente.oversight",
 ]

@@ -1,0 +1,1 @@
+"""Updates by email: mailing lists, double opt-in, digests, one-click unsubscribe."""
