@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -10,12 +12,13 @@ from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
-from detente.agreements.derivation import derive_members
+from detente.agreements.derivation import derive_members, policy_for
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.progress import AggregateClaim, MemberRow, Progress, compute
 from detente.audit import ledger
+from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, ClaimKind
-from detente.evidence.verification import ClaimFact, effective
+from detente.evidence.verification import ClaimFact, derive, effective
 from detente.registry.models import Person
 
 
@@ -40,15 +43,18 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
 
-def _aggregate_claims(
-    agreement: Agreement, moment: dt.datetime | None, sees_protected: bool
-) -> list[AggregateClaim]:
+_AggregateRow = tuple[
+    int, int | None, dt.date | None, dt.datetime, int, str, bool, str, str, int | None
+]
+
+
+def _aggregate_rows(agreement: Agreement, moment: dt.datetime | None) -> list[_AggregateRow]:
     qs = Claim.objects.filter(agreement=agreement).filter(
         kind__in=(ClaimKind.AGGREGATE, ClaimKind.RETRACTION), person__isnull=True
     )
     if moment is not None:
         qs = qs.filter(received_at__lte=moment)
-    rows = list(
+    return list(
         qs.values_list(
             "id",
             "released_count",
@@ -62,6 +68,11 @@ def _aggregate_claims(
             "corrects_id",
         )
     )
+
+
+def _aggregates_from(
+    agreement: Agreement, rows: list[_AggregateRow], sees_protected: bool
+) -> list[AggregateClaim]:
     facts = [
         ClaimFact(cid, "" if count is None else "aggregate", ev, rec, sid, grp, grade, corr)
         for cid, count, ev, rec, sid, _name, _protected, grp, grade, corr in rows
@@ -80,6 +91,12 @@ def _aggregate_claims(
         for cid, count, ev, rec, _sid, name, protected, grp, _grade, _corr in rows
         if cid in live and count is not None and ev is not None
     ]
+
+
+def _aggregate_claims(
+    agreement: Agreement, moment: dt.datetime | None, sees_protected: bool
+) -> list[AggregateClaim]:
+    return _aggregates_from(agreement, _aggregate_rows(agreement, moment), sees_protected)
 
 
 def agreement_progress(
@@ -134,6 +151,64 @@ def agreement_progress(
     )
 
 
+def agreement_timeline(
+    viewer: Viewer, agreement: Agreement, days: Sequence[dt.date]
+) -> list[Progress]:
+    """Progress as it stood at the end of each of ``days``, computed in one pass.
+
+    The same as calling ``agreement_progress(viewer, agreement, as_of=day)`` for each day
+    (tests hold the two equal), but the claims are read once and each member is derived
+    only once per distinct set of claims known to it, so a chart of many dates costs about
+    as much as one past date.
+    """
+    if not agreement_list(viewer).filter(pk=agreement.pk).exists():
+        raise Http404("no such agreement")
+    named = list(
+        Membership.objects.filter(agreement=agreement).values_list("person_id", "named_on")
+    )
+    ids = [pid for pid, _ in named]
+    facts = person_claim_facts(ids)
+    arrests = latest_arrests(ids)
+    policy = policy_for(agreement)
+    moments = [end_of_day(day) for day in days]
+    members: list[list[MemberRow]] = [[] for _ in days]
+    for pid, named_on in named:
+        claims = sorted(facts.get(pid, ()), key=lambda c: c.received_at)
+        times = [c.received_at for c in claims]
+        seen: dict[int, MemberRow] = {}
+        for i, (day, moment) in enumerate(zip(days, moments, strict=True)):
+            if named_on > day:
+                continue
+            known = bisect.bisect_right(times, moment)  # claims received by then: a prefix
+            row = seen.get(known)
+            if row is None:
+                d = derive(claims[:known], policy, arrests.get(pid))[0]
+                row = seen[known] = MemberRow(
+                    d.state,
+                    d.release_category,
+                    d.reported_at,
+                    d.confirmed_at,
+                    d.first_reported_at,
+                    d.first_confirmed_at,
+                )
+            members[i].append(row)
+    aggregate_rows = _aggregate_rows(agreement, None)
+    sees_protected = can(viewer, Action.MANAGE)
+    return [
+        compute(
+            agreement=agreement.slug,
+            promised=agreement.promised_count,
+            announced_on=agreement.announced_on,
+            members=members[i],
+            aggregates=_aggregates_from(
+                agreement, [r for r in aggregate_rows if r[3] <= moment], sees_protected
+            ),
+            as_of=day,
+        )
+        for i, (day, moment) in enumerate(zip(days, moments, strict=True))
+    ]
+
+
 @dataclass(frozen=True)
 class MemberView:
     handle: str
@@ -178,4 +253,5 @@ __all__ = [
     "agreement_list",
     "agreement_members",
     "agreement_progress",
+    "agreement_timeline",
 ]

@@ -25,6 +25,7 @@ from detente.agreements.selectors import (
     agreement_list,
     agreement_members,
     agreement_progress,
+    agreement_timeline,
 )
 from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics
 from detente.registry.selectors import person_detail, person_get
@@ -69,10 +70,11 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     agreement = agreement_get(viewer, slug)
     progress = agreement_progress(viewer, agreement)
     today = timezone.localdate()
-    series = []
-    for day in weekly_dates(agreement.announced_on, today):
-        past = agreement_progress(viewer, agreement, as_of=day)
-        series.append((day, past.claimed, past.confirmed))
+    days = weekly_dates(agreement.announced_on, today)
+    series = [
+        (day, past.claimed, past.confirmed)
+        for day, past in zip(days, agreement_timeline(viewer, agreement, days), strict=True)
+    ]
     context = {
         "agreement": agreement,
         "p": progress,
