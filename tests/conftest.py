@@ -19,3 +19,12 @@ def actor(db: Any) -> User:
 @pytest.fixture
 def world(actor: User) -> World:
     return build_world(actor)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: the public pages key theirs on the ledger head,
+    and a new test database starts its ledger again at the same positions."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -169,6 +169,23 @@ def test_pages_are_cacheable_and_answer_304_until_the_figures_change(
     assert spanish.status_code == 200 and spanish["ETag"] != fresh["ETag"]
 
 
+def test_an_anonymous_page_is_rendered_once_until_something_changes(
+    client: Client, public: World, django_assert_max_num_queries: Any
+) -> None:
+    first = text(client.get("/agreements/deal/"))
+    with django_assert_max_num_queries(1):  # only the ledger head, to know nothing changed
+        assert text(client.get("/agreements/deal/")) == first
+    release(public, "embassy", 0, "2020-03-01")
+    assert figure(text(client.get("/agreements/deal/")), "Independently confirmed") == "2"
+
+
+def test_a_signed_in_visitor_never_gets_the_anonymous_copy(client: Client, public: World) -> None:
+    disclose(public, "legislature")
+    assert "Yoandri" not in text(client.get("/agreements/deal/"))  # now cached
+    client.force_login(make_user("reader", Role.LEGISLATURE))
+    assert "Yoandri 0 Pérez" in text(client.get("/agreements/deal/"))
+
+
 @pytest.mark.parametrize("url", ["/", "/agreements/deal/", "/statistics/", "/methods/"])
 def test_every_page_has_an_etag_and_answers_a_conditional_get(
     client: Client, public: World, url: str

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,6 +29,7 @@ from detente.agreements.selectors import (
     agreement_progress,
     agreement_timeline,
 )
+from detente.audit.models import AuditEntry
 from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics
 from detente.registry.selectors import person_detail, person_get
 from detente.web.charts import progress_chart, weekly_dates
@@ -36,13 +39,38 @@ View = Callable[..., HttpResponse]
 PUBLIC_MAX_AGE = 60
 
 
+def _data_version() -> int:
+    """The ledger's head: every change to what the site shows appends an entry."""
+    return AuditEntry.objects.aggregate(head=Max("position"))["head"] or 0
+
+
+def _render_cached(request: HttpRequest, view: View, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Anonymous pages are the same for every anonymous visitor in one language, so each
+    server process renders one at most once per data version and per ``PUBLIC_MAX_AGE``.
+
+    The version makes a change show at once; the time limit covers what changes without a
+    write (a disclosure scheduled for a moment that has now passed; "today" on the chart).
+    """
+    if request.user.is_authenticated:
+        return view(request, *args, **kwargs)
+    key = f"web:{get_language()}:{_data_version()}:{request.get_full_path()}"
+    hit = cache.get(key)
+    if hit is not None:
+        content, content_type = hit
+        return HttpResponse(content, content_type=content_type)
+    response = view(request, *args, **kwargs)
+    if response.status_code == 200 and not response.streaming:
+        cache.set(key, (response.content, response["Content-Type"]), PUBLIC_MAX_AGE)
+    return response
+
+
 def public_page(view: View) -> View:
     """GET/HEAD only; ETag, conditional GET and public caching for anonymous visitors."""
 
     @require_safe
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        response = _render_cached(request, view, *args, **kwargs)
         # The language comes from the cookie or Accept-Language, so a cache keys on both.
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         if not request.user.is_authenticated:
