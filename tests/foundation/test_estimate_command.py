@@ -58,5 +58,59 @@ def test_bad_requests_are_refused_clearly(world: World) -> None:
         run("--source", ngo)
     with pytest.raises(CommandError, match="no source 'nobody'"):
         run("--source", ngo, "--source", "nobody")
-    with pytest.raises(CommandError, match="no such source"):
+    with pytest.raises(CommandError, match="no such"):
         run("--source", ngo, "--source", world.sources["family"].slug, "--as", "anonymous")
+    with pytest.raises(CommandError, match="Unknown kind of list “ministry”"):
+        run("--source", ngo, "--list", "ministry:x")
+    with pytest.raises(CommandError, match="no such agreement"):
+        run("--source", ngo, "--list", "agreement:nowhere")
+
+
+def test_an_agreement_is_a_list_and_strata_come_from_the_registry(world: World) -> None:
+    from detente.registry.models import Identity
+
+    expected = _lists(world)
+    ngo = world.sources["ngo"]
+    for i, person in enumerate(world.people):  # the agreement's three members
+        claim_record(
+            actor=world.actor,
+            source=ngo,
+            person=person,
+            status="detained",
+            event_date=dt.date(2020, 1, 1),
+            received_at=at("2020-01-02"),
+        )
+        Identity.objects.filter(person=person).update(province="Holguín" if i else "")
+    data = run(
+        "--list",
+        f"agreement:{world.agreement.slug}",
+        "--list",
+        f"source:{ngo.slug}",
+        "--source",
+        world.sources["family"].slug,
+        "--stratify",
+        "province",
+        "--method",
+        "independence",
+    )
+    lists = data["lists"]
+    assert lists[f"agreement:{world.agreement.slug}"] == 3  # type: ignore[index]
+    assert lists[f"source:{ngo.slug}"] == len(expected["ngo"]) + 3  # type: ignore[index]
+    stratified = data["stratified"]
+    strata = stratified["strata"]  # type: ignore[index]
+    assert set(strata) == {"Holguín", "unknown"}
+    assert strata["Holguín"]["observed"] == 2
+    assert strata["Holguín"]["observed"] + strata["unknown"]["observed"] == data["observed"]
+    assert stratified["total"]["method"] == "log-linear, stratified"  # type: ignore[index]
+    text = io.StringIO()
+    call_command(
+        "estimate",
+        "--list",
+        f"source:{ngo.slug}",
+        "--source",
+        world.sources["family"].slug,
+        "--stratify",
+        "arrest-year",
+        stdout=text,
+    )
+    assert "By arrest-year:" in text.getvalue() and "Sum over strata:" in text.getvalue()

@@ -1,0 +1,185 @@
+"""Estimates from the registry's own lists: the glue between the registry and
+``detente.estimation`` (which knows nothing of Django).
+
+One function, :func:`registry_estimate`, serves the command line, the API and the staff
+page, so all three show the same capture table and the same figures.
+
+A *list* is named by a spec:
+
+* ``source:SLUG`` (or a bare ``SLUG``; the list keeps the name it was asked by): everyone
+  the source made an effective status claim about;
+* ``agreement:SLUG``: the people named on the agreement.
+
+A person is one registry person on every list: matching is taken as done. The grey zone of
+matching (candidate pairs nobody has yet accepted or rejected) is shown by
+``grey_links``: the estimate with those pairs merged and kept apart, side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Min
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from detente.access.policy import Action, Viewer, can
+from detente.agreements.models import Membership
+from detente.agreements.selectors import agreement_get
+from detente.core.errors import invalid
+from detente.estimation import (
+    CaptureTable,
+    IdentifiabilityError,
+    capture_table,
+    estimate,
+    matching_sensitivity,
+    merge_matches,
+    pattern_bits,
+    stratified_capture_tables,
+    stratified_loglinear,
+)
+from detente.evidence.lists import source_lists
+from detente.registry.models import CustodyEpisode, Identity
+
+METHODS = ("independence", "stepwise", "aic", "bic", "bma")
+STRATA = ("province", "arrest-year")
+UNKNOWN_STRATUM = "unknown"
+
+
+def registry_lists(viewer: Viewer, specs: Sequence[str]) -> dict[str, set[int]]:
+    """``{spec: person ids}`` for each list spec; missing and hidden lists alike raise 404."""
+    if not can(viewer, Action.READ):
+        raise Http404("no such list")
+    parsed = [(spec, *spec.rpartition(":")[::2]) for spec in dict.fromkeys(specs)]
+    for spec, kind, _slug in parsed:
+        if kind not in ("", "source", "agreement"):
+            raise invalid(
+                "lists",
+                _("Unknown kind of list “%(kind)s” in “%(spec)s”; use source: or agreement:.")
+                % {"kind": kind, "spec": spec},
+            )
+    sources = [slug for _spec, kind, slug in parsed if kind != "agreement"]
+    by_source = source_lists(viewer, sources) if sources else {}
+    out: dict[str, set[int]] = {}
+    for spec, kind, slug in parsed:
+        if kind == "agreement":
+            agreement = agreement_get(viewer, slug)
+            out[spec] = set(
+                Membership.objects.filter(agreement=agreement).values_list("person_id", flat=True)
+            )
+        else:
+            out[spec] = by_source[slug]
+    return out
+
+
+def person_strata(person_ids: Iterable[int], by: str) -> dict[int, str]:
+    """Each person's stratum: their province, or the year of their first recorded arrest."""
+    ids = list(person_ids)
+    if by == "province":
+        found = dict(
+            Identity.objects.filter(person_id__in=ids).values_list("person_id", "province")
+        )
+        return {pid: found.get(pid) or UNKNOWN_STRATUM for pid in ids}
+    if by == "arrest-year":
+        first = dict(
+            CustodyEpisode.objects.filter(person_id__in=ids)
+            .values("person_id")
+            .annotate(first=Min("start_date"))
+            .values_list("person_id", "first")
+        )
+        return {pid: str(first[pid].year) if first.get(pid) else UNKNOWN_STRATUM for pid in ids}
+    raise invalid(
+        "stratify",
+        _("Unknown stratum “%(value)s”; use one of: %(choices)s.")
+        % {"value": by, "choices": ", ".join(STRATA)},
+    )
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: an unbounded interval end is given as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _estimate_dict(result: dict[str, object]) -> dict[str, object]:
+    return {k: _finite(v) for k, v in result.items()}
+
+
+def _run(table: CaptureTable, methods: Sequence[str], level: float) -> list[dict[str, object]]:
+    results: list[dict[str, object]] = []
+    for method in methods:
+        try:
+            results.append(_estimate_dict(estimate(table, method, level).as_dict()))  # type: ignore[arg-type]
+        except (IdentifiabilityError, ValueError) as exc:
+            results.append({"method": method, "refused": str(exc)})
+    return results
+
+
+def _patterns(table: CaptureTable) -> list[dict[str, object]]:
+    return [
+        {"lists": [n for n, b in zip(table.lists, bits, strict=True) if b], "count": int(c)}
+        for bits, c in zip(pattern_bits(table.k), table.counts, strict=True)
+    ]
+
+
+def registry_estimate(
+    viewer: Viewer,
+    specs: Sequence[str],
+    *,
+    methods: Sequence[str] = ("independence", "stepwise"),
+    stratify: str = "",
+    level: float = 0.95,
+    grey_links: Iterable[tuple[int, int]] = (),
+) -> dict[str, object]:
+    """The capture table and the estimates, as plain data (the CLI prints it as JSON)."""
+    specs = list(dict.fromkeys(specs))
+    if not 2 <= len(specs) <= 10:
+        raise invalid("lists", _("Give between 2 and 10 different lists."))
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise invalid(
+            "methods",
+            _("Unknown method “%(value)s”; use one of: %(choices)s.")
+            % {"value": unknown[0], "choices": ", ".join(METHODS)},
+        )
+    if "bma" in methods and len(specs) > 5:
+        raise invalid("methods", _("Model averaging (bma) is implemented for at most 5 lists."))
+    if not 0.5 <= level < 1:
+        raise invalid("level", _("The interval level must be between 0.5 and 1."))
+    lists = registry_lists(viewer, specs)
+    table = capture_table(lists)
+    out: dict[str, object] = {
+        "lists": {s: len(ids) for s, ids in lists.items()},
+        "observed": table.observed,
+        "capture_patterns": _patterns(table),
+        "estimates": _run(table, methods, level),
+    }
+    if stratify:
+        everyone = set().union(*lists.values())
+        tables = stratified_capture_tables(lists, person_strata(everyone, stratify))
+        strata: dict[str, object] = {
+            name: {
+                "observed": t.observed,
+                "capture_patterns": _patterns(t),
+                "estimates": _run(t, methods, level),
+            }
+            for name, t in sorted(tables.items())
+        }
+        try:
+            total = stratified_loglinear(tables, level=level).total.as_dict()
+            summed: dict[str, object] = _estimate_dict(total)
+        except (IdentifiabilityError, ValueError) as exc:
+            summed = {"method": "log-linear, stratified", "refused": str(exc)}
+        out["stratified"] = {"by": stratify, "strata": strata, "total": summed}
+    links = list(grey_links)
+    if links:
+        accepted = merge_matches({k: sorted(v) for k, v in lists.items()}, links)
+        try:
+            rows = matching_sensitivity(accepted, lists).rows()
+            out["matching_sensitivity"] = [_estimate_dict(r) for r in rows]
+        except (IdentifiabilityError, ValueError) as exc:
+            out["matching_sensitivity"] = {"refused": str(exc)}
+    return out
