@@ -96,3 +96,79 @@ def progress_chart(series: list[tuple[dt.date, int, int]], ceiling: int) -> Char
         first=points[0],
         last=points[-1],
     )
+
+
+@dataclass(frozen=True)
+class IntervalBar:
+    label: str
+    estimate: float
+    lower: float
+    upper: float | None  # None: the data cannot bound it (drawn to the edge with an arrow)
+    y: str
+    x_estimate: str
+    x_lower: str
+    x_upper: str
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    observed: int
+    x_observed: str
+    bars: list[IntervalBar]
+    ticks: list[tuple[int, str]]
+
+
+def interval_chart(observed: int, results: list[dict[str, object]]) -> IntervalChart | None:
+    """Estimates with their intervals as horizontal bars on one axis that starts at zero,
+    with the observed count marked, so the size of the hidden part reads at a glance.
+
+    ``results`` are the dictionaries of ``registry_estimate``; refused ones are skipped.
+    """
+    rows = [r for r in results if "refused" not in r]
+    if not rows:
+        return None
+    left, right, top, row_h = 150, 24, 16, 34
+    height = top + row_h * len(rows) + 30
+    finite = [float(r["upper"]) for r in rows if r.get("upper") is not None]  # type: ignore[arg-type]
+    highest = max([observed, 1, *finite, *(float(r["estimate"]) for r in rows)])  # type: ignore[arg-type]
+    top_value = highest * 1.1
+    plot_w = WIDTH - left - right
+
+    def x(v: float) -> str:
+        return _fmt(left + plot_w * min(v, top_value) / top_value)
+
+    bars = []
+    for i, r in enumerate(rows):
+        upper = r.get("upper")
+        bars.append(
+            IntervalBar(
+                label=str(r["method"]),
+                estimate=float(r["estimate"]),  # type: ignore[arg-type]
+                lower=float(r["lower"]),  # type: ignore[arg-type]
+                upper=None if upper is None else float(upper),  # type: ignore[arg-type]
+                y=_fmt(top + row_h * i + row_h / 2),
+                x_estimate=x(float(r["estimate"])),  # type: ignore[arg-type]
+                x_lower=x(float(r["lower"])),  # type: ignore[arg-type]
+                x_upper=x(top_value if upper is None else float(upper)),  # type: ignore[arg-type]
+            )
+        )
+    step = max(1, round(top_value / 4))
+    ticks = [(v, x(v)) for v in range(0, int(top_value) + 1, step)]
+    return IntervalChart(
+        width=WIDTH,
+        height=height,
+        left=left,
+        right=WIDTH - right,
+        top=top,
+        bottom=height - 30,
+        observed=observed,
+        x_observed=x(observed),
+        bars=bars,
+        ticks=ticks,
+    )
