@@ -12,9 +12,50 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.support import World
+from tests.support import World, make_user
 
-ROUTES: dict[str, frozenset[str]] = {}
-SAMPLES: dict[str, Callable[[World], str]] = {}
-POST_ONLY: set[str] = set()
+STAFF = frozenset({"analyst", "verifier", "administrator"})
+MANAGERS = frozenset({"verifier", "administrator"})
+ADMINISTRATORS = frozenset({"administrator"})
+SIGNED_IN = frozenset({"public", "legislature", "analyst", "verifier", "administrator"})
+
+
+def _disclosure(world: World) -> str:
+    from detente.access.services import disclosure_propose
+
+    proposal = disclosure_propose(
+        actor=world.actor, audience="legislature", reason="committee", people=world.people[:1]
+    )
+    return f"/staff/disclosures/{proposal.pk}/"
+
+
+def _account(world: World) -> str:
+    return f"/staff/users/{make_user('persona-sample', 'analyst').pk}/"
+
+
+ROUTES: dict[str, frozenset[str]] = {
+    "staff/agreements/": STAFF,
+    "staff/agreements/<slug:slug>/": STAFF,
+    "staff/sources/": STAFF,
+    "staff/sources/<slug:slug>/": STAFF,
+    "staff/disclosures/": STAFF,
+    "staff/disclosures/propose/": STAFF,
+    "staff/disclosures/<int:pk>/": STAFF,
+    "staff/ledger/": MANAGERS,
+    "staff/ledger/verify/": MANAGERS,
+    "staff/users/": ADMINISTRATORS,
+    "staff/users/new/": ADMINISTRATORS,
+    "staff/users/<int:pk>/": ADMINISTRATORS,
+    # Every signed-in account keeps its own API tokens (the legislature reads by API too).
+    "staff/tokens/": SIGNED_IN,
+    "staff/tokens/<int:pk>/revoke/": SIGNED_IN,
+}
+SAMPLES: dict[str, Callable[[World], str]] = {
+    "staff/agreements/<slug:slug>/": lambda w: f"/staff/agreements/{w.agreement.slug}/",
+    "staff/sources/<slug:slug>/": lambda w: f"/staff/sources/{w.sources['ngo'].slug}/",
+    "staff/disclosures/<int:pk>/": _disclosure,
+    "staff/users/<int:pk>/": _account,
+    "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
+}
+POST_ONLY: set[str] = {"staff/ledger/verify/", "staff/tokens/<int:pk>/revoke/"}
 PUBLIC: set[str] = set()

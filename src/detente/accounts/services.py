@@ -202,3 +202,144 @@ def user_enable(*, actor: User, user: User, reason: str = "") -> None:
         ledger.append(
             actor, "user.enable", user, {"username": user.get_username(), "reason": reason}
         )
+
+
+# --- Creating accounts and choosing their role ------------------------------------------
+
+NO_ROLE = ""  # an account without a role sees what the public sees (its own API tokens)
+
+
+def _role_label(role: str) -> str:
+    labels = {
+        Role.ADMINISTRATOR: _("administrator"),
+        Role.VERIFIER: _("verifier"),
+        Role.ANALYST: _("analyst"),
+        Role.LEGISLATURE: _("legislature"),
+        NO_ROLE: _("no role"),
+    }
+    return str(labels.get(role, role))
+
+
+def _check_role(role: object) -> str:
+    if role not in (*Role.ALL, NO_ROLE):
+        raise invalid(
+            "role",
+            _(
+                "Unknown role “%(value)s”; use administrator, verifier, analyst, "
+                "legislature or none."
+            )
+            % {"value": role},
+        )
+    return str(role)
+
+
+def role_of(user: User) -> str:
+    """The one role an account holds (``NO_ROLE`` for none), the strongest if it has several."""
+    held = set(user.groups.filter(name__in=Role.ALL).values_list("name", flat=True))
+    return next((r for r in Role.ALL if r in held), NO_ROLE)
+
+
+def _set_role_groups(user: User, role: str) -> None:
+    from django.contrib.auth.models import Group
+
+    user.groups.remove(*Group.objects.filter(name__in=Role.ALL))
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    # Staff roles may open the interim admin; nobody else needs to.
+    user.is_staff = role in Role.STAFF
+    user.save(update_fields=["is_staff"])
+    if hasattr(user, "_detente_roles"):
+        del user._detente_roles  # roles_of caches per object; this one just changed
+
+
+def user_create(*, actor: User, username: str, role: str, password: str, email: str = "") -> User:
+    """Create an account with one role (or none). Administrator only.
+
+    The password must pass the configured validators. The new account cannot sign in
+    until an authenticator is enrolled for it (``detente user totp-enrol``) when its role
+    needs a second factor. Neither the password nor the e-mail address reaches the ledger.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.contrib.auth.validators import UnicodeUsernameValidator
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.db import IntegrityError
+
+    require_administrator(actor)
+    username = check_text("username", username, 150, required=True)
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise invalid(
+            "username", _("Use only letters, digits and the characters @ . + - _ in a username.")
+        ) from None
+    taken = _("The username “%(username)s” is already taken.") % {"username": username}
+    if User.objects.filter(username__iexact=username).exists():
+        raise invalid("username", taken)
+    role = _check_role(role)
+    email = check_text("email", email, 254)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise invalid(
+                "email", _("“%(value)s” is not an e-mail address.") % {"value": email}
+            ) from None
+    if not isinstance(password, str) or not password:
+        raise invalid("password", _("This field is required."))
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+            _set_role_groups(user, role)
+            ledger.append(actor, "user.create", user, {"username": username, "role": role or None})
+    except IntegrityError:  # created by someone else between the check and the insert
+        raise invalid("username", taken) from None
+    return user
+
+
+def user_set_role(*, actor: User, user: User, role: str, reason: str = "") -> None:
+    """Give ``user`` exactly one role (or none), in place of what they had. Administrator only.
+
+    Takes effect on the user's next request. An administrator cannot change their own
+    role (nobody removes the last administrator by accident), and superusers are managed
+    from the command line: their flag outranks any role.
+    """
+    require_administrator(actor)
+    role = _check_role(role)
+    reason = check_text("reason", reason, REASON_MAX)
+    if actor.pk == user.pk:
+        raise invalid("role", _("You cannot change your own role; ask another administrator."))
+    if user.is_superuser:
+        raise invalid(
+            "role",
+            _(
+                "%(username)s is a superuser, which outranks any role; manage it from the "
+                "command line."
+            )
+            % {"username": user.get_username()},
+        )
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        before = role_of(user)
+        if before == role:
+            raise invalid(
+                "role",
+                _("%(username)s already has the role “%(role)s”.")
+                % {"username": user.get_username(), "role": _role_label(role)},
+            )
+        _set_role_groups(user, role)
+        ledger.append(
+            actor,
+            "user.role",
+            user,
+            {
+                "username": user.get_username(),
+                "before": before or None,
+                "after": role or None,
+                "reason": reason,
+            },
+        )

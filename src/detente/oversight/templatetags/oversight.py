@@ -1,0 +1,50 @@
+"""The oversight entries of the staff navigation, and labels for codes the pages show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from detente.oversight.forms import role_label
+from detente.oversight.permissions import (
+    Check,
+    is_administrator,
+    is_manager,
+    is_staff,
+    signed_in,
+)
+
+register = template.Library()
+
+# (url name, label, who sees the link): the same checks as the pages themselves.
+PAGES: tuple[tuple[str, Any, Check], ...] = (
+    ("oversight:agreements", _("Agreements"), is_staff),
+    ("oversight:sources", _("Sources"), is_staff),
+    ("oversight:disclosures", _("Disclosures"), is_staff),
+    ("oversight:ledger", _("Audit ledger"), is_manager),
+    ("oversight:users", _("Users"), is_administrator),
+    ("oversight:tokens", _("API tokens"), signed_in),
+)
+
+
+@register.simple_tag(takes_context=True)
+def oversight_links(context: template.Context) -> list[dict[str, Any]]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    path = getattr(request, "path", "")
+    links = []
+    for name, label, check in PAGES:
+        if check(user):
+            url = reverse(name)
+            links.append({"url": url, "label": label, "current": path.startswith(url)})
+    return links
+
+
+@register.filter
+def role_name(value: str) -> Any:
+    return role_label(value)
