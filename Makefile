@@ -32,8 +32,10 @@ migrate: install
 demo: migrate
 	$(BIN)/detente demo
 
+# The local demo sends email updates inside the request (printed to the console) instead of
+# needing `detente db_worker` beside the server; production runs the worker (docs/mailing.md).
 run: demo
-	$(BIN)/detente serve --host $(HOST) --port $(PORT)
+	DETENTE_TASKS=immediate $(BIN)/detente serve --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check src tests bench

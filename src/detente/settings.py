@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "detente.web",
     "detente.api",
     "detente.matching",
+    "detente.reconcile",
     "detente.mailing",
     "detente.staff",
     "detente.oversight",
@@ -159,6 +160,7 @@ TEMPLATES = [
 # Every authenticate() call, from any login form, needs the second factor and obeys the
 # lockout (detente.accounts).
 AUTHENTICATION_BACKENDS = ["detente.accounts.backends.SecondFactorBackend"]
+LOGIN_URL = "staff:login"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -235,4 +237,58 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# --- Updates by email (detente.mailing; every setting is explained in docs/mailing.md) ---
+# Background tasks run by `detente db_worker` from the database; DETENTE_TASKS=immediate
+# runs them inside the request instead (development without a worker).
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "anymail"]
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if os.environ.get("DETENTE_TASKS") == "immediate"
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
+# Outgoing mail: an SMTP relay when DETENTE_EMAIL_HOST is set, otherwise printed to the
+# console (development). DETENTE_EMAIL_BACKEND picks any Django backend, such as an
+# Anymail ESP (e.g. anymail.backends.amazon_ses.EmailBackend).
+EMAIL_HOST = os.environ.get("DETENTE_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("DETENTE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DETENTE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DETENTE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DETENTE_EMAIL_SECURITY") == "starttls"
+EMAIL_USE_SSL = os.environ.get("DETENTE_EMAIL_SECURITY") == "ssl"
+EMAIL_TIMEOUT = 30
+EMAIL_BACKEND = os.environ.get("DETENTE_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DETENTE_EMAIL_FROM", "Detente <updates@localhost>")
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("DETENTE_MAIL_WEBHOOK_SECRET", "")}
+MAILING = {
+    # Links in emails point here (no trailing slash).
+    "PUBLIC_URL": os.environ.get("DETENTE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # Digest messages per minute, over all workers (0: no limit).
+    "SEND_RATE": int(os.environ.get("DETENTE_MAIL_RATE", "6000")),
+    # Parallel SMTP connections of the one delivering worker.
+    "CONNECTIONS": int(os.environ.get("DETENTE_MAIL_CONNECTIONS", "8")),
+    # Seconds before a dead worker's outbox lease may be taken over.
+    "LEASE_SECONDS": int(os.environ.get("DETENTE_MAIL_LEASE", "60")),
+    # The mailto: half of List-Unsubscribe (read by the ESP's inbound webhook).
+    "UNSUBSCRIBE_MAILTO": os.environ.get("DETENTE_MAIL_UNSUBSCRIBE_MAILTO", ""),
+    # The ESP whose Anymail webhooks are accepted (bounces, complaints, inbound mail);
+    # none unless this and DETENTE_MAIL_WEBHOOK_SECRET are set.
+    "ESP": os.environ.get("DETENTE_MAIL_ESP", ""),
+    # Open and click tracking stay off unless an administrator turns them on.
+    "TRACKING": os.environ.get("DETENTE_MAIL_TRACKING") == "1",
+    "CONFIRM_MAX_AGE_DAYS": 7,
+    "LINK_MAX_AGE_DAYS": 365,
+    # Optional Mailchimp mirror, off by default.
+    "MAILCHIMP_ENABLED": os.environ.get("DETENTE_MAILCHIMP") == "1",
+    "MAILCHIMP_API_KEY": os.environ.get("DETENTE_MAILCHIMP_API_KEY", ""),
+    "MAILCHIMP_AUDIENCE": os.environ.get("DETENTE_MAILCHIMP_AUDIENCE", ""),
+    "MAILCHIMP_INTEREST_CATEGORY": os.environ.get("DETENTE_MAILCHIMP_INTEREST_CATEGORY", ""),
+    "MAILCHIMP_WEBHOOK_SECRET": os.environ.get("DETENTE_MAILCHIMP_WEBHOOK_SECRET", ""),
 }

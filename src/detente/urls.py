@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("staff/", include("detente.staff.urls")),
     path("staff/", include("detente.oversight.urls")),
+    path("updates/", include("detente.mailing.urls")),
     path("", include("detente.web.urls")),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from tests.support import World, make_user
 
 from detente.access.policy import Role
@@ -154,18 +155,32 @@ def test_revoked_expired_and_disabled_tokens_stop_working(
     assert get("/agreements", tokens["legislator"]).status_code == 401
 
 
-def test_rate_limit_answers_429(world: World, tokens: dict[str, str], settings: Any) -> None:
+def test_rate_limit_answers_429(
+    world: World, tokens: dict[str, str], settings: Any, monkeypatch: Any
+) -> None:
+    # Half past a fixed minute, so that the test never straddles two windows.
+    moment = timezone.now().replace(second=30, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
     settings.DETENTE_API_RATE_PER_MINUTE = 3
     codes = [get("/agreements", tokens["analyst"]).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
     limited = get("/agreements", tokens["analyst"])
-    assert limited["Content-Type"] == PROBLEM and limited["Retry-After"] == "60"
+    assert limited["Content-Type"] == PROBLEM and limited["Retry-After"] == "30"
+    assert get("/agreements", tokens["verifier"]).status_code == 200  # per token
 
 
 def test_schema_and_docs_are_published(db: Any) -> None:
     schema = Client().get("/api/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     assert "/api/claims" in schema["paths"]
-    assert all("security" in op or True for op in schema["paths"]["/api/claims"].values())
+    assert all(op["security"] for op in schema["paths"]["/api/claims"].values())
     page = Client().get("/api/docs")
     assert page.status_code == 200 and b"/api/claims" in page.content
+    # Every operation is on the page, with its answers; the page speaks Spanish too.
+    text = page.content.decode()
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            assert f"{method.upper()}</span> <code>{path}</code>" in text, (method, path)
+    assert "application/problem+json" in text and "PersonSummary" in text
+    spanish = Client().get("/api/docs", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Cómo funciona" in spanish and '<html lang="es">' in spanish

@@ -90,3 +90,38 @@ def test_a_hidden_agreement_has_no_timeline(world: World) -> None:
     agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="staff")
     with pytest.raises(Http404):
         agreement_timeline(AnonymousUser(), world.agreement, [dt.date(2020, 2, 1)])
+
+
+def test_progress_now_summed_by_the_database_equals_counting_the_rows(
+    db: Any, tmp_path: Any, settings: Any
+) -> None:
+    from detente.agreements.models import Membership
+    from detente.agreements.progress import MemberRow, compute
+
+    settings.DATA_DIR = tmp_path
+    load_demo()
+    agreement = Agreement.objects.get(slug=DEMO_AGREEMENT)
+    for promised in (agreement.promised_count, 10, 1):  # the "promise confirmed" milestone
+        agreement.promised_count = promised
+        agreement.save(update_fields=["promised_count"])
+        now = agreement_progress(AnonymousUser(), agreement)
+        rows = [
+            MemberRow(*r)
+            for r in Membership.objects.filter(agreement=agreement).values_list(
+                "state",
+                "release_category",
+                "reported_at",
+                "confirmed_at",
+                "first_reported_at",
+                "first_confirmed_at",
+            )
+        ]
+        counted = compute(
+            agreement=agreement.slug,
+            promised=promised,
+            announced_on=agreement.announced_on,
+            members=rows,
+            aggregates=now.aggregate_claims,
+        )
+        assert now == counted
+        assert now.milestones[-1].date is not None or promised > now.confirmed

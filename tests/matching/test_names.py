@@ -598,3 +598,36 @@ def test_phonetic_key_properties(text: str) -> None:
     # in "ch" or as a silent word's stand-in ("H." -> "h").
     coded = " ".join(word for word in key.split() if word != "h").replace("ch", "")
     assert not set(coded) & set("cqvwxzh")
+
+
+# ---------------------------------------------------------------------------------------------
+# Diminutives
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "base"),
+    [
+        ("Miguelito", "miguel"),
+        ("Robertico", "roberto"),
+        ("Martica", "marta"),
+        ("Carlitos", "carlos"),
+        ("Juanita", "juana"),
+        ("Lazarito", "lazaro"),
+        ("Angelito", "angel"),
+    ],
+)
+def test_diminutives_read_as_their_base_name(word: str, base: str) -> None:
+    assert given_variants(word) == {base}
+    assert canonical_given(word) == base
+
+
+@pytest.mark.parametrize("word", ["Benito", "Margarita", "Federico", "Rita", "Chiquita"])
+def test_names_that_only_look_like_diminutives_stay_themselves(word: str) -> None:
+    assert given_variants(word) == {fold(word)}
+
+
+@given(st.sampled_from(["Miguelito", "Robertico", "Martica", "Carlitos", "Pepito", "Lolita"]))
+def test_diminutive_readings_are_idempotent(word: str) -> None:
+    once = canonical_given(word)
+    assert canonical_given(once) == once

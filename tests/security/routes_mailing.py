@@ -17,4 +17,16 @@ from tests.support import World
 ROUTES: dict[str, frozenset[str]] = {}
 SAMPLES: dict[str, Callable[[World], str]] = {}
 POST_ONLY: set[str] = set()
-PUBLIC: set[str] = set()
+# Public pages of email updates: each acts only through a signed link, a form, or a
+# webhook secret (see tests/mailing/ for what each one may and may not do).
+PUBLIC: set[str] = {
+    "updates/",
+    "updates/check/",
+    "updates/confirm/<str:token>/",
+    "updates/unsubscribe/<str:token>/",
+    "updates/preferences/<str:token>/",
+    "updates/preferences/<str:token>/export/",
+    "updates/preferences/<str:token>/erase/",
+    "updates/mailchimp/<str:secret>/",
+    "updates/webhooks/<slug:esp>/<slug:kind>/",
+}

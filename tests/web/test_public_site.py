@@ -183,7 +183,12 @@ def test_a_signed_in_visitor_never_gets_the_anonymous_copy(client: Client, publi
     disclose(public, "legislature")
     assert "Yoandri" not in text(client.get("/agreements/deal/"))  # now cached
     client.force_login(make_user("reader", Role.LEGISLATURE))
-    assert "Yoandri 0 Pérez" in text(client.get("/agreements/deal/"))
+    html = text(client.get("/agreements/deal/"))
+    assert "Yoandri 0 Pérez" in html
+    # They are told who they are signed in as, can sign out, and are not told that names
+    # appear only once public.
+    assert "Signed in as reader" in html and 'action="/staff/logout/"' in html
+    assert "Names are shown only once" not in html
 
 
 @pytest.mark.parametrize("url", ["/", "/agreements/deal/", "/statistics/", "/methods/"])

@@ -86,23 +86,62 @@ def _nth_smallest(values: list[dt.datetime], n: int) -> dt.date | None:
     return sorted(values)[n - 1].date()
 
 
+@dataclass(frozen=True)
+class MemberSummary:
+    """What progress needs of the members, however it was gathered: counted from member
+    rows (:func:`summarise`) or by the database (``agreements.selectors``)."""
+
+    named: int
+    states: dict[str, int]
+    confirmed_conditional: int
+    first_reported: dt.date | None  # earliest first_reported_at
+    first_confirmed: dt.date | None  # earliest first_confirmed_at
+    last_reported: dt.date | None  # latest reported_at
+    last_confirmed: dt.date | None  # latest confirmed_at
+    nth_confirmed: dt.date | None  # the promised-th earliest confirmed_at of those confirmed now
+
+
+def summarise(rows: Iterable[MemberRow], promised: int) -> MemberSummary:
+    rows = list(rows)
+    states = Counter(r.state for r in rows)
+    reported = [r.reported_at for r in rows if r.reported_at is not None]
+    confirmed = [r.confirmed_at for r in rows if r.confirmed_at is not None]
+    return MemberSummary(
+        named=len(rows),
+        states=dict(states),
+        confirmed_conditional=sum(
+            1
+            for r in rows
+            if r.state == MemberState.CONFIRMED and r.release_category == Category.CONDITIONAL
+        ),
+        first_reported=_nth_smallest(
+            [r.first_reported_at for r in rows if r.first_reported_at is not None], 1
+        ),
+        first_confirmed=_nth_smallest(
+            [r.first_confirmed_at for r in rows if r.first_confirmed_at is not None], 1
+        ),
+        last_reported=max(reported).date() if reported else None,
+        last_confirmed=max(confirmed).date() if confirmed else None,
+        nth_confirmed=_nth_smallest(
+            [r.confirmed_at for r in rows if r.state == MemberState.CONFIRMED and r.confirmed_at],
+            promised,
+        ),
+    )
+
+
 def compute(
     *,
     agreement: str,
     promised: int,
     announced_on: dt.date,
-    members: Iterable[MemberRow],
+    members: Iterable[MemberRow] | MemberSummary,
     aggregates: Iterable[AggregateClaim] = (),
     as_of: dt.date | None = None,
 ) -> Progress:
-    rows = list(members)
-    named = len(rows)
-    states = Counter(r.state for r in rows)
-    conditional = sum(
-        1
-        for r in rows
-        if r.state == MemberState.CONFIRMED and r.release_category == Category.CONDITIONAL
-    )
+    m = members if isinstance(members, MemberSummary) else summarise(members, promised)
+    named = m.named
+    states = Counter(m.states)
+    conditional = m.confirmed_conditional
     p = Progress(
         agreement=agreement,
         as_of=as_of,
@@ -129,23 +168,13 @@ def compute(
     p.claimed = max(p.claimed_by_members, p.claimed_by_releasing_party or 0)
     p.gap = p.claimed - p.confirmed
 
-    reported = [r.reported_at for r in rows if r.reported_at is not None]
-    confirmed = [r.confirmed_at for r in rows if r.confirmed_at is not None]
-    ever_reported = [r.first_reported_at for r in rows if r.first_reported_at is not None]
-    ever_confirmed = [r.first_confirmed_at for r in rows if r.first_confirmed_at is not None]
-    released_states = {MemberState.REPORTED, MemberState.CONFIRMED, MemberState.DISPUTED}
-    all_reported = named > 0 and all(r.state in released_states for r in rows)
+    all_reported = named > 0 and p.claimed_by_members == named
     all_confirmed = named > 0 and states[MemberState.CONFIRMED] == named
     all_claimed = next((a for a in own if a.released_count >= promised), None)
-    confirmed_current = [
-        r.confirmed_at for r in rows if r.state == MemberState.CONFIRMED and r.confirmed_at
-    ]
     p.milestones = [
         Milestone("announced", _("Agreement announced"), announced_on),
-        Milestone("first_reported", _("First release reported"), _nth_smallest(ever_reported, 1)),
-        Milestone(
-            "first_confirmed", _("First release confirmed"), _nth_smallest(ever_confirmed, 1)
-        ),
+        Milestone("first_reported", _("First release reported"), m.first_reported),
+        Milestone("first_confirmed", _("First release confirmed"), m.first_confirmed),
         Milestone(
             "releasing_party_claims_all",
             _("Releasing party claims all released"),
@@ -154,17 +183,13 @@ def compute(
         Milestone(
             "all_named_reported",
             _("All named members reported released"),
-            max(reported).date() if all_reported and reported else None,
+            m.last_reported if all_reported else None,
         ),
         Milestone(
             "all_named_confirmed",
             _("All named members confirmed released"),
-            max(confirmed).date() if all_confirmed and confirmed else None,
+            m.last_confirmed if all_confirmed else None,
         ),
-        Milestone(
-            "promise_confirmed",
-            _("Promised count confirmed released"),
-            _nth_smallest(confirmed_current, promised),
-        ),
+        Milestone("promise_confirmed", _("Promised count confirmed released"), m.nth_confirmed),
     ]
     return p

@@ -7,19 +7,26 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
-from detente.agreements.models import Agreement, Membership
-from detente.agreements.progress import AggregateClaim, MemberRow, Progress, compute
+from detente.agreements.models import Agreement, Membership, MemberState
+from detente.agreements.progress import (
+    AggregateClaim,
+    MemberRow,
+    MemberSummary,
+    Progress,
+    compute,
+)
 from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact, derive, effective
 from detente.registry.models import Person
+from detente.registry.status import Category
 
 
 def agreement_list(viewer: Viewer) -> QuerySet[Agreement]:
@@ -110,18 +117,9 @@ def agreement_progress(
     if not agreement_list(viewer).filter(pk=agreement.pk).exists():
         raise Http404("no such agreement")
     moment = end_of_day(as_of) if as_of else None
+    rows: list[MemberRow] | MemberSummary
     if moment is None:
-        rows = [
-            MemberRow(*r)
-            for r in Membership.objects.filter(agreement=agreement).values_list(
-                "state",
-                "release_category",
-                "reported_at",
-                "confirmed_at",
-                "first_reported_at",
-                "first_confirmed_at",
-            )
-        ]
+        rows = _summary_now(agreement)
     else:
         assert as_of is not None  # noqa: S101 - narrowed for the type checker
         ids = list(
@@ -148,6 +146,52 @@ def agreement_progress(
         members=rows,
         aggregates=_aggregate_claims(agreement, moment, can(viewer, Action.MANAGE)),
         as_of=as_of,
+    )
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def _summary_now(agreement: Agreement) -> MemberSummary:
+    """The members' cached states summed up by the database: a handful of aggregate queries
+    instead of reading every member (the same figures as ``summarise`` over the rows;
+    tests hold the two equal)."""
+    members = Membership.objects.filter(agreement=agreement)
+    states: dict[str, int] = {}
+    conditional = 0
+    for state, category, n in (
+        members.values("state", "release_category")
+        .annotate(n=Count("id"))
+        .values_list("state", "release_category", "n")
+    ):
+        states[state] = states.get(state, 0) + n
+        if state == MemberState.CONFIRMED and category == Category.CONDITIONAL:
+            conditional += n
+    dates = members.aggregate(
+        first_reported=Min("first_reported_at"),
+        first_confirmed=Min("first_confirmed_at"),
+        last_reported=Max("reported_at"),
+        last_confirmed=Max("confirmed_at"),
+    )
+    nth = None
+    promised = agreement.promised_count
+    if promised > 0 and states.get(MemberState.CONFIRMED, 0) >= promised:
+        nth = (
+            members.filter(state=MemberState.CONFIRMED, confirmed_at__isnull=False)
+            .order_by("confirmed_at")
+            .values_list("confirmed_at", flat=True)[promised - 1 : promised]
+            .first()
+        )
+    return MemberSummary(
+        named=sum(states.values()),
+        states=states,
+        confirmed_conditional=conditional,
+        first_reported=_day(dates["first_reported"]),
+        first_confirmed=_day(dates["first_confirmed"]),
+        last_reported=_day(dates["last_reported"]),
+        last_confirmed=_day(dates["last_confirmed"]),
+        nth_confirmed=_day(nth),
     )
 
 
@@ -219,11 +263,45 @@ class MemberView:
     name: str | None  # None unless the viewer may see this identity
 
 
-def agreement_members(viewer: Viewer, agreement: Agreement) -> list[MemberView]:
-    """The named members as this viewer may see them; a seen identity is recorded."""
+def agreement_members(viewer: Viewer, agreement: Agreement, *, state: str = "") -> list[MemberView]:
+    """The named members as this viewer may see them, by handle; a seen identity is recorded."""
     agreement = agreement_get(viewer, agreement.slug)
-    people = with_identity_flag(Person.objects.filter(memberships__agreement=agreement), viewer)
-    states = {m.person_id: m for m in Membership.objects.filter(agreement=agreement)}
+    rows = _member_rows(viewer, agreement, after="", limit=None, state=state)
+    _record_members(viewer, agreement, rows)
+    return rows
+
+
+def agreement_members_page(
+    viewer: Viewer, agreement: Agreement, *, after: str = "", limit: int = 100, state: str = ""
+) -> tuple[list[MemberView], str]:
+    """One page of members, by handle after ``after``, and the handle to ask the next page
+    from ("" at the end). Only the identities on the page are recorded as seen."""
+    agreement = agreement_get(viewer, agreement.slug)
+    rows = _member_rows(viewer, agreement, after=after, limit=limit + 1, state=state)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    _record_members(viewer, agreement, rows)
+    return rows, (rows[-1].handle if more and rows else "")
+
+
+def _record_members(viewer: Viewer, agreement: Agreement, rows: list[MemberView]) -> None:
+    ledger.record_access(
+        viewer,
+        "agreement.members",
+        [r.handle for r in rows if r.name is not None],
+        {"agreement": agreement.slug},
+    )
+
+
+def _member_rows(
+    viewer: Viewer, agreement: Agreement, *, after: str, limit: int | None, state: str
+) -> list[MemberView]:
+    people = Person.objects.filter(memberships__agreement=agreement)
+    if state:
+        people = people.filter(memberships__state=state)
+    if after:
+        people = people.filter(handle__gt=after)
+    people = with_identity_flag(people, viewer).order_by("handle")
     columns = (
         "pk",
         "handle",
@@ -232,19 +310,16 @@ def agreement_members(viewer: Viewer, agreement: Agreement) -> list[MemberView]:
         "identity__paternal_surname",
         "identity__maternal_surname",
     )
+    found = list(people.values_list(*columns)[:limit] if limit else people.values_list(*columns))
+    states = {
+        m.person_id: m
+        for m in Membership.objects.filter(agreement=agreement, person_id__in=[r[0] for r in found])
+    }
     rows = []
-    for pk, handle, visible, given, paternal, maternal in people.order_by("handle").values_list(
-        *columns
-    ):
+    for pk, handle, visible, given, paternal, maternal in found:
         m = states[pk]
         name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
         rows.append(MemberView(handle, m.state, m.release_category, m.status, m.released_on, name))
-    ledger.record_access(
-        viewer,
-        "agreement.members",
-        [r.handle for r in rows if r.name is not None],
-        {"agreement": agreement.slug},
-    )
     return rows
 
 
@@ -252,6 +327,7 @@ __all__ = [
     "agreement_get",
     "agreement_list",
     "agreement_members",
+    "agreement_members_page",
     "agreement_progress",
     "agreement_timeline",
 ]

@@ -8,11 +8,15 @@ A *list* is named by a spec:
 
 * ``source:SLUG`` (or a bare ``SLUG``; the list keeps the name it was asked by): everyone
   the source made an effective status claim about;
-* ``agreement:SLUG``: the people named on the agreement.
+* ``agreement:SLUG``: the people named on the agreement;
+* ``import:RUN``: the people an import (``detente import``) linked or created, and every
+  row still waiting in the review queue as a person of its own (a pseudo-id).
 
-A person is one registry person on every list: matching is taken as done. The grey zone of
-matching (candidate pairs nobody has yet accepted or rejected) is shown by
-``grey_links``: the estimate with those pairs merged and kept apart, side by side.
+A person is one registry person on every list (a person merged into another counts as the
+survivor). The grey zone of matching (candidate pairs nobody has yet accepted or rejected)
+is shown by ``grey_links``: the estimate with those pairs merged and kept apart, side by
+side; :func:`import_grey_links` gives an import's (each waiting row with its best
+candidate).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from detente.estimation import (
     stratified_loglinear,
 )
 from detente.evidence.lists import source_lists
-from detente.registry.models import CustodyEpisode, Identity
+from detente.registry.models import CustodyEpisode, Identity, survivors
 
 METHODS = ("independence", "stepwise", "aic", "bic", "bma")
 STRATA = ("province", "arrest-year")
@@ -54,13 +58,16 @@ def registry_lists(viewer: Viewer, specs: Sequence[str]) -> dict[str, set[int]]:
         raise Http404("no such list")
     parsed = [(spec, *spec.rpartition(":")[::2]) for spec in dict.fromkeys(specs)]
     for spec, kind, _slug in parsed:
-        if kind not in ("", "source", "agreement"):
+        if kind not in ("", "source", "agreement", "import"):
             raise invalid(
                 "lists",
-                _("Unknown kind of list “%(kind)s” in “%(spec)s”; use source: or agreement:.")
+                _(
+                    "Unknown kind of list “%(kind)s” in “%(spec)s”; use source:, agreement: "
+                    "or import:."
+                )
                 % {"kind": kind, "spec": spec},
             )
-    sources = [slug for _spec, kind, slug in parsed if kind != "agreement"]
+    sources = [slug for _spec, kind, slug in parsed if kind not in ("agreement", "import")]
     by_source = source_lists(viewer, sources) if sources else {}
     out: dict[str, set[int]] = {}
     for spec, kind, slug in parsed:
@@ -69,9 +76,55 @@ def registry_lists(viewer: Viewer, specs: Sequence[str]) -> dict[str, set[int]]:
             out[spec] = set(
                 Membership.objects.filter(agreement=agreement).values_list("person_id", flat=True)
             )
+        elif kind == "import":
+            out[spec] = import_list_ids(viewer, slug)
         else:
             out[spec] = by_source[slug]
-    return out
+    # A person merged into another is the survivor on every list.
+    everyone = {pid for ids in out.values() for pid in ids if pid > 0}
+    survivor = survivors(everyone)
+    return {spec: {survivor.get(pid, pid) for pid in ids} for spec, ids in out.items()}
+
+
+def _import_run(viewer: Viewer, ref: str) -> Any:
+    from detente.reconcile.review import run_get
+
+    if not ref.isdigit():
+        raise invalid("lists", _("An import list is “import:” and the import's number."))
+    return run_get(viewer, int(ref))
+
+
+def import_list_ids(viewer: Viewer, ref: str) -> set[int]:
+    """The people import ``ref`` linked or created (or a reviewer decided a row was), and
+    for each row still waiting for review a pseudo-id of its own (``-row id``): until it is
+    decided, the row is somebody on the list, perhaps nobody else's."""
+    from detente.reconcile.models import ImportRow
+
+    run = _import_run(viewer, ref)
+    ids: set[int] = set()
+    for row_id, person_id in ImportRow.objects.filter(run=run).values_list("pk", "person_id"):
+        ids.add(person_id if person_id is not None else -row_id)
+    return ids
+
+
+def import_grey_links(viewer: Viewer, specs: Sequence[str]) -> list[tuple[int, int]]:
+    """The grey zone of the ``import:`` lists among ``specs``: each row still waiting for
+    review (its pseudo-id) paired with its best candidate (the person it counts as now)."""
+    from detente.reconcile.models import ImportRow, Outcome
+
+    links: list[tuple[int, int]] = []
+    for spec in dict.fromkeys(specs):
+        kind, _sep, ref = spec.rpartition(":")
+        if kind != "import":
+            continue
+        run = _import_run(viewer, ref)
+        rows = ImportRow.objects.filter(run=run, outcome=Outcome.QUEUED, decision="")
+        for row_id, candidates in rows.values_list("pk", "candidates"):
+            best = next((c["person"] for c in candidates if isinstance(c.get("person"), int)), None)
+            if best is not None:
+                links.append((-row_id, best))
+    survivor = survivors({b for _a, b in links})
+    return [(a, survivor.get(b, b)) for a, b in links]
 
 
 def person_strata(person_ids: Iterable[int], by: str) -> dict[int, str]:

@@ -11,7 +11,7 @@ from django.db.models import Max
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact
-from detente.registry.models import CustodyEpisode
+from detente.registry.models import CustodyEpisode, absorbed
 
 _COLUMNS = (
     "id",
@@ -31,27 +31,42 @@ def person_claim_facts(person_ids: Iterable[int] | None = None) -> dict[int, lis
     """Status claims and retractions, grouped by person (all persons when ``None``).
 
     Retractions carry no person of their own in some imports, so they are attached to the
-    person of the claim they correct.
+    person of the claim they correct. Claims stay on the person they were made about (they
+    are immutable), so the claims of a person merged into another are counted for the
+    survivor here (``registry.models.absorbed``).
     """
     qs = Claim.objects.filter(kind__in=(ClaimKind.STATUS, ClaimKind.RETRACTION))
     if person_ids is not None:
         ids = list(person_ids)
-        qs = qs.filter(person_id__in=ids)
+        folded = absorbed(ids)
+        qs = qs.filter(person_id__in=[*ids, *folded])
+    else:
+        folded = absorbed()
     out: dict[int, list[ClaimFact]] = defaultdict(list)
     rows = qs.values_list(*_COLUMNS).iterator(chunk_size=5000)
     for cid, pid, status, event, received, sid, group, grade, corrects, precision in rows:
         end = None
         if event is not None and precision != DatePrecision.DAY:
             end = PreciseDate.of(event, precision).end
-        out[pid].append(ClaimFact(cid, status, event, received, sid, group, grade, corrects, end))
+        fact = ClaimFact(cid, status, event, received, sid, group, grade, corrects, end)
+        out[folded.get(pid, pid)].append(fact)
     return out
 
 
 def latest_arrests(person_ids: Iterable[int] | None = None) -> dict[int, dt.date]:
-    """The start of each person's latest recorded custody episode (their latest arrest)."""
+    """The start of each person's latest recorded custody episode (their latest arrest),
+    a merged person's episodes counted for the survivor."""
     qs = CustodyEpisode.objects.all()
     if person_ids is not None:
-        qs = qs.filter(person_id__in=list(person_ids))
-    return dict(
-        qs.values("person_id").annotate(last=Max("start_date")).values_list("person_id", "last")
-    )
+        ids = list(person_ids)
+        folded = absorbed(ids)
+        qs = qs.filter(person_id__in=[*ids, *folded])
+    else:
+        folded = absorbed()
+    out: dict[int, dt.date] = {}
+    rows = qs.values("person_id").annotate(last=Max("start_date")).values_list("person_id", "last")
+    for pid, last in rows:
+        key = folded.get(pid, pid)
+        if key not in out or last > out[key]:
+            out[key] = last
+    return out

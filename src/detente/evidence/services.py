@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +20,9 @@ from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import check_precision, check_slug, check_text, invalid
 from detente.evidence.models import Claim, ClaimKind, Credibility, Reliability, Source, SourceKind
-from detente.registry.models import Person
-from detente.registry.services import first_arrest
+from detente.evidence.verification import Policy
+from detente.registry.models import CustodyEpisode, Person
+from detente.registry.services import first_arrest, insert_rows
 from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -128,10 +132,16 @@ def source_regrade(
     return source
 
 
+_CREDIBILITIES = frozenset(Credibility.values)
+_STATUSES = frozenset(CustodyStatus.values)
+_PRECISIONS = frozenset(DatePrecision.values)  # (Django rebuilds .values on every call)
+
+
 def _check_dates(
     event_date: dt.date | None, event_precision: str, received_at: dt.datetime
 ) -> PreciseDate | None:
-    check_precision("event_precision", event_precision)
+    if event_precision not in _PRECISIONS:
+        check_precision("event_precision", event_precision)
     now = timezone.now()
     if timezone.is_naive(received_at):
         raise invalid("received_at", _("The time received needs a time zone."))
@@ -197,6 +207,51 @@ def _check_correction(
         raise invalid("received_at", _("A correction cannot be received before its claim."))
 
 
+def _check_status_claim(
+    *,
+    person: Person | None,
+    agreement: Agreement | None,
+    status: str,
+    event: PreciseDate | None,
+    released_count: int | None,
+    is_member: Callable[[Person, Agreement], bool],
+    arrest_of: Callable[[Person], PreciseDate | None],
+    policy: Policy | None = None,
+) -> None:
+    """The checks of a status claim, shared by :func:`claim_record` and
+    :func:`claims_record_bulk` (which answers ``is_member`` and ``arrest_of`` from
+    batched queries instead of two queries per claim)."""
+    if person is None:
+        raise invalid("person", _("A status claim must say whom it is about."))
+    if status not in _STATUSES:
+        raise invalid(
+            "status",
+            _("Unknown status “%(value)s”; expected one of: %(choices)s.")
+            % {"value": status, "choices": ", ".join(CustodyStatus.values)},
+        )
+    if event is None:
+        raise invalid("event_date", _("A status claim needs the date of the event."))
+    if released_count is not None:
+        raise invalid("released_count", _("Only an aggregate claim carries a count."))
+    if agreement is not None and not is_member(person, agreement):
+        raise invalid(
+            "person",
+            _("%(person)s is not named on the agreement “%(agreement)s”.")
+            % {"person": person.handle, "agreement": agreement.slug},
+        )
+    if agreement is not None:
+        category = (policy or policy_for(agreement)).category(status)
+    else:
+        category = DEFAULT_CATEGORY[status]
+    arrest = arrest_of(person)
+    if category in RELEASE_CATEGORIES and arrest and event.certainly_before(arrest):
+        raise invalid(
+            "event_date",
+            _("The release date %(date)s is before the arrest (%(arrest)s).")
+            % {"date": event, "arrest": arrest},
+        )
+
+
 def claim_record(
     *,
     actor: User,
@@ -241,39 +296,15 @@ def claim_record(
     event = _check_dates(event_date, event_precision, received_at)
 
     if kind == ClaimKind.STATUS:
-        if person is None:
-            raise invalid("person", _("A status claim must say whom it is about."))
-        if status not in CustodyStatus.values:
-            raise invalid(
-                "status",
-                _("Unknown status “%(value)s”; expected one of: %(choices)s.")
-                % {"value": status, "choices": ", ".join(CustodyStatus.values)},
-            )
-        if event is None:
-            raise invalid("event_date", _("A status claim needs the date of the event."))
-        if released_count is not None:
-            raise invalid("released_count", _("Only an aggregate claim carries a count."))
-        if (
-            agreement is not None
-            and not Membership.objects.filter(agreement=agreement, person=person).exists()
-        ):
-            raise invalid(
-                "person",
-                _("%(person)s is not named on the agreement “%(agreement)s”.")
-                % {"person": person.handle, "agreement": agreement.slug},
-            )
-        category = (
-            policy_for(agreement).category(status)
-            if agreement is not None
-            else DEFAULT_CATEGORY[status]
+        _check_status_claim(
+            person=person,
+            agreement=agreement,
+            status=status,
+            event=event,
+            released_count=released_count,
+            is_member=lambda p, a: Membership.objects.filter(agreement=a, person=p).exists(),
+            arrest_of=first_arrest,
         )
-        arrest = first_arrest(person)
-        if category in RELEASE_CATEGORIES and arrest and event.certainly_before(arrest):
-            raise invalid(
-                "event_date",
-                _("The release date %(date)s is before the arrest (%(arrest)s).")
-                % {"date": event, "arrest": arrest},
-            )
     elif kind == ClaimKind.AGGREGATE:
         if agreement is None:
             raise invalid("agreement", _("An aggregate claim must name its agreement."))
@@ -356,3 +387,158 @@ def claim_record(
             },
         )
     return claim
+
+
+@dataclass(frozen=True)
+class StatusClaim:
+    """One status claim for :func:`claims_record_bulk`."""
+
+    person: Person
+    status: str
+    event_date: dt.date
+    event_precision: str = DatePrecision.DAY
+    credibility: int = Credibility.UNKNOWN
+    evidence_text: str = ""
+    evidence_url: str = ""
+
+
+def _first_arrests(person_ids: Iterable[int]) -> dict[int, PreciseDate]:
+    """:func:`first_arrest` for many people in one query."""
+    out: dict[int, PreciseDate] = {}
+    rows = (
+        CustodyEpisode.objects.filter(person_id__in=list(person_ids))
+        .order_by("person_id", "start_date")
+        .values_list("person_id", "start_date", "start_precision")
+    )
+    for pid, start, precision in rows:
+        if pid not in out:
+            out[pid] = PreciseDate.of(start, precision)
+    return out
+
+
+def claims_record_bulk(
+    *,
+    actor: User,
+    source: Source,
+    claims: Sequence[StatusClaim],
+    agreement: Agreement | None = None,
+    received_at: dt.datetime | None = None,
+    batch_size: int = 2000,
+) -> list[int]:
+    """Record many status claims of one source at once (a list import); returns their
+    ids, in the order given.
+
+    Every claim passes the checks of :func:`claim_record` (permission, status, dates,
+    membership of ``agreement``, release before arrest); the members' cached states are
+    rederived. Writes **no** ledger entry of its own: it runs inside the caller's
+    transaction and the caller appends one entry for the batch, with a digest over the
+    claims (``detente.reconcile``'s import). A refused claim raises its
+    ``ValidationError`` with ``position`` (its index in ``claims``); the caller's
+    transaction then undoes whatever was written.
+    """
+    require(actor, Action.RECORD)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("claims_record_bulk runs inside the caller's audited transaction")
+    received_at = received_at or timezone.now()
+    now = timezone.now()
+    policy = policy_for(agreement) if agreement is not None else None
+    created: list[int] = []
+    ledger.serialize()
+    for start in range(0, len(claims), batch_size):
+        chunk = claims[start : start + batch_size]
+        person_ids = {c.person.pk for c in chunk}
+        rows: list[tuple[object, ...]] = []
+        members: set[int] = (
+            set(
+                Membership.objects.filter(
+                    agreement=agreement, person_id__in=person_ids
+                ).values_list("person_id", flat=True)
+            )
+            if agreement is not None
+            else set()
+        )
+        arrests = _first_arrests(person_ids)
+        for position, c in enumerate(chunk):
+            if c.credibility not in _CREDIBILITIES:
+                raise invalid(
+                    "credibility",
+                    _("Credibility %(value)s is not between 1 and 6.") % {"value": c.credibility},
+                )
+            try:
+                event = _check_dates(c.event_date, c.event_precision, received_at)
+                _check_status_claim(
+                    person=c.person,
+                    agreement=agreement,
+                    status=c.status,
+                    event=event,
+                    released_count=None,
+                    is_member=lambda p, a, found=members: p.pk in found,  # type: ignore[misc]
+                    arrest_of=lambda p, found=arrests: found.get(p.pk),  # type: ignore[misc]
+                    policy=policy,
+                )
+                if c.evidence_url:
+                    # The one check of claim_record's full_clean not made above.
+                    Claim(evidence_url=c.evidence_url).clean_fields(
+                        exclude=[f.name for f in Claim._meta.fields if f.name != "evidence_url"]
+                    )
+            except ValidationError as exc:
+                exc.position = start + position  # type: ignore[attr-defined]  # which claim
+                raise
+            assert event is not None  # noqa: S101 - checked above
+            rows.append(
+                (
+                    source.pk,
+                    ClaimKind.STATUS,
+                    c.person.pk,
+                    agreement.pk if agreement is not None else None,
+                    c.status,
+                    None,
+                    event.value,
+                    event.precision,
+                    received_at,
+                    c.credibility,
+                    None,
+                    c.evidence_text,
+                    c.evidence_url,
+                    "",
+                    actor.pk,
+                    now,
+                )
+            )
+        # Plain INSERTs (bulk_create's per-value compilation was most of the time at
+        # 100,000 claims); the new ids are read back in insertion order. Claims are only
+        # written under ledger.serialize(), so no other claim can come between.
+        last = Claim.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        insert_rows(Claim, _BULK_CLAIM_COLUMNS, rows)
+        ids = list(
+            Claim.objects.filter(
+                pk__gt=last, source=source, received_at=received_at, recorded_by=actor
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if len(ids) != len(rows):
+            raise RuntimeError("claims were written by someone else meanwhile")
+        created.extend(ids)
+        refresh_people(person_ids)
+    return created
+
+
+_BULK_CLAIM_COLUMNS = (
+    "source",
+    "kind",
+    "person",
+    "agreement",
+    "status",
+    "released_count",
+    "event_date",
+    "event_precision",
+    "received_at",
+    "credibility",
+    "corrects",
+    "evidence_text",
+    "evidence_url",
+    "evidence_sha256",
+    "recorded_by",
+    "created_at",
+)

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MailingConfig(AppConfig):
     name = "detente.mailing"
     verbose_name = _("Email updates")
+
+    def ready(self) -> None:
+        # Connects the Anymail tracking and inbound receivers (bounces, complaints,
+        # unsubscribe emails).
+        from detente.mailing import webhooks  # noqa: F401

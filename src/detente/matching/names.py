@@ -27,6 +27,7 @@ from detente.matching import hypocoristics as _data
 __all__ = [
     "ParsedName",
     "canonical_given",
+    "diminutive_base",
     "fold",
     "given_variants",
     "normalise_given",
@@ -183,6 +184,37 @@ def normalise_surname(text: str, *, keep_particles: bool = False) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _MAX_VARIANTS = 32
+# Spanish diminutives of given names: -ito/-ita, -cito/-cita, Cuban -ico/-ica, -illo/-illa.
+_DIMINUTIVE_RE = re.compile(r"^(.{2,}?)(?:c?it|ic|ill)([oa])(s?)$")
+
+
+@lru_cache(maxsize=16384)
+def diminutive_base(word: str) -> str:
+    """The given name a diminutive is made from, or "" when ``word`` is not one.
+
+    ``"miguelito"`` -> ``"miguel"``, ``"robertico"`` -> ``"roberto"``, ``"martica"`` ->
+    ``"marta"``, ``"carlitos"`` -> ``"carlos"``. Only a name of the vocabulary is accepted as
+    the base, and a word that is itself a vocabulary name or a listed nickname is never
+    read as a diminutive (Benito, Margarita, Federico, Lolita stay as they are).
+    """
+    if word in _HYPOCORISTICS or word in _GIVEN_NAMES:
+        return ""
+    match = _DIMINUTIVE_RE.match(word)
+    if match is None:
+        return ""
+    stem, vowel, plural = match.groups()
+    for candidate in (stem + vowel + plural, stem + plural, stem + vowel, stem):
+        if candidate in _GIVEN_NAMES:
+            return candidate
+    return ""
+
+
+def _readings(token: str) -> tuple[str, ...]:
+    found = _HYPOCORISTICS.get(token)
+    if found is not None:
+        return found
+    base = diminutive_base(token)
+    return (base,) if base else (token,)
 
 
 @lru_cache(maxsize=16384)
@@ -190,10 +222,11 @@ def given_variants(name: str) -> frozenset[str]:
     """Every canonical reading of a given name, nicknames resolved.
 
     ``"Beto"`` -> ``{"alberto", "roberto"}``; ``"Pepe Luis"`` -> ``{"jose luis"}``;
-    ``"Mari Carmen"`` -> ``{"maria del carmen"}``. Words that are not nicknames stay as they
-    are, so a plain name yields itself. Two-word nicknames take precedence over one-word ones.
-    Two names may refer to the same person when their variant sets intersect. At most 32
-    readings are returned (in practice there are one to four).
+    ``"Mari Carmen"`` -> ``{"maria del carmen"}``; diminutives are read as their base name
+    (``"Miguelito"`` -> ``{"miguel"}``, see :func:`diminutive_base`). Words that are not
+    nicknames stay as they are, so a plain name yields itself. Two-word nicknames take
+    precedence over one-word ones. Two names may refer to the same person when their
+    variant sets intersect. At most 32 readings are returned (in practice one to four).
     """
     tokens = normalise_given(name).split()
     options: list[tuple[str, ...]] = []
@@ -205,7 +238,7 @@ def given_variants(name: str) -> frozenset[str]:
                 options.append(_HYPOCORISTICS[pair])
                 index += 2
                 continue
-        options.append(_HYPOCORISTICS.get(tokens[index], (tokens[index],)))
+        options.append(_readings(tokens[index]))
         index += 1
     readings = itertools.islice(itertools.product(*options), _MAX_VARIANTS)
     return frozenset(" ".join(reading) for reading in readings)
@@ -229,8 +262,7 @@ def canonical_given(token_or_name: str) -> str:
                 out.append(_HYPOCORISTICS[pair][0])
                 index += 2
                 continue
-        token = tokens[index]
-        out.append(_HYPOCORISTICS[token][0] if token in _HYPOCORISTICS else token)
+        out.append(_readings(tokens[index])[0])
         index += 1
     return " ".join(out)
 

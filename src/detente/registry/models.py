@@ -7,6 +7,8 @@ stable pseudonymous handle and non-identifying facts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +30,17 @@ class Person(models.Model):
         help_text=_("People at risk are never published without an audited override."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when this person was found to be another one (``detente.reconcile`` merge): the
+    # survivor keeps the handle, this record stays (claims are immutable and keep pointing
+    # here) and is counted as the survivor. Cleared by a split.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_people",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -36,6 +49,54 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.handle
+
+
+# A merge chain longer than this is a bug (a cycle): stop following it.
+_MAX_CHAIN = 50
+
+
+def survivors(person_ids: Iterable[int]) -> dict[int, int]:
+    """Each id → the person it counts as now: itself, or the person it was merged into
+    (followed to the end of a chain of merges)."""
+    out = {pid: pid for pid in person_ids}
+    pending = set(out)
+    for _step in range(_MAX_CHAIN):
+        step = dict(
+            Person.objects.filter(pk__in=pending, merged_into__isnull=False).values_list(
+                "pk", "merged_into_id"
+            )
+        )
+        if not step:
+            break
+        for start, current in out.items():
+            if current in step:
+                out[start] = step[current]
+        pending = set(step.values())
+    return out
+
+
+def absorbed(person_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """People merged (directly or along a chain) into these people → the one of them they
+    count as. ``None``: every merged person → their final survivor."""
+    if person_ids is None:
+        merged = list(Person.objects.filter(merged_into__isnull=False).values_list("pk", flat=True))
+        return survivors(merged)
+    out: dict[int, int] = {}
+    root = {pid: pid for pid in person_ids}
+    frontier = set(root)
+    for _step in range(_MAX_CHAIN):
+        step = list(
+            Person.objects.filter(merged_into__in=frontier).values_list("pk", "merged_into_id")
+        )
+        if not step:
+            break
+        frontier = set()
+        for pid, into in step:
+            if pid in out or pid in root:
+                continue
+            out[pid] = root.get(into, out.get(into, into))
+            frontier.add(pid)
+    return out
 
 
 class Identity(models.Model):
@@ -104,3 +165,28 @@ class CustodyEpisode(models.Model):
     @property
     def start(self) -> PreciseDate:
         return PreciseDate.of(self.start_date, self.start_precision)
+
+
+class NameToken(models.Model):
+    """One searchable form of a word of a person's names (see ``registry.search``).
+
+    Derived from ``Identity`` and rebuilt from it whenever it is written, so the staff
+    search can find "Pepe Perez" by index lookups instead of reading every identity. It
+    holds folded words and their phonetic keys: still identifying, and confidential like
+    the identity itself (never shown, never in the ledger).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("name search token")
+        verbose_name_plural = _("name search tokens")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "token"], name="one_token_per_person")
+        ]
+        # Covers the search query (token lookups that only need the person's id).
+        indexes = [models.Index(fields=["token", "person"], name="registry_token_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.token}"

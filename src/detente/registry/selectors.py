@@ -16,22 +16,32 @@ from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source, SourceKind
 from detente.evidence.verification import Derived, Explanation, Policy, derive
-from detente.registry.models import Person
+from detente.registry.models import Person, absorbed, survivors
 
 
 def person_list(viewer: Viewer) -> QuerySet[Person]:
-    """People this viewer may know exist, each annotated ``identity_visible``."""
-    return people_in_view(viewer).select_related("identity")
+    """People this viewer may know exist, each annotated ``identity_visible``.
+
+    A person merged into another is not listed: they are counted as the survivor.
+    """
+    return people_in_view(viewer).filter(merged_into__isnull=True).select_related("identity")
 
 
 def person_get(viewer: Viewer, ref: str | int) -> Person:
-    """Find by id or handle (``P-0017``); Http404 when missing or hidden alike."""
-    qs = person_list(viewer)
+    """Find by id or handle (``P-0017``); Http404 when missing or hidden alike.
+
+    The id or handle of a person merged into another finds the survivor.
+    """
     text = str(ref).strip()
+    if text.isdigit():
+        found = Person.objects.filter(pk=int(text))
+    else:
+        found = Person.objects.filter(handle__iexact=text)
+    pid = found.values_list("pk", flat=True).first()
+    if pid is None:
+        raise Http404("no such person")
     try:
-        if text.isdigit():
-            return qs.get(pk=int(text))
-        return qs.get(handle__iexact=text)
+        return person_list(viewer).get(pk=survivors([pid])[pid])
     except Person.DoesNotExist:
         raise Http404("no such person") from None
 
@@ -107,7 +117,7 @@ class PersonDetail:
                     "end": e.end_date.isoformat() if e.end_date else None,
                     "place": e.place,
                 }
-                for e in (self.person.episodes.all() if self.staff else ())
+                for e in (_episodes(self.person) if self.staff else ())
             ],
             "claims": [
                 {
@@ -145,6 +155,16 @@ class PersonDetail:
         }
 
 
+def _episodes(person: Person) -> Any:
+    """The person's custody episodes, with those of people merged into them."""
+    from detente.registry.models import CustodyEpisode
+
+    people = [person.pk, *absorbed([person.pk])]
+    return CustodyEpisode.objects.filter(person__in=people).order_by(
+        "person_id", "start_date", "id"
+    )
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -163,7 +183,7 @@ def person_detail(viewer: Viewer, person: Person) -> PersonDetail:
     staff = can(viewer, Action.READ)
     claims = (
         list(
-            Claim.objects.filter(person=person)
+            Claim.objects.filter(person__in=[person.pk, *absorbed([person.pk])])
             .select_related("source", "agreement")
             .order_by("received_at", "id")
         )
@@ -182,3 +202,129 @@ def person_detail(viewer: Viewer, person: Person) -> PersonDetail:
     if visible:
         ledger.record_access(viewer, "person.view", [found.handle])
     return PersonDetail(found, visible, claims, statuses, staff, can(viewer, Action.MANAGE))
+
+
+# --- Lists for the API: people by their standing, and custody records ----------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands on one agreement the viewer sees."""
+
+    agreement: str
+    state: str
+    status: str
+    release_category: str
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A person in a list, as one viewer may see them."""
+
+    handle: str
+    name: str | None  # None unless this viewer may see the identity
+    at_risk: bool | None  # staff only
+    standings: list[Standing]
+
+
+def person_filter(
+    viewer: Viewer,
+    *,
+    agreement: Any = None,
+    state: str = "",
+    category: str = "",
+) -> QuerySet[Person]:
+    """People this viewer may know exist, narrowed by their standing on the agreements the
+    viewer sees: named on ``agreement`` (an Agreement the viewer sees), in member ``state``
+    (held, reported, confirmed…), or whose standing counts as ``category``.
+
+    Categories: ``conditional`` and ``released`` match a claimed release of that kind
+    (reported, confirmed or disputed); ``held`` matches the held and the re-arrested;
+    ``died`` and ``disappeared`` match those states. A standing on an agreement hidden from
+    the viewer never matches, so a filter reveals nothing a member list would not.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from detente.agreements.models import MemberState
+    from detente.core.errors import invalid
+    from detente.registry.status import Category
+
+    if state and state not in MemberState.values:
+        raise invalid("state", _unknown(state, MemberState.values))
+    if category and category not in Category.values:
+        raise invalid("category", _unknown(category, Category.values))
+    qs = person_list(viewer)
+    if agreement is None and not state and not category:
+        return qs
+    named = Membership.objects.filter(
+        person=OuterRef("pk"), agreement__in=visible_agreements(viewer)
+    )
+    if agreement is not None:
+        named = named.filter(agreement=agreement)
+    if state:
+        named = named.filter(state=state)
+    if category in (Category.CONDITIONAL, Category.RELEASED):
+        released = (MemberState.REPORTED, MemberState.CONFIRMED, MemberState.DISPUTED)
+        named = named.filter(state__in=released, release_category=category)
+    elif category:
+        states = {
+            Category.HELD: (MemberState.HELD, MemberState.REARRESTED),
+            Category.DIED: (MemberState.DIED,),
+            Category.DISAPPEARED: (MemberState.DISAPPEARED,),
+        }[Category(category)]
+        named = named.filter(Q(state__in=states))
+    return qs.filter(Exists(named))
+
+
+def _unknown(value: str, choices: Any) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Unknown value “%(value)s”; expected one of: %(choices)s.") % {
+        "value": value,
+        "choices": ", ".join(choices),
+    }
+
+
+def person_rows(viewer: Viewer, people: list[Person]) -> list[PersonRow]:
+    """``people`` as this viewer may see them, in the order given; anyone the viewer may not
+    know exists is left out. Visibility is decided here for this viewer (never taken from
+    how the objects were loaded), and the identities shown are recorded as seen."""
+    staff = can(viewer, Action.READ)
+    seen = {p.pk: p for p in person_list(viewer).filter(pk__in=[p.pk for p in people])}
+    shown = [seen[p.pk] for p in people if p.pk in seen]
+    standings: dict[int, list[Standing]] = {p.pk: [] for p in shown}
+    for pid, slug, state, status, category in (
+        Membership.objects.filter(person__in=shown, agreement__in=visible_agreements(viewer))
+        .order_by("agreement__slug")
+        .values_list("person_id", "agreement__slug", "state", "status", "release_category")
+    ):
+        standings[pid].append(Standing(slug, state, status, category))
+    rows = [
+        PersonRow(
+            p.handle,
+            _full_name(p) if getattr(p, "identity_visible", False) else None,
+            p.at_risk if staff else None,
+            standings[p.pk],
+        )
+        for p in shown
+    ]
+    ledger.record_access(viewer, "person.list", [r.handle for r in rows if r.name is not None])
+    return rows
+
+
+def _full_name(person: Person) -> str | None:
+    identity = getattr(person, "identity", None)
+    return identity.full_name if identity is not None else None
+
+
+def custody_list(viewer: Viewer, person: Person) -> QuerySet[Any]:
+    """A person's recorded custody episodes, oldest first: staff only (places and dates can
+    identify a person); others see none. Http404 when the person is hidden."""
+    from detente.registry.models import CustodyEpisode
+
+    if not person_list(viewer).filter(pk=person.pk).exists():
+        raise Http404("no such person")
+    if not can(viewer, Action.READ):
+        return CustodyEpisode.objects.none()
+    people = [person.pk, *absorbed([person.pk])]
+    return CustodyEpisode.objects.filter(person__in=people).order_by("start_date", "id")

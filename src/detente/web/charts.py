@@ -148,7 +148,7 @@ def interval_chart(observed: int, results: list[dict[str, object]]) -> IntervalC
         upper = r.get("upper")
         bars.append(
             IntervalBar(
-                label=str(r["method"]),
+                label=str(r.get("label") or r["method"]),
                 estimate=float(r["estimate"]),  # type: ignore[arg-type]
                 lower=float(r["lower"]),  # type: ignore[arg-type]
                 upper=None if upper is None else float(upper),  # type: ignore[arg-type]

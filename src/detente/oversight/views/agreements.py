@@ -13,11 +13,13 @@ from detente.access.selectors import disclosure_report
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
-    agreement_members,
+    agreement_members_page,
     agreement_progress,
 )
 from detente.oversight.forms import AsOfForm
 from detente.oversight.permissions import allowed, is_staff
+
+MEMBERS_PER_PAGE = 100
 
 
 def person_link_pattern() -> str | None:
@@ -51,16 +53,21 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     progress = agreement_progress(viewer, agreement, as_of=as_of)
     releasing = [a for a in progress.aggregate_claims if a.releasing_party]
     link = person_link_pattern()
-    members = [
-        (m, link.replace("HANDLE", m.handle) if link else None)
-        for m in agreement_members(viewer, agreement)
-    ]
+    # A page of members at a time, by handle: an agreement can name thousands of people,
+    # and every name shown is recorded as seen.
+    after = request.GET.get("after", "")[:16]
+    page, next_after = agreement_members_page(
+        viewer, agreement, after=after, limit=MEMBERS_PER_PAGE
+    )
+    members = [(m, link.replace("HANDLE", m.handle) if link else None) for m in page]
     context = {
         "agreement": agreement,
         "p": progress,
         "as_of": as_of,
         "form": form,
         "members": members,
+        "next_after": next_after,
+        "paged": bool(after),
         "latest_releasing": releasing[-1] if releasing else None,
         "audiences": disclosure_report(viewer, agreement),
     }

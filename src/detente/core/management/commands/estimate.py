@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.core.cli_support import add_viewer_argument, viewer_from
-from detente.evidence.estimates import METHODS, STRATA, registry_estimate
+from detente.evidence.estimates import METHODS, STRATA, import_grey_links, registry_estimate
 
 
 def _bound(value: object) -> str:
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             default=[],
             dest="lists",
             metavar="SPEC",
-            help="source:SLUG or agreement:SLUG; repeat 2-10 times",
+            help="source:SLUG, agreement:SLUG or import:RUN; repeat 2-10 times",
         )
         parser.add_argument(
             "--source", action="append", default=[], help="a source's list (same as source:SLUG)"
@@ -42,6 +42,12 @@ class Command(BaseCommand):
         parser.add_argument("--method", action="append", choices=METHODS)
         parser.add_argument("--stratify", choices=STRATA, default="")
         parser.add_argument("--level", type=float, default=0.95)
+        parser.add_argument(
+            "--grey-zone",
+            action="store_true",
+            help="also estimate with the import lists' rows awaiting review accepted as "
+            "their best candidates and rejected (import:RUN lists)",
+        )
         parser.add_argument("--json", action="store_true")
         add_viewer_argument(parser)
 
@@ -49,13 +55,16 @@ class Command(BaseCommand):
         specs = [*opts["lists"], *opts["source"]]
         if not 2 <= len(dict.fromkeys(specs)) <= 10:
             raise CommandError("give between 2 and 10 different lists (--list or --source)")
+        viewer = viewer_from(opts)
         try:
+            grey = import_grey_links(viewer, specs) if opts["grey_zone"] else []
             out = registry_estimate(
-                viewer_from(opts),
+                viewer,
                 specs,
                 methods=opts["method"] or ["independence", "stepwise"],
                 stratify=opts["stratify"],
                 level=opts["level"],
+                grey_links=grey,
             )
         except Http404 as exc:
             raise CommandError(str(exc)) from None
@@ -74,6 +83,19 @@ class Command(BaseCommand):
                 self._estimates(stratum["estimates"], indent="   ")
             self.stdout.write(" Sum over strata:")
             self._estimates([stratified["total"]], indent="   ")
+        if opts["grey_zone"]:
+            sensitivity = out.get("matching_sensitivity")
+            if sensitivity is None:
+                self.stdout.write("Grey zone: no rows await review.")
+            elif isinstance(sensitivity, dict):
+                self.stdout.write(f"Grey zone: refused: {sensitivity['refused']}")
+            else:
+                self.stdout.write("Grey zone (rows awaiting review):")
+                for row in sensitivity:  # type: ignore[attr-defined]
+                    self.stdout.write(
+                        f"  {row['grey_zone']:<9} {row['estimate']:>10,.0f}  "
+                        f"({_bound(row['lower'])} to {_bound(row['upper'])})"
+                    )
 
     def _estimates(self, results: list[dict[str, Any]], indent: str = "  ") -> None:
         for r in results:

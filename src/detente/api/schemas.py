@@ -1,0 +1,436 @@
+"""What the API reads and answers; the OpenAPI schema is generated from these shapes.
+
+Strings the server looks things up by are constrained to what such a name can be (a slug,
+a handle), and numbers to what the database holds, so that a client's typo is a clear 422
+and never a database error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+
+from detente.access.models import Audience, DisclosureAction, DisclosureStatus
+from detente.agreements.models import MemberState
+from detente.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from detente.core.dates import DatePrecision
+from detente.evidence.models import ClaimKind, Credibility, Reliability, SourceKind
+from detente.registry.status import Category, CustodyStatus
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+HANDLE = r"^[A-Za-z][A-Za-z0-9-]{0,31}$"  # a handle, never a row number
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+MAX_ID = 2**53 - 1  # the largest integer every JSON client reads exactly
+MAX_COUNT = 2**31 - 1  # an integer column
+
+Slug = Annotated[str, Field(pattern=SLUG, max_length=64)]
+Handle = Annotated[str, Field(pattern=HANDLE, max_length=32)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def text(max_length: int) -> Any:
+    return Field("", max_length=max_length, pattern=NO_NUL)
+
+
+# --- Problems ----------------------------------------------------------------------------
+
+
+class FieldError(Schema):
+    field: str = Field(description="The parameter or body field, as the client named it.")
+    reason: str = Field(description="What is wrong with it, in the requested language.")
+
+
+class Problem(Schema):
+    """An error (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+# --- Pagination --------------------------------------------------------------------------
+
+
+class PageQuery(Schema):
+    cursor: str | None = Field(
+        None, max_length=2000, description="The `next_cursor` of the previous page."
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows per page.")
+
+
+class Paged(Schema):
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+    next: str | None = Field(description="The address of the next page; null at the end.")
+
+
+# --- Agreements --------------------------------------------------------------------------
+
+
+class AgreementOut(Schema):
+    slug: str
+    title: str
+    announced_on: dt.date
+    promised: int
+    named: int
+    claimed: int
+    confirmed: int
+
+
+class AgreementPage(Paged):
+    items: list[AgreementOut]
+
+
+class PartyOut(Schema):
+    slug: str
+    name: str
+
+
+class PolicyOut(Schema):
+    confirm_min_grade: Reliability
+    dispute_min_grade: Reliability
+    status_overrides: dict[str, str]
+
+
+class AgreementDetail(AgreementOut):
+    description: str
+    expected_release: CustodyStatus | None
+    releasing_party: PartyOut
+    counterpart: PartyOut
+    policy: PolicyOut
+
+
+class MilestoneOut(Schema):
+    key: str
+    label: str
+    date: dt.date | None
+
+
+class AggregateOut(Schema):
+    claim_id: int
+    source: str
+    releasing_party: bool
+    released_count: int
+    event_date: dt.date
+    received_at: dt.datetime
+
+
+class ProgressOut(Schema):
+    agreement: str
+    as_of: dt.date | None
+    promised: int
+    named: int
+    unnamed: int
+    claimed: int
+    claimed_by_releasing_party: int | None
+    confirmed: int
+    confirmed_conditional: int
+    confirmed_unconditional: int
+    reported: int
+    disputed: int
+    held: int
+    rearrested: int
+    died: int
+    disappeared: int
+    gap: int
+    aggregate_claims: list[AggregateOut]
+    milestones: list[MilestoneOut]
+
+
+class ProgressQuery(Schema):
+    as_of: dt.date | None = Field(
+        None, description="The figures as known at the end of this day (UTC)."
+    )
+
+
+class MemberOut(Schema):
+    handle: str
+    name: str | None = Field(description="Null unless this identity is disclosed to the user.")
+    state: MemberState
+    status: CustodyStatus | None
+    released_on: dt.date | None
+
+
+class MemberPage(Paged):
+    items: list[MemberOut]
+
+
+class MemberQuery(PageQuery):
+    state: MemberState | None = None
+
+
+# --- People ------------------------------------------------------------------------------
+
+
+class StandingOut(Schema):
+    agreement: str
+    state: MemberState
+    status: CustodyStatus | None
+    release_category: Category | None
+
+
+class PersonSummary(Schema):
+    handle: str
+    name: str | None = Field(description="Null unless this identity is disclosed to the user.")
+    at_risk: bool | None = Field(description="Staff only; null for others.")
+    agreements: list[StandingOut]
+
+
+class PersonPage(Paged):
+    items: list[PersonSummary]
+
+
+class PersonQuery(PageQuery):
+    agreement: Slug | None = Field(None, description="Only people named on this agreement.")
+    state: MemberState | None = Field(
+        None, description="Only people in this state on an agreement (the one given, or any)."
+    )
+    category: Category | None = Field(
+        None,
+        description=(
+            "Only people whose standing counts as this: conditional or released (a claimed "
+            "release of that kind), held (held or re-arrested), died, disappeared."
+        ),
+    )
+
+
+class IdentityOut(Schema):
+    given_names: str
+    paternal_surname: str
+    maternal_surname: str
+    aliases: list[str]
+    birth: str | None = Field(description="As precise as known: 1971, 1971-05 or 1971-05-02.")
+    sex: str
+    province: str
+    municipality: str
+    affiliation: str
+
+
+class StatusOut(Schema):
+    agreement: str | None = Field(description="Null for the reading outside any agreement.")
+    state: MemberState
+    status: CustodyStatus | None
+    release_category: Category | None
+    released_on: dt.date | None
+    reported_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+    rearrested_on: dt.date | None
+    rule: str = Field(description="The verification rule that decided the state.")
+    decisive_claims: list[int]
+    contradicting_claims: list[int]
+    void_claims: list[int]
+
+
+class PersonOut(Schema):
+    handle: str
+    at_risk: bool | None = Field(description="Staff only; null for others.")
+    identity: IdentityOut | None = Field(
+        description="Null unless this identity is disclosed to the user."
+    )
+    statuses: list[StatusOut]
+
+
+class CustodyOut(Schema):
+    status: CustodyStatus
+    start_date: dt.date
+    start_precision: DatePrecision
+    end_date: dt.date | None
+    end_precision: DatePrecision
+    place: str
+
+
+class CustodyPage(Paged):
+    items: list[CustodyOut]
+
+
+# --- Sources and claims ------------------------------------------------------------------
+
+
+class SourceOut(Schema):
+    slug: str
+    name: str
+    kind: SourceKind
+    reliability: Reliability
+    independence_group: str
+    protected: bool
+
+
+class SourcePage(Paged):
+    items: list[SourceOut]
+
+
+class SourceQuery(PageQuery):
+    kind: SourceKind | None = None
+    reliability: Reliability | None = None
+
+
+class ClaimSourceOut(Schema):
+    slug: str = Field(description='"protected" when this user may not know the source.')
+    kind: SourceKind
+    reliability: Reliability
+    independence_group: str
+
+
+class ClaimView(Schema):
+    id: int
+    kind: ClaimKind
+    source: ClaimSourceOut
+    person: str | None
+    agreement: str | None
+    status: CustodyStatus | None
+    released_count: int | None
+    event_date: dt.date | None
+    event_precision: DatePrecision
+    received_at: dt.datetime
+    credibility: int
+    corrects: int | None
+    evidence_text: str
+    evidence_url: str
+    evidence_sha256: str
+
+
+class ClaimPage(Paged):
+    items: list[ClaimView]
+
+
+class ClaimQuery(PageQuery):
+    person: Handle | None = Field(None, description="Claims about this person.")
+    agreement: Slug | None = Field(None, description="Claims made under this agreement.")
+    source: Slug | None = Field(None, description="Claims made by this source.")
+    kind: ClaimKind | None = None
+
+
+class ClaimIn(Schema):
+    source: Slug = Field(description="Who asserts it (a source's slug).")
+    person: Handle | None = None
+    agreement: Slug | None = None
+    kind: ClaimKind = ClaimKind.STATUS
+    status: CustodyStatus | None = None
+    released_count: int | None = Field(None, ge=0, le=MAX_COUNT)
+    event_date: dt.date | None = None
+    event_precision: DatePrecision = DatePrecision.DAY
+    received_at: dt.datetime | None = Field(
+        None, description="When the claim reached you, with its time zone; default now."
+    )
+    credibility: int = Field(Credibility.UNKNOWN, ge=1, le=6)
+    corrects: RowId | None = Field(None, description="The claim this one retracts or supersedes.")
+    evidence_text: str = text(20000)
+    evidence_url: str = Field("", max_length=500, pattern=NO_NUL)
+
+
+class ClaimRecorded(Schema):
+    id: int
+    kind: ClaimKind
+    person: str | None
+    agreement: str | None
+    state_after: list[StatusOut] = Field(
+        description="The person's states after the claim (empty for agreement claims)."
+    )
+
+
+# --- Disclosures -------------------------------------------------------------------------
+
+
+class DisclosureOut(Schema):
+    id: int
+    audience: Audience
+    action: DisclosureAction
+    status: DisclosureStatus
+    agreement: str | None
+    reason: str
+    effective_from: dt.datetime | None
+    at_risk_override: bool
+    proposed_by: str
+    proposed_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+
+
+class DisclosureDetail(DisclosureOut):
+    people: list[str] = Field(description="Handles named one by one (besides the agreement's).")
+
+
+class DisclosurePage(Paged):
+    items: list[DisclosureOut]
+
+
+class DisclosureQuery(PageQuery):
+    audience: Audience | None = None
+    status: DisclosureStatus | None = None
+    agreement: Slug | None = None
+
+
+# --- The verification queue --------------------------------------------------------------
+
+
+class QueueItem(Schema):
+    agreement: str
+    handle: str
+    state: MemberState
+    status: CustodyStatus | None
+    release_category: Category | None
+    released_on: dt.date | None
+    first_reported_at: dt.datetime | None
+    reported_at: dt.datetime | None
+
+
+class QueuePage(Paged):
+    items: list[QueueItem]
+
+
+class QueueQuery(PageQuery):
+    agreement: Slug | None = None
+    state: Literal["reported", "disputed"] | None = None
+
+
+class ReviewIn(Schema):
+    source: Slug = Field(description="The independent source whose word this is.")
+    status: CustodyStatus | None = Field(
+        None,
+        description=(
+            "Confirm: the release status (default: the one reported). Dispute: where the "
+            "person is (default: detained)."
+        ),
+    )
+    event_date: dt.date | None = None
+    evidence_text: str = text(20000)
+    evidence_url: str = Field("", max_length=500, pattern=NO_NUL)
+
+
+class ReviewOut(Schema):
+    claim: int = Field(description="The claim recorded for this action.")
+    member: QueueItem
+
+
+# --- Responses ---------------------------------------------------------------------------
+
+
+def answers(
+    ok: int,
+    model: Any,
+    *,
+    paged: bool = False,
+    lookup: bool = False,
+    forbidden: bool = False,
+    write: bool = False,
+) -> dict[int, Any]:
+    """The responses of one operation: its success and every refusal it can give.
+
+    ``paged``: a cursor (400 when it is not ours); ``lookup``: a path naming something
+    (404); ``forbidden``: a role may be refused (403); ``write``: a JSON body (400 when it
+    cannot be parsed) and a read token refused (403).
+    """
+    out: dict[int, Any] = {ok: model, 401: Problem, 422: Problem, 429: Problem}
+    if paged or write:
+        out[400] = Problem
+    if forbidden or write:
+        out[403] = Problem
+    if lookup:
+        out[404] = Problem
+    return dict(sorted(out.items()))

@@ -1,0 +1,230 @@
+"""The import review queue in the REST API: list, detail, decide.
+
+Mounted by ``detente.api.main`` (``api.add_router("", reconcile.api.router)``); the same
+token auth, cursors and problem+json errors as every other operation. Staff read the
+queue; verifiers and administrators decide (an analyst's decision is refused with 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema
+
+from detente.access.policy import Action, can, require
+from detente.api.pagination import paginate
+from detente.api.schemas import NO_NUL, Handle, Paged, PageQuery, answers
+from detente.core.errors import invalid
+from detente.reconcile.models import ImportRow, ImportRun
+from detente.reconcile.review import (
+    candidates_seen_by,
+    review_accept,
+    review_choose,
+    review_get,
+    review_queue,
+    review_reject,
+    row_name,
+    run_get,
+)
+from detente.registry.selectors import person_get
+
+
+class QueueFilter(PageQuery):
+    run: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this import.")
+    decided: bool = Field(False, description="The decided rows instead of the waiting ones.")
+
+
+class QueueItem(Schema):
+    id: int
+    run: int
+    row: int
+    name: str
+    status: str
+    event_date: str
+    best_candidate: str | None
+    probability: float | None
+    decision: str | None
+    person: str | None
+
+
+class QueuePage(Paged):
+    items: list[QueueItem]
+
+
+class CandidateOut(Schema):
+    handle: str
+    name: str | None = Field(description="Null when this user may not see the identity.")
+    probability: float
+    explanation: dict[str, Any]
+
+
+class RowOut(QueueItem):
+    source: str
+    agreement: str | None
+    parsed: dict[str, Any]
+    candidates: list[CandidateOut]
+    decided_by: str | None
+    decided_at: str | None
+    note: str
+
+
+class DecisionIn(Schema):
+    decision: Literal["accept", "reject", "choose"]
+    person: Handle | None = Field(None, description="With `choose`: the person it is.")
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+class RunOut(Schema):
+    id: int
+    source: str
+    agreement: str | None
+    file_name: str
+    sha256: str
+    format: str
+    rows: int
+    linked: int
+    queued: int
+    new: int
+    rejected: int
+    unchanged: int
+    link_above: float
+    review_above: float
+    digest: str
+    created_at: str
+
+
+def _item(row: ImportRow) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "run": row.run_id,
+        "row": row.number,
+        "name": row_name(row),
+        "status": row.data.get("status", ""),
+        "event_date": row.data.get("event_date", ""),
+        "best_candidate": row.candidates[0].get("handle") if row.candidates else None,
+        "probability": row.probability,
+        "decision": row.decision or None,
+        "person": row.person.handle if row.person else None,
+    }
+
+
+def _detail(request: HttpRequest, row: ImportRow) -> dict[str, Any]:
+    run = row.run
+    return {
+        **_item(row),
+        "source": run.source.slug if not run.source.protected or _manages(request) else "protected",
+        "agreement": run.agreement.slug if run.agreement else None,
+        "parsed": row.data,
+        "candidates": [c.__dict__ for c in candidates_seen_by(request.user, row)],
+        "decided_by": row.decided_by.username if row.decided_by else None,
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+        "note": row.decision_note,
+    }
+
+
+def _manages(request: HttpRequest) -> bool:
+    return can(request.user, Action.MANAGE)
+
+
+def _run(run: ImportRun, request: HttpRequest) -> dict[str, Any]:
+    shown = not run.source.protected or _manages(request)
+    return {
+        "id": run.pk,
+        "source": run.source.slug if shown else "protected",
+        "agreement": run.agreement.slug if run.agreement else None,
+        "file_name": run.file_name,
+        "sha256": run.sha256,
+        "format": run.format,
+        "rows": run.rows,
+        "linked": run.linked,
+        "queued": run.queued,
+        "new": run.new,
+        "rejected": run.rejected,
+        "unchanged": run.unchanged,
+        "link_above": run.link_above,
+        "review_above": run.review_above,
+        "digest": run.digest,
+        "created_at": run.created_at.isoformat(),
+    }
+
+
+RowPath = Path(..., ge=1, le=2**53 - 1, description="The queued row's id.")
+
+
+def build_router() -> Router:
+    """A new router with the queue's operations (a router belongs to one API)."""
+    router = Router(tags=["reconciliation"])
+
+    @router.get(
+        "/imports/{run_id}",
+        response=answers(200, RunOut, lookup=True),
+        summary="Show an import's summary",
+    )
+    def show_import(request: HttpRequest, run_id: int = RowPath) -> dict[str, Any]:
+        """What one import did: rows linked, queued, new, unchanged; its digest (staff)."""
+        return _run(run_get(request.user, run_id), request)
+
+    @router.get(
+        "/review",
+        response=answers(200, QueuePage, paged=True, forbidden=True, lookup=True),
+        summary="List the import review queue",
+    )
+    def list_queue(request: HttpRequest, query: Query[QueueFilter]) -> dict[str, Any]:
+        """Rows of imports waiting for a decision (or decided ones), by import and row
+        (staff; 403 for others)."""
+        run = run_get(request.user, query.run) if query.run else None
+        qs = review_queue(request.user, run=run, decided=query.decided)
+        rows, links = paginate(
+            request,
+            qs,
+            scope="reconcile-review",
+            keys=("run_id", "number", "id"),
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+        return {"items": [_item(r) for r in rows], **links}
+
+    @router.get(
+        "/review/{row_id}",
+        response=answers(200, RowOut, lookup=True),
+        summary="Show a queued row with its candidates",
+    )
+    def show_row(request: HttpRequest, row_id: int = RowPath) -> dict[str, Any]:
+        """The row as the list gave it, and each candidate with its probability and the
+        explanation of its score (names only where the user may see them)."""
+        return _detail(request, review_get(request.user, row_id))
+
+    @router.post(
+        "/review/{row_id}",
+        response=answers(200, RowOut, lookup=True, write=True),
+        summary="Decide a queued row",
+    )
+    def decide(request: HttpRequest, body: DecisionIn, row_id: int = RowPath) -> dict[str, Any]:
+        """Accept the best candidate, reject (a new person) or choose another person.
+        The row's claim is recorded and the decision written to the ledger with the
+        evidence. Verifiers and administrators only (403 for analysts)."""
+        user = request.user
+        assert isinstance(user, User)  # noqa: S101 - a token always has a user
+        require(user, Action.MANAGE)  # the services' own check, made before any lookup
+        row = review_get(user, row_id)
+        if body.decision == "accept":
+            row = review_accept(actor=user, row=row, note=body.note)
+        elif body.decision == "reject":
+            row = review_reject(actor=user, row=row, note=body.note)
+        else:
+            if not body.person:
+                raise invalid("person", _("Say which person the row is (a handle)."))
+            try:
+                person = person_get(user, body.person)
+            except Http404:
+                raise invalid("person", _("No such person.")) from None
+            row = review_choose(actor=user, row=row, person=person, note=body.note)
+        return _detail(request, review_get(user, row.pk))
+
+    return router
+
+
+router = build_router()

@@ -1,0 +1,70 @@
+"""The registry as the linkage engine sees it, for imports, the queue and duplicates.
+
+The process-wide candidate index is ``detente.matching.registry.registry_index`` (kept
+current by signals, the ledger and a size check; people an import creates in bulk are
+picked up by the size check). This module adds what reconciliation needs on top: the
+registry's records *without* people merged into another (a merged person is counted as
+the survivor and must not be proposed as a match), read straight from the database for a
+one-off import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from detente.core.dates import DatePrecision
+from detente.matching.records import BirthDate, Record, make_record
+from detente.registry.models import Identity, Person
+
+_FIELDS = (
+    "person_id",
+    "given_names",
+    "paternal_surname",
+    "maternal_surname",
+    "aliases",
+    "birth_date",
+    "birth_precision",
+    "sex",
+    "municipality",
+    "province",
+)
+
+
+def birth_of(date: Any, precision: str) -> BirthDate | None:
+    """A registry birth date as the engine reads it: known to the day, month or year."""
+    if date is None:
+        return None
+    if precision == DatePrecision.YEAR:
+        return BirthDate(date.year)
+    if precision == DatePrecision.MONTH:
+        return BirthDate(date.year, date.month)
+    return BirthDate(date.year, date.month, date.day)
+
+
+def record_of_row(row: tuple[Any, ...]) -> Record:
+    pid, given, paternal, maternal, aliases, birth, precision, sex, municipality, province = row
+    return make_record(
+        pid,
+        given=given,
+        paternal=paternal,
+        maternal=maternal,
+        aliases=[a for a in (aliases or ()) if isinstance(a, str)],
+        birth=birth_of(birth, precision),
+        place=(municipality, province),
+        sex=sex,
+    )
+
+
+def registry_records(person_ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Records of the people not merged into another (these ids only, when given)."""
+    qs = Identity.objects.filter(person__merged_into__isnull=True).order_by("person_id")
+    if person_ids is not None:
+        qs = qs.filter(person_id__in=list(person_ids))
+    for row in qs.values_list(*_FIELDS).iterator(chunk_size=5000):
+        yield record_of_row(row)
+
+
+def merged_ids() -> set[int]:
+    """People merged into another: left out of every proposal."""
+    return set(Person.objects.filter(merged_into__isnull=False).values_list("pk", flat=True))

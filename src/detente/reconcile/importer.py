@@ -1,0 +1,746 @@
+"""Importing another organisation's list: validate, match, write — or change nothing.
+
+Two passes over the file, each streaming (a row is read, handled and dropped):
+
+1. **Validation**, with no writes: every row is parsed and checked by the registry's and
+   the evidence's own rules (:mod:`detente.reconcile.rows`). Any invalid row fails the
+   import; up to :data:`MAX_ERRORS` problems are reported, each with row and column.
+2. **Matching and writing**, in batches, inside one transaction: rows seen before (same
+   source, same row hash, in this file or an earlier import) add nothing; every other
+   row is *linked* to a registry person (probability at or above ``link_above``),
+   *queued* for a verifier's review (at or above ``review_above``), or becomes a *new*
+   person. People are created with ``people_create_bulk``, claims recorded with
+   ``claims_record_bulk``, and one ledger entry closes the import with a SHA-256 digest
+   over everything it created. Any failure rolls the whole import back.
+
+A dry run does pass 2 without writing: the same outcomes, nothing stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from detente.access.policy import Action, require
+from detente.agreements.models import Agreement, Membership
+from detente.audit import ledger
+from detente.core.dates import DatePrecision
+from detente.core.errors import invalid
+from detente.evidence.models import Claim, Source
+from detente.evidence.services import StatusClaim, claims_record_bulk
+from detente.matching.model import LinkageModel, TermFrequencies
+from detente.matching.records import Record
+from detente.reconcile import engine
+from detente.reconcile.matcher import Found, ListMatcher
+from detente.reconcile.models import ImportRow, ImportRun, Outcome, RunStatus
+from detente.reconcile.readers import ReadError, load_mapping, read_rows
+from detente.reconcile.rows import Defaults, ParsedRow, parse_row
+from detente.registry.models import Identity, Person
+from detente.registry.services import insert_rows, people_create_bulk
+
+MAX_ERRORS = 100
+MAX_WARNINGS = 100
+BATCH = 2000
+LINK_ABOVE = 0.95
+REVIEW_ABOVE = 0.05
+# Candidates below this probability are not worth a reviewer's time.
+SHOWN_ABOVE = 0.01
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total or 0)
+
+
+@dataclass
+class Summary:
+    """What an import did (or would do, or why it failed)."""
+
+    file_name: str
+    sha256: str
+    format: str
+    source: str
+    agreement: str | None
+    dry_run: bool
+    status: str = RunStatus.COMPLETED
+    run: int | None = None
+    rows: int = 0
+    linked: int = 0
+    queued: int = 0
+    new: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    digest: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != RunStatus.FAILED
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "status": self.status,
+            "file": self.file_name,
+            "sha256": self.sha256,
+            "format": self.format,
+            "source": self.source,
+            "agreement": self.agreement,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "linked": self.linked,
+            "queued": self.queued,
+            "new": self.new,
+            "rejected": self.rejected,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "digest": self.digest or None,
+        }
+
+
+class ImportFailed(Exception):
+    """The import changed nothing; ``summary`` says why (errors with row and column)."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__(summary.errors[0]["message"] if summary.errors else "import failed")
+        self.summary = summary
+
+
+def _problem(error: ReadError) -> dict[str, Any]:
+    return {"row": error.row, "column": error.column or None, "message": str(error.args[0])}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fail(summary: Summary, message: str, column: str = "", row: int | None = None) -> ImportFailed:
+    summary.status = RunStatus.FAILED
+    summary.errors.append({"row": row, "column": column or None, "message": message})
+    return ImportFailed(summary)
+
+
+def _parsed_rows(
+    path: Path,
+    fmt: str,
+    encoding: str,
+    mapping: dict[str, str],
+    defaults: Defaults,
+    check: bool = True,
+) -> Iterator[ParsedRow | list[ReadError]]:
+    for row in read_rows(path, fmt=fmt, encoding=encoding, mapping=mapping):
+        yield parse_row(row, defaults, check=check)
+
+
+# --- Matching ---------------------------------------------------------------------------------
+
+
+def registry_matcher() -> ListMatcher:
+    """A matcher over the registry's people (merged ones left out), read once from the
+    database with the engine's default model and the registry's term frequencies."""
+    records = list(engine.registry_records())
+    tf = TermFrequencies.from_records(records)
+    return ListMatcher(records, model=LinkageModel(), tf=tf, population=len(records))
+
+
+@dataclass
+class Decided:
+    row: ParsedRow
+    row_hash: str
+    outcome: str
+    found: list[Found]
+    record: Record
+    # A person this import creates for an earlier row ("new", row number), or a person id.
+    target: Any = None
+
+
+def _decide(
+    rows: list[tuple[ParsedRow, str]],
+    matcher: ListMatcher,
+    link_above: float,
+    review_above: float,
+    taken: set[Any],
+) -> list[Decided]:
+    out = []
+    for parsed, row_hash in rows:
+        record = parsed.record(("row", parsed.number))
+        found = [f for f in matcher.best(record) if f.probability >= SHOWN_ABOVE]
+        best = found[0] if found else None
+        if best is not None and best.probability >= link_above and best.record.key not in taken:
+            outcome, target = Outcome.LINKED, best.record.key
+            taken.add(target)
+        elif best is not None and best.probability >= review_above:
+            # Also a sure match whose person another row of this list already took: two
+            # rows of one list are two people, unless a reviewer says otherwise.
+            outcome, target = Outcome.QUEUED, None
+        else:
+            outcome, target = Outcome.NEW, ("new", parsed.number)
+            matcher.add(dataclasses.replace(record, key=target))
+            taken.add(target)
+        out.append(Decided(parsed, row_hash, outcome, found, record, target))
+    return out
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+_ROW_COLUMNS = (
+    "run",
+    "source",
+    "number",
+    "row_hash",
+    "outcome",
+    "person",
+    "probability",
+    "candidates",
+    "data",
+    "claim",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+)
+
+
+def _candidates_json(
+    decided: Decided, matcher: ListMatcher, person_of: dict[Any, int], handles: dict[int, str]
+) -> list[dict[str, Any]]:
+    out = []
+    for position, f in enumerate(decided.found):
+        pid = person_of.get(f.record.key, f.record.key)
+        candidate: dict[str, Any] = {
+            "person": pid,
+            "handle": handles.get(pid) if isinstance(pid, int) else None,
+            "probability": round(f.probability, 6),
+        }
+        # The explanation is the evidence of a decision: in full for every candidate of a
+        # queued row (a reviewer reads it), the levels reached for the person a row was
+        # linked to. A new person's weak candidates keep their probability.
+        if decided.outcome == Outcome.QUEUED:
+            candidate["explanation"] = matcher.explain(decided.record, f.record)
+        elif decided.outcome == Outcome.LINKED and not position:
+            candidate["explanation"] = matcher.levels(decided.record, f.record)
+        out.append(candidate)
+    return out
+
+
+def _source_label(source: Source) -> str:
+    return (
+        ledger.keyed_hash(source.slug, f"source:{source.pk}") if source.protected else source.slug
+    )
+
+
+def import_list(
+    *,
+    actor: User,
+    path: str | Path,
+    source: Source,
+    agreement: Agreement | None = None,
+    mapping_path: str | Path | None = None,
+    fmt: str = "",
+    encoding: str = "",
+    dry_run: bool = False,
+    link_above: float = LINK_ABOVE,
+    review_above: float = REVIEW_ABOVE,
+    status: str = "",
+    event_date: dt.date | None = None,
+    event_precision: str = DatePrecision.DAY,
+    progress: Progress | None = None,
+    matcher: ListMatcher | None = None,
+) -> Summary:
+    """Import the list at ``path`` as ``source``'s; raises :class:`ImportFailed` (nothing
+    written) when any row is invalid. ``status`` and ``event_date`` apply to rows whose
+    own cells are empty."""
+    require(actor, Action.RECORD)
+    if not 0.0 < review_above <= link_above <= 1.0:
+        raise invalid(
+            "link_above",
+            _("Thresholds must satisfy 0 < review threshold ≤ link threshold ≤ 1."),
+        )
+    path = Path(path)
+    report = progress or (lambda phase, done, total: None)
+    summary = Summary(
+        file_name=path.name,
+        sha256="",
+        format="",
+        source=source.slug,
+        agreement=agreement.slug if agreement else None,
+        dry_run=dry_run,
+        status=RunStatus.DRY_RUN if dry_run else RunStatus.COMPLETED,
+    )
+    try:
+        mapping = load_mapping(mapping_path)
+        from detente.reconcile.readers import detect_format
+
+        summary.format = detect_format(path, fmt) if path.is_file() else fmt
+        if not path.is_file():
+            raise ReadError(_("No such file: %(path)s") % {"path": path})
+    except ReadError as exc:
+        raise _fail(summary, str(exc)) from None
+    summary.sha256 = file_sha256(path)
+    if agreement is not None:
+        today = timezone.now().date()
+        if today < agreement.announced_on:
+            raise _fail(summary, _("A person cannot be named before the announcement."))
+    received_at = timezone.now()
+    defaults = Defaults(
+        status=status,
+        event_date=event_date,
+        event_precision=event_precision,
+        received_at=received_at,
+    )
+
+    # Pass 1: validate everything, write nothing, keep nothing but the problems.
+    total = 0
+    try:
+        for item in _parsed_rows(path, fmt, encoding, mapping, defaults):
+            total += 1
+            if isinstance(item, list):
+                summary.rejected += 1
+                for problem in item:
+                    if len(summary.errors) < MAX_ERRORS:
+                        summary.errors.append(_problem(problem))
+            if total % 5000 == 0:
+                report("validate", total, 0)
+    except ReadError as exc:
+        summary.rows = total
+        summary.rejected += 1
+        raise _fail(summary, str(exc.args[0]), exc.column, exc.row) from None
+    summary.rows = total
+    report("validate", total, total)
+    if summary.errors:
+        summary.status = RunStatus.FAILED
+        if summary.rejected > MAX_ERRORS:
+            summary.warnings.append(
+                {
+                    "row": None,
+                    "message": _("Only the first %(n)d problems are listed.") % {"n": MAX_ERRORS},
+                }
+            )
+        raise ImportFailed(summary)
+
+    matcher = matcher or registry_matcher()
+    try:
+        if dry_run:
+            _match_only(
+                path,
+                fmt,
+                encoding,
+                mapping,
+                defaults,
+                source,
+                matcher,
+                summary,
+                report,
+                link_above,
+                review_above,
+            )
+            return summary
+        with transaction.atomic():
+            ledger.serialize()
+            _write(
+                actor=actor,
+                path=path,
+                fmt=fmt,
+                encoding=encoding,
+                mapping=mapping,
+                defaults=defaults,
+                source=source,
+                agreement=agreement,
+                matcher=matcher,
+                summary=summary,
+                report=report,
+                link_above=link_above,
+                review_above=review_above,
+                received_at=received_at,
+            )
+    except ValidationError as exc:
+        # A check that needs the registry (a release dated before the person's arrest):
+        # the transaction is rolled back; say which row.
+        row = getattr(exc, "import_row", None)
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        summary.linked = summary.queued = summary.new = summary.unchanged = 0
+        summary.run = None
+        for column, texts in messages.items():
+            summary.errors.append(
+                {"row": row, "column": column or None, "message": " ".join(texts)}
+            )
+        summary.rejected = 1
+        summary.status = RunStatus.FAILED
+        raise ImportFailed(summary) from None
+    return summary
+
+
+def _repeated(summary: Summary, number: int, first: int) -> None:
+    summary.unchanged += 1
+    if len(summary.warnings) < MAX_WARNINGS:
+        summary.warnings.append(
+            {
+                "row": number,
+                "message": _("Row %(row)d repeats row %(first)d; it adds nothing.")
+                % {"row": number, "first": first},
+            }
+        )
+
+
+def _unseen(
+    source: Source,
+    batch: list[ParsedRow],
+    summary: Summary,
+    run: ImportRun | None = None,
+    in_file: dict[int, int] | None = None,
+) -> list[tuple[ParsedRow, str]]:
+    """The rows of ``batch`` this source never gave before: not in an earlier import, not
+    earlier in this file (rows of this run already written, or ``in_file`` for a dry run,
+    which writes none)."""
+    hashes = [(p, p.row_hash) for p in batch]
+    known = {
+        row_hash: (run_id, number)
+        for row_hash, run_id, number in ImportRow.objects.filter(
+            source=source, row_hash__in=[h for _p, h in hashes]
+        ).values_list("row_hash", "run_id", "number")
+    }
+    fresh = []
+    here: dict[str, int] = {}
+    for parsed, row_hash in hashes:
+        earlier = known.get(row_hash)
+        short = int(row_hash[:16], 16)
+        if row_hash in here:
+            _repeated(summary, parsed.number, here[row_hash])
+        elif earlier is not None and run is not None and earlier[0] == run.pk:
+            _repeated(summary, parsed.number, earlier[1])
+        elif in_file is not None and short in in_file:
+            _repeated(summary, parsed.number, in_file[short])
+        elif earlier is not None:
+            summary.unchanged += 1
+        else:
+            here[row_hash] = parsed.number
+            if in_file is not None:
+                in_file[short] = parsed.number
+            fresh.append((parsed, row_hash))
+    return fresh
+
+
+def _batches(
+    path: Path, fmt: str, encoding: str, mapping: dict[str, str], defaults: Defaults
+) -> Iterator[list[ParsedRow]]:
+    batch: list[ParsedRow] = []
+    # The second reading: pass 1 checked every row (and the bulk services check again).
+    for item in _parsed_rows(path, fmt, encoding, mapping, defaults, check=False):
+        assert isinstance(item, ParsedRow)  # noqa: S101 - pass 1 found no problem
+        batch.append(item)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _match_only(
+    path: Path,
+    fmt: str,
+    encoding: str,
+    mapping: dict[str, str],
+    defaults: Defaults,
+    source: Source,
+    matcher: ListMatcher,
+    summary: Summary,
+    report: Progress,
+    link_above: float,
+    review_above: float,
+) -> None:
+    taken: set[Any] = set()
+    done = 0
+    # A dry run writes no rows to recognise repeats by, so it keeps a short hash of each
+    # row (about 100 bytes a row; the real import keeps nothing).
+    in_file: dict[int, int] = {}
+    for batch in _batches(path, fmt, encoding, mapping, defaults):
+        fresh = _unseen(source, batch, summary, in_file=in_file)
+        for d in _decide(fresh, matcher, link_above, review_above, taken):
+            setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+        done += len(batch)
+        report("match", done, summary.rows)
+
+
+def _write(
+    *,
+    actor: User,
+    path: Path,
+    fmt: str,
+    encoding: str,
+    mapping: dict[str, str],
+    defaults: Defaults,
+    source: Source,
+    agreement: Agreement | None,
+    matcher: ListMatcher,
+    summary: Summary,
+    report: Progress,
+    link_above: float,
+    review_above: float,
+    received_at: dt.datetime,
+) -> None:
+    run = ImportRun.objects.create(
+        source=source,
+        agreement=agreement,
+        file_name=path.name[:255],
+        sha256=summary.sha256,
+        format=summary.format,
+        encoding=encoding,
+        mapping=mapping,
+        link_above=link_above,
+        review_above=review_above,
+        default_status=defaults.status,
+        default_event_date=defaults.event_date,
+        dry_run=False,
+        status=RunStatus.COMPLETED,
+        rows=summary.rows,
+        received_at=received_at,
+        created_by=actor,
+    )
+    taken: set[Any] = set()
+    person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
+    today = timezone.now().date()
+    done = 0
+    for batch in _batches(path, fmt, encoding, mapping, defaults):
+        decided = _decide(
+            _unseen(source, batch, summary, run=run), matcher, link_above, review_above, taken
+        )
+        # 1. New people, in row order.
+        new = [d for d in decided if d.outcome == Outcome.NEW]
+        made = people_create_bulk(actor=actor, people=[d.row.person for d in new])
+        for d, person in zip(new, made, strict=True):
+            person_of[d.target] = person.pk
+        # 2. Everyone whose claim is recorded now (linked and new).
+        accepted = [d for d in decided if d.outcome in (Outcome.LINKED, Outcome.NEW)]
+        pids = {person_of.get(d.target, d.target) for d in accepted}
+        people = Person.objects.in_bulk(list(pids))
+        named: set[int] = set()
+        if agreement is not None:
+            members = set(
+                Membership.objects.filter(agreement=agreement, person_id__in=pids).values_list(
+                    "person_id", flat=True
+                )
+            )
+            named = pids - members
+            Membership.objects.bulk_create(
+                [
+                    Membership(agreement=agreement, person_id=pid, named_on=today)
+                    for pid in sorted(named)
+                ]
+            )
+        claims: list[int] = []
+        try:
+            claims = claims_record_bulk(
+                actor=actor,
+                source=source,
+                agreement=agreement,
+                received_at=received_at,
+                claims=[
+                    StatusClaim(
+                        person=people[person_of.get(d.target, d.target)],
+                        status=d.row.status,
+                        event_date=d.row.event_date,
+                        event_precision=d.row.event_precision,
+                        evidence_text=d.row.evidence_text,
+                        evidence_url=d.row.evidence_url,
+                    )
+                    for d in accepted
+                ],
+            )
+        except ValidationError as exc:
+            position = getattr(exc, "position", None)
+            if position is not None:
+                exc.import_row = accepted[position].row.number  # type: ignore[attr-defined]
+            raise
+        claim_of = {d.row.number: c for d, c in zip(accepted, claims, strict=True)}
+        # 3. The rows, with their candidates and what became of them.
+        wanted = {person_of.get(f.record.key, f.record.key) for d in decided for f in d.found}
+        wanted |= pids
+        handles = dict(
+            Person.objects.filter(pk__in=[p for p in wanted if isinstance(p, int)]).values_list(
+                "pk", "handle"
+            )
+        )
+        rows = []
+        for d in decided:
+            pid = person_of.get(d.target, d.target) if d.target is not None else None
+            rows.append(
+                (
+                    run.pk,
+                    source.pk,
+                    d.row.number,
+                    d.row_hash,
+                    d.outcome,
+                    pid,
+                    d.found[0].probability if d.found else None,
+                    _candidates_json(d, matcher, person_of, handles),
+                    {**d.row.as_data(), "named": pid in named},
+                    claim_of.get(d.row.number),
+                    "",
+                    None,
+                    None,
+                    "",
+                )
+            )
+            setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+        insert_rows(ImportRow, _ROW_COLUMNS, rows)
+        done += len(batch)
+        report("write", done, summary.rows)
+
+    if not (summary.linked or summary.queued or summary.new):
+        # Everything was seen before: the import adds nothing, not even its own record.
+        transaction.set_rollback(True)
+        summary.warnings.append(
+            {"row": None, "message": _("Every row was imported before; nothing was added.")}
+        )
+        return
+    summary.digest = run_digest(run)
+    for name in ("linked", "queued", "new", "rejected", "unchanged"):
+        setattr(run, name, getattr(summary, name))
+    run.warnings = summary.warnings
+    run.digest = summary.digest
+    run.save()
+    summary.run = run.pk
+    ledger.append(
+        actor,
+        "import.run",
+        run,
+        {
+            "source": _source_label(source),
+            "agreement": agreement.slug if agreement else None,
+            "file_sha256": summary.sha256,
+            "rows": summary.rows,
+            "linked": summary.linked,
+            "queued": summary.queued,
+            "new": summary.new,
+            "unchanged": summary.unchanged,
+            "link_above": link_above,
+            "review_above": review_above,
+            "digest": summary.digest,
+        },
+    )
+
+
+# --- The digest over what an import created ------------------------------------------------------
+
+
+def _identity_content(pid: int, handle: str, ident: Identity) -> list[Any]:
+    return [
+        pid,
+        handle,
+        ident.given_names,
+        ident.paternal_surname,
+        ident.maternal_surname,
+        list(ident.aliases or ()),
+        ident.birth_date.isoformat() if ident.birth_date else None,
+        ident.birth_precision,
+        ident.sex,
+        ident.province,
+        ident.municipality,
+        ident.affiliation,
+    ]
+
+
+_CLAIM_FIELDS = (
+    "id",
+    "source_id",
+    "kind",
+    "person_id",
+    "agreement_id",
+    "status",
+    "event_date",
+    "event_precision",
+    "received_at",
+    "credibility",
+    "corrects_id",
+    "evidence_text",
+    "evidence_url",
+    "evidence_sha256",
+    "recorded_by_id",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def run_digest(run: ImportRun) -> str:
+    """SHA-256 over the people and claims the import created and the memberships it
+    added, each with its id and content, in id order. The same function checks it later
+    (:func:`import_verify`): any change to one of them changes the digest."""
+    people = hashlib.sha256()
+    rows = ImportRow.objects.filter(run=run, outcome=Outcome.NEW).order_by("person_id")
+    person_ids = list(rows.values_list("person_id", flat=True))
+    for start in range(0, len(person_ids), 5000):
+        chunk = person_ids[start : start + 5000]
+        handles = dict(Person.objects.filter(pk__in=chunk).values_list("pk", "handle"))
+        idents = {i.person_id: i for i in Identity.objects.filter(person_id__in=chunk)}
+        for pid in chunk:
+            ident = idents.get(pid)
+            content = _identity_content(pid, handles.get(pid, ""), ident) if ident else [pid]
+            people.update(json.dumps(content, ensure_ascii=False).encode() + b"\n")
+    claims = hashlib.sha256()
+    claim_ids = ImportRow.objects.filter(
+        run=run, outcome__in=(Outcome.LINKED, Outcome.NEW), claim__isnull=False
+    ).values("claim_id")
+    for values in (
+        Claim.objects.filter(pk__in=claim_ids)
+        .order_by("id")
+        .values_list(*_CLAIM_FIELDS)
+        .iterator(chunk_size=5000)
+    ):
+        claims.update(json.dumps([_plain(v) for v in values], ensure_ascii=False).encode() + b"\n")
+    members = hashlib.sha256()
+    if run.agreement_id is not None:
+        named = [
+            pid
+            for pid, data in ImportRow.objects.filter(run=run)
+            .exclude(person=None)
+            .values_list("person_id", "data")
+            .iterator(chunk_size=5000)
+            if data.get("named")
+        ]
+        for values in (
+            Membership.objects.filter(agreement_id=run.agreement_id, person_id__in=named)
+            .order_by("id")
+            .values_list("id", "agreement_id", "person_id", "named_on")
+        ):
+            members.update(json.dumps([_plain(v) for v in values]).encode() + b"\n")
+    total = hashlib.sha256()
+    for part in (people, claims, members):
+        total.update(part.hexdigest().encode())
+    return total.hexdigest()
+
+
+def import_verify(run: ImportRun) -> bool:
+    """Whether what the import created is still exactly as it was recorded (the digest
+    stored with the run and written to the ledger)."""
+    from detente.audit.models import AuditEntry
+
+    entry = (
+        AuditEntry.objects.filter(
+            action="import.run", object_type="reconcile.importrun", object_id=str(run.pk)
+        )
+        .order_by("position")
+        .first()
+    )
+    recorded = entry.payload.get("digest") if entry is not None else run.digest
+    return bool(recorded) and run_digest(run) == recorded == run.digest

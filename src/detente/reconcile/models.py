@@ -1,0 +1,165 @@
+"""Imports of other organisations' lists, their rows, and merges of people.
+
+An :class:`ImportRun` is stored only when an import succeeded and changed something: a
+failed import and a dry run leave the database as it was, and a file (or rows) seen before
+adds nothing. Every row of a stored run is kept as an :class:`ImportRow` with its outcome,
+the candidates the matcher proposed (with probabilities and explanations) and the claim it
+led to; a queued row waits for a verifier's decision.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RunStatus(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    DRY_RUN = "dry_run", _("Dry run (nothing written)")
+    FAILED = "failed", _("Failed (nothing written)")
+
+
+class Outcome(models.TextChoices):
+    LINKED = "linked", _("Linked to a registry person")
+    QUEUED = "queued", _("Queued for review")
+    NEW = "new", _("New person")
+    REJECTED = "rejected", _("Rejected")
+    UNCHANGED = "unchanged", _("Seen before; nothing added")
+
+
+class Decision(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted: the proposed person")
+    REJECTED = "rejected", _("Rejected: a new person")
+    CHOSEN = "chosen", _("Another person chosen")
+
+
+class ImportRun(models.Model):
+    source = models.ForeignKey(
+        "evidence.Source", on_delete=models.PROTECT, related_name="+", verbose_name=_("source")
+    )
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agreement"),
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
+    format = models.CharField(_("format"), max_length=8)
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    link_above = models.FloatField(_("link at or above"))
+    review_above = models.FloatField(_("review at or above"))
+    default_status = models.CharField(_("default status"), max_length=32, blank=True)
+    default_event_date = models.DateField(_("default event date"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.COMPLETED
+    )
+    rows = models.PositiveIntegerField(_("rows read"), default=0)
+    linked = models.PositiveIntegerField(_("linked"), default=0)
+    queued = models.PositiveIntegerField(_("queued"), default=0)
+    new = models.PositiveIntegerField(_("new people"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    # [{"row": 7, "column": "birth_date", "message": "..."}], capped.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    # SHA-256 over the claims and people the import created (ids and content), also
+    # written to the ledger: recomputing it later shows whether any of them changed.
+    digest = models.CharField(_("content digest"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+
+class ImportRow(models.Model):
+    run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="row_set")
+    # Denormalised from the run: "the same row from the same source" is one constraint.
+    source = models.ForeignKey("evidence.Source", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField(_("row"))
+    row_hash = models.CharField(_("row hash"), max_length=64)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    person = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    probability = models.FloatField(_("probability of the best candidate"), null=True)
+    # [{"person": id, "handle": "P-0017", "probability": 0.93, "explanation": {...}}]
+    candidates = models.JSONField(_("candidates"), default=list, blank=True)
+    # The row as parsed: identity fields and the claim it asserts (see reconcile.rows).
+    data = models.JSONField(_("parsed row"))
+    claim = models.ForeignKey(
+        "evidence.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
+        ordering = ["run_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "row_hash"], name="one_row_per_source"),
+        ]
+        indexes = [models.Index(fields=["outcome", "decision"], name="reconcile_row_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.number}"
+
+
+class Merge(models.Model):
+    """Two people found to be one: ``merged`` now counts as ``survivor``.
+
+    Holds exactly what the merge changed, so a split restores it: the memberships moved
+    to the survivor, and those dropped because the survivor was already named on the
+    same agreement (with their ids and dates, recreated as they were).
+    """
+
+    survivor = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    moved_memberships = models.JSONField(default=list)  # [membership id]
+    dropped_memberships = models.JSONField(default=list)  # [{"id", "agreement", "named_on"}]
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    split_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    split_at = models.DateTimeField(_("split at"), null=True, blank=True)
+    split_reason = models.TextField(_("reason for the split"), blank=True)
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id}→{self.survivor_id}"

@@ -1,0 +1,63 @@
+"""Signing in to the staff application, and out.
+
+The form is the accounts app's ``SecondFactorAuthenticationForm``: one attempt runs the
+lockout, the password and the one-time code in that order (``attempt_login``, which the
+``authenticate()`` backend runs too), and its refusals say only what the accounts app
+decided may be said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.views import LoginView, LogoutView
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from detente.access.policy import Action, can
+from detente.accounts.forms import SecondFactorAuthenticationForm
+
+
+class StaffLoginForm(SecondFactorAuthenticationForm):
+    """The accounts form with the attributes a phone keyboard and a password manager use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        )
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+        self.fields["otp"].widget.attrs.update({"pattern": r"[0-9 ]*", "maxlength": "9"})
+        self.error_messages["invalid_login"] = _(
+            "The username, password or code is not right, or the account is locked for a "
+            "while after too many attempts. Both the username and the password are "
+            "case-sensitive."
+        )
+
+
+class StaffLoginView(LoginView):
+    form_class = StaffLoginForm
+    authentication_form = StaffLoginForm
+    template_name = "staff/login.html"
+
+    def get_success_url(self) -> str:
+        """Staff go where they were heading (or the dashboard); other accounts to the
+        public site, which shows them what has been disclosed to them."""
+        target = self.get_redirect_url()
+        if can(self.request.user, Action.READ):
+            return target or reverse("staff:dashboard")
+        if target and not target.startswith(("/staff/", "/admin/")):
+            return target
+        return reverse("web:agreements")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["section"] = "login"
+        return context
+
+
+class StaffLogoutView(LogoutView):
+    """POST only (Django's own rule): a link or an image cannot sign anyone out."""
+
+    next_page = "staff:login"

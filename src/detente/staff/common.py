@@ -1,0 +1,78 @@
+"""What every staff page shares: who may open it, and service errors shown on forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from detente.access.policy import Action, can
+
+View = Callable[..., HttpResponse]
+
+
+def staff_page(action: str = Action.READ) -> Callable[[View], View]:
+    """Signed-in staff allowed ``action`` only.
+
+    Anonymous visitors are sent to the login page (with ``next``); a signed-in account
+    without the right gets 403. The check comes before anything else, the HTTP method
+    included, so a page does not tell an outsider which methods it takes.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can(request.user, action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def apply_errors(
+    form: forms.Form, error: ValidationError, renames: Mapping[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form fields it names.
+
+    Services name the field in their own terms (``event_date``, ``source``); ``renames``
+    maps those to the form's field names where they differ. What names no field of the
+    form goes to the top of the form, so no message is lost.
+    """
+    renames = renames or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        target = renames.get(field, field)
+        form.add_error(target if target in form.fields else None, messages)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (django-htmx's middleware sets ``request.htmx``)."""
+    return bool(getattr(request, "htmx", False))
+
+
+def htmx_target(request: HttpRequest) -> str | None:
+    """The id of the element htmx will swap the answer into, if htmx sent the request."""
+    details = getattr(request, "htmx", None)
+    return details.target if details else None
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The ``next`` address given with the request when it stays on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -1,0 +1,219 @@
+"""The staff forms. They check the shape of what was typed; the services check the rest
+and their errors are put back on these fields (``common.apply_errors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from detente.access.policy import Action, Viewer, can
+from detente.agreements.derivation import policy_for
+from detente.agreements.models import Agreement, Membership, MemberState
+from detente.core.dates import DatePrecision
+from detente.evidence.models import Credibility, Source
+from detente.registry.models import Sex
+from detente.registry.status import RELEASE_CATEGORIES, CustodyStatus
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends ISO dates whatever the language shown."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def sources_for(viewer: Viewer) -> QuerySet[Source]:
+    """The sources this viewer may name: a protected source's identity is for deciders."""
+    qs = Source.objects.order_by("reliability", "name")
+    return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
+
+
+class StaffForm(forms.Form):
+    """Labels without the trailing colon (they sit above their fields)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SourceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.reliability})"
+
+
+class SearchForm(StaffForm):
+    q = forms.CharField(
+        label=_("Name or handle"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+            }
+        ),
+    )
+
+
+class PersonForm(StaffForm):
+    # Not required here: a surname alone is enough, and the service says so.
+    given_names = forms.CharField(label=_("Given names"), required=False, max_length=120)
+    paternal_surname = forms.CharField(label=_("First surname"), required=False, max_length=80)
+    maternal_surname = forms.CharField(label=_("Second surname"), required=False, max_length=80)
+    aliases = forms.CharField(
+        label=_("Aliases and other spellings"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line."),
+    )
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    birth_precision = forms.ChoiceField(
+        label=_("Birth date known to the"),
+        choices=DatePrecision.choices,
+        initial=DatePrecision.DAY,
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.OTHER)
+    province = forms.CharField(label=_("Province"), required=False, max_length=80)
+    municipality = forms.CharField(label=_("Municipality"), required=False, max_length=80)
+    affiliation = forms.CharField(label=_("Affiliation"), required=False, max_length=160)
+    at_risk = forms.BooleanField(
+        label=_("At risk"),
+        required=False,
+        help_text=_("People at risk are never published without an audited override."),
+    )
+    different_person = forms.BooleanField(
+        label=_("None of the suggested people is this person: record someone new"),
+        required=False,
+    )
+
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["aliases"].splitlines() if line.strip()]
+
+
+class ClaimForm(StaffForm):
+    """A status claim about one person: who says what happened, when, and on what basis."""
+
+    source = SourceField(label=_("Source"), queryset=Source.objects.none())
+    status = forms.ChoiceField(
+        label=_("What the source says"),
+        choices=[("", _("Choose a status")), *CustodyStatus.choices],
+    )
+    event_date = forms.DateField(label=_("Date of the event"), widget=DateInput())
+    event_precision = forms.ChoiceField(
+        label=_("Date known to the"),
+        choices=DatePrecision.choices,
+        initial=DatePrecision.DAY,
+        widget=forms.RadioSelect,
+    )
+    agreement = forms.ModelChoiceField(
+        label=_("Under the agreement"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        empty_label=_("None (a general report)"),
+        to_field_name="slug",
+    )
+    credibility = forms.TypedChoiceField(
+        label=_("Credibility of this information"),
+        choices=Credibility.choices,
+        coerce=int,
+        initial=Credibility.UNKNOWN,
+    )
+    evidence_text = forms.CharField(
+        label=_("Evidence"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was seen or said, by whom, where."),
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
+    )
+
+    def __init__(
+        self, *args: Any, viewer: Viewer, agreements: QuerySet[Agreement], **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("event_date", timezone.localdate())
+        if agreements.count() == 1:
+            kwargs["initial"].setdefault("agreement", agreements.first())
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources_for(viewer)  # type: ignore[attr-defined]
+        self.fields["agreement"].queryset = agreements  # type: ignore[attr-defined]
+        if not agreements.exists():
+            self.fields["agreement"].widget = forms.HiddenInput()
+
+
+def dispute_statuses(membership: Membership) -> list[tuple[str, str]]:
+    """Statuses that say a person is not free under this agreement's policy."""
+    policy = policy_for(membership.agreement)
+    return [
+        (value, str(label))
+        for value, label in CustodyStatus.choices
+        if policy.category(value) not in RELEASE_CATEGORIES
+    ]
+
+
+class ReviewForm(StaffForm):
+    """Confirm or dispute one member's reported release, on a named source's word."""
+
+    source = SourceField(label=_("On whose word"), queryset=Source.objects.none())
+    event_date = forms.DateField(label=_("Date"), widget=DateInput())
+    evidence_text = forms.CharField(
+        label=_("Evidence"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
+    )
+
+    def __init__(
+        self, *args: Any, viewer: Viewer, membership: Membership, action: str, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("prefix", f"{action}-{membership.pk}")
+        kwargs.setdefault("initial", {})
+        default_day = membership.released_on if action == "confirm" else None
+        kwargs["initial"].setdefault("event_date", default_day or timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.membership = membership
+        # The releasing side cannot review its own report: its sources are not offered.
+        releasing = membership.agreement.promisor.independence_group
+        self.fields["source"].queryset = sources_for(viewer).exclude(  # type: ignore[attr-defined]
+            independence_group=releasing
+        )
+        if action == "dispute":
+            self.fields["status"] = forms.ChoiceField(
+                label=_("Where the source says the person is"),
+                choices=dispute_statuses(membership),
+                initial=CustodyStatus.DETAINED,
+            )
+            self.order_fields(["source", "status", "event_date"])
+
+
+class QueueFilterForm(StaffForm):
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        empty_label=_("All agreements"),
+        to_field_name="slug",
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("Reported or disputed")),
+            (MemberState.REPORTED, MemberState.REPORTED.label),
+            (MemberState.DISPUTED, MemberState.DISPUTED.label),
+        ],
+    )
+
+    def __init__(self, *args: Any, agreements: QuerySet[Agreement], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].queryset = agreements  # type: ignore[attr-defined]

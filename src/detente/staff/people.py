@@ -1,0 +1,251 @@
+"""People: the search, the person page, and the forms that record a person or a claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from detente.access.policy import Action, Viewer, can
+from detente.access.visibility import visible_agreements
+from detente.agreements.models import Agreement, Membership
+from detente.agreements.selectors import agreement_list
+from detente.evidence.models import Source
+from detente.evidence.services import claim_record
+from detente.matching.selectors import MatchResult, match_query
+from detente.registry.models import Person
+from detente.registry.search import person_search
+from detente.registry.selectors import PersonDetail, person_detail, person_get
+from detente.registry.services import person_create, person_set_at_risk
+from detente.staff.common import apply_errors, htmx_target, staff_page
+from detente.staff.forms import ClaimForm, PersonForm, SearchForm
+from detente.staff.labels import rule_text
+
+# Candidates this likely are shown before a new person is recorded.
+SUGGEST_ABOVE = 0.5
+
+RESULTS = 50
+
+
+@staff_page()
+def people(request: HttpRequest) -> HttpResponse:
+    """Search by name or handle. With htmx, only the results are sent back as one types."""
+    form = SearchForm(request.GET or None)
+    text = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    results = person_search(request.user, text, limit=RESULTS) if text else []
+    context = {
+        "form": form,
+        "query": text,
+        "results": results,
+        "limit": RESULTS,
+        "can_record": can(request.user, Action.RECORD),
+        "section": "people",
+    }
+    if htmx_target(request) == "results":
+        return render(request, "staff/partials/people_results.html", context)
+    return render(request, "staff/people.html", context)
+
+
+def _suggestions(request: HttpRequest, data: Any) -> list[MatchResult]:
+    """Registry people the name being recorded could already be (a duplicate avoided is
+    a prisoner not counted twice)."""
+    text = " ".join(
+        str(data.get(f) or "").strip()
+        for f in ("given_names", "paternal_surname", "maternal_surname")
+    ).strip()
+    if not text:
+        return []
+    birth = data.get("birth_date")
+    year = birth.year if isinstance(birth, dt.date) else None
+    try:
+        found = match_query(
+            request.user, text, birth_year=year, province=data.get("province") or None, limit=5
+        )
+    except ValidationError:
+        return []
+    return [r for r in found if r.probability >= SUGGEST_ABOVE]
+
+
+@staff_page(Action.RECORD)
+def person_suggest(request: HttpRequest) -> HttpResponse:
+    """The suggestions panel of the new-person form, refreshed by htmx as names are typed."""
+    form = PersonForm(request.GET)
+    form.is_valid()  # partial input is normal while typing: use what is readable
+    data = {**request.GET.dict(), **getattr(form, "cleaned_data", {})}
+    return render(
+        request, "staff/partials/suggestions.html", {"suggestions": _suggestions(request, data)}
+    )
+
+
+@staff_page(Action.RECORD)
+def person_new(request: HttpRequest) -> HttpResponse:
+    form = PersonForm(request.POST or None)
+    suggestions: list[MatchResult] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        suggestions = [] if data.get("different_person") else _suggestions(request, data)
+        if suggestions:
+            form.add_error(
+                "different_person",
+                _(
+                    "This may be someone already recorded (see the list). Open them instead, "
+                    "or tick this box if the person is someone else."
+                ),
+            )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = person_create(
+                actor=request.user,  # type: ignore[arg-type]
+                given_names=data["given_names"],
+                paternal_surname=data["paternal_surname"],
+                maternal_surname=data["maternal_surname"],
+                aliases=form.alias_list(),
+                birth_date=data["birth_date"],
+                birth_precision=data["birth_precision"],
+                sex=data["sex"],
+                province=data["province"],
+                municipality=data["municipality"],
+                affiliation=data["affiliation"],
+                at_risk=data["at_risk"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("%(handle)s recorded.") % {"handle": person.handle})
+            return redirect("staff:person", handle=person.handle)
+    return render(
+        request,
+        "staff/person_form.html",
+        {"form": form, "section": "people", "suggestions": suggestions},
+    )
+
+
+def _claim_rows(detail: PersonDetail, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """The claims as the selector shows them to this viewer (protected sources masked),
+    with what the page needs beside: names of the sources shown, dates as dates."""
+    shown = detail.as_json()["claims"]
+    objects = {c.pk: c for c in detail.claims}
+    slugs = [c["source"] for c in shown if c["source"] != "protected"]
+    names = dict(Source.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    rows = []
+    for c in shown:
+        claim = objects[c["id"]]
+        protected = c["source"] == "protected"
+        rows.append(
+            {
+                "id": c["id"],
+                "kind": claim.get_kind_display(),
+                "protected": protected,
+                "source": _("protected source") if protected else names.get(c["source"], ""),
+                "reliability": c["reliability"],
+                "status": c["status"],
+                "event_date": claim.event_date,
+                "event_precision": claim.event_precision,
+                "received_at": claim.received_at,
+                "credibility": claim.get_credibility_display(),
+                "agreement": titles.get(c["agreement"], c["agreement"]),
+                "corrects": c["corrects"],
+                "evidence": c["evidence"],
+                # A link can name whoever gave it: not shown where the source is masked.
+                "evidence_url": "" if protected else claim.evidence_url,
+            }
+        )
+    return rows
+
+
+def _member_agreements(viewer: Viewer, person: Person) -> QuerySet[Agreement]:
+    return visible_agreements(viewer).filter(members__person=person).order_by("announced_on")
+
+
+@staff_page()
+def person_page(request: HttpRequest, handle: str) -> HttpResponse:
+    viewer = request.user
+    person = person_get(viewer, handle)
+    detail = person_detail(viewer, person)  # records the view in the ledger
+    data = detail.as_json()
+    memberships = {
+        m.agreement.slug: m
+        for m in Membership.objects.filter(
+            person=person, agreement__in=visible_agreements(viewer)
+        ).select_related("agreement")
+    }
+    statuses = []
+    for s in data["statuses"]:
+        member = memberships.get(s["agreement"]) if s["agreement"] else None
+        statuses.append(
+            {
+                **s,
+                "title": member.agreement.title if member else None,
+                "named_on": member.named_on if member else None,
+                "why": rule_text(s["rule"]),
+            }
+        )
+    context = {
+        "person": detail.person,
+        "identity": detail.person.identity if detail.identity_visible else None,
+        "episodes": list(detail.person.episodes.all()),
+        "claims": _claim_rows(detail, dict(agreement_list(viewer).values_list("slug", "title"))),
+        "statuses": statuses,
+        "can_record": can(viewer, Action.RECORD),
+        "section": "people",
+    }
+    return render(request, "staff/person_detail.html", context)
+
+
+@staff_page(Action.RECORD)
+@require_POST
+def person_at_risk(request: HttpRequest, handle: str) -> HttpResponse:
+    person = person_get(request.user, handle)
+    flag = request.POST.get("at_risk") == "1"
+    person_set_at_risk(actor=request.user, person=person, at_risk=flag)  # type: ignore[arg-type]
+    if flag:
+        messages.success(request, _("%(handle)s is flagged as at risk.") % {"handle": handle})
+    else:
+        messages.success(
+            request, _("%(handle)s is no longer flagged as at risk.") % {"handle": handle}
+        )
+    return redirect("staff:person", handle=person.handle)
+
+
+@staff_page(Action.RECORD)
+def claim_new(request: HttpRequest, handle: str) -> HttpResponse:
+    viewer = request.user
+    person = person_get(viewer, handle)
+    form = ClaimForm(
+        request.POST or None, viewer=viewer, agreements=_member_agreements(viewer, person)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            claim = claim_record(
+                actor=viewer,  # type: ignore[arg-type]
+                source=data["source"],
+                person=person,
+                agreement=data["agreement"],
+                status=data["status"],
+                event_date=data["event_date"],
+                event_precision=data["event_precision"],
+                credibility=data["credibility"],
+                evidence_text=data["evidence_text"],
+                evidence_url=data["evidence_url"],
+            )
+        except ValidationError as error:
+            # "Not named on that agreement" is about the agreement chosen on the form.
+            apply_errors(form, error, {"person": "agreement"})
+        else:
+            messages.success(
+                request,
+                _("Claim #%(id)s recorded for %(handle)s.")
+                % {"id": claim.pk, "handle": person.handle},
+            )
+            return redirect("staff:person", handle=person.handle)
+    context = {"form": form, "person": person, "section": "people"}
+    return render(request, "staff/claim_form.html", context)
