@@ -20,6 +20,32 @@ STAFF = frozenset({"analyst", "verifier", "administrator"})
 MANAGERS = frozenset({"verifier", "administrator"})
 
 
+def _queued_row(world: World) -> int:
+    """A row of an import waiting in the review queue (made once per test world)."""
+    import tempfile
+    from pathlib import Path
+
+    from detente.matching import registry as matching_registry
+    from detente.reconcile.importer import import_list
+    from detente.reconcile.models import ImportRow, Outcome
+
+    found = ImportRow.objects.filter(outcome=Outcome.QUEUED).values_list("pk", flat=True).first()
+    if found:
+        return found
+    matching_registry.reset()  # the index of this test's database, not an earlier one's
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.csv"
+        path.write_text("name,status,event_date\nYoandri 0 Perez,detained,2020-05-01\n")
+        import_list(
+            actor=world.actor,
+            path=path,
+            source=world.sources["ngo"],
+            link_above=0.999999,
+            review_above=0.0001,
+        )
+    return ImportRow.objects.get(outcome=Outcome.QUEUED).pk
+
+
 def _member(world: World) -> int:
     return Membership.objects.get(agreement=world.agreement, person=world.person()).pk
 
@@ -36,8 +62,13 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/queue/<int:pk>/confirm/": MANAGERS,
     "staff/queue/<int:pk>/dispute/": MANAGERS,
     "staff/estimates/": STAFF,
+    "staff/review/": STAFF,
+    "staff/review/<int:pk>/": STAFF,
+    "staff/review/<int:pk>/decide/": MANAGERS,
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
+    "staff/review/<int:pk>/": lambda w: f"/staff/review/{_queued_row(w)}/",
+    "staff/review/<int:pk>/decide/": lambda w: f"/staff/review/{_queued_row(w)}/decide/",
     "staff/people/<str:handle>/": lambda w: f"/staff/people/{w.person().handle}/",
     "staff/people/<str:handle>/at-risk/": lambda w: f"/staff/people/{w.person().handle}/at-risk/",
     "staff/people/<str:handle>/claims/new/": lambda w: (
@@ -47,6 +78,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/queue/<int:pk>/dispute/": lambda w: f"/staff/queue/{_member(w)}/dispute/",
 }
 POST_ONLY: set[str] = {
+    "staff/review/<int:pk>/decide/",
     "staff/people/<str:handle>/at-risk/",
     "staff/queue/<int:pk>/confirm/",
     "staff/queue/<int:pk>/dispute/",

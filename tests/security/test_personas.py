@@ -82,6 +82,9 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/queue/{slug}/{handle}/dispute": MANAGERS,
     "api/estimates": STAFF,
     "api/match": STAFF,
+    "api/review": STAFF,
+    "api/review/{row_id}": STAFF,  # GET shows a row; POST decides it (MANAGERS)
+    "api/imports/{run_id}": STAFF,
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
@@ -487,6 +490,24 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         f"/api/estimates?list=source:{source}&list=agreement:{slug}&method=independence", **auth
     )
     assert estimate.status_code == (200 if role in API_ROUTES["api/estimates"] else 403), role
+    from tests.security.routes_staff import _queued_row
+
+    from detente.reconcile.models import ImportRow
+
+    row = ImportRow.objects.get(pk=_queued_row(world))
+    for url, ok in (
+        ("/api/review", 200 if role in STAFF else 403),
+        (f"/api/review/{row.pk}", 200 if role in STAFF else 404),
+        (f"/api/imports/{row.run_id}", 200 if role in STAFF else 404),
+    ):
+        assert client.get(url, **auth).status_code == ok, (role, url)
+    decided = client.post(
+        f"/api/review/{row.pk}",
+        _json.dumps({"decision": "reject"}),
+        content_type="application/json",
+        **auth,
+    )
+    assert decided.status_code == (200 if role in MANAGERS else 403), (role, decided.content)
     found = client.get("/api/match?q=Yoandri+0+Perez", **auth)
     assert found.status_code == (200 if role in API_ROUTES["api/match"] else 403), role
     if role in API_ROUTES["api/match"]:
@@ -495,4 +516,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         "api/queue/{slug}/{handle}/dispute",
         "api/estimates",
         "api/match",
+        "api/review",
+        "api/review/{row_id}",
+        "api/imports/{run_id}",
     } == set(API_ROUTES)

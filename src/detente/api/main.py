@@ -26,6 +26,7 @@ from detente.api.routes import (
     people,
     queue,
 )
+from detente.reconcile.api import build_router
 
 
 class DetenteAPI(NinjaAPI):
@@ -88,5 +89,6 @@ api = DetenteAPI(
 errors.install(api)
 for module in (agreements, people, evidence, disclosures, queue, estimates, matching):
     api.add_router("", module.router)
+api.add_router("", build_router())  # the import review queue (detente.reconcile)
 
 __all__ = ["TokenAuth", "api"]

@@ -18,8 +18,10 @@ from detente.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 _REF = "#/components/schemas/"
 
 
-def _type(schema: dict[str, Any]) -> str:
+def _type(schema: dict[str, Any] | bool) -> str:
     """A short reading of a JSON schema: ``string``, ``integer ≤ 200``, ``Problem``…"""
+    if isinstance(schema, bool):  # JSON Schema's "anything" (true)
+        return "any"
     if "$ref" in schema:
         return str(schema["$ref"]).removeprefix(_REF)
     if "anyOf" in schema:

@@ -32,12 +32,12 @@ from detente.reconcile.review import (
 from detente.registry.selectors import person_get
 
 
-class QueueFilter(PageQuery):
+class ReviewFilter(PageQuery):
     run: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this import.")
     decided: bool = Field(False, description="The decided rows instead of the waiting ones.")
 
 
-class QueueItem(Schema):
+class ReviewItem(Schema):
     id: int
     run: int
     row: int
@@ -50,8 +50,8 @@ class QueueItem(Schema):
     person: str | None
 
 
-class QueuePage(Paged):
-    items: list[QueueItem]
+class ReviewPage(Paged):
+    items: list[ReviewItem]
 
 
 class CandidateOut(Schema):
@@ -61,7 +61,7 @@ class CandidateOut(Schema):
     explanation: dict[str, Any]
 
 
-class RowOut(QueueItem):
+class RowOut(ReviewItem):
     source: str
     agreement: str | None
     parsed: dict[str, Any]
@@ -169,10 +169,10 @@ def build_router() -> Router:
 
     @router.get(
         "/review",
-        response=answers(200, QueuePage, paged=True, forbidden=True, lookup=True),
+        response=answers(200, ReviewPage, paged=True, forbidden=True, lookup=True),
         summary="List the import review queue",
     )
-    def list_queue(request: HttpRequest, query: Query[QueueFilter]) -> dict[str, Any]:
+    def list_queue(request: HttpRequest, query: Query[ReviewFilter]) -> dict[str, Any]:
         """Rows of imports waiting for a decision (or decided ones), by import and row
         (staff; 403 for others)."""
         run = run_get(request.user, query.run) if query.run else None

@@ -45,7 +45,7 @@ from detente.matching.records import Record
 from detente.reconcile import engine
 from detente.reconcile.matcher import Found, ListMatcher
 from detente.reconcile.models import ImportRow, ImportRun, Outcome, RunStatus
-from detente.reconcile.readers import ReadError, load_mapping, read_rows
+from detente.reconcile.readers import ReadError, detect_format, load_mapping, read_rows
 from detente.reconcile.rows import Defaults, ParsedRow, parse_row
 from detente.registry.models import Identity, Person
 from detente.registry.services import insert_rows, people_create_bulk
@@ -284,8 +284,6 @@ def import_list(
     )
     try:
         mapping = load_mapping(mapping_path)
-        from detente.reconcile.readers import detect_format
-
         summary.format = detect_format(path, fmt) if path.is_file() else fmt
         if not path.is_file():
             raise ReadError(_("No such file: %(path)s") % {"path": path})

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from detente.staff import auth, dashboard, estimates, people, queue
+from detente.staff import auth, dashboard, estimates, people, queue, review
 
 app_name = "staff"
 urlpatterns: list[URLPattern] = [
@@ -17,4 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("queue/<int:pk>/confirm/", queue.confirm, name="confirm"),
     path("queue/<int:pk>/dispute/", queue.dispute, name="dispute"),
     path("estimates/", estimates.estimates, name="estimates"),
+    path("review/", review.review_list, name="review"),
+    path("review/<int:pk>/", review.review_detail, name="review_detail"),
+    path("review/<int:pk>/decide/", review.review_decide, name="review_decide"),
 ]
