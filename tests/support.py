@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.db import connection
 
 from detente.agreements.models import Agreement, Party
 from detente.agreements.services import agreement_add_members, agreement_create, party_create
@@ -92,3 +96,24 @@ def build_world(actor: User, members: int = 3, slug: str = "deal") -> World:
         actor=actor, agreement=agreement, people=people, named_on=dt.date(2020, 1, 15)
     )
     return World(actor, releasing, counterpart, agreement, sources, people)
+
+
+# --- Tampering with the ledger, as an intruder with database access would --------------
+
+TABLE = "audit_auditentry"
+
+
+def sql(statement: str, params: list[Any] | None = None) -> None:
+    with connection.cursor() as cur:
+        cur.execute(statement, params or [])
+
+
+@contextmanager
+def triggers_off() -> Iterator[None]:
+    """What an intruder with database access does first (undone with the test's transaction)."""
+    if connection.vendor == "postgresql":
+        sql("SET LOCAL session_replication_role = replica")
+    else:
+        sql("DROP TRIGGER audit_no_update")
+        sql("DROP TRIGGER audit_no_delete")
+    yield

@@ -4,8 +4,7 @@ ledger" naming the first bad entry of a forged ledger."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +14,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from tests.oversight.kit import page
-from tests.support import World
+from tests.support import TABLE, World, sql, triggers_off
 
 from detente.audit import ledger
 from detente.audit.models import AuditEntry
 from detente.registry.services import person_create
-
-TABLE = "audit_auditentry"
-
-
-def sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cur:
-        cur.execute(statement, params or [])
-
-
-@contextmanager
-def triggers_off() -> Iterator[None]:
-    """What an intruder with database access does first (undone with the test's transaction)."""
-    if connection.vendor == "postgresql":
-        sql("SET LOCAL session_replication_role = replica")
-    else:
-        sql("DROP TRIGGER audit_no_update")
-        sql("DROP TRIGGER audit_no_delete")
-    yield
 
 
 @pytest.fixture

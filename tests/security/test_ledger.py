@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
-from tests.support import World
+from django.db import DatabaseError, transaction
+from tests.support import TABLE, World, sql, triggers_off
 
 from detente.audit import checkpoints, ledger
 from detente.audit.models import AuditEntry
 from detente.registry.services import person_create
-
-TABLE = "audit_auditentry"
-
-
-def sql(statement: str, params: list[Any] | None = None) -> None:
-    with connection.cursor() as cur:
-        cur.execute(statement, params or [])
-
-
-@contextmanager
-def triggers_off() -> Iterator[None]:
-    """What an attacker with database access does first (undone with the test's transaction)."""
-    if connection.vendor == "postgresql":
-        sql("SET LOCAL session_replication_role = replica")
-    else:
-        sql("DROP TRIGGER audit_no_update")
-        sql("DROP TRIGGER audit_no_delete")
-    yield
 
 
 def forge_after(entry: AuditEntry) -> None:
