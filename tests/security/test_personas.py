@@ -314,6 +314,7 @@ COMMANDS = {
     "import": "operator only; the services refuse the legislature (tests/reconcile/test_import)",
     "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_review)",
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",
+    "merge": "operator only; merges and splits are written to the ledger with the evidence",
     "mailing": "operator only; addresses reach the ledger as keyed hashes (tests/mailing)",
 }
 
@@ -325,7 +326,9 @@ def test_every_command_is_in_the_persona_table() -> None:
     assert ours == set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", ["disclosure", "audit", "user", "token", "demo", "serve"])
+@pytest.mark.parametrize(
+    "command", ["disclosure", "audit", "user", "token", "demo", "serve", "merge"]
+)
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     import argparse
 
@@ -339,7 +342,9 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
                     found |= options(sub)
         return found
 
-    app = {"user": "detente.accounts", "token": "detente.api"}.get(command, "detente.core")
+    app = {"user": "detente.accounts", "token": "detente.api", "merge": "detente.reconcile"}.get(
+        command, "detente.core"
+    )
     parser = load_command_class(app, command).create_parser("detente", command)
     assert "--as" not in options(parser)
     # The check itself can see an --as where there is one.

@@ -122,7 +122,9 @@ def match_query(
         return []
     people = (
         people_in_view(viewer)
-        .filter(pk__in=[candidate.record.key for candidate in found])
+        # A person merged into another is found as the survivor (by the survivor's own
+        # record), never under the handle that no longer stands for anyone.
+        .filter(pk__in=[candidate.record.key for candidate in found], merged_into__isnull=True)
         .select_related("identity")
     )
     population = max(len(index), 1)
