@@ -23,25 +23,9 @@ from detente.api.models import ApiToken
 from detente.audit import checkpoints
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim, Source
+from detente.evidence.selectors import source_get
 
 # --- Sources ------------------------------------------------------------------------------
-
-
-def source_list(viewer: Viewer) -> QuerySet[Source]:
-    """Sources this viewer may know of. As in the admin, a protected source exists only
-    for verifiers and administrators: its very name is confidential."""
-    if not can(viewer, Action.READ):
-        return Source.objects.none()
-    qs = Source.objects.order_by("slug")
-    return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
-
-
-def source_get(viewer: Viewer, slug: str) -> Source:
-    """The source, or Http404 whether it is missing or hidden alike."""
-    try:
-        return source_list(viewer).get(slug=slug)
-    except Source.DoesNotExist:
-        raise Http404("no such source") from None
 
 
 def source_claim_count(viewer: Viewer, source: Source) -> int:

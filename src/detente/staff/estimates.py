@@ -15,10 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from detente.access.policy import Action, can
 from detente.agreements.selectors import agreement_list
 from detente.evidence.estimates import registry_estimate
-from detente.evidence.models import Source
+from detente.evidence.selectors import source_list
 from detente.staff.common import apply_errors, staff_page
 from detente.web.charts import interval_chart
 
@@ -62,9 +61,8 @@ class EstimateForm(forms.Form):
 
     def __init__(self, *args: Any, viewer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        sources = Source.objects.order_by("name")
-        if not can(viewer, Action.MANAGE):
-            sources = sources.filter(protected=False)  # analysts never see protected ones
+        # The selector's rule: protected sources exist only for verifiers and administrators.
+        sources = source_list(viewer).order_by("name")
         choices = [(f"source:{s.slug}", _("Source: %(name)s") % {"name": s.name}) for s in sources]
         choices += [
             (f"agreement:{a.slug}", _("Agreement: %(title)s") % {"title": a.title})

@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from detente.evidence.selectors import source_get, source_list
 from detente.evidence.services import source_create, source_regrade
 from detente.oversight.forms import SourceCreateForm, SourceRegradeForm, attach_errors
 from detente.oversight.permissions import allowed, is_manager, is_staff
-from detente.oversight.selectors import source_claim_count, source_get, source_list
+from detente.oversight.selectors import source_claim_count
 
 PAGE_SIZE = 100
 
