@@ -1,47 +1,69 @@
-"""An in-memory candidate index: "which known people could this record be?", fast.
+"""The candidate index: "which known people could this record be?", fast, for one query or
+a whole list, and kept on disk so a new process answers at once.
 
-Every record is filed under a few *blocking keys* built from its comparison features:
+This is the one candidate generator of the linkage pipeline: the import, ``detente match``,
+the new-person suggestions, ``detente duplicates`` and the review queue all take their
+candidates from it, and the same :func:`key_specs` decide what a record is filed under.
+
+Every record is filed under *blocking keys* built from its comparison features (the
+surnames' and given names' phonetic keys with nicknames resolved, the birth date's parts,
+the place). Keys come in families, from the weak single values to rare combinations:
 
 =========  ==================================================  ==============================
-prefix     key                                                 survives
+family     key                                                 survives
 =========  ==================================================  ==============================
-``n``      phonetic key of each surname and of each given-name  accents, b/v, s/z, ll/y, h;
-           token (nicknames resolved); one key space for both   Pepe for José; swapped columns
+``n``      phonetic key of each surname and each given-name     accents, b/v, s/z, ll/y, h;
+           token; one space for both                            Pepe for José; swapped columns
+``np/ns``  first / last three letters of such a key            a typo near the end / start
 ``ss``     both surnames' keys, in either order                the surnames' order
-``gs``     first given name's key with each surname's key      a missing maternal surname
+``ssp``    both surnames with the province                     a common surname pair
+``gs``     a given-name token with a surname (either order)    a missing maternal surname,
+                                                               a dropped second given name
 ``gsy``    the same with the birth year                        a common name
-``np``     first three letters of such a key                   a typo near the end
-``ns``     last three letters of such a key                    a typo near the start
-``y``      birth year                                          any change of day or month
-``ym``     birth year and month                                a wrong day
+``gsp``    the same with the province                          a common name, no birth date
+``sy/sp``  a surname with the birth year / the province        a nickname unknown to us
+``sd``     a surname with the full birth date                  a typo in the given name
+``gy/gd``  the first given name with the year / the full date  typos in the surnames
+``y/ym``   birth year / year and month                         a wrong day
 ``x``      birth year with day and month in either order       a transposed day and month
 ``md``     birth month and day                                 a wrong year
-``p0``...  each place part but the coarsest (municipality;     —
-           suburb and postcode)
+``p0``...  each place part but the coarsest (municipality)     —
 =========  ==================================================  ==============================
 
-A query collects the records that share its keys, weighs each shared key by its rarity
-(inverse document frequency: sharing "Cardet" counts for more than sharing "Rodríguez"),
-keeps the best ``pool`` records and scores only those with the full linkage model. Posting
-lists are numpy-readable arrays, so collecting and weighing 100,000 records takes a single
-``bincount``.
+**Ranking, not capping.** A query collects the records that share its keys and weighs each
+key by its rarity (inverse document frequency, in whole 1/256ths of a bit so that sums are
+exact and do not depend on the order of addition): sharing "Cardet" counts for more than
+sharing "Rodríguez". Keys held by more than :data:`KEY_LIMIT` records (``n:rodriges``,
+``y:1985`` in a large registry) are left out of the collection because they cost the most
+and say the least -- the rare combinations that contain them still count -- **unless** the
+query has fewer than :data:`MIN_KEYS` keys below the limit, in which case its smallest keys
+are used whatever their size, so a query is never left with nothing to rank. The best
+``pool`` records are kept, ties broken by the order records were filed in (the registry
+files people by primary key), never by hash order.
 
-The index can be kept current: :meth:`CandidateIndex.add`, :meth:`~CandidateIndex.update`
-and :meth:`~CandidateIndex.remove` change it in place (removal leaves a tombstone that a
-compaction clears once they are many). Term frequencies of the indexed population are kept
-current alongside, so scores reflect the registry as it is now. One lock serialises changes
-and queries, so an index may be shared between the threads of one process.
+**Storage.** Keys are 64-bit integers (Python's hash of a tuple of stable component hashes:
+the same on every run, process and hash seed). The postings are one sorted array of key
+hashes with a CSR array of slots, built with numpy in bulk; records added later go to an
+overlay merged in on compaction. :meth:`CandidateIndex.save` writes the arrays (and the
+term frequencies, as per-slot codes) to a directory; :meth:`CandidateIndex.load` maps them
+back in a few milliseconds and fetches the records themselves only for the candidates a
+query needs, through a loader (for the registry: the identities, from the database).
 
 Pure Python and numpy: no Django.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import threading
 from array import array
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -49,65 +71,139 @@ from scipy import sparse
 from detente.matching.model import LinkageModel, Score, TermFrequencies, probability_from_weight
 from detente.matching.records import Record
 
-__all__ = ["Candidate", "CandidateIndex", "blocking_keys"]
+__all__ = [
+    "KEY_LIMIT",
+    "MIN_KEYS",
+    "Candidate",
+    "CandidateIndex",
+    "blocking_keys",
+    "key_specs",
+]
 
-# Keys shared by more than this share of the index (or this many records) carry little
-# information and cost the most to collect, so queries skip them ("n:rodriges" in a large
-# registry); the pair keys keep such common values useful.
-_MAX_KEY_SHARE = 0.2
-_MAX_KEY_RECORDS = 4000
-# Compact once this share of slots are tombstones.
-_COMPACT_SHARE = 0.25
-_COMPACT_MIN = 512
+# Keys held by more records than this are left out of a query's collection (see the
+# module's docstring): at 100,000 people that is "n:rodriges" and "y:1985", never a
+# combination of two things.
+KEY_LIMIT = 1500
+# A query keeps at least this many of its keys, the smallest first, whatever their size.
+MIN_KEYS = 3
+# Inverse document frequency in 1/256ths of a bit: integer sums, exact in any order.
+_IDF_SCALE = 256.0
+# Merge the overlay into the sorted arrays once it holds this share of the postings.
+_OVERLAY_SHARE = 0.2
+_OVERLAY_MIN = 20_000
+_FORMAT = "detente-candidate-index/1"
+
+# Key families, in the order of the module's table.
+_FAMILIES = (
+    "n", "np", "ns", "ss", "ssp", "gs", "gsy", "gsp", "sy", "sp", "sd", "gy", "gd",
+    "y", "ym", "x", "md",
+)  # fmt: skip
+_CODE = {name: number for number, name in enumerate(_FAMILIES, start=1)}
+_PLACE_CODE = 100  # + the part's position
+
+Spec = tuple[Any, ...]  # (family code, component, component, ...)
 
 
-def _word_keys(key: str, out: set[str]) -> None:
-    # Given names and surnames share one key space, so a list with the two columns swapped
-    # still finds its people.
-    out.add(f"n:{key}")
+# --- Keys -------------------------------------------------------------------------------------
+
+_component_cache: dict[str, int] = {}
+
+
+def _component(text: str) -> int:
+    """A stable 63-bit number for a key's text part (the same in every process)."""
+    found = _component_cache.get(text)
+    if found is None:
+        digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+        found = int.from_bytes(digest, "little") >> 1
+        if len(_component_cache) > 1_000_000:
+            _component_cache.clear()
+        _component_cache[text] = found
+    return found
+
+
+def _word(out: list[Spec], key: str) -> None:
+    out.append((_CODE["n"], key))
     word = key.replace(" ", "")
     if len(word) >= 4:
-        out.add(f"np:{word[:3]}")
-        out.add(f"ns:{word[-3:]}")
+        out.append((_CODE["np"], word[:3]))
+        out.append((_CODE["ns"], word[-3:]))
 
 
-def blocking_keys(record: Record) -> set[str]:
-    """The keys a record is filed under (see the module's table)."""
-    keys: set[str] = set()
-    year = record.birth.year if record.birth is not None else 0
+def key_specs(record: Record) -> list[Spec]:
+    """The keys a record is filed under, as readable tuples (family, text parts...)."""
+    out: list[Spec] = []
+    birth = record.birth
+    year = str(birth.year) if birth is not None else ""
+    full = birth.digits if birth is not None and birth.precision == 3 else ""
+    place = record.place
+    province = place[-1] if place else ""
     for name in record.names:
         surnames = [k for k in (name.paternal_key, name.maternal_key) if k]
         for key in surnames:
-            _word_keys(key, keys)
-        for token in name.token_keys:
-            _word_keys(token, keys)
-        # Pairs are rare even when each half is common ("Rodríguez González", "José Pérez").
+            _word(out, key)
+        tokens = sorted(name.token_keys | ({name.first_key} if name.first_key else set()))
+        for token in tokens:
+            _word(out, token)
         if len(surnames) == 2:
-            keys.add("ss:" + "|".join(sorted(surnames)))
-        if name.first_key:
-            for key in surnames:
-                keys.add(f"gs:{name.first_key}|{key}")
+            low, high = sorted(surnames)
+            out.append((_CODE["ss"], low, high))
+            if province:
+                out.append((_CODE["ssp"], low, high, province))
+        for surname in surnames:
+            for token in tokens:
+                # Either order: a list with the given-name and surname columns swapped.
+                low, high = sorted((token, surname))
+                out.append((_CODE["gs"], low, high))
                 if year:
-                    # Still rare when the name is as common as "José Pérez".
-                    keys.add(f"gsy:{name.first_key}|{key}|{year}")
-    birth = record.birth
+                    out.append((_CODE["gsy"], low, high, year))
+                if province:
+                    out.append((_CODE["gsp"], low, high, province))
+            if year:
+                out.append((_CODE["sy"], surname, year))
+            if province:
+                out.append((_CODE["sp"], surname, province))
+            if full:
+                out.append((_CODE["sd"], surname, full))
+        if name.first_key:
+            if year:
+                out.append((_CODE["gy"], name.first_key, year))
+            if full:
+                out.append((_CODE["gd"], name.first_key, full))
     if birth is not None:
-        keys.add(f"y:{birth.year}")
+        out.append((_CODE["y"], year))
         if birth.month:
-            keys.add(f"ym:{birth.year}-{birth.month}")
+            out.append((_CODE["ym"], year, str(birth.month)))
         if birth.precision == 3:
-            low, high = sorted((birth.month, birth.day))
-            keys.add(f"x:{birth.year}-{low}-{high}")
-            keys.add(f"md:{birth.month}-{birth.day}")
+            low_md, high_md = sorted((birth.month, birth.day))
+            out.append((_CODE["x"], year, str(low_md), str(high_md)))
+            out.append((_CODE["md"], str(birth.month), str(birth.day)))
     # Every place part but the coarsest (a province or state says little on its own).
-    for position, part in enumerate(record.place[:-1] if len(record.place) > 1 else record.place):
+    for position, part in enumerate(place[:-1] if len(place) > 1 else place):
         if part:
-            keys.add(f"p{position}:{part}")
-    return keys
+            out.append((_PLACE_CODE + position, part))
+    return out
 
 
-def _key_limit(live: int) -> int:
-    return max(min(int(_MAX_KEY_SHARE * live), _MAX_KEY_RECORDS), 50)
+def _spec_text(spec: Spec) -> str:
+    code = spec[0]
+    family = _FAMILIES[code - 1] if code < _PLACE_CODE else f"p{code - _PLACE_CODE}"
+    return f"{family}:" + "|".join(str(part) for part in spec[1:])
+
+
+def blocking_keys(record: Record) -> set[str]:
+    """The keys a record is filed under, as text (``"n:nunes"``, ``"gs:jose|peres"``)."""
+    return {_spec_text(spec) for spec in key_specs(record)}
+
+
+def key_hashes(record: Record) -> list[int]:
+    """The record's keys as 64-bit numbers, sorted, each once."""
+    hashes = {
+        hash((spec[0], *(_component(part) for part in spec[1:]))) for spec in key_specs(record)
+    }
+    return sorted(hashes)
+
+
+# --- The index --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -118,11 +214,24 @@ class Candidate:
     weight: float
 
 
+Loader = Callable[[Sequence[Hashable]], Iterable[Record]]
+
+
+class _Unloaded:
+    """A slot whose record lives in the loader (a snapshot read from disk)."""
+
+    __slots__ = ()
+
+
+_UNLOADED = _Unloaded()
+
+
 class CandidateIndex:
     """Records of a reference population (the registry) indexed for top-k queries.
 
     ``model`` scores candidates; ``pool`` is how many records, ranked by shared blocking
-    keys, are scored in full for each query.
+    keys, are scored in full for each query. One lock serialises changes and queries, so an
+    index may be shared between the threads of one process.
     """
 
     def __init__(
@@ -131,18 +240,28 @@ class CandidateIndex:
         records: Iterable[Record] = (),
         *,
         pool: int = 100,
+        loader: Loader | None = None,
     ) -> None:
         self.model = model or LinkageModel()
         self.pool = pool
+        self.loader = loader
         self.tf = TermFrequencies(len(self.model.place_parts))
         self._lock = threading.RLock()
-        self._records: list[Record | None] = []
+        self._records: list[Record | _Unloaded | None] = []
+        self._keys: list[Hashable] = []
         self._slot: dict[Hashable, int] = {}
         self._alive = bytearray()
-        self._postings: dict[str, array[int]] = {}
+        # Term-frequency values of each slot (to take a record out exactly, loaded or not).
+        self._tf_values: list[tuple[tuple[str, str], ...] | None] = []
         self._dead = 0
-        for record in records:
-            self.add(record)
+        # Sorted postings (key hash -> slots) and the overlay of what was added since.
+        self._hashes = np.empty(0, dtype=np.int64)
+        self._indptr = np.zeros(1, dtype=np.int64)
+        self._slots = np.empty(0, dtype=np.int32)
+        self._overlay: dict[int, array[int]] = {}
+        self._overlay_size = 0
+        self.meta: dict[str, Any] = {}
+        self._bulk(records)
 
     # -- contents ------------------------------------------------------------------------------
 
@@ -153,29 +272,60 @@ class CandidateIndex:
         return key in self._slot
 
     def get(self, key: Hashable) -> Record | None:
-        slot = self._slot.get(key)
-        return None if slot is None else self._records[slot]
+        with self._lock:
+            slot = self._slot.get(key)
+            if slot is None:
+                return None
+            self._ensure([slot])
+            record = self._records[slot]
+            return record if isinstance(record, Record) else None
 
     def records(self) -> list[Record]:
+        """Every live record, in filing order (loading them all if need be)."""
         with self._lock:
-            return [r for r in self._records if r is not None]
+            live = [s for s, r in enumerate(self._records) if r is not None]
+            self._ensure(live)
+            return [r for r in (self._records[s] for s in live) if isinstance(r, Record)]
+
+    def _bulk(self, records: Iterable[Record]) -> None:
+        """File many records at once: the postings sorted in one numpy pass."""
+        hashes: array[int] = array("q")
+        slots: array[int] = array("i")
+        for record in records:
+            if record.key in self._slot:
+                self._remove(record.key)
+            slot = self._append(record)
+            found = key_hashes(record)
+            hashes.extend(found)
+            slots.extend([slot] * len(found))
+        if hashes:
+            self._merge(np.frombuffer(hashes, dtype=np.int64), np.frombuffer(slots, dtype=np.int32))
+
+    def _append(self, record: Record) -> int:
+        slot = len(self._records)
+        self._records.append(record)
+        self._keys.append(record.key)
+        self._alive.append(1)
+        self._slot[record.key] = slot
+        values = tuple(self.tf.values(record))
+        self._tf_values.append(values)
+        self.tf.add_values(values)
+        return slot
 
     def add(self, record: Record) -> None:
         """Index ``record``; a record with the same key is replaced."""
         with self._lock:
             if record.key in self._slot:
                 self._remove(record.key)
-            slot = len(self._records)
-            keys = blocking_keys(record)
-            self._records.append(record)
-            self._alive.append(1)
-            self._slot[record.key] = slot
-            for key in keys:
-                posting = self._postings.get(key)
+            slot = self._append(record)
+            for key in key_hashes(record):
+                posting = self._overlay.get(key)
                 if posting is None:
-                    posting = self._postings[key] = array("i")
+                    posting = self._overlay[key] = array("i")
                 posting.append(slot)
-            self.tf.add(record)
+                self._overlay_size += 1
+            if self._overlay_size > max(_OVERLAY_MIN, _OVERLAY_SHARE * len(self._slots)):
+                self._compact()
 
     update = add
 
@@ -185,64 +335,178 @@ class CandidateIndex:
             if key not in self._slot:
                 return False
             self._remove(key)
-            if self._dead > _COMPACT_MIN and self._dead > _COMPACT_SHARE * len(self._records):
+            if self._dead > 512 and self._dead > 0.25 * len(self._records):
                 self._compact()
             return True
 
     def _remove(self, key: Hashable) -> None:
         slot = self._slot.pop(key)
-        record = self._records[slot]
-        if record is not None:
-            self.tf.remove(record)
+        values = self._tf_values[slot]
+        if values:
+            self.tf.remove_values(values)
         self._records[slot] = None
+        self._tf_values[slot] = None
         self._alive[slot] = 0
         self._dead += 1
 
+    def _merge(self, hashes: np.ndarray, slots: np.ndarray) -> None:
+        """Merge (hash, slot) pairs into the sorted postings."""
+        if len(self._slots):
+            counts = np.diff(self._indptr)
+            hashes = np.concatenate([np.repeat(self._hashes, counts), hashes])
+            slots = np.concatenate([np.asarray(self._slots), slots])
+        order = np.lexsort((slots, hashes))
+        hashes, slots = hashes[order], slots[order]
+        unique, starts = np.unique(hashes, return_index=True)
+        self._hashes = unique
+        self._indptr = np.append(starts, len(hashes)).astype(np.int64)
+        self._slots = slots.astype(np.int32)
+
     def _compact(self) -> None:
-        live = [r for r in self._records if r is not None]
-        self._records, self._slot, self._postings = [], {}, {}
-        self._alive, self._dead = bytearray(), 0
-        self.tf = TermFrequencies(len(self.model.place_parts))
-        for record in live:
-            self.add(record)
+        """Fold the overlay into the sorted postings; with removed records, number the live
+        slots afresh (in their filing order) and drop the removed ones' postings."""
+        extra_h: array[int] = array("q")
+        extra_s: array[int] = array("i")
+        for key, posting in self._overlay.items():
+            extra_h.extend([key] * len(posting))
+            extra_s.extend(posting)
+        self._overlay, self._overlay_size = {}, 0
+        hashes = np.frombuffer(extra_h, dtype=np.int64)
+        slots = np.frombuffer(extra_s, dtype=np.int32)
+        if not self._dead:
+            if len(hashes):
+                self._merge(hashes, slots)
+            return
+        alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+        renumber = np.cumsum(alive, dtype=np.int64) - 1
+        counts = np.diff(self._indptr)
+        base_h = np.repeat(np.asarray(self._hashes), counts)
+        base_s = np.asarray(self._slots)
+        all_h = np.concatenate([base_h, hashes])
+        all_s = np.concatenate([base_s, slots])
+        keep = alive[all_s]
+        self._hashes = np.empty(0, dtype=np.int64)
+        self._indptr = np.zeros(1, dtype=np.int64)
+        self._slots = np.empty(0, dtype=np.int32)
+        self._merge(all_h[keep], renumber[all_s[keep]].astype(np.int32))
+        live = np.flatnonzero(alive).tolist()
+        self._records = [self._records[s] for s in live]
+        self._keys = [self._keys[s] for s in live]
+        self._tf_values = [self._tf_values[s] for s in live]
+        self._alive = bytearray(b"\x01" * len(live))
+        self._slot = {key: slot for slot, key in enumerate(self._keys)}
+        self._dead = 0
 
-    # -- queries -------------------------------------------------------------------------------
+    # -- loading records lazily ----------------------------------------------------------------
 
-    def _ranked_slots(self, record: Record, pool: int, exclude: Hashable = None) -> np.ndarray:
-        slots = len(self._records)
-        if not slots:
-            return np.empty(0, dtype=np.int64)
-        live = len(self._slot)
-        limit = _key_limit(live)
-        chunks: list[np.ndarray] = []
-        weights: list[float] = []
-        sizes: list[int] = []
-        for key in blocking_keys(record):
-            posting = self._postings.get(key)
-            if posting is None or len(posting) > limit:
+    def _ensure(self, slots: Iterable[int]) -> None:
+        """Fetch the records of these slots from the loader where they are not in memory."""
+        wanted = [s for s in slots if self._records[s] is _UNLOADED]
+        if not wanted or self.loader is None:
+            return
+        by_key = {self._keys[s]: s for s in wanted}
+        for record in self.loader(list(by_key)):
+            slot = by_key.get(record.key)
+            if slot is not None and self._records[slot] is _UNLOADED:
+                self._records[slot] = record
+        for slot in wanted:
+            if self._records[slot] is _UNLOADED:
+                # Gone from the source since the snapshot: forget it.
+                self._remove(self._keys[slot])
+
+    # -- ranking -------------------------------------------------------------------------------
+
+    def _postings_of(self, key: int) -> tuple[int, int, array[int] | None]:
+        """(start, end) in the sorted arrays and the overlay's posting for one key hash."""
+        at = int(np.searchsorted(self._hashes, key))
+        if at < len(self._hashes) and int(self._hashes[at]) == key:
+            start, end = int(self._indptr[at]), int(self._indptr[at + 1])
+        else:
+            start = end = 0
+        return start, end, self._overlay.get(key)
+
+    def _rank(
+        self,
+        queries: Sequence[Record],
+        pool: int,
+        exclude: Sequence[Hashable | None] | None = None,
+        chunk: int = 256,
+    ) -> list[np.ndarray]:
+        """For each query, up to ``pool`` live slots sharing the most key weight, best first
+        (ties: the earlier filed first)."""
+        live = max(len(self._slot), 1)
+        out: list[np.ndarray] = []
+        n_slots = len(self._records)
+        if not n_slots:
+            return [np.empty(0, dtype=np.int64) for _ in queries]
+        alive = np.frombuffer(bytes(self._alive), dtype=np.uint8)
+        for start in range(0, len(queries), chunk):
+            batch = queries[start : start + chunk]
+            columns: dict[int, int] = {}
+            col_slots: list[np.ndarray] = []
+            q_rows: list[int] = []
+            q_cols: list[int] = []
+            q_vals: list[float] = []
+            for row, record in enumerate(batch):
+                found = []
+                for key in key_hashes(record):
+                    column = columns.get(key)
+                    if column is None:
+                        begin, end, extra = self._postings_of(key)
+                        posting = self._slots[begin:end]
+                        if extra is not None:
+                            posting = np.concatenate([posting, np.frombuffer(extra, np.int32)])
+                        column = columns[key] = len(col_slots)
+                        col_slots.append(posting)
+                    size = len(col_slots[column])
+                    if size:
+                        found.append((size, key, column))
+                found.sort()
+                small = [f for f in found if f[0] <= KEY_LIMIT]
+                chosen = small if len(small) >= MIN_KEYS else found[: max(MIN_KEYS, len(small))]
+                for size, _key, column in chosen:
+                    q_rows.append(row)
+                    q_cols.append(column)
+                    q_vals.append(round(_IDF_SCALE * math.log2((live + 1) / size)))
+            if not col_slots:
+                out.extend(np.empty(0, dtype=np.int64) for _ in batch)
                 continue
-            chunks.append(np.frombuffer(posting, dtype=np.int32))
-            weights.append(math.log((live + 1) / len(posting)))
-            sizes.append(len(posting))
-        if not chunks:
-            return np.empty(0, dtype=np.int64)
-        hits = np.concatenate(chunks)
-        del chunks  # release the buffers so the postings may grow again
-        score = np.bincount(hits, weights=np.repeat(weights, sizes), minlength=slots)
-        if self._dead:
-            alive = np.frombuffer(self._alive, dtype=np.uint8)
-            score *= alive
-            del alive
-        if exclude is not None and exclude in self._slot:
-            score[self._slot[exclude]] = 0.0
-        # Partition only the records that share a key: numpy's selection is slow on the
-        # long run of tied zeros of the dense array.
-        found = np.flatnonzero(score)
-        values = score[found]
-        if len(found) > pool:
-            keep = np.argpartition(values, -pool)[-pool:]
-            found, values = found[keep], values[keep]
-        return found[np.argsort(-values, kind="stable")]
+            lengths = np.fromiter((len(p) for p in col_slots), dtype=np.int64, count=len(col_slots))
+            indptr = np.concatenate([[0], np.cumsum(lengths)])
+            flat = np.concatenate(col_slots) if indptr[-1] else np.empty(0, dtype=np.int32)
+            postings = sparse.csr_matrix(
+                (np.ones(len(flat)), flat, indptr), shape=(len(col_slots), n_slots)
+            )
+            weights = sparse.csr_matrix(
+                (np.asarray(q_vals, dtype=float), (q_rows, q_cols)),
+                shape=(len(batch), len(col_slots)),
+            )
+            scores = (weights @ postings).tocsr()
+            for row in range(len(batch)):
+                lo, hi = scores.indptr[row], scores.indptr[row + 1]
+                found_slots = scores.indices[lo:hi].astype(np.int64)
+                values = scores.data[lo:hi]
+                keep = alive[found_slots] == 1
+                if exclude is not None:
+                    skip = exclude[start + row]
+                    if skip is not None and skip in self._slot:
+                        keep &= found_slots != self._slot[skip]
+                found_slots, values = found_slots[keep], values[keep]
+                if len(found_slots) > pool:
+                    # The pool's cut value; everything above it, and the earliest-filed of
+                    # those equal to it.
+                    cut = np.partition(values, -pool)[-pool]
+                    above = values >= cut
+                    found_slots, values = found_slots[above], values[above]
+                order = np.lexsort((found_slots, -values))[:pool]
+                out.append(found_slots[order])
+        return out
+
+    def _candidates_of(self, slots: np.ndarray) -> list[Record]:
+        listed = slots.tolist()
+        self._ensure(listed)
+        records = self._records
+        return [r for r in (records[s] for s in listed) if isinstance(r, Record)]
 
     def candidate_records(
         self, record: Record, pool: int | None = None, *, exclude: Hashable = None
@@ -250,89 +514,33 @@ class CandidateIndex:
         """Up to ``pool`` records sharing the most blocking keys, most shared first
         (blocking only; nothing is scored)."""
         with self._lock:
-            slots = self._ranked_slots(record, pool or self.pool, exclude)
-            records = self._records
-            return tuple(r for r in (records[s] for s in slots.tolist()) if r is not None)
+            ranked = self._rank([record], pool or self.pool, [exclude])
+            return tuple(self._candidates_of(ranked[0]))
 
     def candidate_records_many(
-        self, records: Sequence[Record], pool: int | None = None, *, chunk: int = 512
+        self, records: Sequence[Record], pool: int | None = None, *, chunk: int = 256
     ) -> list[tuple[Record, ...]]:
-        """:meth:`candidate_records` for many records at once (a batch import).
-
-        The same ranking, computed as one sparse product of a query-key matrix with a
-        key-record matrix per chunk of queries instead of one numpy pass per query: an order
-        of magnitude faster on small indexes, where the per-query overhead dominates.
-        """
-        pool = pool or self.pool
+        """:meth:`candidate_records` for many records at once (a batch import): the same
+        ranking, one sparse product per chunk of queries."""
         with self._lock:
-            slots = len(self._records)
-            live = len(self._slot)
-            if not slots or not records:
-                return [() for _ in records]
-            limit = _key_limit(live)
-            columns: dict[str, int] = {}
-            indptr = [0]
-            indices: list[np.ndarray] = []
-            idf: list[float] = []
-            for key, posting in self._postings.items():
-                if len(posting) > limit:
-                    continue
-                columns[key] = len(columns)
-                indices.append(np.array(posting, dtype=np.int32))
-                indptr.append(indptr[-1] + len(posting))
-                idf.append(math.log((live + 1) / len(posting)))
-            if not columns:
-                return [() for _ in records]
-            flat = np.concatenate(indices)
-            weights = np.repeat(np.asarray(idf), np.diff(indptr))
-            alive = np.frombuffer(self._alive, dtype=np.uint8).astype(bool)
-            weights[~alive[flat]] = 0.0
-            postings = sparse.csr_matrix(
-                (weights, flat, np.asarray(indptr)), shape=(len(columns), slots)
-            )
-            stored = self._records
-            out: list[tuple[Record, ...]] = []
-            for start in range(0, len(records), chunk):
-                batch = records[start : start + chunk]
-                q_indptr = [0]
-                q_indices: list[int] = []
-                for record in batch:
-                    q_indices.extend(
-                        columns[key] for key in blocking_keys(record) if key in columns
-                    )
-                    q_indptr.append(len(q_indices))
-                queries = sparse.csr_matrix(
-                    (np.ones(len(q_indices)), q_indices, q_indptr),
-                    shape=(len(batch), len(columns)),
-                )
-                scores = (queries @ postings).tocsr()
-                scores.eliminate_zeros()
-                for row in range(len(batch)):
-                    lo, hi = scores.indptr[row], scores.indptr[row + 1]
-                    found = scores.indices[lo:hi]
-                    values = scores.data[lo:hi]
-                    if len(found) > pool:
-                        keep = np.argpartition(values, -pool)[-pool:]
-                        found, values = found[keep], values[keep]
-                    order = found[np.argsort(-values, kind="stable")]
-                    out.append(tuple(r for r in (stored[s] for s in order.tolist()) if r))
-            return out
+            ranked = self._rank(records, pool or self.pool, None, chunk)
+            return [tuple(self._candidates_of(slots)) for slots in ranked]
 
     def candidates(
         self, record: Record, pool: int | None = None, *, exclude: Hashable = None
     ) -> list[Candidate]:
         """Up to ``pool`` records sharing the most blocking keys, each with its pair weight,
-        best first. ``exclude`` leaves out one key (the record itself, when deduplicating)."""
+        best first (ties by filing order). ``exclude`` leaves out one key (the record itself,
+        when deduplicating)."""
         with self._lock:
-            slots = self._ranked_slots(record, pool or self.pool, exclude)
-            model, tf, records = self.model, self.tf, self._records
-            found = []
-            for slot in slots.tolist():
-                other = records[slot]
-                if other is not None:
-                    found.append(Candidate(other, model.pair_weight(record, other, tf)))
-        found.sort(key=lambda c: -c.weight)
-        return found
+            found = self.candidate_records(record, pool, exclude=exclude)
+            model, tf = self.model, self.tf
+            scored = [
+                (model.pair_weight(record, other, tf), position, other)
+                for position, other in enumerate(found)
+            ]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [Candidate(other, weight) for weight, _position, other in scored]
 
     def search(
         self,
@@ -360,3 +568,106 @@ class CandidateIndex:
                 break
             scores.append(self.model.score(record, candidate.record, self.tf, population))
         return scores
+
+    # -- on disk -------------------------------------------------------------------------------
+
+    def save(self, directory: Path, meta: dict[str, Any] | None = None) -> None:
+        """Write the postings, the keys and the term-frequency codes of every slot to
+        ``directory`` (replaced atomically), with ``meta`` (what the caller needs to know
+        how current it is). Records are not written: a loader gives them back."""
+        with self._lock:
+            self._compact()
+            directory = Path(directory)
+            directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            work = directory.with_name(f"{directory.name}.tmp{os.getpid()}")
+            work.mkdir(mode=0o700, exist_ok=True)
+            keys = self._keys
+            if not all(type(k) is int for k in keys):
+                raise ValueError("only an index keyed by integers can be saved")
+            vocabulary: dict[str, int] = {}
+            fields = self.tf.fields
+            # One column per field, and a last one for a second surname.
+            codes = np.full((len(keys), len(fields) + 1), -1, dtype=np.int32)
+            for slot, values in enumerate(self._tf_values):
+                for field_name, value in values or ():
+                    column = fields.index(field_name)
+                    code = vocabulary.setdefault(value, len(vocabulary))
+                    if codes[slot, column] >= 0:
+                        column = len(fields)
+                    codes[slot, column] = code
+            arrays: dict[str, Any] = {
+                "hashes": self._hashes,
+                "indptr": self._indptr,
+                "slots": np.asarray(self._slots),
+                "keys": np.asarray(keys, dtype=np.int64),
+                "alive": np.frombuffer(bytes(self._alive), dtype=np.uint8),
+                "tf": codes,
+            }
+            for name, array_ in arrays.items():
+                np.save(work / f"{name}.npy", array_, allow_pickle=False)
+            info = {
+                "format": _FORMAT,
+                "fields": list(fields),
+                "vocabulary": sorted(vocabulary, key=vocabulary.__getitem__),
+                "meta": meta or {},
+            }
+            (work / "index.json").write_text(json.dumps(info), encoding="utf-8")
+            old = directory.with_name(f"{directory.name}.old{os.getpid()}")
+            if directory.exists():
+                directory.rename(old)
+            work.rename(directory)
+            if old.exists():
+                for child in old.iterdir():
+                    child.unlink()
+                old.rmdir()
+
+    @classmethod
+    def load(
+        cls, directory: Path, model: LinkageModel, loader: Loader, *, pool: int = 100
+    ) -> CandidateIndex:
+        """An index read back from :meth:`save` (arrays mapped, not copied); its records
+        come from ``loader`` when a query needs them. Raises ``ValueError`` when the
+        directory does not hold a saved index."""
+        directory = Path(directory)
+        try:
+            info = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+            if info.get("format") != _FORMAT:
+                raise ValueError("not a saved candidate index")
+            arrays: dict[str, Any] = {
+                name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                for name in ("hashes", "indptr", "slots", "keys", "alive", "tf")
+            }
+        except (OSError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"unreadable candidate index: {exc}") from None
+        index = cls(model, pool=pool, loader=loader)
+        fields = tuple(info["fields"])
+        if fields != index.tf.fields:
+            raise ValueError("the saved index has other place parts")
+        vocabulary = info["vocabulary"]
+        index._hashes = arrays["hashes"]
+        index._indptr = arrays["indptr"]
+        index._slots = arrays["slots"]
+        keys = arrays["keys"].tolist()
+        alive = bytearray(arrays["alive"].tobytes())
+        index._keys = keys
+        index._alive = alive
+        index._records = [_UNLOADED if a else None for a in alive]
+        index._slot = {k: s for s, (k, a) in enumerate(zip(keys, alive, strict=True)) if a}
+        index._dead = len(keys) - len(index._slot)
+        codes = np.asarray(arrays["tf"])
+        n_fields = len(fields)
+        tf_values: list[tuple[tuple[str, str], ...] | None] = []
+        for slot, row in enumerate(codes.tolist()):
+            if not alive[slot]:
+                tf_values.append(None)
+                continue
+            pairs = [(fields[c], vocabulary[v]) for c, v in enumerate(row[:n_fields]) if v >= 0]
+            if row[n_fields] >= 0:  # a second surname
+                pairs.append((fields[1], vocabulary[row[n_fields]]))
+            tf_values.append(tuple(pairs))
+        index._tf_values = tf_values
+        for kept in tf_values:
+            if kept:
+                index.tf.add_values(kept)
+        index.meta = info.get("meta", {})
+        return index

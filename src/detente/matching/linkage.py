@@ -130,7 +130,7 @@ def _birth_array(records: Sequence[Record]) -> np.ndarray:
 
 
 def _random_levels(
-    index: CandidateIndex, incoming: Sequence[Record], pairs: int, seed: int
+    index: CandidateIndex, incoming: Sequence[Record], pairs: int, seed: int, model: LinkageModel
 ) -> dict[str, np.ndarray]:
     """Levels of random (incoming, indexed) pairs, per field.
 
@@ -141,7 +141,7 @@ def _random_levels(
     draws = np.random.default_rng(seed)
     reference = index.records()
     n_left, n_right = len(incoming), len(reference)
-    parts = len(index.model.place_parts)
+    parts = len(model.place_parts)
     given = np.empty(pairs, dtype=np.int16)
     surnames = np.empty(pairs, dtype=np.int16)
     left = draws.integers(0, n_left, pairs).tolist()
@@ -175,6 +175,7 @@ def _session(
     key: Callable[[Record], Hashable],
     cap: int,
     rng: random.Random,
+    model: LinkageModel,
 ) -> np.ndarray:
     """Comparison levels of the (incoming, indexed) pairs that agree exactly on ``key``
     (at most ``cap`` indexed records per incoming one, drawn at random)."""
@@ -183,7 +184,7 @@ def _session(
         value = key(record)
         if value is not None:
             groups[value].append(record)
-    model, tf = index.model, index.tf
+    tf = index.tf
     levels: list[tuple[int, ...]] = []
     for record in incoming:
         value = key(record)
@@ -210,14 +211,16 @@ def _full_name(record: Record) -> Hashable:
 
 def train(
     index: CandidateIndex,
-    pairs: Pairs,
+    pairs: Pairs | Sequence[Record],
     *,
-    random_pairs: int = 20_000,
+    model: LinkageModel | None = None,
+    random_pairs: int = 100_000,
     cap: int = 20,
     min_matches: float = 30.0,
     seed: int = 0,
 ) -> TrainingReport:
-    """Estimate the index's model from the data, in place, as Splink does it.
+    """Estimate ``model`` (default: the index's own) from the data, in place, as Splink
+    does it. ``pairs`` is the incoming list (its records, or the pairs blocked from it).
 
     1. ``u`` from random (incoming, indexed) pairs: two records drawn at random are almost
        never the same person.
@@ -237,15 +240,17 @@ def train(
     fields at their current values (the defaults, or an earlier estimate), as does a list
     too small to say anything.
     """
-    model = index.model
-    incoming = pairs.records
+    model = model if model is not None else index.model
+    incoming = pairs.records if isinstance(pairs, Pairs) else list(pairs)
     if not incoming or not len(index):
         return TrainingReport(0, 0, 0.0, model.match_share)
     rng = random.Random(seed)  # noqa: S311 -- sampling for estimation, not security
-    model.estimate_u(_random_levels(index, incoming, random_pairs, seed), smoothing=100.0)
+    # A light prior: the levels two strangers rarely reach (both surnames the same) need a
+    # large sample, and a heavy pull towards the defaults would decide them instead.
+    model.estimate_u(_random_levels(index, incoming, random_pairs, seed, model), smoothing=5.0)
     before = {name: list(model.m[name]) for name in model.fields}
     # Session 1: same birth date; the names, place and sex are learnt.
-    by_birth = _session(index, incoming, _full_birth, cap, rng)
+    by_birth = _session(index, incoming, _full_birth, cap, rng, model)
     others = [name for name in model.fields if name != BIRTH]
     expected = model.estimate_m(by_birth, fields=others, fixed_u=True)
     if expected < min_matches:
@@ -253,7 +258,7 @@ def train(
             model.m[name] = before[name]
     # Session 2: same given name and surnames; the birth date is learnt (place and sex take
     # part, to tell namesakes apart, but keep their values from session 1).
-    by_name = _session(index, incoming, _full_name, cap, rng)
+    by_name = _session(index, incoming, _full_name, cap, rng, model)
     kept = {name: list(model.m[name]) for name in model.fields}
     learnt = [name for name in model.fields if name not in (GIVEN, SURNAMES)]
     found = model.estimate_m(by_name, fields=learnt, fixed_u=True)

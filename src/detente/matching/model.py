@@ -116,6 +116,18 @@ class TermFrequencies:
             table.add(record)
         return table
 
+    def values(self, record: Record) -> Iterable[tuple[str, str]]:
+        """The (field, value) pairs a record adds to the counts."""
+        return self._values(record)
+
+    def add_values(self, values: Iterable[tuple[str, str]]) -> None:
+        for field_name, value in values:
+            self._bump(field_name, value, 1)
+
+    def remove_values(self, values: Iterable[tuple[str, str]]) -> None:
+        for field_name, value in values:
+            self._bump(field_name, value, -1)
+
     def _values(self, record: Record) -> Iterable[tuple[str, str]]:
         name = record.name
         if name is not None:
@@ -332,6 +344,7 @@ class LinkageModel:
             SEX: cmp.SEX,
         }
         self._default_m = {name: _normalised(defaults_m[name]) for name in FIELDS}
+        self._default_u = {name: _normalised(defaults_u[name]) for name in FIELDS}
         self.m: dict[str, list[float]] = {}
         self.u: dict[str, list[float]] = {}
         for name in FIELDS:
@@ -619,6 +632,13 @@ class LinkageModel:
             if change < tolerance:
                 break
         for name in fields:
+            # A level that is evidence *against* a match (its default weight is negative)
+            # may become at most twice as common among matches as assumed: EM over pairs
+            # chosen by one agreement cannot tell a namesake or a sibling from a match whose
+            # date or place was written wrong, and would otherwise make disagreeing normal.
+            default_m = np.asarray(self._default_m[name])
+            default_w = np.log2(default_m / np.asarray(self._default_u[name]))
+            m[name] = np.where(default_w < 0, np.minimum(m[name], 2 * default_m), m[name])
             # EM shrinks the levels where a few true matches disagree towards nothing
             # (those matches look like non-matches, so they are counted as such, which makes
             # disagreeing look impossible for a match). A floor of a quarter of the prior

@@ -14,10 +14,12 @@ import column or the registry) or :func:`record_from_text` (a free-text query su
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from detente.matching.names import (
     canonical_given,
@@ -33,7 +35,9 @@ __all__ = [
     "BirthDate",
     "NameFeatures",
     "Record",
+    "birth_from_date",
     "clear_caches",
+    "identity_record",
     "make_record",
     "name_features",
     "record_from_text",
@@ -318,6 +322,45 @@ def make_record(
     primary = name_features(given, paternal, maternal)
     names = _dedupe([primary, *_alias_names(primary, aliases)])
     return Record(key=key, names=names, birth=_birth(birth), place=_place(place), sex=_sex(sex))
+
+
+_PRECISION = {"day": 3, "month": 2, "year": 1}
+
+
+def birth_from_date(value: dt.date | None, precision: str) -> BirthDate | None:
+    """A stored birth date (a ``date`` and its precision: ``day``, ``month`` or ``year``)
+    as the engine reads it."""
+    if value is None:
+        return None
+    level = _PRECISION.get(precision, 3)
+    return BirthDate(value.year, value.month if level >= 2 else 0, value.day if level == 3 else 0)
+
+
+def identity_record(
+    key: Hashable,
+    *,
+    given_names: str,
+    paternal_surname: str = "",
+    maternal_surname: str = "",
+    aliases: Sequence[Any] = (),
+    birth_date: dt.date | None = None,
+    birth_precision: str = "day",
+    sex: str = "",
+    municipality: str = "",
+    province: str = "",
+) -> Record:
+    """The one conversion from an identity's fields (a registry person, an imported row,
+    a form) to the record the engine compares."""
+    return make_record(
+        key,
+        given=given_names,
+        paternal=paternal_surname,
+        maternal=maternal_surname,
+        aliases=[a for a in (aliases or ()) if isinstance(a, str)],
+        birth=birth_from_date(birth_date, birth_precision),
+        place=(municipality, province),
+        sex=sex,
+    )
 
 
 def record_from_text(

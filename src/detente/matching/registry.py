@@ -31,7 +31,6 @@ can cost a candidate a place in the list but never show a wrong name or a hidden
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Iterable
@@ -45,7 +44,7 @@ from django.db.models import Max, Q
 from detente.audit.models import AuditEntry, EntryKind
 from detente.matching.index import CandidateIndex
 from detente.matching.model import LinkageModel
-from detente.matching.records import BirthDate, Record, make_record
+from detente.matching.records import Record, identity_record
 from detente.registry.models import Identity
 
 __all__ = [
@@ -71,32 +70,14 @@ _FIELDS = (
     "municipality",
     "province",
 )
-_PRECISION = {"day": 3, "month": 2, "year": 1}
 # The object types whose change entries mean "this person's identity may have changed".
 _WATCHED = ("registry.person", "registry.identity")
 # More new entries than this since the last look: rebuilding is cheaper than catching up.
 _CATCH_UP_LIMIT = 5000
 
 
-def _birth(value: dt.date | None, precision: str) -> BirthDate | None:
-    if value is None:
-        return None
-    level = _PRECISION.get(precision, 3)
-    return BirthDate(value.year, value.month if level >= 2 else 0, value.day if level == 3 else 0)
-
-
 def _record(row: tuple[Any, ...]) -> Record:
-    person_id, given, paternal, maternal, aliases, birth, precision, sex, town, province = row
-    return make_record(
-        person_id,
-        given=given,
-        paternal=paternal,
-        maternal=maternal,
-        aliases=[a for a in (aliases or []) if isinstance(a, str)],
-        birth=_birth(birth, precision),
-        place=(town, province),
-        sex=sex,
-    )
+    return identity_record(row[0], **dict(zip(_FIELDS[1:], row[1:], strict=True)))
 
 
 def record_from_identity(identity: Identity) -> Record:
@@ -117,7 +98,7 @@ def save_model(model: LinkageModel) -> Path:
     return path
 
 
-def _load_model() -> LinkageModel:
+def load_model() -> LinkageModel:
     path = model_path()
     if path.exists():
         try:
@@ -154,10 +135,15 @@ class _RegistryIndex:
     def _build(self) -> CandidateIndex:
         # The ledger head first: anything written after it is caught up on the next query.
         self._seen_seq, self._seen_hash = self._ledger_head()
-        rows = Identity.objects.order_by("pk").values_list(*_FIELDS)
-        index = CandidateIndex(_load_model())
-        for row in rows.iterator(chunk_size=5000):
-            index.add(_record(row))
+        # People merged into another are counted as the survivor: never a candidate.
+        rows = (
+            Identity.objects.filter(person__merged_into__isnull=True)
+            .order_by("person_id")
+            .values_list(*_FIELDS)
+        )
+        index = CandidateIndex(
+            load_model(), (_record(row) for row in rows.iterator(chunk_size=5000))
+        )
         top = Identity.objects.aggregate(top=Max("pk"))["top"] or 0
         self._max_identity = int(top)
         index.model.population = max(len(index), 1)
@@ -210,8 +196,16 @@ class _RegistryIndex:
         if index is None:
             return
         wanted = set(people)
-        query = Q(person_id__in=wanted) | Q(pk__in=set(identities))
-        found = {row[0]: row for row in Identity.objects.filter(query).values_list(*_FIELDS)}
+        wanted |= set(
+            Identity.objects.filter(pk__in=set(identities)).values_list("person_id", flat=True)
+        )
+        query = Q(person_id__in=wanted)
+        found = {
+            row[0]: row
+            for row in Identity.objects.filter(query, person__merged_into__isnull=True).values_list(
+                *_FIELDS
+            )
+        }
         for person_id in wanted - set(found):
             index.remove(person_id)  # deleted
         for row in found.values():

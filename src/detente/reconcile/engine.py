@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from detente.core.dates import DatePrecision
-from detente.matching.records import BirthDate, Record, make_record
+from detente.matching.records import Record, identity_record
 from detente.registry.models import Identity, Person
 
 _FIELDS = (
@@ -31,29 +30,8 @@ _FIELDS = (
 )
 
 
-def birth_of(date: Any, precision: str) -> BirthDate | None:
-    """A registry birth date as the engine reads it: known to the day, month or year."""
-    if date is None:
-        return None
-    if precision == DatePrecision.YEAR:
-        return BirthDate(date.year)
-    if precision == DatePrecision.MONTH:
-        return BirthDate(date.year, date.month)
-    return BirthDate(date.year, date.month, date.day)
-
-
 def record_of_row(row: tuple[Any, ...]) -> Record:
-    pid, given, paternal, maternal, aliases, birth, precision, sex, municipality, province = row
-    return make_record(
-        pid,
-        given=given,
-        paternal=paternal,
-        maternal=maternal,
-        aliases=[a for a in (aliases or ()) if isinstance(a, str)],
-        birth=birth_of(birth, precision),
-        place=(municipality, province),
-        sex=sex,
-    )
+    return identity_record(row[0], **dict(zip(_FIELDS[1:], row[1:], strict=True)))
 
 
 def registry_records(person_ids: Iterable[int] | None = None) -> Iterator[Record]:

@@ -18,12 +18,14 @@ A dry run does pass 2 without writing: the same outcomes, nothing stored.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
 import json
+import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +42,25 @@ from detente.core.dates import DatePrecision
 from detente.core.errors import invalid
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import StatusClaim, claims_record_bulk
-from detente.matching.model import LinkageModel, TermFrequencies
+from detente.matching.index import CandidateIndex
+from detente.matching.linkage import train
+from detente.matching.model import LinkageModel
+from detente.matching.pipeline import (
+    LINK,
+    NEW,
+    REVIEW,
+    Policy,
+    Proposal,
+    Scorer,
+    decide,
+    levels_as_codes,
+    propose_many,
+)
 from detente.matching.records import Record
 from detente.reconcile import engine
-from detente.reconcile.matcher import Found, ListMatcher
-from detente.reconcile.models import ImportRow, ImportRun, Outcome, RunStatus
+from detente.reconcile.models import ImportRow, ImportRun, Mode, Outcome, Reason, RunStatus
 from detente.reconcile.readers import ReadError, detect_format, load_mapping, read_rows
-from detente.reconcile.rows import Defaults, ParsedRow, parse_row
+from detente.reconcile.rows import Defaults, ParsedRow, RepeatedValues, parse_row
 from detente.registry.models import Identity, Person
 from detente.registry.services import insert_rows, people_create_bulk
 
@@ -55,8 +69,8 @@ MAX_WARNINGS = 100
 BATCH = 2000
 LINK_ABOVE = 0.95
 REVIEW_ABOVE = 0.05
-# Candidates below this probability are not worth a reviewer's time.
-SHOWN_ABOVE = 0.01
+# Rows of each outcome a summary shows as examples.
+EXAMPLES = 5
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total or 0)
 
@@ -82,6 +96,18 @@ class Summary:
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     digest: str = ""
+    mode: str = Mode.MATCH
+    reported_on: str | None = None
+    # Rows of an own list that became people of their own although they may repeat an
+    # earlier person (flagged for a merge, not held back).
+    possible_duplicates: int = 0
+    # Why rows were queued (or flagged): reason code -> rows.
+    reasons: dict[str, int] = field(default_factory=dict)
+    # Up to EXAMPLES rows of each outcome: {"row", "name", "reason", "candidate" (a
+    # handle), "probability"}. Staff-only (names as the list wrote them).
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # How the linkage model was obtained: {"estimated": bool, "match_share": float}.
+    model: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +132,12 @@ class Summary:
             "errors": self.errors,
             "warnings": self.warnings,
             "digest": self.digest or None,
+            "mode": self.mode,
+            "reported_on": self.reported_on,
+            "possible_duplicates": self.possible_duplicates,
+            "reasons": self.reasons,
+            "examples": self.examples,
+            "model": self.model,
         }
 
 
@@ -149,13 +181,84 @@ def _parsed_rows(
 
 # --- Matching ---------------------------------------------------------------------------------
 
+# Below this many rows a list says too little to estimate a model of its own: the registry's
+# model (the defaults, or the one saved) is used as it is.
+TRAIN_MIN_ROWS = 1000
+# Rows (a fixed random sample) the model is estimated on; more add time, not accuracy.
+TRAIN_SAMPLE = 20_000
+# Loading an organisation's own list: the share of its rows expected to repeat a person
+# already there (a few typed twice). A small prior share makes a link need strong evidence.
+OWN_LIST_SHARE = 0.05
 
-def registry_matcher() -> ListMatcher:
-    """A matcher over the registry's people (merged ones left out), read once from the
-    database with the engine's default model and the registry's term frequencies."""
-    records = list(engine.registry_records())
-    tf = TermFrequencies.from_records(records)
-    return ListMatcher(records, model=LinkageModel(), tf=tf, population=len(records))
+
+class _Sampler:
+    """A fixed random sample of a list's rows (reservoir sampling with a fixed seed: the
+    same file gives the same sample), as the engine's records."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.records: list[Record] = []
+        self._seen = 0
+        self._rng = random.Random(0)  # noqa: S311 -- a sample for estimation, not security
+
+    def offer(self, parsed: ParsedRow) -> None:
+        self._seen += 1
+        if len(self.records) < self.size:
+            self.records.append(parsed.record(("sample", parsed.number)))
+            return
+        at = self._rng.randrange(self._seen)
+        if at < self.size:
+            self.records[at] = parsed.record(("sample", parsed.number))
+
+
+class Linker:
+    """The registry as candidates for one list: the candidate index over its people (merged
+    ones left out), its term frequencies, the model and the decision rule of this import.
+
+    People the import creates are filed into the same index as it goes (keyed
+    ``("new", row)``), so a later row naming the same person finds them.
+    """
+
+    def __init__(self, index: CandidateIndex, model: LinkageModel | None = None) -> None:
+        self.index = index
+        self.model = model if model is not None else copy.deepcopy(index.model)
+        self.scorer = Scorer(self.model, index.tf, len(index))
+        self.policy = Policy()
+        self.training: dict[str, Any] = {"estimated": False}
+
+    def prepare(
+        self, sample: list[Record], rows: int, *, mode: str, link_above: float, review_above: float
+    ) -> None:
+        """Estimate the model on the list (when it is large enough), calibrate it for the
+        population the rows may belong to, and set the thresholds."""
+        self.policy = Policy(link_above=link_above, review_above=review_above)
+        if len(sample) >= TRAIN_MIN_ROWS and len(self.index) >= TRAIN_MIN_ROWS:
+            report = train(self.index, sample, model=self.model)
+            self.training = {
+                "estimated": True,
+                "sample": len(sample),
+                "pairs": report.candidate_pairs,
+                "expected_matches": round(report.expected_matches, 1),
+            }
+        else:
+            self.training = {"estimated": False, "sample": len(sample)}
+        if mode == Mode.OWN:
+            self.model.match_share = OWN_LIST_SHARE
+        # The people a row may be: the registry and, at most, one new person per row.
+        self.scorer = Scorer(self.model, self.index.tf, len(self.index) + rows)
+
+    def describe(self) -> dict[str, Any]:
+        """What is kept with the run: the parameters and how they were obtained."""
+        return {**self.model.to_dict(), "training": self.training, "policy": asdict(self.policy)}
+
+
+def registry_linker() -> Linker:
+    """The registry's people (merged ones left out) read once from the database, with the
+    registry's model (the defaults, or one saved) and term frequencies."""
+    from detente.matching.registry import load_model
+
+    index = CandidateIndex(load_model(), engine.registry_records())
+    return Linker(index)
 
 
 @dataclass
@@ -163,7 +266,8 @@ class Decided:
     row: ParsedRow
     row_hash: str
     outcome: str
-    found: list[Found]
+    reason: str
+    proposals: tuple[Proposal, ...]
     record: Record
     # A person this import creates for an earlier row ("new", row number), or a person id.
     target: Any = None
@@ -171,28 +275,47 @@ class Decided:
 
 def _decide(
     rows: list[tuple[ParsedRow, str]],
-    matcher: ListMatcher,
-    link_above: float,
-    review_above: float,
+    linker: Linker,
     taken: set[Any],
+    mode: str,
 ) -> list[Decided]:
-    out = []
-    for parsed, row_hash in rows:
-        record = parsed.record(("row", parsed.number))
-        found = [f for f in matcher.best(record) if f.probability >= SHOWN_ABOVE]
-        best = found[0] if found else None
-        if best is not None and best.probability >= link_above and best.record.key not in taken:
-            outcome, target = Outcome.LINKED, best.record.key
+    """The outcome of each row of a batch, in row order.
+
+    Candidates for the whole batch come from the index at once; rows of this batch that
+    became new people are candidates for the rows after them (they are filed into the index
+    only when the batch is done, so they are compared here directly).
+    """
+    if not rows:
+        return []
+    scorer, policy = linker.scorer, linker.policy
+    records = [parsed.record(("row", parsed.number)) for parsed, _hash in rows]
+    proposals = propose_many(linker.index, scorer, records, policy)
+    local = CandidateIndex(linker.model, records)
+    nearby = local.candidate_records_many(records, 8)
+    out: list[Decided] = []
+    made: dict[Any, Record] = {}  # this batch's new people, by their row's record key
+    for position, ((parsed, row_hash), record) in enumerate(zip(rows, records, strict=True)):
+        found = proposals[position]
+        earlier = [made[r.key] for r in nearby[position] if r.key in made]
+        if earlier:
+            found = sorted(
+                [*found, *scorer.propose(record, earlier)], key=lambda p: (-p.weight, p.order)
+            )
+        verdict = decide(found, policy, taken, len(linker.model.place_parts))
+        outcome, reason, target = Outcome.QUEUED, verdict.reason, None
+        if verdict.outcome == LINK:
+            outcome, target = Outcome.LINKED, verdict.proposals[0].key
             taken.add(target)
-        elif best is not None and best.probability >= review_above:
-            # Also a sure match whose person another row of this list already took: two
-            # rows of one list are two people, unless a reviewer says otherwise.
-            outcome, target = Outcome.QUEUED, None
-        else:
+        elif verdict.outcome == NEW or mode == Mode.OWN:
+            # Loading an own list, rows are people of their own unless the evidence is
+            # strong; a likely one is flagged for a later merge, not held back.
             outcome, target = Outcome.NEW, ("new", parsed.number)
-            matcher.add(dataclasses.replace(record, key=target))
+            reason = Reason.POSSIBLE_DUPLICATE if verdict.outcome == REVIEW else ""
+            made[record.key] = dataclasses.replace(record, key=target)
             taken.add(target)
-        out.append(Decided(parsed, row_hash, outcome, found, record, target))
+        out.append(Decided(parsed, row_hash, outcome, reason, verdict.proposals, record, target))
+    for new_record in made.values():
+        linker.index.add(new_record)
     return out
 
 
@@ -213,27 +336,34 @@ _ROW_COLUMNS = (
     "decided_by",
     "decided_at",
     "decision_note",
+    "reason",
 )
 
 
 def _candidates_json(
-    decided: Decided, matcher: ListMatcher, person_of: dict[Any, int], handles: dict[int, str]
+    decided: Decided, linker: Linker, person_of: dict[Any, int], handles: dict[int, str]
 ) -> list[dict[str, Any]]:
     out = []
-    for position, f in enumerate(decided.found):
-        pid = person_of.get(f.record.key, f.record.key)
+    model = linker.model
+    for position, proposal in enumerate(decided.proposals):
+        pid = person_of.get(proposal.key, proposal.key)
         candidate: dict[str, Any] = {
             "person": pid,
             "handle": handles.get(pid) if isinstance(pid, int) else None,
-            "probability": round(f.probability, 6),
+            "probability": round(proposal.probability, 6),
         }
         # The explanation is the evidence of a decision: in full for every candidate of a
-        # queued row (a reviewer reads it), the levels reached for the person a row was
-        # linked to. A new person's weak candidates keep their probability.
-        if decided.outcome == Outcome.QUEUED:
-            candidate["explanation"] = matcher.explain(decided.record, f.record)
+        # queued or flagged row (a reviewer reads it), the levels reached for the person a
+        # row was linked to. A new person's weak candidates keep their probability.
+        if decided.outcome == Outcome.QUEUED or decided.reason:
+            explained = linker.scorer.explain(decided.record, proposal.record).as_dict()
+            explained["model"] = "list" if linker.training.get("estimated") else "registry"
+            candidate["explanation"] = explained
         elif decided.outcome == Outcome.LINKED and not position:
-            candidate["explanation"] = matcher.levels(decided.record, f.record)
+            candidate["explanation"] = {
+                "levels": levels_as_codes(model, proposal),
+                "swapped": proposal.swapped,
+            }
         out.append(candidate)
     return out
 
@@ -260,12 +390,23 @@ def import_list(
     event_date: dt.date | None = None,
     event_precision: str = DatePrecision.DAY,
     progress: Progress | None = None,
-    matcher: ListMatcher | None = None,
+    mode: str = Mode.MATCH,
+    reported_on: dt.date | None = None,
+    linker: Linker | None = None,
 ) -> Summary:
     """Import the list at ``path`` as ``source``'s; raises :class:`ImportFailed` (nothing
     written) when any row is invalid. ``status`` and ``event_date`` apply to rows whose
-    own cells are empty."""
+    own cells are empty.
+
+    ``mode``: ``"match"`` (against the registry: sure links, a review queue, new people)
+    or ``"own"`` (an organisation's own list into an empty or young registry: every row
+    is a person unless the evidence that two are one is strong; likely ones are flagged,
+    not queued). ``reported_on``: the day the list was published or received, for a
+    historical list: its claims are received and its people named on that day.
+    """
     require(actor, Action.RECORD)
+    if mode not in Mode.values:
+        raise invalid("mode", _("Unknown mode “%(mode)s”.") % {"mode": mode})
     if not 0.0 < review_above <= link_above <= 1.0:
         raise invalid(
             "link_above",
@@ -281,48 +422,74 @@ def import_list(
         agreement=agreement.slug if agreement else None,
         dry_run=dry_run,
         status=RunStatus.DRY_RUN if dry_run else RunStatus.COMPLETED,
+        mode=mode,
+        reported_on=reported_on.isoformat() if reported_on else None,
     )
     try:
-        mapping = load_mapping(mapping_path)
+        # The mapping file: its columns go to the reader, its value map to parse_row.
+        mapping_file = load_mapping(mapping_path)
+        mapping = mapping_file.columns
         summary.format = detect_format(path, fmt) if path.is_file() else fmt
         if not path.is_file():
             raise ReadError(_("No such file: %(path)s") % {"path": path})
     except ReadError as exc:
         raise _fail(summary, str(exc)) from None
     summary.sha256 = file_sha256(path)
-    if agreement is not None:
-        today = timezone.now().date()
-        if today < agreement.announced_on:
-            raise _fail(summary, _("A person cannot be named before the announcement."))
-    received_at = timezone.now()
+    today = timezone.now().date()
+    if reported_on is not None and reported_on > today:
+        raise _fail(summary, _("The day the list was reported cannot be in the future."))
+    named_on = reported_on or today
+    if agreement is not None and named_on < agreement.announced_on:
+        raise _fail(summary, _("A person cannot be named before the announcement."))
+    # A historical list's claims were received the day it was reported (at noon UTC: a day,
+    # not an hour, is what is known); the ledger still records when they were entered.
+    received_at = (
+        dt.datetime.combine(reported_on, dt.time(12), tzinfo=dt.UTC)
+        if reported_on is not None
+        else timezone.now()
+    )
     defaults = Defaults(
         status=status,
         event_date=event_date,
         event_precision=event_precision,
         received_at=received_at,
+        values=mapping_file.values,
     )
 
-    # Pass 1: validate everything, write nothing, keep nothing but the problems.
+    # Pass 1: validate everything, write nothing, keep nothing but the problems (and a
+    # fixed random sample of rows to estimate the linkage model on).
+    sampler = _Sampler(TRAIN_SAMPLE)
+    # A value that recurs (an unknown status) is listed once with its count and rows.
     total = 0
+    repeated = RepeatedValues(MAX_ERRORS)
+    dropped = 0
     try:
         for item in _parsed_rows(path, fmt, encoding, mapping, defaults):
             total += 1
+            if isinstance(item, ParsedRow):
+                sampler.offer(item)
             if isinstance(item, list):
                 summary.rejected += 1
                 for problem in item:
+                    if repeated.add(problem):
+                        continue
                     if len(summary.errors) < MAX_ERRORS:
                         summary.errors.append(_problem(problem))
+                    else:
+                        dropped += 1
             if total % 5000 == 0:
                 report("validate", total, 0)
     except ReadError as exc:
         summary.rows = total
         summary.rejected += 1
+        summary.errors, _left = repeated.merged(summary.errors, MAX_ERRORS)
         raise _fail(summary, str(exc.args[0]), exc.column, exc.row) from None
     summary.rows = total
     report("validate", total, total)
+    summary.errors, left_off = repeated.merged(summary.errors, MAX_ERRORS)
     if summary.errors:
         summary.status = RunStatus.FAILED
-        if summary.rejected > MAX_ERRORS:
+        if dropped or left_off:
             summary.warnings.append(
                 {
                     "row": None,
@@ -331,7 +498,18 @@ def import_list(
             )
         raise ImportFailed(summary)
 
-    matcher = matcher or registry_matcher()
+    linker = linker or registry_linker()
+    linker.prepare(
+        sampler.records,
+        total,
+        mode=mode,
+        link_above=link_above,
+        review_above=review_above,
+    )
+    summary.model = {
+        "estimated": bool(linker.training.get("estimated")),
+        "match_share": round(linker.model.match_share, 4),
+    }
     try:
         if dry_run:
             _match_only(
@@ -341,12 +519,12 @@ def import_list(
                 mapping,
                 defaults,
                 source,
-                matcher,
+                linker,
                 summary,
                 report,
-                link_above,
-                review_above,
+                mode,
             )
+            _name_examples(summary)
             return summary
         with transaction.atomic():
             ledger.serialize()
@@ -359,13 +537,15 @@ def import_list(
                 defaults=defaults,
                 source=source,
                 agreement=agreement,
-                matcher=matcher,
+                linker=linker,
                 summary=summary,
                 report=report,
-                link_above=link_above,
-                review_above=review_above,
                 received_at=received_at,
+                named_on=named_on,
+                mode=mode,
+                reported_on=reported_on,
             )
+        _name_examples(summary)
     except ValidationError as exc:
         # A check that needs the registry (a release dated before the person's arrest):
         # the transaction is rolled back; say which row.
@@ -455,11 +635,10 @@ def _match_only(
     mapping: dict[str, str],
     defaults: Defaults,
     source: Source,
-    matcher: ListMatcher,
+    linker: Linker,
     summary: Summary,
     report: Progress,
-    link_above: float,
-    review_above: float,
+    mode: str,
 ) -> None:
     taken: set[Any] = set()
     done = 0
@@ -468,10 +647,52 @@ def _match_only(
     in_file: dict[int, int] = {}
     for batch in _batches(path, fmt, encoding, mapping, defaults):
         fresh = _unseen(source, batch, summary, in_file=in_file)
-        for d in _decide(fresh, matcher, link_above, review_above, taken):
-            setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+        for d in _decide(fresh, linker, taken, mode):
+            _count(summary, d)
         done += len(batch)
         report("match", done, summary.rows)
+
+
+def _count(summary: Summary, d: Decided) -> None:
+    """Add a decided row to the summary's counts and, the first few of each outcome, to its
+    examples."""
+    setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+    if d.reason:
+        summary.reasons[d.reason] = summary.reasons.get(d.reason, 0) + 1
+    if d.reason == Reason.POSSIBLE_DUPLICATE:
+        summary.possible_duplicates += 1
+    examples = summary.examples.setdefault(d.outcome, [])
+    if len(examples) < EXAMPLES:
+        best = d.proposals[0] if d.proposals else None
+        examples.append(
+            {
+                "row": d.row.number,
+                "name": _written_name(d.row),
+                "reason": d.reason,
+                "candidate": best.key if best is not None else None,
+                "probability": round(best.probability, 4) if best is not None else None,
+            }
+        )
+
+
+def _written_name(row: ParsedRow) -> str:
+    p = row.person
+    return " ".join(x for x in (p.given_names, p.paternal_surname, p.maternal_surname) if x)
+
+
+def _name_examples(summary: Summary) -> None:
+    """The examples' candidates by handle (a registry person's; none for a row's own)."""
+    ids = [
+        e["candidate"]
+        for items in summary.examples.values()
+        for e in items
+        if isinstance(e["candidate"], int)
+    ]
+    handles = dict(Person.objects.filter(pk__in=ids).values_list("pk", "handle"))
+    for items in summary.examples.values():
+        for e in items:
+            candidate = e["candidate"]
+            e["candidate"] = handles.get(candidate) if isinstance(candidate, int) else None
 
 
 def _write(
@@ -484,13 +705,15 @@ def _write(
     defaults: Defaults,
     source: Source,
     agreement: Agreement | None,
-    matcher: ListMatcher,
+    linker: Linker,
     summary: Summary,
     report: Progress,
-    link_above: float,
-    review_above: float,
     received_at: dt.datetime,
+    named_on: dt.date,
+    mode: str,
+    reported_on: dt.date | None,
 ) -> None:
+    link_above, review_above = linker.policy.link_above, linker.policy.review_above
     run = ImportRun.objects.create(
         source=source,
         agreement=agreement,
@@ -498,12 +721,16 @@ def _write(
         sha256=summary.sha256,
         format=summary.format,
         encoding=encoding,
-        mapping=mapping,
+        # The mapping file's form: flat, or with its value map.
+        mapping={"columns": mapping, "values": defaults.values} if defaults.values else mapping,
         link_above=link_above,
         review_above=review_above,
         default_status=defaults.status,
         default_event_date=defaults.event_date,
         dry_run=False,
+        mode=mode,
+        reported_on=reported_on,
+        model=linker.describe(),
         status=RunStatus.COMPLETED,
         rows=summary.rows,
         received_at=received_at,
@@ -511,12 +738,9 @@ def _write(
     )
     taken: set[Any] = set()
     person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
-    today = timezone.now().date()
     done = 0
     for batch in _batches(path, fmt, encoding, mapping, defaults):
-        decided = _decide(
-            _unseen(source, batch, summary, run=run), matcher, link_above, review_above, taken
-        )
+        decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode)
         # 1. New people, in row order.
         new = [d for d in decided if d.outcome == Outcome.NEW]
         made = people_create_bulk(actor=actor, people=[d.row.person for d in new])
@@ -536,7 +760,7 @@ def _write(
             named = pids - members
             Membership.objects.bulk_create(
                 [
-                    Membership(agreement=agreement, person_id=pid, named_on=today)
+                    Membership(agreement=agreement, person_id=pid, named_on=named_on)
                     for pid in sorted(named)
                 ]
             )
@@ -566,7 +790,7 @@ def _write(
             raise
         claim_of = {d.row.number: c for d, c in zip(accepted, claims, strict=True)}
         # 3. The rows, with their candidates and what became of them.
-        wanted = {person_of.get(f.record.key, f.record.key) for d in decided for f in d.found}
+        wanted = {person_of.get(p.key, p.key) for d in decided for p in d.proposals}
         wanted |= pids
         handles = dict(
             Person.objects.filter(pk__in=[p for p in wanted if isinstance(p, int)]).values_list(
@@ -584,17 +808,18 @@ def _write(
                     d.row_hash,
                     d.outcome,
                     pid,
-                    d.found[0].probability if d.found else None,
-                    _candidates_json(d, matcher, person_of, handles),
+                    d.proposals[0].probability if d.proposals else None,
+                    _candidates_json(d, linker, person_of, handles),
                     {**d.row.as_data(), "named": pid in named},
                     claim_of.get(d.row.number),
                     "",
                     None,
                     None,
                     "",
+                    d.reason,
                 )
             )
-            setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+            _count(summary, d)
         insert_rows(ImportRow, _ROW_COLUMNS, rows)
         done += len(batch)
         report("write", done, summary.rows)

@@ -28,6 +28,29 @@ class Outcome(models.TextChoices):
     UNCHANGED = "unchanged", _("Seen before; nothing added")
 
 
+class Mode(models.TextChoices):
+    """How a list meets the registry (docs/reconciliation.md)."""
+
+    MATCH = "match", _("Match against the registry")
+    # An organisation's own list into an empty or young registry: rows are distinct people
+    # unless the evidence that two are one is strong.
+    OWN = "own", _("Load our own list")
+
+
+class Reason(models.TextChoices):
+    """Why a row went to review (or, loading an own list, why a new person was flagged)."""
+
+    GREY_ZONE = "grey_zone", _("Likely but not sure")
+    CLOSE_RUNNER_UP = "close_runner_up", _("Another candidate is nearly as likely")
+    GIVEN_NAMES = "given_names", _("The given names differ")
+    SEX = "sex", _("The sex differs")
+    BIRTH_DATE = "birth_date", _("The birth dates differ")
+    PLACE = "place", _("The provinces differ")
+    NAMES_ONLY = "names_only", _("Only the names agree")
+    TAKEN = "taken", _("Another row of this list was linked to the same person")
+    POSSIBLE_DUPLICATE = "possible_duplicate", _("May be the same person as an earlier row")
+
+
 class Decision(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted: the proposed person")
     REJECTED = "rejected", _("Rejected: a new person")
@@ -56,6 +79,13 @@ class ImportRun(models.Model):
     default_status = models.CharField(_("default status"), max_length=32, blank=True)
     default_event_date = models.DateField(_("default event date"), null=True, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.MATCH)
+    # The day the list was published or received (a historical list): the claims' received
+    # date and the memberships' named date. The ledger still says when it was entered.
+    reported_on = models.DateField(_("reported on"), null=True, blank=True)
+    # The linkage model's parameters used for this list (m, u, match share) and how they
+    # were obtained (estimated on the list, or the defaults for a small list).
+    model = models.JSONField(_("linkage model"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.COMPLETED
     )
@@ -97,6 +127,7 @@ class ImportRow(models.Model):
         "registry.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     probability = models.FloatField(_("probability of the best candidate"), null=True)
+    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices, blank=True)
     # [{"person": id, "handle": "P-0017", "probability": 0.93, "explanation": {...}}]
     candidates = models.JSONField(_("candidates"), default=list, blank=True)
     # The row as parsed: identity fields and the claim it asserts (see reconcile.rows).

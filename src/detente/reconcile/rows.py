@@ -5,6 +5,12 @@ values) into a :class:`ParsedRow` or a list of problems, each with its row and c
 runs the registry's and the evidence's own checks (``check_person_fields``, the claim's
 date and status rules), so a row that passes here is one the bulk services accept.
 Nothing here touches the database.
+
+Status words are read through :mod:`detente.reconcile.vocabulary` (codes, labels and the
+words lists use, in English and Spanish) and a mapping file's own value map. A status that
+is unknown or ambiguous is a problem with a ``code`` (``unknown_status``,
+``ambiguous_status``) and the ``value``, so that an import can list each such value once
+with the rows it is in (:class:`RepeatedValues`) instead of once per row.
 """
 
 from __future__ import annotations
@@ -13,23 +19,31 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from detente.core.dates import DatePrecision
+from detente.core.dates import DatePrecision, PreciseDate
 from detente.matching.names import parse_full_name
-from detente.matching.records import BirthDate, Record, make_record
-from detente.reconcile.readers import ReadError, Row
+from detente.matching.records import Record, identity_record
+from detente.reconcile.readers import RAGGED_ROW, ReadError, Row
+from detente.reconcile.vocabulary import ambiguous_words, fold, status_lookup
 from detente.registry.models import Sex
 from detente.registry.services import PersonFields, check_person_fields
-from detente.registry.status import CustodyStatus
+from detente.registry.status import (
+    DEFAULT_CATEGORY,
+    RELEASE_CATEGORIES,
+    Category,
+    CustodyStatus,
+)
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
@@ -47,8 +61,16 @@ _SEX = {
     "": Sex.OTHER,
 }
 _ALIAS_SPLIT = re.compile(r"[;|]")
-_STATUSES = frozenset(CustodyStatus.values)
 _PERSON_FIELDS = tuple(f.name for f in fields(PersonFields))
+MAX_PLACE = 160
+# Statuses that end a custody: the arrest cannot come after them.
+_AFTER_ARREST = frozenset(
+    status
+    for status, category in DEFAULT_CATEGORY.items()
+    if category in RELEASE_CATEGORIES or category == Category.DIED
+)
+UNKNOWN_STATUS = "unknown_status"
+AMBIGUOUS_STATUS = "ambiguous_status"
 
 
 def parse_date(text: str) -> tuple[dt.date, str]:
@@ -80,27 +102,50 @@ def parse_date(text: str) -> tuple[dt.date, str]:
     return date, precision
 
 
-def parse_status(text: str) -> str:
-    """A status by its code (``house_arrest``), written loosely (``House arrest``), or by
-    its label in English or Spanish."""
-    key = re.sub(r"[\s-]+", "_", text.strip().casefold())
-    if key in _STATUSES:
-        return key
-    labels: dict[str, str] = {}
-    for value, label in CustodyStatus.choices:
-        labels[str(label).casefold()] = value
-    from django.utils import translation
+class StatusUnknown(ValueError):
+    """A status that cannot be read: ``code`` is :data:`UNKNOWN_STATUS` or
+    :data:`AMBIGUOUS_STATUS`."""
 
-    with translation.override("es"):
-        for value, label in CustodyStatus.choices:
-            labels[str(label).casefold()] = value
-    found = labels.get(text.strip().casefold())
-    if found is None:
-        raise ValueError(
-            _("Unknown status “%(value)s”; expected one of: %(choices)s.")
-            % {"value": text, "choices": ", ".join(CustodyStatus.values)}
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _status_choices() -> str:
+    return ", ".join(CustodyStatus.values)
+
+
+def parse_status(text: str, values: Mapping[str, str] | None = None) -> str:
+    """A status by its code (``house_arrest``), written loosely (``House arrest``), by its
+    label in English or Spanish, or by a word lists use (``Excarcelada``, ``Jailed``:
+    :mod:`detente.reconcile.vocabulary`), all compared without case, accents, spaces or
+    punctuation. ``values`` (folded word → code, from a mapping file) is looked up first.
+    Raises :class:`StatusUnknown` (a ``ValueError``)."""
+    key = fold(text)
+    if values and key in values:
+        return values[key]
+    found = status_lookup().get(key)
+    if found is not None:
+        return found
+    if key in ambiguous_words():
+        raise StatusUnknown(
+            _(
+                "“%(value)s” does not say on what terms the person was released; say what "
+                "this list means by it in the mapping file's values, e.g. "
+                '"values": {"status": {"%(value)s": "unconditional_release"}} (or parole, '
+                "extra_penal_licence, precautionary_measures…)."
+            )
+            % {"value": text},
+            AMBIGUOUS_STATUS,
         )
-    return found
+    raise StatusUnknown(
+        _(
+            "Unknown status “%(value)s”; add it to the mapping file's values or use one of: "
+            "%(choices)s."
+        )
+        % {"value": text, "choices": _status_choices()},
+        UNKNOWN_STATUS,
+    )
 
 
 def split_name(text: str) -> tuple[str, str, str]:
@@ -152,14 +197,20 @@ class ParsedRow:
     evidence_text: str
     evidence_url: str
     external_id: str
+    # When the person was arrested (a custody episode's start) and where they are held.
+    arrest_date: dt.date | None = None
+    arrest_precision: str = DatePrecision.DAY
+    place_of_detention: str = ""
 
     def as_data(self) -> dict[str, Any]:
-        """Plain JSON (what ImportRow.data keeps)."""
+        """Plain JSON (what ImportRow.data keeps). The arrest and the place of detention
+        are included only when the row has them, so a row without them has the data (and
+        the :attr:`row_hash`) it had before those columns existed."""
         # Field by field: dataclasses.asdict deep-copies, ten times slower at 100,000 rows.
         person = {name: getattr(self.person, name) for name in _PERSON_FIELDS}
         person["aliases"] = list(self.person.aliases)
         person["birth_date"] = _iso(self.person.birth_date)
-        return {
+        data = {
             "person": person,
             "status": self.status,
             "event_date": self.event_date.isoformat(),
@@ -168,6 +219,12 @@ class ParsedRow:
             "evidence_url": self.evidence_url,
             "external_id": self.external_id,
         }
+        if self.arrest_date is not None:
+            data["arrest_date"] = self.arrest_date.isoformat()
+            data["arrest_precision"] = self.arrest_precision
+        if self.place_of_detention:
+            data["place_of_detention"] = self.place_of_detention
+        return data
 
     @classmethod
     def from_data(cls, number: int, data: Mapping[str, Any]) -> ParsedRow:
@@ -175,6 +232,7 @@ class ParsedRow:
         person["aliases"] = tuple(person.get("aliases") or ())
         birth = person.get("birth_date")
         person["birth_date"] = dt.date.fromisoformat(birth) if birth else None
+        arrest = data.get("arrest_date")
         return cls(
             number=number,
             person=PersonFields(**person),
@@ -184,6 +242,9 @@ class ParsedRow:
             evidence_text=data.get("evidence_text", ""),
             evidence_url=data.get("evidence_url", ""),
             external_id=data.get("external_id", ""),
+            arrest_date=dt.date.fromisoformat(arrest) if arrest else None,
+            arrest_precision=data.get("arrest_precision", DatePrecision.DAY),
+            place_of_detention=data.get("place_of_detention", ""),
         )
 
     @cached_property
@@ -198,22 +259,17 @@ class ParsedRow:
     def record(self, key: Any) -> Record:
         """The row as the linkage engine compares it."""
         p = self.person
-        birth = None
-        if p.birth_date is not None:
-            birth = BirthDate(
-                p.birth_date.year,
-                p.birth_date.month if p.birth_precision != DatePrecision.YEAR else 0,
-                p.birth_date.day if p.birth_precision == DatePrecision.DAY else 0,
-            )
-        return make_record(
+        return identity_record(
             key,
-            given=p.given_names,
-            paternal=p.paternal_surname,
-            maternal=p.maternal_surname,
-            aliases=list(p.aliases),
-            birth=birth,
-            place=(p.municipality, p.province),
+            given_names=p.given_names,
+            paternal_surname=p.paternal_surname,
+            maternal_surname=p.maternal_surname,
+            aliases=p.aliases,
+            birth_date=p.birth_date,
+            birth_precision=p.birth_precision,
             sex=p.sex,
+            municipality=p.municipality,
+            province=p.province,
         )
 
 
@@ -223,12 +279,20 @@ def _iso(value: dt.date | None) -> str | None:
 
 @dataclass(frozen=True)
 class Defaults:
-    """What the command line supplies for columns a list lacks."""
+    """What the command line supplies for columns a list lacks, and the mapping file's
+    value map (``{"status": {their word: status code}}``, as written in the file)."""
 
     status: str = ""
     event_date: dt.date | None = None
     event_precision: str = DatePrecision.DAY
     received_at: dt.datetime | None = None
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @cached_property
+    def status_values(self) -> dict[str, str]:
+        """The value map for ``status``, its words folded as :func:`parse_status` looks
+        them up."""
+        return {fold(word): code for word, code in self.values.get("status", {}).items()}
 
 
 def _messages(exc: ValidationError) -> list[tuple[str, str]]:
@@ -256,12 +320,20 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
 
     ``check=False`` skips the registry's person checks: for a second reading of rows that
     passed them already (the services that write re-check what they write).
+
+    A column gets one problem at most: a cell the reader refused (a formula, a JSON
+    number) is read as empty, not checked again. A row with more cells than the header
+    is reported as that alone: its cells are shifted, so what they hold means nothing.
     """
     problems: list[ReadError] = list(row.problems)
-    v = row.values
+    if any(p.code == RAGGED_ROW for p in problems):
+        return problems
+    refused = {p.column for p in problems}
+    v = {k: "" if k in refused else x for k, x in row.values.items()} if refused else row.values
 
     def fail(column: str, message: str) -> None:
-        problems.append(ReadError(message, row=row.number, column=column))
+        if not any(p.column == column for p in problems):
+            problems.append(ReadError(message, row=row.number, column=column))
 
     given = v.get("given_names", "")
     paternal = v.get("paternal_surname", "")
@@ -293,9 +365,13 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
         fail("status", _("The row has no status; add a status column or give --status."))
     else:
         try:
-            status = parse_status(status_text)
-        except ValueError as exc:
-            fail("status", str(exc))
+            status = parse_status(status_text, defaults.status_values)
+        except StatusUnknown as exc:
+            problems.append(
+                ReadError(
+                    str(exc), row=row.number, column="status", code=exc.code, value=status_text
+                )
+            )
 
     event_date, event_precision = defaults.event_date, defaults.event_precision
     if v.get("event_date"):
@@ -316,6 +392,29 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
                 "event_date",
                 _("The event date %(date)s is in the future.") % {"date": event_date},
             )
+
+    arrest_date: dt.date | None = None
+    arrest_precision: str = DatePrecision.DAY
+    if v.get("arrest_date"):
+        try:
+            arrest_date, arrest_precision = parse_date(v["arrest_date"])
+        except ValueError as exc:
+            fail("arrest_date", str(exc))
+    if arrest_date is not None:
+        _check_arrest(
+            PreciseDate.of(arrest_date, arrest_precision),
+            birth=PreciseDate.of(birth_date, birth_precision) if birth_date else None,
+            event=PreciseDate.of(event_date, event_precision) if event_date else None,
+            status=status,
+            today=(defaults.received_at or timezone.now()).date(),
+            fail=lambda message: fail("arrest_date", message),
+        )
+    place = " ".join(v.get("place_of_detention", "").split())
+    if len(place) > MAX_PLACE:
+        fail(
+            "place_of_detention",
+            _("The place of detention is longer than %(max)d characters.") % {"max": MAX_PLACE},
+        )
 
     url = v.get("url", "")
     if url:
@@ -346,6 +445,9 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
             evidence_text=v.get("evidence", ""),
             evidence_url=url,
             external_id=v.get("external_id", ""),
+            arrest_date=arrest_date,
+            arrest_precision=arrest_precision,
+            place_of_detention=place,
         )
     try:
         person = check_person_fields(
@@ -377,4 +479,126 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
         evidence_text=v.get("evidence", ""),
         evidence_url=url,
         external_id=v.get("external_id", ""),
+        arrest_date=arrest_date,
+        arrest_precision=arrest_precision,
+        place_of_detention=place,
+    )
+
+
+def _check_arrest(
+    arrest: PreciseDate,
+    *,
+    birth: PreciseDate | None,
+    event: PreciseDate | None,
+    status: str,
+    today: dt.date,
+    fail: Callable[[str], None],
+) -> None:
+    """An arrest date not in the future, not before the birth, and not after the release
+    or death the row reports. Dates known to a month or a year are compared as periods:
+    only an arrest certainly after (or before) is refused."""
+    if arrest.value > today:
+        fail(_("The arrest date %(date)s is in the future.") % {"date": arrest})
+    if birth is not None and arrest.certainly_before(birth):
+        fail(
+            _("The arrest date %(date)s is before the birth date %(birth)s.")
+            % {"date": arrest, "birth": birth}
+        )
+    if event is not None and status in _AFTER_ARREST and event.certainly_before(arrest):
+        fail(
+            _(
+                "The arrest date %(date)s is after the event date %(event)s; the row's status "
+                "(%(status)s) cannot come before the arrest."
+            )
+            % {"date": arrest, "event": event, "status": CustodyStatus(status).label}
+        )
+
+
+class RepeatedValues:
+    """Problems about one value that recur row after row (an unknown status in every row
+    that has it): each value is counted and listed once, with its first row and how many
+    rows have it, instead of once per row.
+
+    Feed every problem to :meth:`add`: it keeps those of the repeating kinds (grouped by
+    kind, column and the value folded as statuses are) and returns ``False`` for the rest.
+    :meth:`merged` then puts one entry per value among the other errors, in row order.
+    Bounded: at most ``limit`` values are kept (more could not be listed anyway)."""
+
+    KINDS = frozenset({UNKNOWN_STATUS, AMBIGUOUS_STATUS})
+    SHOWN_ROWS = 10
+
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit
+        # (kind, column, folded value) -> (its first problem, the first rows, row count)
+        self._values: dict[tuple[str, str, str], tuple[ReadError, list[int], list[int]]] = {}
+        self.left_off = 0  # problems of values not kept
+
+    def add(self, problem: ReadError) -> bool:
+        if problem.code not in self.KINDS:
+            return False
+        key = (problem.code, problem.column, fold(problem.value))
+        kept = self._values.get(key)
+        if kept is None:
+            if len(self._values) >= self.limit:
+                self.left_off += 1
+                return True
+            kept = self._values[key] = (problem, [], [0])
+        _first, rows, count = kept
+        count[0] += 1
+        if len(rows) < self.SHOWN_ROWS and problem.row is not None:
+            rows.append(problem.row)
+        return True
+
+    def entries(self) -> list[dict[str, Any]]:
+        """One summary error per value: its first row, its column and the message with
+        the count."""
+        return [
+            {
+                "row": first.row,
+                "column": first.column or None,
+                "message": repeated_message(first, count[0], rows),
+            }
+            for first, rows, count in self._values.values()
+        ]
+
+    def merged(self, errors: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int]:
+        """``errors`` (the other problems, in row order) with :meth:`entries` among them in
+        row order, at most ``limit`` in all; and how many were left off."""
+        combined = sorted([*errors, *self.entries()], key=lambda e: e["row"] or 0)
+        return combined[:limit], max(0, len(combined) - limit) + self.left_off
+
+
+def repeated_message(problem: ReadError, count: int, rows: list[int]) -> str:
+    """The message for a value that ``count`` rows have (``rows``: the first few)."""
+    shown = ", ".join(str(r) for r in rows) + (", …" if count > len(rows) else "")
+    params = {
+        "value": problem.value,
+        "count": number_format(count, force_grouping=True),
+        "rows": shown,
+        "choices": _status_choices(),
+    }
+    if problem.code == AMBIGUOUS_STATUS:
+        return (
+            ngettext(
+                "“%(value)s” (in %(count)s row: row %(rows)s) does not say on what terms the "
+                "person was released; say what this list means by it in the mapping file's "
+                'values, e.g. "values": {"status": {"%(value)s": "unconditional_release"}} (or '
+                "parole, extra_penal_licence, precautionary_measures…).",
+                "“%(value)s” (in %(count)s rows: rows %(rows)s) does not say on what terms the "
+                "person was released; say what this list means by it in the mapping file's "
+                'values, e.g. "values": {"status": {"%(value)s": "unconditional_release"}} (or '
+                "parole, extra_penal_licence, precautionary_measures…).",
+                count,
+            )
+            % params
+        )
+    return (
+        ngettext(
+            "Unknown status “%(value)s” in %(count)s row (row %(rows)s); add it to the mapping "
+            "file's values or use one of: %(choices)s.",
+            "Unknown status “%(value)s” in %(count)s rows (rows %(rows)s); add it to the mapping "
+            "file's values or use one of: %(choices)s.",
+            count,
+        )
+        % params
     )

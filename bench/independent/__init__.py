@@ -1,0 +1,1 @@
+"""Independent benchmark data for record linkage (see SPEC.md)."""
