@@ -116,6 +116,14 @@ class TermFrequencies:
             table.add(record)
         return table
 
+    def set_counts(self, field_name: str, counts: dict[str, int]) -> None:
+        """Replace one field's counts at once (an index read back from disk)."""
+        self._adjustments.clear()
+        table = Counter({value: n for value, n in counts.items() if n > 0})
+        self._counts[field_name] = table
+        self._total[field_name] = sum(table.values())
+        self._sumsq[field_name] = sum(n * n for n in table.values())
+
     def values(self, record: Record) -> Iterable[tuple[str, str]]:
         """The (field, value) pairs a record adds to the counts."""
         return self._values(record)

@@ -24,6 +24,15 @@ current three ways:
 The model is the engine's default unless a trained one was saved with :func:`save_model`
 (``DATA_DIR/matching/model.json``); term frequencies always come from the registry as it is.
 
+**Kept on disk.** Once the registry holds :data:`SAVE_MIN_PEOPLE` people, the index is
+written to ``DATA_DIR/matching/index`` (sorted key arrays and per-person term-frequency
+codes, no names: see :meth:`CandidateIndex.save`) with the ledger position it reflects.
+A new process (``detente match`` at the shell, a web worker starting) maps it in a few
+milliseconds, checks that the ledger entry it names is still there with the same hash (the
+same database and history), catches up through the ledger as above, and reads from the
+database only the identities of the candidates a query needs. It is written again after a
+rebuild and once :data:`SAVE_AFTER_CHANGES` people changed.
+
 Results are candidates, not answers: the selectors re-read the people they show through
 the visibility rules and re-score them against the identity as stored, so a stale entry
 can cost a candidate a place in the list but never show a wrong name or a hidden person.
@@ -33,7 +42,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +83,10 @@ _FIELDS = (
 _WATCHED = ("registry.person", "registry.identity")
 # More new entries than this since the last look: rebuilding is cheaper than catching up.
 _CATCH_UP_LIMIT = 5000
+# The index is kept on disk (DATA_DIR/matching/index) once the registry has this many
+# people, and written again after this many people changed since it was.
+SAVE_MIN_PEOPLE = 2000
+SAVE_AFTER_CHANGES = 2000
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -108,6 +121,19 @@ def load_model() -> LinkageModel:
     return LinkageModel()
 
 
+def snapshot_path() -> Path:
+    return Path(settings.DATA_DIR) / "matching" / "index"
+
+
+def _load_records(person_ids: Sequence[Any]) -> list[Record]:
+    """The records of these people as the registry holds them now (merged people left
+    out): what a saved index fetches for the candidates a query needs."""
+    rows = Identity.objects.filter(
+        person_id__in=list(person_ids), person__merged_into__isnull=True
+    ).values_list(*_FIELDS)
+    return [_record(row) for row in rows]
+
+
 class _RegistryIndex:
     """The process's index and what it has seen of the ledger and the identities."""
 
@@ -117,6 +143,7 @@ class _RegistryIndex:
         self._seen_seq = 0
         self._seen_hash = ""
         self._max_identity = 0
+        self._changed_since_save = 0
 
     def reset(self) -> None:
         with self._lock:
@@ -124,9 +151,56 @@ class _RegistryIndex:
 
     def get(self) -> CandidateIndex:
         with self._lock:
+            if self._index is None:
+                self._index = self._load()
             if self._index is None or not self._catch_up():
                 self._index = self._build()
+                self._save()
+            elif self._changed_since_save > SAVE_AFTER_CHANGES:
+                self._save()
             return self._index
+
+    # -- the saved index ---------------------------------------------------------------------
+
+    def _load(self) -> CandidateIndex | None:
+        """The index saved by an earlier process, if it belongs to this database's history
+        (its ledger entry is still there with the same hash); caught up by the caller."""
+        path = snapshot_path()
+        if not (path / "index.json").exists():
+            return None
+        try:
+            index = CandidateIndex.load(path, load_model(), _load_records)
+        except ValueError as exc:
+            logger.warning("ignoring the saved candidate index: %s", exc)
+            return None
+        meta = index.meta
+        seq, digest = int(meta.get("ledger_seq", 0)), str(meta.get("ledger_hash", ""))
+        if not seq or list(AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True)) != [
+            digest
+        ]:
+            return None  # another database, or a ledger that went back
+        self._seen_seq, self._seen_hash = seq, digest
+        self._max_identity = int(meta.get("max_identity", 0))
+        self._changed_since_save = 0
+        index.model.population = max(len(index), 1)
+        return index
+
+    def _save(self) -> None:
+        """Keep the index for the next process (small registries rebuild faster than they
+        load; a failed write costs only that)."""
+        index = self._index
+        if index is None or len(index) < SAVE_MIN_PEOPLE or not self._seen_seq:
+            return
+        meta = {
+            "ledger_seq": self._seen_seq,
+            "ledger_hash": self._seen_hash,
+            "max_identity": self._max_identity,
+        }
+        try:
+            index.save(snapshot_path(), meta)
+            self._changed_since_save = 0
+        except OSError as exc:
+            logger.warning("could not save the candidate index: %s", exc)
 
     def _ledger_head(self) -> tuple[int, str]:
         head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
@@ -189,6 +263,7 @@ class _RegistryIndex:
             self._max_identity = top
         if people or identities:
             self._refresh(people, identities)
+            self._changed_since_save += len(people) + len(identities)
         return True
 
     def _refresh(self, people: Iterable[int], identities: Iterable[int] = ()) -> None:

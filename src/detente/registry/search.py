@@ -41,6 +41,7 @@ from detente.matching.names import (
     normalise_surname,
     phonetic_key,
 )
+from detente.matching.records import record_from_text
 from detente.registry.models import Identity, NameToken, Person
 
 # Particles and fillers carry no identity of their own ("de la Cruz" is found by "cruz").
@@ -103,6 +104,7 @@ class ParsedQuery:
     exact: frozenset[str]  # the words as typed (folded): matching them ranks higher
     prefix: str  # the last word, when it may still be being typed ("" otherwise)
     text: str  # folded, nicknames resolved: what candidates are ranked against
+    typed: str = ""  # the query as typed: the linkage model scores candidates against it
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -123,7 +125,7 @@ def parse_query(text: str) -> ParsedQuery:
     ]
     still_typing = bool(words) and not text.endswith(" ") and folded.endswith(words[-1])
     prefix = words[-1] if still_typing and len(words[-1]) >= PREFIX_MIN else ""
-    return ParsedQuery(groups, frozenset(words), prefix, canonical_given(folded))
+    return ParsedQuery(groups, frozenset(words), prefix, canonical_given(folded), text)
 
 
 def handle_from_query(text: str) -> str | None:
@@ -210,17 +212,29 @@ def score(query: ParsedQuery, names: Iterable[str]) -> tuple[float, float]:
 
 
 def rank(query: ParsedQuery, people: Iterable[Person], matched: dict[int, int]) -> list[Person]:
-    """Order candidate people (identities selected): query words matched, words found as
-    typed (a nickname typed that is recorded as an alias), then closeness."""
-    scored: list[tuple[int, int, float, float, str, Person]] = []
+    """Order candidate people (identities selected): query words matched, then the linkage
+    model's weight of the pair (the same model and term frequencies as imports and
+    ``detente match``: a rare surname agreeing counts for more than "Rodríguez"), then
+    words found as typed (a nickname typed that is recorded as an alias) and closeness."""
+    from detente.matching.registry import record_from_identity, registry_index
+
+    index = registry_index()
+    model, tf = index.model, index.tf
+    asked = record_from_text(query.typed) if query.typed else None
+    scored: list[tuple[int, float, int, float, float, str, Person]] = []
     for person in people:
         names = renderings(person.identity)
         typed = len(query.exact & set(fold(" ".join(names)).split()))
         close, alike = score(query, names)
         words = matched.get(person.pk, 0)
-        scored.append((-words, -typed, -close, -alike, person.handle, person))
-    scored.sort(key=lambda row: row[:5])
-    return [row[5] for row in scored]
+        weight = (
+            round(model.pair_weight(asked, record_from_identity(person.identity), tf), 3)
+            if asked is not None
+            else 0.0
+        )
+        scored.append((-words, -weight, -typed, -close, -alike, person.handle, person))
+    scored.sort(key=lambda row: row[:6])
+    return [row[6] for row in scored]
 
 
 def index_identity(identity: Identity) -> None:

@@ -21,6 +21,9 @@ from detente.matching.selectors import MAX_LIMIT, match_query
 
 class Command(BaseCommand):
     help = "Find who in the registry a name refers to, with the reasons."
+    # An answer in well under a second: the system checks would load every URL, view and
+    # the estimation engine first (seconds). `detente check` runs them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("name", help='a name as written, e.g. "Yoany Rguez Cardet"')
