@@ -566,12 +566,19 @@ class CandidateIndex:
             return tuple(self._candidates_of(ranked[0]))
 
     def candidate_records_many(
-        self, records: Sequence[Record], pool: int | None = None, *, chunk: int = 256
+        self,
+        records: Sequence[Record],
+        pool: int | None = None,
+        *,
+        chunk: int = 256,
+        exclude_self: bool = False,
     ) -> list[tuple[Record, ...]]:
         """:meth:`candidate_records` for many records at once (a batch import): the same
-        ranking, one sparse product per chunk of queries."""
+        ranking, one sparse product per chunk of queries. ``exclude_self`` leaves each
+        record's own key out of its candidates (the index's own records, deduplicating)."""
         with self._lock:
-            ranked = self._rank(records, pool or self.pool, None, chunk)
+            exclude = [r.key for r in records] if exclude_self else None
+            ranked = self._rank(records, pool or self.pool, exclude, chunk)
             return [tuple(self._candidates_of(slots)) for slots in ranked]
 
     def candidates(

@@ -313,26 +313,29 @@ def link(
     return links
 
 
-def duplicates(
-    index: CandidateIndex, *, threshold: float = 0.5, pool: int | None = None
-) -> list[Link]:
+def duplicates(index: CandidateIndex, *, threshold: float = 0.5, pool: int = 10) -> list[Link]:
     """Pairs of indexed records that are likely the same person, best first.
 
-    Each pair is reported once (``left`` is the record whose query found it first).
+    The pipeline's candidates and scores (:mod:`detente.matching.pipeline`), the index's
+    model and term frequencies, calibrated for the index's size. Each pair is reported
+    once (``left`` is the record filed first); ties are ordered by filing order.
     """
-    prior = index.model.prior_weight(max(len(index), 1))
-    seen: set[frozenset[Hashable]] = set()
-    found: list[Link] = []
-    for record in index.records():
-        for candidate in index.candidates(record, pool, exclude=record.key):
-            weight = candidate.weight + prior
-            probability = probability_from_weight(weight)
-            if probability < threshold:
-                break
-            pair = frozenset((record.key, candidate.record.key))
-            if pair in seen:
-                continue
-            seen.add(pair)
-            found.append(Link(record.key, candidate.record.key, probability, weight))
-    found.sort(key=lambda link: -link.match_weight)
-    return found
+    from detente.matching.pipeline import Scorer
+
+    records = index.records()
+    order = {record.key: position for position, record in enumerate(records)}
+    scorer = Scorer(index.model, index.tf, len(index))
+    found: dict[tuple[int, int], Link] = {}
+    for start in range(0, len(records), 2048):
+        batch = records[start : start + 2048]
+        candidates = index.candidate_records_many(batch, pool, exclude_self=True)
+        for record, others in zip(batch, candidates, strict=True):
+            for proposal in scorer.propose(record, others):
+                if proposal.probability < threshold:
+                    break
+                a, b = sorted((order[record.key], order[proposal.key]))
+                if (a, b) not in found:
+                    found[(a, b)] = Link(
+                        records[a].key, records[b].key, proposal.probability, proposal.weight
+                    )
+    return sorted(found.values(), key=lambda link: (-link.match_weight, order[link.left]))

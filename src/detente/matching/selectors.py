@@ -22,6 +22,7 @@ from detente.core.errors import invalid
 from detente.matching.labels import field_label, level_label
 from detente.matching.model import Score
 from detente.matching.names import fold
+from detente.matching.pipeline import Scorer
 from detente.matching.records import record_from_text
 from detente.matching.registry import record_from_identity, registry_index
 from detente.registry.models import Identity
@@ -117,17 +118,18 @@ def match_query(
     text, birth, province_text = _checked(text, birth_year, province, limit)
     query = record_from_text(text, birth=birth, place=("", province_text))
     index = registry_index()
-    found = index.candidates(query)[: limit * _POOL_FACTOR]
+    # The pipeline's candidates and scores, as an import gets them for one of its rows.
+    scorer = Scorer(index.model, index.tf, len(index))
+    found = scorer.propose(query, index.candidate_records(query))[: limit * _POOL_FACTOR]
     if not found:
         return []
     people = (
         people_in_view(viewer)
         # A person merged into another is found as the survivor (by the survivor's own
         # record), never under the handle that no longer stands for anyone.
-        .filter(pk__in=[candidate.record.key for candidate in found], merged_into__isnull=True)
+        .filter(pk__in=[candidate.key for candidate in found], merged_into__isnull=True)
         .select_related("identity")
     )
-    population = max(len(index), 1)
     results: list[MatchResult] = []
     for person in people:
         if not getattr(person, "identity_visible", False):
@@ -137,7 +139,7 @@ def match_query(
         except Identity.DoesNotExist:
             continue
         # Scored against the identity as stored now, not as the index last saw it.
-        score = index.model.score(query, record_from_identity(identity), index.tf, population)
+        score = scorer.explain(query, record_from_identity(identity))
         results.append(MatchResult(person.handle, person.pk, identity.full_name, score))
     results.sort(key=lambda r: (-r.score.match_weight, r.person_id))
     results = results[:limit]
