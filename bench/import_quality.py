@@ -216,7 +216,7 @@ def hispanic_own(size: int, seed: int) -> Dataset:
     return Dataset("hispanic-own", [], typed, [None] * len(typed), person)
 
 
-OWN_OPTIONS: dict[str, Any] = {}
+OWN_OPTIONS: dict[str, Any] = {"mode": "own"}
 
 GENERATORS: dict[str, Callable[[int, int, int], Dataset]] = {
     "hispanic": hispanic,
@@ -377,6 +377,13 @@ def score_run(run_id: int, data: Dataset, person_of: dict[str, int]) -> Scored:
     reviewer: set[tuple[int, int]] = set()
     best: list[tuple[float, int, int]] = []
     digest = hashlib.sha256()
+    # People this import created, and the real person each was created for: a later row
+    # of the same real person linked to one of them is right (the list repeating itself).
+    created = {
+        pid: data.person[by_external[parsed["external_id"]]]
+        for _n, outcome, pid, _c, _p, parsed, _r in rows
+        if outcome == Outcome.NEW
+    }
     for number, outcome, pid, candidates, probability, parsed, reason in rows:
         index = by_external[parsed["external_id"]]
         true_pid = data.truth[index]
@@ -390,8 +397,11 @@ def score_run(run_id: int, data: Dataset, person_of: dict[str, int]) -> Scored:
             best.append((probability, number, ids[0]))
         if outcome == Outcome.LINKED:
             linked += 1
-            wrong += pid != true
-            reviewer.add((number, pid))
+            if pid in created:
+                wrong += created[pid] != data.person[index]
+            else:
+                wrong += pid != true
+                reviewer.add((number, pid))
         elif outcome == Outcome.QUEUED:
             queued += 1
             reasons[reason or "?"] += 1
@@ -434,10 +444,12 @@ def score_own(run_id: int, data: Dataset) -> list[str]:
     made: dict[str, set[int]] = {}  # real person -> registry people made for them
     joined: dict[int, set[str]] = {}  # registry person -> real people in it
     outcomes: Counter[str] = Counter()
-    for outcome, pid, parsed in ImportRow.objects.filter(run_id=run_id).values_list(
-        "outcome", "person_id", "data"
+    flagged = 0
+    for outcome, pid, parsed, reason in ImportRow.objects.filter(run_id=run_id).values_list(
+        "outcome", "person_id", "data", "reason"
     ):
         outcomes[outcome] += 1
+        flagged += reason == "possible_duplicate"
         real = data.person[by_external[parsed["external_id"]]]
         if pid is not None and outcome in (Outcome.LINKED, Outcome.NEW):
             made.setdefault(real, set()).add(pid)
@@ -451,6 +463,7 @@ def score_own(run_id: int, data: Dataset) -> list[str]:
         f"outcomes {dict(outcomes)}; queued {outcomes['queued'] / len(data.rows):.1%}",
         f"people made twice {split:,} ({split / max(repeats, 1):.1%} of repeats); "
         f"different people joined {wrongly:,}",
+        f"flagged as possible duplicates {flagged:,}",
     ]
 
 

@@ -116,10 +116,14 @@ def test_a_model_survives_a_round_trip_through_json() -> None:
 def test_expectation_maximisation_finds_the_matches_in_synthetic_vectors() -> None:
     rng = np.random.default_rng(3)
     model = LinkageModel()
-    true_m = [0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.005, 0.005]
+    true_m = [0.9, 0.02, 0.02, 0.02, 0.02, 0.005, 0.005, 0.005, 0.005]
     true_u = model.u["given_name"]
+    levels = len(true_m)
     matches, strangers = 3000, 30000
-    given = np.r_[rng.choice(8, matches, p=true_m), rng.choice(8, strangers, p=np.asarray(true_u))]
+    given = np.r_[
+        rng.choice(levels, matches, p=true_m),
+        rng.choice(levels, strangers, p=np.asarray(true_u)),
+    ]
     vectors = np.full((matches + strangers, len(FIELDS)), -1, dtype=np.int16)
     vectors[:, 0] = given
     expected = model.estimate_m(vectors, fields=["given_name"], fixed_u=True)

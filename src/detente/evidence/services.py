@@ -400,6 +400,9 @@ class StatusClaim:
     credibility: int = Credibility.UNKNOWN
     evidence_text: str = ""
     evidence_url: str = ""
+    # When the claim was received, if not when the batch was (a list's rows reported on
+    # different days).
+    received_at: dt.datetime | None = None
 
 
 def _first_arrests(person_ids: Iterable[int]) -> dict[int, PreciseDate]:
@@ -464,8 +467,9 @@ def claims_record_bulk(
                     "credibility",
                     _("Credibility %(value)s is not between 1 and 6.") % {"value": c.credibility},
                 )
+            received = c.received_at or received_at
             try:
-                event = _check_dates(c.event_date, c.event_precision, received_at)
+                event = _check_dates(c.event_date, c.event_precision, received)
                 _check_status_claim(
                     person=c.person,
                     agreement=agreement,
@@ -495,7 +499,7 @@ def claims_record_bulk(
                     None,
                     event.value,
                     event.precision,
-                    received_at,
+                    received,
                     c.credibility,
                     None,
                     c.evidence_text,
@@ -511,9 +515,7 @@ def claims_record_bulk(
         last = Claim.objects.order_by("-id").values_list("id", flat=True).first() or 0
         insert_rows(Claim, _BULK_CLAIM_COLUMNS, rows)
         ids = list(
-            Claim.objects.filter(
-                pk__gt=last, source=source, received_at=received_at, recorded_by=actor
-            )
+            Claim.objects.filter(pk__gt=last, source=source, recorded_by=actor, created_at=now)
             .order_by("id")
             .values_list("id", flat=True)
         )

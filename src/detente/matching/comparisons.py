@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from detente.matching.names import phonetic_key
 from detente.matching.records import BirthDate, NameFeatures
 
 __all__ = [
@@ -65,11 +66,22 @@ GIVEN: tuple[LevelSpec, ...] = (
     LevelSpec("phonetic", "given names sound the same (Yoany / Yoani, Yunior / Junior)"),
     LevelSpec("typo", "given names differ by about one typo"),
     LevelSpec("partial", "one given name missing or the first given name agrees"),
+    LevelSpec("second_differs", "the first given names agree, the second ones differ"),
     LevelSpec("similar", "given names similar"),
     LevelSpec("initial", "an initial consistent with the other given names"),
     LevelSpec("else", "given names differ"),
 )
-G_EXACT, G_NICKNAME, G_PHONETIC, G_TYPO, G_PARTIAL, G_SIMILAR, G_INITIAL, G_ELSE = range(8)
+(
+    G_EXACT,
+    G_NICKNAME,
+    G_PHONETIC,
+    G_TYPO,
+    G_PARTIAL,
+    G_SECOND_DIFFERS,
+    G_SIMILAR,
+    G_INITIAL,
+    G_ELSE,
+) = range(9)
 
 
 # Results depend only on the normalised strings, which repeat a great deal in real lists
@@ -93,6 +105,27 @@ def given_level(a: NameFeatures, b: NameFeatures) -> tuple[int, str]:
             _given_cache.clear()
         _given_cache[marker] = found
     return found
+
+
+_GIVEN_FILLERS = frozenset({"de", "del", "la", "las", "los", "el", "y"})
+
+
+def _second_names_differ(ga: str, gb: str) -> bool:
+    """Both given names have words after the first, and none of those agree (the same
+    sound, or an initial consistent with a word)."""
+    rest_a = [w for w in ga.split()[1:] if w not in _GIVEN_FILLERS]
+    rest_b = [w for w in gb.split()[1:] if w not in _GIVEN_FILLERS]
+    if not rest_a or not rest_b:
+        return False
+    for x in rest_a:
+        for y in rest_b:
+            if x[0] == y[0] and (len(x) == 1 or len(y) == 1):
+                return False
+            if phonetic_key(x) == phonetic_key(y):
+                return False
+            if JaroWinkler.normalized_similarity(x, y) >= TYPO:
+                return False
+    return True
 
 
 def _given_level(a: NameFeatures, b: NameFeatures) -> tuple[int, str]:
@@ -120,6 +153,10 @@ def _given_level(a: NameFeatures, b: NameFeatures) -> tuple[int, str]:
     if ka and kb and (ka <= kb or kb <= ka):
         return G_PARTIAL, ""
     if a.first_key == b.first_key or a.first_readings & b.first_readings:
+        # "José Luis" and "José Carlos" are two names (siblings, twins), where "José" and
+        # "José Luis" are one name with its second word left out.
+        if _second_names_differ(ga, gb):
+            return G_SECOND_DIFFERS, ""
         return G_PARTIAL, ""
     if JaroWinkler.normalized_similarity(ga, gb, score_cutoff=SIMILAR):
         return G_SIMILAR, ""

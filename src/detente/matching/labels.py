@@ -31,6 +31,7 @@ LEVELS: dict[str, dict[str, Promise]] = {
         "phonetic": _("given names that sound the same"),
         "typo": _("given names that differ by about one typo"),
         "partial": _("one of the given names agrees"),
+        "second_differs": _("the first given names agree, the second ones differ"),
         "similar": _("similar given names"),
         "initial": _("an initial consistent with the given names"),
         "else": _("different given names"),

@@ -63,7 +63,9 @@ NAME_ORDER = "name_order"
 # The reading with given name and surname swapped costs this many bits: it explains a pair
 # that otherwise disagrees on both, but is itself a little unlikely.
 SWAP_PENALTY = 2.0
-_GIVEN_DISAGREES = frozenset({cmp.G_ELSE, cmp.G_SIMILAR, cmp.G_INITIAL, MISSING})
+_GIVEN_DISAGREES = frozenset(
+    {cmp.G_ELSE, cmp.G_SECOND_DIFFERS, cmp.G_SIMILAR, cmp.G_INITIAL, MISSING}
+)
 _SURNAMES_DISAGREE = frozenset({cmp.S_ELSE, cmp.S_WEAK, MISSING})
 
 
@@ -281,13 +283,13 @@ def probability_from_weight(bits: float) -> float:
 # Hand-set starting points, in level order; normalised to sum to 1 when the model is made.
 # They describe a registry of Cuban-style names where lists are typed by different hands.
 _DEFAULT_M: dict[str, list[float]] = {
-    GIVEN: [0.78, 0.05, 0.04, 0.04, 0.05, 0.015, 0.005, 0.02],
+    GIVEN: [0.78, 0.05, 0.04, 0.04, 0.05, 0.005, 0.015, 0.005, 0.02],
     SURNAMES: [0.66, 0.03, 0.06, 0.03, 0.03, 0.14, 0.02, 0.01, 0.01, 0.02],
     BIRTH: [0.78, 0.01, 0.03, 0.02, 0.03, 0.06, 0.01, 0.02, 0.02],
     SEX: [0.99, 0.01],
 }
 _DEFAULT_U: dict[str, list[float]] = {
-    GIVEN: [0.015, 0.002, 0.003, 0.004, 0.01, 0.03, 0.005, 0.931],
+    GIVEN: [0.015, 0.002, 0.003, 0.004, 0.01, 0.01, 0.03, 0.005, 0.921],
     SURNAMES: [0.0006, 0.0002, 0.0003, 0.0006, 0.05, 0.03, 0.003, 0.03, 0.05, 0.8353],
     BIRTH: [0.00004, 0.00001, 0.0005, 0.0015, 0.0003, 0.015, 0.012, 0.03, 0.94065],
     SEX: [0.6, 0.4],
@@ -661,7 +663,7 @@ class LinkageModel:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "detente-linkage-model/1",
+            "format": "detente-linkage-model/2",
             "place_parts": list(self.place_parts),
             "match_share": self.match_share,
             "population": self.population,
@@ -672,7 +674,7 @@ class LinkageModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinkageModel:
-        if data.get("format") != "detente-linkage-model/1":
+        if data.get("format") != "detente-linkage-model/2":
             raise ValueError("not a Detente linkage model")
         return cls(
             place_parts=data["place_parts"],

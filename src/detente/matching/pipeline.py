@@ -161,7 +161,7 @@ class Scorer:
 def _conflict(proposal: Proposal, place_parts: int) -> str:
     """Why a likely pair still needs a person's eyes ("" when nothing stands in the way)."""
     levels = proposal.levels
-    if levels[_GIVEN] == cmp.G_ELSE and not proposal.swapped:
+    if levels[_GIVEN] in (cmp.G_ELSE, cmp.G_SECOND_DIFFERS) and not proposal.swapped:
         return GIVEN_NAMES
     if levels[_SEX] == _SEX_DIFFERENT:
         return SEX

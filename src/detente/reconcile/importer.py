@@ -58,6 +58,7 @@ from detente.matching.pipeline import (
 )
 from detente.matching.records import Record
 from detente.reconcile import engine
+from detente.reconcile.episodes import arrest_episodes, received_on
 from detente.reconcile.models import ImportRow, ImportRun, Mode, Outcome, Reason, RunStatus
 from detente.reconcile.readers import ReadError, detect_format, load_mapping, read_rows
 from detente.reconcile.rows import Defaults, ParsedRow, RepeatedValues, parse_row
@@ -273,6 +274,10 @@ class Decided:
     target: Any = None
 
 
+def _made_here(key: Any) -> bool:
+    return isinstance(key, tuple) and key[:1] == ("new",)
+
+
 def _decide(
     rows: list[tuple[ParsedRow, str]],
     linker: Linker,
@@ -305,14 +310,17 @@ def _decide(
         outcome, reason, target = Outcome.QUEUED, verdict.reason, None
         if verdict.outcome == LINK:
             outcome, target = Outcome.LINKED, verdict.proposals[0].key
-            taken.add(target)
+            # A registry person named by two rows of one list is suspicious (review the
+            # second); a person this list created, named again with strong evidence, is the
+            # list repeating itself: one person, two claims.
+            if not _made_here(target):
+                taken.add(target)
         elif verdict.outcome == NEW or mode == Mode.OWN:
             # Loading an own list, rows are people of their own unless the evidence is
             # strong; a likely one is flagged for a later merge, not held back.
             outcome, target = Outcome.NEW, ("new", parsed.number)
             reason = Reason.POSSIBLE_DUPLICATE if verdict.outcome == REVIEW else ""
             made[record.key] = dataclasses.replace(record, key=target)
-            taken.add(target)
         out.append(Decided(parsed, row_hash, outcome, reason, verdict.proposals, record, target))
     for new_record in made.values():
         linker.index.add(new_record)
@@ -454,6 +462,8 @@ def import_list(
         event_precision=event_precision,
         received_at=received_at,
         values=mapping_file.values,
+        reported_on=reported_on,
+        announced_on=agreement.announced_on if agreement is not None else None,
     )
 
     # Pass 1: validate everything, write nothing, keep nothing but the problems (and a
@@ -675,6 +685,10 @@ def _count(summary: Summary, d: Decided) -> None:
         )
 
 
+def _arrests(accepted: list[Decided], person_of: dict[Any, int]) -> int:
+    return arrest_episodes([(person_of.get(d.target, d.target), d.row) for d in accepted])
+
+
 def _written_name(row: ParsedRow) -> str:
     p = row.person
     return " ".join(x for x in (p.given_names, p.paternal_surname, p.maternal_surname) if x)
@@ -738,7 +752,7 @@ def _write(
     )
     taken: set[Any] = set()
     person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
-    done = 0
+    done = episodes = 0
     for batch in _batches(path, fmt, encoding, mapping, defaults):
         decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode)
         # 1. New people, in row order.
@@ -758,12 +772,20 @@ def _write(
                 )
             )
             named = pids - members
+            # Named on the day the list (or its row) reported them, the earliest if several.
+            first_named: dict[int, dt.date] = {}
+            for d in accepted:
+                pid = person_of.get(d.target, d.target)
+                day = d.row.reported_on or named_on
+                if pid in named and (pid not in first_named or day < first_named[pid]):
+                    first_named[pid] = day
             Membership.objects.bulk_create(
                 [
-                    Membership(agreement=agreement, person_id=pid, named_on=named_on)
+                    Membership(agreement=agreement, person_id=pid, named_on=first_named[pid])
                     for pid in sorted(named)
                 ]
             )
+        episodes += _arrests(accepted, person_of)
         claims: list[int] = []
         try:
             claims = claims_record_bulk(
@@ -779,6 +801,7 @@ def _write(
                         event_precision=d.row.event_precision,
                         evidence_text=d.row.evidence_text,
                         evidence_url=d.row.evidence_url,
+                        received_at=received_on(d.row.reported_on),
                     )
                     for d in accepted
                 ],
@@ -854,6 +877,9 @@ def _write(
             "link_above": link_above,
             "review_above": review_above,
             "digest": summary.digest,
+            "custody_episodes": episodes,
+            "mode": mode,
+            "reported_on": reported_on.isoformat() if reported_on else None,
         },
     )
 

@@ -64,6 +64,7 @@ COLUMNS = (
     "event_date",
     "arrest_date",
     "place_of_detention",
+    "reported_on",
     "evidence",
     "url",
 )

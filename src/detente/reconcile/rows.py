@@ -201,6 +201,9 @@ class ParsedRow:
     arrest_date: dt.date | None = None
     arrest_precision: str = DatePrecision.DAY
     place_of_detention: str = ""
+    # The day this row's list reported it (its ``reported_on`` cell): its claim is received
+    # and its person named that day. None: the import's own day (or --reported-on).
+    reported_on: dt.date | None = None
 
     def as_data(self) -> dict[str, Any]:
         """Plain JSON (what ImportRow.data keeps). The arrest and the place of detention
@@ -224,6 +227,8 @@ class ParsedRow:
             data["arrest_precision"] = self.arrest_precision
         if self.place_of_detention:
             data["place_of_detention"] = self.place_of_detention
+        if self.reported_on is not None:
+            data["reported_on"] = self.reported_on.isoformat()
         return data
 
     @classmethod
@@ -233,6 +238,7 @@ class ParsedRow:
         birth = person.get("birth_date")
         person["birth_date"] = dt.date.fromisoformat(birth) if birth else None
         arrest = data.get("arrest_date")
+        reported = data.get("reported_on")
         return cls(
             number=number,
             person=PersonFields(**person),
@@ -245,6 +251,7 @@ class ParsedRow:
             arrest_date=dt.date.fromisoformat(arrest) if arrest else None,
             arrest_precision=data.get("arrest_precision", DatePrecision.DAY),
             place_of_detention=data.get("place_of_detention", ""),
+            reported_on=dt.date.fromisoformat(reported) if reported else None,
         )
 
     @cached_property
@@ -287,6 +294,10 @@ class Defaults:
     event_precision: str = DatePrecision.DAY
     received_at: dt.datetime | None = None
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # --reported-on: the day a historical list was published or received.
+    reported_on: dt.date | None = None
+    # The agreement's announcement: nobody is named on it (reported) before that day.
+    announced_on: dt.date | None = None
 
     @cached_property
     def status_values(self) -> dict[str, str]:
@@ -385,13 +396,39 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
             "event_date",
             _("The row has no event date; add an event_date column or give --event-date."),
         )
+    today = timezone.now().date()
+    reported_on = defaults.reported_on
+    if v.get("reported_on"):
+        try:
+            day, precision = parse_date(v["reported_on"])
+        except ValueError as exc:
+            fail("reported_on", str(exc))
+        else:
+            if precision != DatePrecision.DAY:
+                fail("reported_on", _("Give the day the list reported this, to the day."))
+            elif day > today:
+                fail("reported_on", _("The day %(date)s is in the future.") % {"date": day})
+            elif defaults.announced_on is not None and day < defaults.announced_on:
+                fail(
+                    "reported_on",
+                    _("%(date)s is before the agreement was announced (%(announced)s).")
+                    % {"date": day, "announced": defaults.announced_on},
+                )
+            else:
+                reported_on = day
     if event_date is not None:
-        received = defaults.received_at or timezone.now()
-        if event_date > received.date():
+        if event_date > today:
             fail(
                 "event_date",
                 _("The event date %(date)s is in the future.") % {"date": event_date},
             )
+        elif reported_on is not None and event_date > reported_on:
+            fail(
+                "event_date",
+                _("The event date %(date)s is after the day the list reported it (%(reported)s).")
+                % {"date": event_date, "reported": reported_on},
+            )
+    row_reported = reported_on if v.get("reported_on") else None
 
     arrest_date: dt.date | None = None
     arrest_precision: str = DatePrecision.DAY
@@ -448,6 +485,7 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
             arrest_date=arrest_date,
             arrest_precision=arrest_precision,
             place_of_detention=place,
+            reported_on=row_reported,
         )
     try:
         person = check_person_fields(
@@ -482,6 +520,7 @@ def parse_row(row: Row, defaults: Defaults, *, check: bool = True) -> ParsedRow 
         arrest_date=arrest_date,
         arrest_precision=arrest_precision,
         place_of_detention=place,
+        reported_on=row_reported,
     )
 
 

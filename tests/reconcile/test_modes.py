@@ -1,0 +1,178 @@
+"""Loading an organisation's own list, historical lists, arrests, and the model of a list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from tests.reconcile.conftest import write_list
+from tests.support import World
+
+from detente.agreements.models import Membership
+from detente.audit.models import AuditEntry
+from detente.evidence.models import Claim
+from detente.reconcile.importer import ImportFailed, import_list
+from detente.reconcile.models import ImportRow, ImportRun, Outcome
+from detente.registry.models import CustodyEpisode, Identity, Person
+
+OWN = ["name", "birth_date", "sex", "province", "municipality", "status", "event_date"]
+
+
+def _row(name: str, birth: str = "", place: str = "Holguín", town: str = "", sex: str = "M"):  # type: ignore[no-untyped-def]
+    return {
+        "name": name,
+        "birth_date": birth,
+        "sex": sex,
+        "province": place,
+        "municipality": town,
+        "status": "detained",
+        "event_date": "2024-03-01",
+    }
+
+
+def test_an_own_list_makes_every_row_a_person_unless_the_evidence_is_strong(
+    tmp_path: Path, world: World, actor: User
+) -> None:
+    rows = [
+        _row("Yoandri Cardet Oquendo", "1983-05-12", town="Moa"),
+        # The same man typed again by another hand: strong evidence, one person.
+        _row("YOANDRY CARDET OQUENDO", "12/05/1983", town="Moa"),
+        # Namesakes with nothing else to tell them apart: two people, the second flagged.
+        _row("José Pérez García"),
+        _row("José Pérez García", place="Granma"),
+        # Twins: same surnames, birth date and town, another second given name.
+        _row("José Luis Frómeta Pupo", "1990-04-04", town="Banes"),
+        _row("José Carlos Frómeta Pupo", "1990-04-04", town="Banes"),
+    ]
+    path = write_list(tmp_path / "own.csv", rows, OWN)
+    before = Person.objects.count()
+    summary = import_list(actor=actor, path=path, source=world.sources["ngo"], mode="own").as_dict()
+    assert summary["queued"] == 0, "loading an own list holds nothing back for review"
+    assert (summary["new"], summary["linked"]) == (5, 1)
+    assert Person.objects.count() == before + 5
+    run = ImportRun.objects.get(pk=summary["run"])
+    assert run.mode == "own"
+    outcomes = dict(ImportRow.objects.filter(run=run).values_list("number", "outcome"))
+    assert outcomes[3] == Outcome.LINKED
+    # The one person has both rows' claims.
+    yoandri = ImportRow.objects.get(run=run, number=2).person
+    assert ImportRow.objects.get(run=run, number=3).person == yoandri
+    assert Claim.objects.filter(person=yoandri).count() == 2
+    # The twin and the namesake are people of their own, flagged for a possible merge.
+    flagged = ImportRow.objects.filter(run=run, reason="possible_duplicate")
+    assert {r.number for r in flagged} >= {7}
+    assert summary["possible_duplicates"] == flagged.count()
+
+
+def test_a_historical_list_counts_on_the_day_it_was_reported(
+    tmp_path: Path, world: World, actor: User
+) -> None:
+    agreement = world.agreement
+    reported = max(agreement.announced_on, dt.date(2025, 1, 20))
+    rows = [dict(_row("Eusebio Tamayo Leyva", "1961-02-02"), event_date=str(reported))]
+    path = write_list(tmp_path / "old.csv", rows, OWN)
+    summary = import_list(
+        actor=actor,
+        path=path,
+        source=world.sources["ngo"],
+        agreement=agreement,
+        reported_on=reported,
+    )
+    run = ImportRun.objects.get(pk=summary.run)
+    assert run.reported_on == reported
+    person = ImportRow.objects.get(run=run).person
+    claim = Claim.objects.get(person=person)
+    assert claim.received_at.date() == reported
+    assert Membership.objects.get(agreement=agreement, person=person).named_on == reported
+    # The ledger still says when it was entered: now.
+    entry = AuditEntry.objects.get(action="import.run")
+    assert entry.payload["reported_on"] == reported.isoformat()
+    assert entry.at[:10] == timezone.now().date().isoformat()
+
+
+def test_an_event_after_the_day_the_list_was_reported_is_refused(
+    tmp_path: Path, world: World, actor: User
+) -> None:
+    rows = [
+        _row("Eusebio Tamayo Leyva"),
+        dict(_row("Ana Díaz Mora", sex="F"), event_date="2024-06-01"),
+        dict(_row("Luis Mora Díaz"), reported_on="2024-07-01"),
+    ]
+    path = write_list(tmp_path / "late.csv", rows, [*OWN, "reported_on"])
+    before = Person.objects.count()
+    with pytest.raises(ImportFailed) as failed:
+        import_list(
+            actor=actor,
+            path=path,
+            source=world.sources["ngo"],
+            reported_on=dt.date(2024, 5, 1),
+        )
+    errors = failed.value.summary.errors
+    assert [(e["row"], e["column"]) for e in errors] == [(3, "event_date")]
+    assert "after the day the list reported it" in errors[0]["message"]
+    assert Person.objects.count() == before
+
+
+def test_a_row_may_give_its_own_reported_day(tmp_path: Path, world: World, actor: User) -> None:
+    rows = [dict(_row("Luis Mora Díaz"), reported_on="2024-07-01")]
+    path = write_list(tmp_path / "rows.csv", rows, [*OWN, "reported_on"])
+    summary = import_list(actor=actor, path=path, source=world.sources["ngo"])
+    person = ImportRow.objects.get(run_id=summary.run).person
+    assert Claim.objects.get(person=person).received_at.date() == dt.date(2024, 7, 1)
+
+
+def test_a_day_in_the_future_is_refused(tmp_path: Path, world: World, actor: User) -> None:
+    path = write_list(tmp_path / "x.csv", [_row("Luis Mora Díaz")], OWN)
+    with pytest.raises(ImportFailed, match="future"):
+        import_list(
+            actor=actor,
+            path=path,
+            source=world.sources["ngo"],
+            reported_on=timezone.now().date() + dt.timedelta(days=2),
+        )
+
+
+def test_an_arrest_date_becomes_a_custody_episode_once(
+    tmp_path: Path, world: World, actor: User
+) -> None:
+    row = dict(
+        _row("Eusebio Tamayo Leyva", "1961-02-02"),
+        arrest_date="2023-07-11",
+        place_of_detention="Prisión Provincial de Holguín",
+        status="sentenced",
+    )
+    columns = [*OWN, "arrest_date", "place_of_detention"]
+    summary = import_list(
+        actor=actor,
+        path=write_list(tmp_path / "a.csv", [row], columns),
+        source=world.sources["ngo"],
+    )
+    person = ImportRow.objects.get(run_id=summary.run).person
+    episode = CustodyEpisode.objects.get(person=person)
+    assert (episode.start_date, episode.status) == (dt.date(2023, 7, 11), "sentenced")
+    assert episode.place == "Prisión Provincial de Holguín"
+    # Another list giving the same arrest adds a claim, not a second episode.
+    again = dict(row, event_date="2024-04-01")
+    import_list(
+        actor=actor,
+        path=write_list(tmp_path / "b.csv", [again], columns),
+        source=world.sources["family"] if "family" in world.sources else world.sources["ngo"],
+    )
+    assert CustodyEpisode.objects.filter(person=person).count() == 1
+
+
+def test_the_model_of_a_list_is_kept_with_the_run(
+    tmp_path: Path, world: World, actor: User
+) -> None:
+    path = write_list(tmp_path / "small.csv", [_row("Eusebio Tamayo Leyva")], OWN)
+    summary = import_list(actor=actor, path=path, source=world.sources["ngo"])
+    run = ImportRun.objects.get(pk=summary.run)
+    # A list this small says too little: the registry's model is used, and said to be.
+    assert run.model["training"]["estimated"] is False
+    assert run.model["format"].startswith("detente-linkage-model/")
+    assert set(run.model["m"]) == {"given_name", "surnames", "birth_date", "place", "sex"}
+    assert summary.model == {"estimated": False, "match_share": run.model["match_share"]}
+    assert Identity.objects.filter(paternal_surname="Tamayo").exists()
