@@ -188,11 +188,16 @@ def test_a_wide_look_is_taken_only_for_rows_the_first_look_does_not_settle() -> 
     rows = [
         make_record("sure", given="José Luis", paternal="Rodríguez", maternal="Cardet",
                     birth="1983-05-12", place=("Moa", "Holguín")),
-        make_record("vague", given="José", paternal="Rodríguez"),
+        # Only names to go on: undecided after the first look, so it is widened.
+        make_record("vague", given="José Luis", paternal="Rodríguez", maternal="Cardet"),
+        # Nobody plausible: the wider pool would not help.
+        make_record("stranger", given="Eusebio", paternal="Tamayo", birth="1961-01-01"),
     ]  # fmt: skip
     out = propose_many(index, scorer, rows, Policy(), first_pool=5, wide_pool=40)
     assert out[0][0].key == "the-one"
-    assert len(out[1]) > 5  # widened: the first five were not enough to decide
+    assert len(out[0]) == 5  # settled by the first look
+    assert out[1][0].key == "the-one" and len(out[1]) > 5
+    assert len(out[2]) <= 5
 
 
 def test_a_saved_index_answers_exactly_like_the_one_saved(tmp_path: Path) -> None:

@@ -196,6 +196,9 @@ SURNAMES: tuple[LevelSpec, ...] = (
 _EXACT, _SOUND, _CLOSE, _NONE = 3, 2, 1, 0
 
 
+_grade_cache: dict[tuple[str, str], int] = {}
+
+
 def _grade(x: str, kx: str, y: str, ky: str) -> int:
     if x == y:
         return _EXACT
@@ -203,10 +206,16 @@ def _grade(x: str, kx: str, y: str, ky: str) -> int:
         return _SOUND
     if len(x) == 1 or len(y) == 1:
         return _CLOSE if x[0] == y[0] else _NONE
-    similarity = JaroWinkler.normalized_similarity(x, y, score_cutoff=SIMILAR)
-    if similarity >= TYPO:
-        return _SOUND
-    return _CLOSE if similarity else _NONE
+    # Single surnames repeat far more than pairs of pairs: memoised on their own.
+    marker = (x, y)
+    found = _grade_cache.get(marker)
+    if found is None:
+        similarity = JaroWinkler.normalized_similarity(x, y, score_cutoff=SIMILAR)
+        found = _SOUND if similarity >= TYPO else _CLOSE if similarity else _NONE
+        if len(_grade_cache) >= _CACHE_LIMIT:
+            _grade_cache.clear()
+        _grade_cache[marker] = found
+    return found
 
 
 def _tf_keys(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:

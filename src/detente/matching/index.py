@@ -62,6 +62,7 @@ import threading
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,67 +121,78 @@ def _component(text: str) -> int:
     return found
 
 
-def _word(out: list[Spec], key: str) -> None:
-    out.append((_CODE["n"], key))
-    word = key.replace(" ", "")
-    if len(word) >= 4:
-        out.append((_CODE["np"], word[:3]))
-        out.append((_CODE["ns"], word[-3:]))
+def _keys(record: Record, text: Callable[[str], Any], num: Callable[[int], Any]) -> list[Spec]:
+    """The keys of the module's table, each a tuple (family code, parts...). ``text`` and
+    ``num`` turn the parts into what the caller wants: the text itself (to read), or
+    stable numbers (to hash: Python's hash of a tuple of ints is the same in every
+    process, unlike a string's)."""
+    out: list[Spec] = []
+    append = out.append
+    birth = record.birth
+    year = num(birth.year) if birth is not None else None
+    full = num(int(birth.digits)) if birth is not None and birth.precision == 3 else None
+    place = record.place
+    province = text(place[-1]) if place and place[-1] else None
+    n, np_, ns = _CODE["n"], _CODE["np"], _CODE["ns"]
+    for name in record.names:
+        surnames = [text(k) for k in sorted({name.paternal_key, name.maternal_key} - {""})]
+        raw_words = [k for k in (name.paternal_key, name.maternal_key) if k]
+        raw_tokens = sorted(name.token_keys | ({name.first_key} if name.first_key else set()))
+        tokens = [text(t) for t in raw_tokens]
+        for word in (*raw_words, *raw_tokens):
+            append((n, text(word)))
+            joined = word.replace(" ", "")
+            if len(joined) >= 4:
+                append((np_, text(joined[:3])))
+                append((ns, text(joined[-3:])))
+        if len(surnames) == 2:
+            low, high = sorted(surnames)
+            append((_CODE["ss"], low, high))
+            if province is not None:
+                append((_CODE["ssp"], low, high, province))
+        for surname in surnames:
+            for token in tokens:
+                # Either order: a list with the given-name and surname columns swapped.
+                low, high = (token, surname) if token <= surname else (surname, token)
+                append((_CODE["gs"], low, high))
+                if year is not None:
+                    append((_CODE["gsy"], low, high, year))
+                if province is not None:
+                    append((_CODE["gsp"], low, high, province))
+            if year is not None:
+                append((_CODE["sy"], surname, year))
+            if province is not None:
+                append((_CODE["sp"], surname, province))
+            if full is not None:
+                append((_CODE["sd"], surname, full))
+        if name.first_key:
+            first = text(name.first_key)
+            if year is not None:
+                append((_CODE["gy"], first, year))
+            if full is not None:
+                append((_CODE["gd"], first, full))
+    if birth is not None:
+        append((_CODE["y"], year))
+        if birth.month:
+            append((_CODE["ym"], year, num(birth.month)))
+        if birth.precision == 3:
+            low_md, high_md = sorted((birth.month, birth.day))
+            append((_CODE["x"], year, num(low_md), num(high_md)))
+            append((_CODE["md"], num(birth.month), num(birth.day)))
+    # Every place part but the coarsest (a province or state says little on its own).
+    for position, part in enumerate(place[:-1] if len(place) > 1 else place):
+        if part:
+            append((_PLACE_CODE + position, text(part)))
+    return out
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def key_specs(record: Record) -> list[Spec]:
     """The keys a record is filed under, as readable tuples (family, text parts...)."""
-    out: list[Spec] = []
-    birth = record.birth
-    year = str(birth.year) if birth is not None else ""
-    full = birth.digits if birth is not None and birth.precision == 3 else ""
-    place = record.place
-    province = place[-1] if place else ""
-    for name in record.names:
-        surnames = [k for k in (name.paternal_key, name.maternal_key) if k]
-        for key in surnames:
-            _word(out, key)
-        tokens = sorted(name.token_keys | ({name.first_key} if name.first_key else set()))
-        for token in tokens:
-            _word(out, token)
-        if len(surnames) == 2:
-            low, high = sorted(surnames)
-            out.append((_CODE["ss"], low, high))
-            if province:
-                out.append((_CODE["ssp"], low, high, province))
-        for surname in surnames:
-            for token in tokens:
-                # Either order: a list with the given-name and surname columns swapped.
-                low, high = sorted((token, surname))
-                out.append((_CODE["gs"], low, high))
-                if year:
-                    out.append((_CODE["gsy"], low, high, year))
-                if province:
-                    out.append((_CODE["gsp"], low, high, province))
-            if year:
-                out.append((_CODE["sy"], surname, year))
-            if province:
-                out.append((_CODE["sp"], surname, province))
-            if full:
-                out.append((_CODE["sd"], surname, full))
-        if name.first_key:
-            if year:
-                out.append((_CODE["gy"], name.first_key, year))
-            if full:
-                out.append((_CODE["gd"], name.first_key, full))
-    if birth is not None:
-        out.append((_CODE["y"], year))
-        if birth.month:
-            out.append((_CODE["ym"], year, str(birth.month)))
-        if birth.precision == 3:
-            low_md, high_md = sorted((birth.month, birth.day))
-            out.append((_CODE["x"], year, str(low_md), str(high_md)))
-            out.append((_CODE["md"], str(birth.month), str(birth.day)))
-    # Every place part but the coarsest (a province or state says little on its own).
-    for position, part in enumerate(place[:-1] if len(place) > 1 else place):
-        if part:
-            out.append((_PLACE_CODE + position, part))
-    return out
+    return _keys(record, _identity, str)
 
 
 def _spec_text(spec: Spec) -> str:
@@ -194,12 +206,11 @@ def blocking_keys(record: Record) -> set[str]:
     return {_spec_text(spec) for spec in key_specs(record)}
 
 
+@lru_cache(maxsize=8192)
 def key_hashes(record: Record) -> list[int]:
-    """The record's keys as 64-bit numbers, sorted, each once."""
-    hashes = {
-        hash((spec[0], *(_component(part) for part in spec[1:]))) for spec in key_specs(record)
-    }
-    return sorted(hashes)
+    """The record's keys as 64-bit numbers, sorted, each once. (Memoised by record: a batch
+    of a list import is ranked, filed locally and widened with the same records.)"""
+    return sorted({hash(spec) for spec in _keys(record, _component, _identity)})
 
 
 def _weigh(
@@ -476,15 +487,6 @@ class CandidateIndex:
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def _postings_of(self, key: int) -> tuple[int, int, array[int] | None]:
-        """(start, end) in the sorted arrays and the overlay's posting for one key hash."""
-        at = int(np.searchsorted(self._hashes, key))
-        if at < len(self._hashes) and int(self._hashes[at]) == key:
-            start, end = int(self._indptr[at]), int(self._indptr[at + 1])
-        else:
-            start = end = 0
-        return start, end, self._overlay.get(key)
-
     def _rank(
         self,
         queries: Sequence[Record],
@@ -500,28 +502,39 @@ class CandidateIndex:
         if not n_slots:
             return [np.empty(0, dtype=np.int64) for _ in queries]
         alive = np.frombuffer(bytes(self._alive), dtype=np.uint8)
+        hashes, indptr, slots, overlay = self._hashes, self._indptr, self._slots, self._overlay
         for start in range(0, len(queries), chunk):
             batch = queries[start : start + chunk]
+            per_query = [key_hashes(record) for record in batch]
+            # Every distinct key of the chunk looked up at once.
+            distinct = sorted({key for keys in per_query for key in keys})
+            if len(hashes):
+                wanted = np.asarray(distinct, dtype=np.int64)
+                at = np.minimum(np.searchsorted(hashes, wanted), len(hashes) - 1)
+                present = hashes[at] == wanted
+                begins = np.where(present, indptr[at], 0).tolist()
+                ends_list = np.where(present, indptr[at + 1], 0).tolist()
+            else:
+                begins = ends_list = [0] * len(distinct)
             columns: dict[int, int] = {}
             col_slots: list[np.ndarray] = []
+            sizes: list[int] = []
+            for position, key in enumerate(distinct):
+                posting = slots[begins[position] : ends_list[position]]
+                extra = overlay.get(key)
+                if extra is not None:
+                    posting = np.concatenate([posting, np.frombuffer(extra, np.int32)])
+                if len(posting):
+                    columns[key] = len(col_slots)
+                    col_slots.append(posting)
+                    sizes.append(len(posting))
             q_rows: list[int] = []
             q_cols: list[int] = []
             q_vals: list[float] = []
-            for row, record in enumerate(batch):
-                found = []
-                for key in key_hashes(record):
-                    column = columns.get(key)
-                    if column is None:
-                        begin, end, extra = self._postings_of(key)
-                        posting = self._slots[begin:end]
-                        if extra is not None:
-                            posting = np.concatenate([posting, np.frombuffer(extra, np.int32)])
-                        column = columns[key] = len(col_slots)
-                        col_slots.append(posting)
-                    size = len(col_slots[column])
-                    if size:
-                        found.append((size, key, column))
-                found.sort()
+            for row, keys in enumerate(per_query):
+                found = sorted(
+                    (sizes[columns[key]], key, columns[key]) for key in keys if key in columns
+                )
                 small = [f for f in found if f[0] <= KEY_LIMIT]
                 chosen = small if len(small) >= MIN_KEYS else found[: max(MIN_KEYS, len(small))]
                 for size, _key, column in chosen:

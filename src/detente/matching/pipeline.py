@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from detente.matching import comparisons as cmp
 from detente.matching.comparisons import MISSING
@@ -98,10 +99,9 @@ class Policy:
     shown_above: float = 0.01
 
 
-@dataclass(frozen=True)
-class Proposal:
+class Proposal(NamedTuple):
     """A candidate scored for a record: its weight (prior included) and the levels the
-    fields reached."""
+    fields reached. (A named tuple: an import makes millions.)"""
 
     record: Record
     weight: float
@@ -129,6 +129,10 @@ class Verdict:
         return self.proposals[0] if self.proposals else None
 
 
+def _best_first(proposal: Proposal) -> tuple[float, int]:
+    return (-proposal.weight, proposal.order)
+
+
 class Scorer:
     """One model with the reference population's term frequencies, for one population size.
 
@@ -144,12 +148,15 @@ class Scorer:
 
     def propose(self, record: Record, candidates: Iterable[Record]) -> list[Proposal]:
         """The candidates scored, best first (ties: the order given)."""
-        compare = self.model._compare
+        return self._propose(record, candidates, 0)
+
+    def _propose(self, record: Record, candidates: Iterable[Record], first: int) -> list[Proposal]:
+        compare, tf, prior = self.model._compare, self.tf, self.prior
         out = []
-        for order, other in enumerate(candidates):
-            weight, levels, _g, _s, _p, _n, swapped = compare(record, other, self.tf)
-            out.append(Proposal(other, weight + self.prior, levels, swapped, order))
-        out.sort(key=lambda p: (-p.weight, p.order))
+        for order, other in enumerate(candidates, start=first):
+            weight, levels, _g, _s, _p, _n, swapped = compare(record, other, tf)
+            out.append(Proposal(other, weight + prior, levels, swapped, order))
+        out.sort(key=_best_first)
         return out
 
     def explain(self, record: Record, other: Record) -> Score:
@@ -226,7 +233,11 @@ def propose_many(
         proposals = scorer.propose(record, pool)
         out.append(proposals)
         verdict = decide(proposals, policy, place_parts=len(scorer.model.place_parts))
-        if verdict.outcome != LINK and len(candidates) >= first_pool:
+        # Undecided, with somebody plausible in sight: a wider look may find the person
+        # (or their namesake, which matters as much). Nobody plausible among the best
+        # few by blocking: the rest, sharing less, are less plausible still.
+        undecided = verdict.outcome == REVIEW or (verdict.outcome == NEW and verdict.proposals)
+        if undecided and len(candidates) >= first_pool:
             wider.append(position)
     if wider:
         again = index.candidate_records_many([records[i] for i in wider], wide_pool)
@@ -234,14 +245,9 @@ def propose_many(
             seen = {p.key for p in out[position]}
             more = [c for c in candidates if c.key not in seen]
             if more:
-                merged = out[position] + scorer.propose(records[position], more)
                 # Blocking order first for those scored first, then the wider pool's.
-                merged = [
-                    Proposal(p.record, p.weight, p.levels, p.swapped, n)
-                    for n, p in enumerate(merged)
-                ]
-                merged.sort(key=lambda p: (-p.weight, p.order))
-                out[position] = merged
+                wide = scorer._propose(records[position], more, first=len(seen))
+                out[position] = sorted([*out[position], *wide], key=_best_first)
     return out
 
 

@@ -412,3 +412,4 @@ def clear_caches() -> None:
         function.cache_clear()
     comparisons._given_cache.clear()
     comparisons._surname_cache.clear()
+    comparisons._grade_cache.clear()

@@ -127,11 +127,16 @@ def snapshot_path() -> Path:
 
 def _load_records(person_ids: Sequence[Any]) -> list[Record]:
     """The records of these people as the registry holds them now (merged people left
-    out): what a saved index fetches for the candidates a query needs."""
-    rows = Identity.objects.filter(
-        person_id__in=list(person_ids), person__merged_into__isnull=True
-    ).values_list(*_FIELDS)
-    return [_record(row) for row in rows]
+    out): what a saved index fetches for the candidates a query needs (in chunks: SQLite
+    takes a few thousand parameters a query)."""
+    ids = list(person_ids)
+    out: list[Record] = []
+    for start in range(0, len(ids), 5000):
+        rows = Identity.objects.filter(
+            person_id__in=ids[start : start + 5000], person__merged_into__isnull=True
+        ).values_list(*_FIELDS)
+        out.extend(_record(row) for row in rows.iterator(chunk_size=5000))
+    return out
 
 
 class _RegistryIndex:
@@ -298,6 +303,16 @@ _registry = _RegistryIndex()
 def registry_index() -> CandidateIndex:
     """The registry's candidate index, brought up to date (see the module's docstring)."""
     return _registry.get()
+
+
+def private_index() -> CandidateIndex:
+    """An index of the registry for one job to change as it goes (a list import files the
+    people it creates into it): read from the saved index when there is a current one,
+    caught up, with every record loaded; built (and saved) otherwise. The process-wide
+    index is not touched."""
+    index = _RegistryIndex().get()
+    index.records()  # every record in memory: the job scores and estimates on them all
+    return index
 
 
 def refresh_people(person_ids: Iterable[int]) -> None:

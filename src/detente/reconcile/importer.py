@@ -57,7 +57,6 @@ from detente.matching.pipeline import (
     propose_many,
 )
 from detente.matching.records import Record
-from detente.reconcile import engine
 from detente.reconcile.episodes import arrest_episodes, received_on
 from detente.reconcile.models import ImportRow, ImportRun, Mode, Outcome, Reason, RunStatus
 from detente.reconcile.readers import ReadError, detect_format, load_mapping, read_rows
@@ -254,12 +253,12 @@ class Linker:
 
 
 def registry_linker() -> Linker:
-    """The registry's people (merged ones left out) read once from the database, with the
-    registry's model (the defaults, or one saved) and term frequencies."""
-    from detente.matching.registry import load_model
+    """The registry's people (merged ones left out), with the registry's model (the
+    defaults, or one saved) and term frequencies: from the saved candidate index when it is
+    current (see ``matching.registry``), so an import does not file 100,000 people anew."""
+    from detente.matching.registry import private_index
 
-    index = CandidateIndex(load_model(), engine.registry_records())
-    return Linker(index)
+    return Linker(private_index())
 
 
 @dataclass
