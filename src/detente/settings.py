@@ -26,7 +26,7 @@ DATA_DIR = Path(os.environ.get("DETENTE_DATA_DIR", Path.cwd() / "var")).resolve(
 
 
 def _ensure_data_dir() -> None:
-    for sub in ("", "keys", "uploads", "static"):
+    for sub in ("", "keys", "uploads", "uploads/tmp", "static"):
         (DATA_DIR / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
@@ -186,6 +186,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Uploaded lists (imports from the staff pages and the API): larger than 2.5 MB, Django
+# spools them to a temporary file while the request lasts; keep that in the private data
+# directory, not in the machine's shared /tmp. See docs/reconciliation.md.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads" / "tmp")
+DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
+# An import prepared but not moved forward for this long is discarded with its file.
+DETENTE_IMPORT_KEEP_HOURS = float(os.environ.get("DETENTE_IMPORT_KEEP_HOURS", "24"))
 # Hashed, compressed file names once `detente serve` has collected the static files;
 # plain names before that (tests, first runs), served from the app folders by whitenoise.
 _MANIFEST = not DEBUG and (

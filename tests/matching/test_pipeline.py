@@ -263,3 +263,35 @@ def test_the_same_answer_whatever_the_hash_seed() -> None:
     assert outputs[0] == outputs[1] == outputs[2]
     # Namesakes with nothing else to go on are never linked alone.
     assert all(row[0] != LINK for row in outputs[0][1][:3])
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("Holguín", "cu-11"),
+        ("HOLG.", "cu-11"),
+        ("Stgo. de Cuba", "cu-13"),
+        ("P. del Río", "cu-01"),
+        ("Ciudad de La Habana", "cu-03"),
+        ("Mtzas.", "cu-04"),
+        ("Isla de Pinos", "cu-99"),
+        ("Provincia Habana", "cu-03|cu-15|cu-16"),  # before 2011: now three provinces
+        ("Santa Clara", "santa clara"),  # a town in the province column: left as written
+        ("Ciego", "cu-08"),  # not Cienfuegos: a word that keeps its vowels is not cut
+    ],
+)
+def test_provinces_are_read_as_their_iso_subdivision(written: str, code: str) -> None:
+    from detente.matching.places import province_key
+
+    assert province_key(written) == code
+
+
+def test_a_province_written_two_ways_is_one_province_and_the_old_havana_is_near() -> None:
+    def place(a: tuple[str, str], b: tuple[str, str]) -> str:
+        level = cmp.place_level(make_record(1, place=a).place, make_record(2, place=b).place, 2)
+        return cmp.place_levels(("municipality", "province"))[level[0]].code
+
+    assert place(("", "Stgo. de Cuba"), ("", "Santiago de Cuba")) == "province"
+    assert place(("C. García", "Holguín"), ("Calixto García", "HOLG.")) == "municipality_similar"
+    assert place(("", "Provincia Habana"), ("", "Mayabeque")) == "province_similar"
+    assert place(("", "Artemisa"), ("", "Holguín")) == "else"

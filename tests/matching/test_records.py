@@ -48,7 +48,7 @@ def test_a_record_normalises_its_fields_once() -> None:
     assert name is not None
     assert (name.given, name.paternal, name.maternal) == ("maria del carmen", "rodriguez", "cruz")
     assert record.birth == BirthDate(1983, 5, 12)
-    assert record.place == ("plaza de la revolucion", "la habana")
+    assert record.place == ("plaza de la revolucion", "cu-03")  # ISO 3166-2: La Habana
     assert record.sex == "F"
 
 

@@ -176,3 +176,29 @@ def test_the_model_of_a_list_is_kept_with_the_run(
     assert set(run.model["m"]) == {"given_name", "surnames", "birth_date", "place", "sex"}
     assert summary.model == {"estimated": False, "match_share": run.model["match_share"]}
     assert Identity.objects.filter(paternal_surname="Tamayo").exists()
+
+
+def test_the_command_line_takes_the_mode_and_the_reported_day(tmp_path: Path, world: World) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = write_list(
+        tmp_path / "own.csv",
+        [_row("José Pérez García"), _row("José Pérez García", place="Granma")],
+        OWN,
+    )
+    out = StringIO()
+    call_command(
+        "import", str(path), "--source", world.sources["ngo"].slug, "--mode", "own",
+        "--reported-on", "2024-04-01", "--json", stdout=out,
+    )  # fmt: skip
+    summary = json.loads(out.getvalue())
+    assert (summary["mode"], summary["reported_on"], summary["queued"]) == ("own", "2024-04-01", 0)
+    assert summary["new"] == 2 and summary["possible_duplicates"] == 1
+    with pytest.raises(CommandError, match="--reported-on"):
+        call_command(
+            "import", str(path), "--source", world.sources["ngo"].slug, "--reported-on", "2024-04",
+        )  # fmt: skip

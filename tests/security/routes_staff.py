@@ -46,6 +46,33 @@ def _queued_row(world: World) -> int:
     return ImportRow.objects.get(outcome=Outcome.QUEUED).pk
 
 
+def _import_run(world: World) -> int:
+    from detente.reconcile.models import ImportRow
+
+    return ImportRow.objects.get(pk=_queued_row(world)).run_id
+
+
+def _import_job(world: World) -> int:
+    """An import job of the operator's (so not the persona's own), uploaded then discarded
+    so that no file stays behind."""
+    from django.core.files.base import ContentFile
+
+    from detente.reconcile.jobs import import_job_create, import_job_discard
+    from detente.reconcile.models import ImportJob
+
+    found = ImportJob.objects.values_list("pk", flat=True).first()
+    if found:
+        return found
+    job = import_job_create(
+        actor=world.actor,
+        upload=ContentFile(b"name,status,event_date\nAna Diaz Ruiz,detained,2020-05-01\n"),
+        file_name="list.csv",
+        source=world.sources["ngo"],
+    )
+    import_job_discard(actor=world.actor, job=job)
+    return job.pk
+
+
 def _member(world: World) -> int:
     return Membership.objects.get(agreement=world.agreement, person=world.person()).pk
 
@@ -65,10 +92,36 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/review/": STAFF,
     "staff/review/<int:pk>/": STAFF,
     "staff/review/<int:pk>/decide/": MANAGERS,
+    "staff/review/<int:pk>/search/": MANAGERS,  # finding another person to choose
+    "staff/review/bulk/": MANAGERS,  # GET: the count and a sample; POST: accept them
+    "staff/imports/": STAFF,
+    "staff/imports/new/": STAFF,  # uploading a list: every staff role (Action.RECORD)
+    # A job is its creator's (tests/staff/test_import_pages.py), and verifiers' and
+    # administrators': the sample is the operator's, so analysts get 404.
+    "staff/imports/jobs/<int:pk>/": MANAGERS,
+    "staff/imports/jobs/<int:pk>/map/": MANAGERS,
+    "staff/imports/jobs/<int:pk>/progress/": MANAGERS,
+    "staff/imports/jobs/<int:pk>/start/": MANAGERS,
+    "staff/imports/jobs/<int:pk>/discard/": MANAGERS,
+    "staff/imports/<int:pk>/": STAFF,
+    "staff/imports/<int:pk>/rows.csv": STAFF,
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
+    "staff/imports/jobs/<int:pk>/": lambda w: f"/staff/imports/jobs/{_import_job(w)}/",
+    "staff/imports/jobs/<int:pk>/map/": lambda w: f"/staff/imports/jobs/{_import_job(w)}/map/",
+    "staff/imports/jobs/<int:pk>/progress/": lambda w: (
+        f"/staff/imports/jobs/{_import_job(w)}/progress/"
+    ),
+    "staff/imports/jobs/<int:pk>/start/": lambda w: f"/staff/imports/jobs/{_import_job(w)}/start/",
+    "staff/imports/jobs/<int:pk>/discard/": lambda w: (
+        f"/staff/imports/jobs/{_import_job(w)}/discard/"
+    ),
+    "staff/imports/<int:pk>/": lambda w: f"/staff/imports/{_import_run(w)}/",
+    "staff/imports/<int:pk>/rows.csv": lambda w: f"/staff/imports/{_import_run(w)}/rows.csv",
     "staff/review/<int:pk>/": lambda w: f"/staff/review/{_queued_row(w)}/",
     "staff/review/<int:pk>/decide/": lambda w: f"/staff/review/{_queued_row(w)}/decide/",
+    "staff/review/<int:pk>/search/": lambda w: f"/staff/review/{_queued_row(w)}/search/",
+    "staff/review/bulk/": lambda w: f"/staff/review/bulk/?run={_import_run(w)}&above=0.5",
     "staff/people/<str:handle>/": lambda w: f"/staff/people/{w.person().handle}/",
     "staff/people/<str:handle>/at-risk/": lambda w: f"/staff/people/{w.person().handle}/at-risk/",
     "staff/people/<str:handle>/claims/new/": lambda w: (
@@ -78,7 +131,11 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/queue/<int:pk>/dispute/": lambda w: f"/staff/queue/{_member(w)}/dispute/",
 }
 POST_ONLY: set[str] = {
+    "staff/imports/jobs/<int:pk>/map/",
+    "staff/imports/jobs/<int:pk>/start/",
+    "staff/imports/jobs/<int:pk>/discard/",
     "staff/review/<int:pk>/decide/",
+    "staff/review/<int:pk>/search/",
     "staff/people/<str:handle>/at-risk/",
     "staff/queue/<int:pk>/confirm/",
     "staff/queue/<int:pk>/dispute/",

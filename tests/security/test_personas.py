@@ -84,7 +84,12 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/match": STAFF,
     "api/review": STAFF,
     "api/review/{row_id}": STAFF,  # GET shows a row; POST decides it (MANAGERS)
+    "api/review/bulk": MANAGERS,  # POST: accept an import's rows at or above a probability
     "api/imports/{run_id}": STAFF,
+    "api/imports/{run_id}/rows": STAFF,
+    "api/imports": STAFF,  # POST: upload a list (a write token of a role that records)
+    "api/imports/jobs/{job_id}": MANAGERS,  # the operator's job; its creator sees it too
+    "api/imports/jobs/{job_id}/start": NOBODY,  # its creator only (tests/reconcile/test_jobs)
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
@@ -116,6 +121,7 @@ NOT_IN_ADMIN = {
     "reconcile.importrun": "written by `detente import` only; read through the review API/CLI",
     "reconcile.importrow": "decided through review services (API, `detente review`), not edited",
     "reconcile.merge": "written by the merge and split services, which keep it exact",
+    "reconcile.importjob": "the staff import pages and the API (reconcile.jobs); holds a file path",
     "mailing.mailinglist": "made and changed with `detente mailing list-create|list-set`",
     "mailing.subscriber": "personal data: only the subscriber's signed links and `detente mailing`",
     "mailing.subscription": "changed only through the subscriber's signed links",
@@ -311,7 +317,7 @@ COMMANDS = {
     "token": "operator only; the token is printed once",
     "demo": "operator only; refuses to reset PostgreSQL",
     "serve": "operator only",
-    "import": "operator only; the services refuse the legislature (tests/reconcile/test_import)",
+    "import": "operator only; `import show` staff via --as (tests/reconcile/test_jobs)",
     "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_review)",
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",
     "merge": "operator only; merges and splits are written to the ledger with the evidence",
@@ -513,6 +519,48 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         **auth,
     )
     assert decided.status_code == (200 if role in MANAGERS else 403), (role, decided.content)
+    from tests.reconcile.review_kit import queue_row
+
+    waiting = queue_row(row.run, 99, [(world.person(2), 0.9)])
+    bulk = client.post(
+        "/api/review/bulk",
+        _json.dumps({"run": row.run_id, "above": 0.9, "expected": 1}),
+        content_type="application/json",
+        **auth,
+    )
+    assert bulk.status_code == (200 if role in API_ROUTES["api/review/bulk"] else 403), role
+    waiting.refresh_from_db()
+    assert bool(waiting.decision) == (role in API_ROUTES["api/review/bulk"])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from detente.reconcile.jobs import import_job_create, import_job_discard
+
+    csv = b"name,status,event_date\nAna Diaz Ruiz,detained,2020-05-01\n"
+    rows = client.get(f"/api/imports/{row.run_id}/rows", **auth)
+    assert rows.status_code == (200 if role in API_ROUTES["api/imports/{run_id}/rows"] else 404)
+    theirs = import_job_create(
+        actor=world.actor,
+        upload=SimpleUploadedFile("x.csv", csv),
+        file_name="x.csv",
+        source=world.sources["ngo"],
+    )
+    import_job_discard(actor=world.actor, job=theirs)  # no file left behind
+    job = client.get(f"/api/imports/jobs/{theirs.pk}", **auth)
+    assert job.status_code == (200 if role in API_ROUTES["api/imports/jobs/{job_id}"] else 404)
+    # Someone else's job: those who see it may not import it; to the others it is missing
+    # (a read token is refused before anything is looked at).
+    start = client.post(f"/api/imports/jobs/{theirs.pk}/start", **auth)
+    assert start.status_code == (404 if role == "analyst" else 403), (role, start.content)
+    uploaded = client.post(
+        "/api/imports",
+        {"file": SimpleUploadedFile("list.csv", csv), "source": source, "mapping": "{bad"},
+        **auth,
+    )
+    # Staff get as far as the mapping (refused: nothing kept); the others are refused.
+    assert uploaded.status_code == (422 if role in API_ROUTES["api/imports"] else 403), (
+        role,
+        uploaded.content,
+    )
     found = client.get("/api/match?q=Yoandri+0+Perez", **auth)
     assert found.status_code == (200 if role in API_ROUTES["api/match"] else 403), role
     if role in API_ROUTES["api/match"]:
@@ -523,5 +571,10 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         "api/match",
         "api/review",
         "api/review/{row_id}",
+        "api/review/bulk",
         "api/imports/{run_id}",
+        "api/imports/{run_id}/rows",
+        "api/imports",
+        "api/imports/jobs/{job_id}",
+        "api/imports/jobs/{job_id}/start",
     } == set(API_ROUTES)

@@ -14,12 +14,14 @@ Pure Python: no Django.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from detente.matching.names import phonetic_key
+from detente.matching.places import words_abbreviate
 from detente.matching.records import BirthDate, NameFeatures
 
 __all__ = [
@@ -411,13 +413,25 @@ def place_levels(parts: tuple[str, ...]) -> tuple[LevelSpec, ...]:
     return tuple(levels)
 
 
+_SUBDIVISION = re.compile(r"^[a-z]{2}-[a-z0-9]{1,3}$")
+
+
 def _place_similar(x: str, y: str) -> bool:
+    if "|" in x or "|" in y:
+        # A divided province (its successors, "a|b") agrees with each of them.
+        return bool(set(x.split("|")) & set(y.split("|")))
+    if _SUBDIVISION.match(x) and _SUBDIVISION.match(y):
+        return False  # two ISO 3166-2 codes: the same province, or not ("cu-11", "cu-15")
     if len(x) < 4 or len(y) < 4:
         return False
-    # One edit covers a mistyped postcode digit; Jaro-Winkler a misspelt town name.
+    # One edit covers a mistyped postcode digit; Jaro-Winkler a misspelt town name; and a
+    # name shortened the Spanish way ("Stgo. de Cuba", "C. García") is the name.
+    xs, ys = x.split(), y.split()
     return (
         Levenshtein.distance(x, y, score_cutoff=1) <= 1
         or JaroWinkler.normalized_similarity(x, y) >= PLACE_SIMILAR
+        or words_abbreviate(xs, ys)
+        or words_abbreviate(ys, xs)
     )
 
 

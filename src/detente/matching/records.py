@@ -30,6 +30,7 @@ from detente.matching.names import (
     parse_full_name,
     phonetic_key,
 )
+from detente.matching.places import province_key
 
 __all__ = [
     "BirthDate",
@@ -253,7 +254,12 @@ def _sex(value: str | None) -> str:
 
 
 def _place(parts: Iterable[str | None]) -> tuple[str, ...]:
-    return tuple(_fold(p) if p else "" for p in parts)
+    """Folded, finest part first; the coarsest of several (the province) as its ISO
+    3166-2 subdivision when the text names one (:func:`places.province_key`)."""
+    folded = [_fold(p) if p else "" for p in parts]
+    if len(folded) > 1 and folded[-1]:
+        folded[-1] = province_key(folded[-1])
+    return tuple(folded)
 
 
 @lru_cache(maxsize=65536)

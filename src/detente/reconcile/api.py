@@ -2,7 +2,9 @@
 
 Mounted by ``detente.api.main`` (``api.add_router("", reconcile.api.router)``); the same
 token auth, cursors and problem+json errors as every other operation. Staff read the
-queue; verifiers and administrators decide (an analyst's decision is refused with 403).
+queue; verifiers and administrators decide (an analyst's decision is refused with 403),
+one row at a time or in bulk (every row of an import at or above a probability, once the
+caller has said how many it expects).
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from detente.api.schemas import NO_NUL, Handle, Paged, PageQuery, answers
 from detente.core.errors import invalid
 from detente.reconcile.models import ImportRow, ImportRun
 from detente.reconcile.review import (
+    BULK_FLOOR,
+    bulk_rows,
     candidates_seen_by,
     review_accept,
+    review_accept_bulk,
     review_choose,
     review_get,
     review_queue,
@@ -31,10 +36,30 @@ from detente.reconcile.review import (
 )
 from detente.registry.selectors import person_get
 
+# The codes of reconcile.models.Reason (a test checks that they are the same).
+ReasonCode = Literal[
+    "grey_zone",
+    "close_runner_up",
+    "given_names",
+    "sex",
+    "birth_date",
+    "place",
+    "names_only",
+    "taken",
+    "possible_duplicate",
+]
+
 
 class ReviewFilter(PageQuery):
     run: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this import.")
     decided: bool = Field(False, description="The decided rows instead of the waiting ones.")
+    above: float | None = Field(
+        None, ge=0, le=1, description="Best candidate's probability at least this."
+    )
+    below: float | None = Field(
+        None, ge=0, le=1, description="Best candidate's probability at most this."
+    )
+    reason: ReasonCode | None = Field(None, description="Only rows queued for this reason.")
 
 
 class ReviewItem(Schema):
@@ -46,6 +71,7 @@ class ReviewItem(Schema):
     event_date: str
     best_candidate: str | None
     probability: float | None
+    reason: str | None = Field(description="Why the row was queued (null: not recorded).")
     decision: str | None
     person: str | None
 
@@ -77,6 +103,37 @@ class DecisionIn(Schema):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
+class BulkIn(Schema):
+    run: int = Field(..., ge=1, le=2**31 - 1, description="The import.")
+    above: float = Field(
+        ...,
+        ge=BULK_FLOOR,
+        le=1,
+        description="Accept the rows whose best candidate is at least this likely.",
+    )
+    reason: ReasonCode | None = Field(
+        None,
+        description="Only rows queued for this reason. Without one: any reason but "
+        "`given_names`, `sex` and `taken`, which are accepted in bulk only when named.",
+    )
+    expected: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="How many rows you were shown (by a `dry_run`): refused with 422 when "
+        "that many no longer match. Required unless `dry_run`.",
+    )
+    dry_run: bool = Field(False, description="Only count the rows (and list their ids).")
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+class BulkOut(Schema):
+    run: int
+    count: int = Field(description="The rows that match.")
+    accepted: int = Field(description="The rows accepted (0 on a dry run).")
+    rows: list[int] = Field(description="The ids of the rows that match, in row order.")
+
+
 class RunOut(Schema):
     id: int
     source: str
@@ -106,6 +163,7 @@ def _item(row: ImportRow) -> dict[str, Any]:
         "event_date": row.data.get("event_date", ""),
         "best_candidate": row.candidates[0].get("handle") if row.candidates else None,
         "probability": row.probability,
+        "reason": row.reason or None,
         "decision": row.decision or None,
         "person": row.person.handle if row.person else None,
     }
@@ -118,7 +176,15 @@ def _detail(request: HttpRequest, row: ImportRow) -> dict[str, Any]:
         "source": run.source.slug if not run.source.protected or _manages(request) else "protected",
         "agreement": run.agreement.slug if run.agreement else None,
         "parsed": row.data,
-        "candidates": [c.__dict__ for c in candidates_seen_by(request.user, row)],
+        "candidates": [
+            {
+                "handle": c.handle,
+                "name": c.name,
+                "probability": c.probability,
+                "explanation": c.explanation,
+            }
+            for c in candidates_seen_by(request.user, row)
+        ],
         "decided_by": row.decided_by.username if row.decided_by else None,
         "decided_at": row.decided_at.isoformat() if row.decided_at else None,
         "note": row.decision_note,
@@ -176,7 +242,14 @@ def build_router() -> Router:
         """Rows of imports waiting for a decision (or decided ones), by import and row
         (staff; 403 for others)."""
         run = run_get(request.user, query.run) if query.run else None
-        qs = review_queue(request.user, run=run, decided=query.decided)
+        qs = review_queue(
+            request.user,
+            run=run,
+            decided=query.decided,
+            above=query.above,
+            below=query.below,
+            reason=query.reason,
+        )
         rows, links = paginate(
             request,
             qs,
@@ -186,6 +259,40 @@ def build_router() -> Router:
             limit=query.limit,
         )
         return {"items": [_item(r) for r in rows], **links}
+
+    @router.post(
+        "/review/bulk",
+        response=answers(200, BulkOut, lookup=True, write=True),
+        summary="Accept the rows of an import at or above a probability",
+    )
+    def decide_bulk(request: HttpRequest, body: BulkIn) -> dict[str, Any]:
+        """Accept, in one transaction, every waiting row of the import whose best candidate
+        is at or above `above` (and of `reason`; without one, of any reason but the given
+        names or the sex differing, or the person taken by another row). Count them first
+        (`dry_run`) and send the count as `expected`: when that many no longer match,
+        nothing is done (422 on `expected`). Each row is decided as a
+        single acceptance is (its claim, its ledger entry with the evidence), after one
+        ledger entry for the batch. Verifiers and administrators only (403 for analysts)."""
+        user = request.user
+        assert isinstance(user, User)  # noqa: S101 - a token always has a user
+        require(user, Action.MANAGE)
+        run = run_get(user, body.run)
+        if body.dry_run:
+            rows = bulk_rows(user, run=run, above=body.above, reason=body.reason)
+            ids = list(rows.values_list("id", flat=True))
+            return {"run": run.pk, "count": len(ids), "accepted": 0, "rows": ids}
+        if body.expected is None:
+            raise invalid("expected", _("Say how many rows you expect (count them first)."))
+        done = review_accept_bulk(
+            actor=user,
+            run=run,
+            above=body.above,
+            reason=body.reason,
+            expected=body.expected,
+            note=body.note,
+        )
+        ids = [r.pk for r in done]
+        return {"run": run.pk, "count": len(ids), "accepted": len(ids), "rows": ids}
 
     @router.get(
         "/review/{row_id}",
@@ -224,6 +331,9 @@ def build_router() -> Router:
             row = review_choose(actor=user, row=row, person=person, note=body.note)
         return _detail(request, review_get(user, row.pk))
 
+    from detente.reconcile.jobs_api import add_routes
+
+    add_routes(router)  # uploading an import, following it, its rows
     return router
 
 

@@ -194,3 +194,94 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id}→{self.survivor_id}"
+
+
+class JobState(models.TextChoices):
+    """Where an import started from the web (or the API) stands; see reconcile.jobs."""
+
+    UPLOADED = "uploaded", _("Uploaded")
+    MAPPED = "mapped", _("Columns mapped")
+    DRY_RUN_RUNNING = "dry_run_running", _("Checking")
+    DRY_RUN_DONE = "dry_run_done", _("Checked")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed (nothing written)")
+    ABANDONED = "abandoned", _("Discarded")
+
+
+class ImportJob(models.Model):
+    """An import prepared and run from the staff pages or the API, step by step: the file
+    uploaded, its columns mapped, a dry run, then the import, both in the background.
+
+    The uploaded file is kept under ``DATA_DIR/uploads/imports/`` by a random name (never
+    served, never named in an address) only while the job needs it; once the job is done,
+    failed or discarded it is deleted and only its SHA-256 stays. A job is seen by the
+    person who made it and by verifiers and administrators (``reconcile.jobs``).
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The file: the name it was uploaded with (for display only), and where it is kept.
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(_("stored as"), max_length=64, blank=True)
+    sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    format = models.CharField(_("format"), max_length=8)
+    # A CSV's text encoding when the person named it; empty: detected.
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    headers = models.JSONField(_("the file's headers"), default=list, blank=True)
+    # The options, as for `detente import`.
+    source = models.ForeignKey(
+        "evidence.Source", on_delete=models.PROTECT, related_name="+", verbose_name=_("source")
+    )
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agreement"),
+    )
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.MATCH)
+    reported_on = models.DateField(_("reported on"), null=True, blank=True)
+    default_status = models.CharField(_("default status"), max_length=32, blank=True)
+    default_event_date = models.DateField(_("default event date"), null=True, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    link_above = models.FloatField(_("link at or above"))
+    review_above = models.FloatField(_("review at or above"))
+    # Where it stands, and how far the background task has gone.
+    state = models.CharField(
+        _("state"), max_length=16, choices=JobState.choices, default=JobState.UPLOADED
+    )
+    task_id = models.CharField(_("background task"), max_length=64, blank=True)
+    # The language of the person who started the step: the task's messages are in it.
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    phase = models.CharField(_("phase"), max_length=16, blank=True)
+    done = models.PositiveIntegerField(_("rows done"), default=0)
+    total = models.PositiveIntegerField(_("rows in all"), default=0)
+    progress_at = models.DateTimeField(_("progress reported at"), null=True, blank=True)
+    # What the dry run found, and what the import did (Summary.as_dict()).
+    dry_run_summary = models.JSONField(_("dry run"), null=True, blank=True)
+    summary = models.JSONField(_("result"), null=True, blank=True)
+    run = models.ForeignKey(
+        ImportRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("import"),
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_by", "state"], name="reconcile_job_owner")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk}"

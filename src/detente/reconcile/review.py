@@ -12,16 +12,24 @@ Each decision records the row's status claim with its source (and names the pers
 import's agreement when they are not yet), through the same services as any claim, and
 appends one ledger entry with the evidence: the candidates' probabilities and the
 explanation of each score. Analysts read the queue; they do not decide.
+
+**In bulk**, :func:`review_accept_bulk` accepts every waiting row of one import whose best
+candidate is at or above a probability (and of one reason, or of any reason but those that
+need a person's eyes: the given names or the sex differ, or another row took the person).
+The caller says how many rows it showed; a different count refuses the whole batch. Each
+row is decided exactly as :func:`review_accept` decides it (its claim, its own ledger entry
+with the evidence), after one ledger entry for the batch that every row entry points to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,18 +39,28 @@ from detente.agreements.models import Membership
 from detente.agreements.services import agreement_add_members
 from detente.audit import ledger
 from detente.core.errors import invalid
+from detente.evidence.selectors import source_as_seen
 from detente.evidence.services import claim_record
-from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome
+from detente.reconcile.episodes import arrest_episodes, received_on
+from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome, Reason
 from detente.reconcile.rows import ParsedRow
-from detente.registry.models import Person, survivors
+from detente.registry.models import Identity, Person, survivors
 from detente.registry.services import person_create
 
 
 def review_queue(
-    viewer: Viewer, *, run: ImportRun | None = None, decided: bool = False
+    viewer: Viewer,
+    *,
+    run: ImportRun | None = None,
+    decided: bool = False,
+    above: float | None = None,
+    below: float | None = None,
+    reason: str | None = None,
 ) -> QuerySet[ImportRow]:
     """Queued rows (undecided ones, or with ``decided`` the decided ones), oldest first.
 
+    Narrowed to one import (``run``, from :func:`run_get`), to a best candidate's
+    probability at or above ``above`` and at or below ``below``, and to one ``reason``.
     Staff only (analysts, verifiers, administrators); anyone else is refused.
     """
     require(viewer, Action.READ)
@@ -52,7 +70,87 @@ def review_queue(
     qs = qs.exclude(decision="") if decided else qs.filter(decision="")
     if run is not None:
         qs = qs.filter(run=run)
+    if above is not None:
+        qs = qs.filter(probability__gte=above)
+    if below is not None:
+        qs = qs.filter(probability__lte=below)
+    if reason:
+        qs = qs.filter(reason=reason)
     return qs.order_by("run_id", "number", "id")
+
+
+def review_counts(
+    viewer: Viewer,
+    *,
+    run: ImportRun | None = None,
+    above: float | None = None,
+    below: float | None = None,
+) -> dict[str, Any]:
+    """How many rows wait: in all, per import (``runs``: id → count) and per reason within
+    the given import and probabilities (``reasons``: code → count; "" = none recorded)."""
+
+    def per(qs: QuerySet[ImportRow], key: str) -> dict[Any, int]:
+        grouped = qs.order_by().values(key).annotate(n=Count("id"))
+        return {g[key]: g["n"] for g in grouped}
+
+    runs = per(review_queue(viewer), "run_id")
+    reasons = per(review_queue(viewer, run=run, above=above, below=below), "reason")
+    return {"total": sum(runs.values()), "runs": runs, "reasons": reasons}
+
+
+def review_runs(viewer: Viewer) -> QuerySet[ImportRun]:
+    """The imports with rows still waiting, oldest first (staff)."""
+    require(viewer, Action.READ)
+    waiting = ImportRow.objects.filter(outcome=Outcome.QUEUED, decision="")
+    return (
+        ImportRun.objects.filter(pk__in=waiting.values("run_id"))
+        .select_related("source", "agreement")
+        .order_by("id")
+    )
+
+
+def _position(row: ImportRow, after: bool) -> Q:
+    """Rows after (or before) ``row`` in the queue's order: import, row number, id."""
+    op = "gt" if after else "lt"
+    return (
+        Q(**{f"run_id__{op}": row.run_id})
+        | Q(run_id=row.run_id, **{f"number__{op}": row.number})
+        | Q(run_id=row.run_id, number=row.number, **{f"id__{op}": row.pk})
+    )
+
+
+def review_neighbours(
+    viewer: Viewer,
+    row: ImportRow,
+    *,
+    run: ImportRun | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    reason: str | None = None,
+) -> tuple[int | None, int | None]:
+    """The waiting rows just before and just after ``row`` (ids), among those the filters
+    select; ``None`` at either end."""
+    qs = review_queue(viewer, run=run, above=above, below=below, reason=reason).exclude(pk=row.pk)
+    ids = qs.values_list("id", flat=True)
+    before = ids.filter(_position(row, after=False)).order_by("-run_id", "-number", "-id").first()
+    after = ids.filter(_position(row, after=True)).first()
+    return before, after
+
+
+def review_next(
+    viewer: Viewer,
+    row: ImportRow,
+    *,
+    run: ImportRun | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    reason: str | None = None,
+) -> int | None:
+    """The waiting row to open after deciding ``row``: the next one the filters select, or
+    the first when ``row`` was the last; ``None`` when none waits."""
+    qs = review_queue(viewer, run=run, above=above, below=below, reason=reason).exclude(pk=row.pk)
+    ids = qs.values_list("id", flat=True)
+    return ids.filter(_position(row, after=True)).first() or ids.first()
 
 
 def review_get(viewer: Viewer, row_id: int) -> ImportRow:
@@ -96,6 +194,9 @@ class CandidateView:
     name: str | None  # None when the viewer may not see it
     probability: float
     explanation: dict[str, Any]
+    person_id: int = 0
+    identity: Identity | None = None  # None when the viewer may not see it
+    best: bool = False  # the row's best candidate: what "accept" links the row to
 
 
 def candidates_seen_by(viewer: Viewer, row: ImportRow) -> list[CandidateView]:
@@ -106,6 +207,7 @@ def candidates_seen_by(viewer: Viewer, row: ImportRow) -> list[CandidateView]:
     ids = [c["person"] for c in row.candidates if isinstance(c.get("person"), int)]
     people = {p.pk: p for p in person_list(viewer).filter(pk__in=survivors(ids).values())}
     survivor = survivors(ids)
+    best = survivor.get(ids[0]) if ids else None
     out: list[CandidateView] = []
     for c in row.candidates:
         person = people.get(survivor.get(c.get("person"), -1))
@@ -118,10 +220,178 @@ def candidates_seen_by(viewer: Viewer, row: ImportRow) -> list[CandidateView]:
                 name=person.identity.full_name if visible else None,
                 probability=float(c["probability"]),
                 explanation=c.get("explanation", {}),
+                person_id=person.pk,
+                identity=person.identity if visible else None,
+                best=person.pk == best,
             )
         )
     ledger.record_access(viewer, "import.review.view", [c.handle for c in out if c.name])
     return out
+
+
+Agreement = Literal["agree", "partly", "differ", "missing"]
+
+# The levels at which a field says "the same" (once spelling conventions, nicknames and the
+# order of the surnames are allowed for). Every other level short of "different" is partial.
+_AGREE: dict[str, frozenset[str]] = {
+    "given_name": frozenset({"exact", "nickname"}),
+    "surnames": frozenset({"both_exact", "both_swapped"}),
+    "birth_date": frozenset({"exact"}),
+    "place": frozenset({"municipality"}),
+    "sex": frozenset({"same"}),
+}
+_DIFFER = frozenset({"else", "different"})
+
+
+def field_agreement(field: str, level: str) -> Agreement:
+    """How far one compared field agrees, in four steps a reader takes in at a glance:
+    ``agree``, ``partly``, ``differ`` or ``missing`` (a side does not say)."""
+    if level == "missing":
+        return "missing"
+    if level in _DIFFER:
+        return "differ"
+    if level in _AGREE.get(field, frozenset()):
+        return "agree"
+    return "partly"
+
+
+@dataclass(frozen=True)
+class ClaimPreview:
+    """The claim a decision on a row will record, as one viewer may see it."""
+
+    source: str | None  # the source's name; None when it is protected from this viewer
+    source_kind: str
+    source_reliability: str
+    status: str
+    event_date: str  # ISO
+    event_precision: str
+    evidence_text: str
+    evidence_url: str
+    agreement: str | None  # the agreement's title
+    named: dict[str, bool]  # candidate handle → already named on the agreement
+
+
+def claim_preview(viewer: Viewer, row: ImportRow, candidates: list[CandidateView]) -> ClaimPreview:
+    """What deciding ``row`` will record: the list's source, the status and date it asserts,
+    the agreement, and for each candidate whether they are already named on it (a new
+    person, or a candidate not yet named, will be)."""
+    run = row.run
+    shown = source_as_seen(viewer, run.source)
+    agreement = run.agreement
+    members: set[int] = set()
+    if agreement is not None:
+        members = set(
+            Membership.objects.filter(
+                agreement=agreement, person_id__in=[c.person_id for c in candidates]
+            ).values_list("person_id", flat=True)
+        )
+    return ClaimPreview(
+        source=run.source.name if shown.slug == run.source.slug else None,
+        source_kind=run.source.get_kind_display(),
+        source_reliability=run.source.reliability,
+        status=row.data.get("status", ""),
+        event_date=row.data.get("event_date", ""),
+        event_precision=row.data.get("event_precision", "day"),
+        evidence_text=row.data.get("evidence_text", ""),
+        evidence_url=row.data.get("evidence_url", ""),
+        agreement=agreement.title if agreement is not None else None,
+        named={c.handle: c.person_id in members for c in candidates},
+    )
+
+
+# --- In bulk ---------------------------------------------------------------------------------
+
+# Reasons that need a person's eyes: accepted in bulk only when chosen by name.
+CAREFUL_REASONS = (Reason.GIVEN_NAMES, Reason.SEX, Reason.TAKEN)
+# A best candidate less likely than not is never accepted in bulk.
+BULK_FLOOR = 0.5
+
+
+def _check_bulk(above: float, reason: str | None) -> None:
+    if not isinstance(above, int | float) or not BULK_FLOOR <= above <= 1:
+        raise invalid(
+            "above",
+            _("Give a probability between %(low)s and 1.") % {"low": f"{BULK_FLOOR:g}"},
+        )
+    if reason is not None and reason not in Reason.values:
+        raise invalid("reason", _("Unknown reason."))
+
+
+def bulk_rows(
+    viewer: Viewer, *, run: ImportRun, above: float, reason: str | None = None
+) -> QuerySet[ImportRow]:
+    """The rows :func:`review_accept_bulk` would accept: ``run``'s waiting rows whose best
+    candidate is at or above ``above``, of ``reason`` — or, without one, of any reason but
+    :data:`CAREFUL_REASONS`. In the queue's order."""
+    _check_bulk(above, reason)
+    qs = review_queue(viewer, run=run, above=above)
+    return qs.filter(reason=reason) if reason else qs.exclude(reason__in=CAREFUL_REASONS)
+
+
+def review_accept_bulk(
+    *,
+    actor: User,
+    run: ImportRun,
+    above: float,
+    reason: str | None = None,
+    expected: int,
+    note: str = "",
+) -> list[ImportRow]:
+    """Accept, in one transaction, every row :func:`bulk_rows` selects.
+
+    ``expected`` is the count the person deciding was shown: when the rows selected now are
+    not that many (someone decided some meanwhile), nothing is done. The ledger gets one
+    ``import.review.bulk`` entry (the import, the threshold, the reason, the rows) and
+    then, per row, the same ``import.review`` entry a single acceptance writes, with its
+    evidence and the batch's ledger position. Verifiers and administrators only.
+    """
+    require(actor, Action.MANAGE)
+    _check_bulk(above, reason)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise invalid("note", _("At most %(max)d characters.") % {"max": 2000})
+    with transaction.atomic():
+        ledger.serialize()  # no decision can slip in between the count and the writes
+        ids = list(
+            bulk_rows(actor, run=run, above=above, reason=reason).values_list("id", flat=True)
+        )
+        if len(ids) != expected:
+            raise invalid(
+                "expected",
+                _(
+                    "The rows changed since they were counted: %(now)d match now, not "
+                    "%(expected)d. Nothing was accepted; check the new count."
+                )
+                % {"now": len(ids), "expected": expected},
+            )
+        if not ids:
+            raise invalid("above", _("No waiting row of this import matches; nothing to accept."))
+        batch = ledger.append(
+            actor,
+            "import.review.bulk",
+            run,
+            {
+                "run": run.pk,
+                "above": above,
+                "reason": reason or "",
+                "excluded_reasons": [] if reason else [str(r) for r in CAREFUL_REASONS],
+                "count": len(ids),
+                "rows": ids,
+                "note": note,
+            },
+        )
+        done: list[ImportRow] = []
+        rows = ImportRow.objects.filter(pk__in=ids).select_related("run").order_by("number", "id")
+        for row in rows:
+            try:
+                done.append(_accept(actor=actor, row=row, note=note, batch=batch.position))
+            except ValidationError as error:
+                raise invalid(
+                    "rows",
+                    _("Row %(row)d could not be accepted: %(error)s")
+                    % {"row": row.number, "error": " ".join(error.messages)},
+                ) from error
+    return done
 
 
 def _evidence(row: ImportRow) -> list[dict[str, Any]]:
@@ -136,7 +406,13 @@ def _evidence(row: ImportRow) -> list[dict[str, Any]]:
 
 
 def _decide(
-    *, actor: User, row: ImportRow, decision: str, person: Person | None, note: str
+    *,
+    actor: User,
+    row: ImportRow,
+    decision: str,
+    person: Person | None,
+    note: str,
+    batch: int | None = None,
 ) -> ImportRow:
     require(actor, Action.MANAGE)
     note = (note or "").strip()
@@ -181,8 +457,15 @@ def _decide(
             agreement is not None
             and not Membership.objects.filter(agreement=agreement, person=person).exists()
         ):
-            agreement_add_members(actor=actor, agreement=agreement, people=[person])
+            # Named the day the list reported them (a historical list), like the rows the
+            # import decided alone.
+            named_on = parsed.reported_on or run.reported_on or None
+            agreement_add_members(
+                actor=actor, agreement=agreement, people=[person], named_on=named_on
+            )
             named = True
+        # The arrest the row gives, as the import records it for the rows it decided.
+        arrest_episodes([(person.pk, parsed)])
         claim = claim_record(
             actor=actor,
             source=run.source,
@@ -191,7 +474,7 @@ def _decide(
             status=parsed.status,
             event_date=parsed.event_date,
             event_precision=parsed.event_precision,
-            received_at=run.received_at,
+            received_at=received_on(parsed.reported_on) or run.received_at,
             evidence_text=parsed.evidence_text,
             evidence_url=parsed.evidence_url,
         )
@@ -227,6 +510,8 @@ def _decide(
                 "claim": claim.pk,
                 "candidates": _evidence(current),
                 "note": note,
+                # Decided in bulk: the ledger position of the batch's own entry.
+                **({"bulk": batch} if batch is not None else {}),
             },
         )
     return current
@@ -234,12 +519,18 @@ def _decide(
 
 def review_accept(*, actor: User, row: ImportRow, note: str = "") -> ImportRow:
     """The row is its best candidate."""
+    return _accept(actor=actor, row=row, note=note)
+
+
+def _accept(*, actor: User, row: ImportRow, note: str, batch: int | None = None) -> ImportRow:
     require(actor, Action.MANAGE)
     best = next((c for c in row.candidates if isinstance(c.get("person"), int)), None)
     if best is None:
         raise invalid("decision", _("The row has no candidate to accept; reject it instead."))
     person = Person.objects.get(pk=best["person"])
-    return _decide(actor=actor, row=row, decision=Decision.ACCEPTED, person=person, note=note)
+    return _decide(
+        actor=actor, row=row, decision=Decision.ACCEPTED, person=person, note=note, batch=batch
+    )
 
 
 def review_reject(*, actor: User, row: ImportRow, note: str = "") -> ImportRow:

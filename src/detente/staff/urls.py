@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from detente.staff import auth, dashboard, estimates, people, queue, review
+from detente.staff import auth, dashboard, estimates, imports, people, queue, review
 
 app_name = "staff"
 urlpatterns: list[URLPattern] = [
@@ -20,4 +20,15 @@ urlpatterns: list[URLPattern] = [
     path("review/", review.review_list, name="review"),
     path("review/<int:pk>/", review.review_detail, name="review_detail"),
     path("review/<int:pk>/decide/", review.review_decide, name="review_decide"),
+    path("review/<int:pk>/search/", review.review_search, name="review_search"),
+    path("review/bulk/", review.review_bulk, name="review_bulk"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/jobs/<int:pk>/", imports.import_job, name="import_job"),
+    path("imports/jobs/<int:pk>/map/", imports.import_map, name="import_map"),
+    path("imports/jobs/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/jobs/<int:pk>/start/", imports.import_start, name="import_start"),
+    path("imports/jobs/<int:pk>/discard/", imports.import_discard, name="import_discard"),
+    path("imports/<int:pk>/", imports.import_run, name="import_run"),
+    path("imports/<int:pk>/rows.csv", imports.import_rows_csv, name="import_rows_csv"),
 ]

@@ -1,16 +1,22 @@
-"""``detente import FILE --source SLUG [--agreement SLUG] [--mapping FILE] [--dry-run] …``.
+"""``detente import FILE --source SLUG [--agreement SLUG] [--mapping FILE] [--dry-run] …``
+and ``detente import show RUN [--rows] [--json] [--as USER]``.
 
 Import another organisation's list (CSV, Excel or JSON) as one source's claims: every row
 is linked to a registry person, queued for review, made a new person, or rejected with its
 row and column. A failed import changes nothing; importing the same file again adds
 nothing. See docs/reconciliation.md.
+
+``show`` as the first argument shows what a stored import did (its summary, or with
+``--rows`` each row's outcome, person and candidates, by handle). A list saved in a file
+literally named ``show`` is imported as ``detente import ./show …``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from argparse import ArgumentParser
+from argparse import ArgumentParser, Namespace
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +25,7 @@ from django.http import Http404
 
 from detente.access.policy import cli_actor
 from detente.agreements.selectors import agreement_get
+from detente.core.cli_support import add_viewer_argument, viewer_from
 from detente.evidence.selectors import source_get
 from detente.reconcile.importer import (
     LINK_ABOVE,
@@ -27,6 +34,14 @@ from detente.reconcile.importer import (
     Summary,
     import_list,
 )
+from detente.reconcile.jobs import (
+    candidates_text,
+    import_run_get,
+    import_run_rows,
+    import_run_summary,
+    row_result,
+)
+from detente.reconcile.models import Mode
 from detente.reconcile.readers import FORMATS
 from detente.reconcile.rows import parse_date, parse_status
 
@@ -64,11 +79,53 @@ class ProgressBar:
             self.stream.flush()
 
 
+SHOW = "show"
+
+
 class Command(BaseCommand):
-    help = "Import another organisation's list and match it to the registry."
+    help = (
+        "Import another organisation's list and match it to the registry. "
+        "`import show RUN [--rows] [--json] [--as USER]` shows what a stored import did "
+        "(a list in a file named 'show': ./show)."
+    )
+    _building_show = False
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        """The import's parser, which hands ``show …`` to a parser of its own (a file named
+        ``show`` is ``./show``): ``detente import FILE …`` is parsed exactly as before."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        self._building_show = True
+        try:
+            show = super().create_parser(prog_name, f"{subcommand} {SHOW}", **kwargs)
+        finally:
+            self._building_show = False
+        parse_import = parser.parse_args
+
+        def parse_args(
+            args: Sequence[str] | None = None, namespace: Namespace | None = None
+        ) -> Namespace:
+            given = list(sys.argv[2:] if args is None else args)
+            if given and given[0] == SHOW:
+                options = show.parse_args(given[1:], namespace)
+                options.action = SHOW
+                return options
+            return parse_import(given, namespace)
+
+        parser.parse_args = parse_args  # type: ignore[method-assign,assignment]
+        return parser
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", help="the list: .csv, .xlsx or .json")
+        if self._building_show:
+            parser.description = (
+                "What a stored import did: its summary, or with --rows each row's outcome, "
+                "reason, person and candidates (handles and probabilities, never names)."
+            )
+            parser.add_argument("run", type=int, help="the import's number")
+            parser.add_argument("--rows", action="store_true", help="each row's outcome")
+            parser.add_argument("--json", action="store_true", help="print JSON")
+            add_viewer_argument(parser)
+            return
+        parser.add_argument("file", help="the list: .csv, .xlsx or .json ('show': see above)")
         parser.add_argument("--source", required=True, help="slug of the source whose list it is")
         parser.add_argument("--agreement", help="name the people on this agreement (slug)")
         parser.add_argument("--mapping", help='JSON file {"our column": "their header"}')
@@ -89,9 +146,26 @@ class Command(BaseCommand):
             default=REVIEW_ABOVE,
             help=f"queue for review at or above this probability (default {REVIEW_ABOVE})",
         )
+        parser.add_argument(
+            "--mode",
+            choices=Mode.values,
+            default=Mode.MATCH,
+            help="match: against the registry (links, a review queue, new people); own: an "
+            "organisation's own list into an empty or young registry (every row a person "
+            "unless the evidence is strong; likely repeats flagged, nothing queued)",
+        )
+        parser.add_argument(
+            "--reported-on",
+            default="",
+            help="the day a historical list was published or received (YYYY-MM-DD): its "
+            "claims are received and its people named that day",
+        )
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts.get("action") == SHOW:
+            self._show(opts)
+            return
         actor = cli_actor()
         try:
             source = source_get(actor, opts["source"])
@@ -115,6 +189,14 @@ class Command(BaseCommand):
                 event_date, precision = parse_date(opts["event_date"])
             except ValueError as exc:
                 raise CommandError(f"--event-date: {exc}") from None
+        reported_on = None
+        if opts["reported_on"]:
+            try:
+                reported_on, reported_precision = parse_date(opts["reported_on"])
+            except ValueError as exc:
+                raise CommandError(f"--reported-on: {exc}") from None
+            if reported_precision != "day":
+                raise CommandError("--reported-on: give the day (YYYY-MM-DD)")
         bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not opts["json"] else None
         try:
             summary = import_list(
@@ -132,6 +214,8 @@ class Command(BaseCommand):
                 event_date=event_date,
                 event_precision=precision or "day",
                 progress=bar,
+                mode=opts["mode"],
+                reported_on=reported_on,
             )
         except ImportFailed as failed:
             if bar:
@@ -161,6 +245,14 @@ class Command(BaseCommand):
             f"  linked {s.linked:,}  queued {s.queued:,}  new {s.new:,}  "
             f"rejected {s.rejected:,}  unchanged {s.unchanged:,}"
         )
+        if s.possible_duplicates:
+            self.stdout.write(
+                f"  {s.possible_duplicates:,} new people may repeat an earlier one: "
+                "see detente duplicates, and merge with detente merge"
+            )
+        if s.reasons and s.queued:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(s.reasons.items()))
+            self.stdout.write(f"  queued because: {reasons}")
         for error in s.errors:
             where = ", ".join(
                 x
@@ -177,3 +269,41 @@ class Command(BaseCommand):
             self.stdout.write(f"  recorded as import #{s.run}; digest {s.digest}")
             if s.queued:
                 self.stdout.write(f"  review the queue: detente review list --run {s.run}")
+
+    def _show(self, opts: dict[str, Any]) -> None:
+        """Handles only: no name is printed, so nothing is recorded as seen."""
+        viewer = viewer_from(opts)
+        try:
+            run = import_run_get(viewer, opts["run"])
+        except Http404:
+            raise CommandError(f"no import {opts['run']}") from None
+        if not opts["rows"]:
+            summary = import_run_summary(viewer, run)
+            if opts["json"]:
+                self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
+                return
+            self.stdout.write(
+                f"Import #{run.pk}: {summary['file']} as {summary['source']}'s list "
+                f"({summary['rows']:,} rows), {summary['created_at']} by {summary['created_by']}"
+            )
+            self.stdout.write(
+                f"  linked {run.linked:,}  queued {run.queued:,}  new {run.new:,}  "
+                f"rejected {run.rejected:,}  unchanged {run.unchanged:,}"
+            )
+            self.stdout.write(f"  rows: detente import show {run.pk} --rows")
+            return
+        rows = [row_result(r) for r in import_run_rows(viewer, run).iterator(chunk_size=2000)]
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"{'row':>6}  {'external_id':<14} {'outcome':<9} {'reason':<18} {'person':<9} "
+            f"{'p':>6}  candidates"
+        )
+        for r in rows:
+            p = "-" if r["probability"] is None else f"{r['probability']:.3f}"
+            self.stdout.write(
+                f"{r['row']:>6}  {r['external_id'] or '-':<14} {r['outcome']:<9} "
+                f"{r['reason'] or '-':<18} {r['person'] or '-':<9} {p:>6}  "
+                f"{candidates_text(r['candidates']) or '-'}"
+            )

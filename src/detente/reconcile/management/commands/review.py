@@ -1,12 +1,14 @@
-"""``detente review list|show|accept|reject|choose``: the import review queue.
+"""``detente review list|show|accept|reject|choose|accept-above``: the import review queue.
 
 ``list`` and ``show`` read (staff, also ``--as`` another user); the decisions are the
-operator's (verifiers decide through the API or the staff pages).
+operator's (verifiers decide through the API or the staff pages). ``accept-above`` accepts
+every waiting row of an import at or above a probability, after showing how many.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,15 @@ from django.http import Http404
 
 from detente.access.policy import cli_actor
 from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.reconcile.models import Reason
 from detente.reconcile.readers import write_csv
 from detente.reconcile.review import (
+    BULK_FLOOR,
+    CAREFUL_REASONS,
+    bulk_rows,
     candidates_seen_by,
     review_accept,
+    review_accept_bulk,
     review_choose,
     review_get,
     review_queue,
@@ -41,6 +48,7 @@ CSV_COLUMNS = [
     "evidence",
     "best_candidate",
     "probability",
+    "reason",
 ]
 
 
@@ -52,6 +60,9 @@ class Command(BaseCommand):
         ls = sub.add_parser("list", help="queued rows awaiting a decision")
         ls.add_argument("--run", type=int, help="only this import")
         ls.add_argument("--decided", action="store_true", help="the decided rows instead")
+        ls.add_argument("--above", type=float, help="best candidate at least this likely")
+        ls.add_argument("--below", type=float, help="best candidate at most this likely")
+        ls.add_argument("--reason", choices=Reason.values, help="only rows queued for this reason")
         ls.add_argument("--json", action="store_true")
         ls.add_argument("--csv", metavar="FILE", help="write the list as CSV for a spreadsheet")
         add_viewer_argument(ls)
@@ -70,10 +81,25 @@ class Command(BaseCommand):
         choose.add_argument("row", type=int)
         choose.add_argument("person", help="handle, such as P-0017")
         choose.add_argument("--note", default="")
+        bulk = sub.add_parser(
+            "accept-above",
+            help="accept every waiting row of an import whose best candidate is at or above P",
+        )
+        bulk.add_argument("above", type=float, metavar="P", help=f"{BULK_FLOOR:g} to 1")
+        bulk.add_argument("--run", type=int, required=True, help="the import")
+        bulk.add_argument(
+            "--reason",
+            choices=Reason.values,
+            help="only rows queued for this reason (default: any but "
+            + ", ".join(CAREFUL_REASONS)
+            + ", which are accepted in bulk only when named)",
+        )
+        bulk.add_argument("--note", default="")
+        bulk.add_argument("--yes", action="store_true", help="do not ask before accepting")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            getattr(self, f"_{opts['action']}")(opts)
+            getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
         except PermissionDenied:
             raise CommandError("not allowed for this user") from None
         except ValidationError as exc:
@@ -93,7 +119,16 @@ class Command(BaseCommand):
                 run = run_get(viewer, opts["run"])
             except Http404:
                 raise CommandError(f"no import {opts['run']}") from None
-        rows = list(review_queue(viewer, run=run, decided=opts["decided"])[:10_000])
+        rows = list(
+            review_queue(
+                viewer,
+                run=run,
+                decided=opts["decided"],
+                above=opts["above"],
+                below=opts["below"],
+                reason=opts["reason"],
+            )[:10_000]
+        )
         items = [
             {
                 "row_id": r.pk,
@@ -106,6 +141,7 @@ class Command(BaseCommand):
                 "evidence": r.data.get("evidence_text", ""),
                 "best_candidate": r.candidates[0]["handle"] if r.candidates else "",
                 "probability": r.probability,
+                "reason": r.reason,
                 "decision": r.decision or None,
                 "person": r.person.handle if r.person else None,
             }
@@ -180,3 +216,41 @@ class Command(BaseCommand):
             actor=actor, row=self._row(actor, opts["row"]), person=person, note=opts["note"]
         )
         self.stdout.write(f"#{row.pk} linked to {row.person.handle if row.person else ''}")
+
+    def _accept_above(self, opts: dict[str, Any]) -> None:
+        actor = cli_actor()
+        try:
+            run = run_get(actor, opts["run"])
+        except Http404:
+            raise CommandError(f"no import {opts['run']}") from None
+        above, reason = opts["above"], opts["reason"]
+        rows = bulk_rows(actor, run=run, above=above, reason=reason)
+        count = rows.count()
+        which = (
+            f"queued as {reason}" if reason else "of any reason but " + ", ".join(CAREFUL_REASONS)
+        )
+        self.stdout.write(
+            f"{count} waiting rows of import {run.pk} ({run.file_name}) have a best candidate "
+            f"at or above {above:g}, {which}."
+        )
+        if not count:
+            return
+        for r in rows[:10]:
+            best = r.candidates[0].get("handle") if r.candidates else "-"
+            self.stdout.write(
+                f"  row {r.number:<6} {row_name(r):<40} best {best or '-':<9} "
+                f"p={r.probability or 0:.3f}"
+            )
+        if count > 10:
+            self.stdout.write(f"  … and {count - 10} more")
+        if not opts["yes"]:
+            if not sys.stdin.isatty():
+                raise CommandError("not accepted: give --yes to accept without being asked")
+            answer = input(f"Accept these {count} rows as their best candidates? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                self.stdout.write("Nothing accepted.")
+                return
+        done = review_accept_bulk(
+            actor=actor, run=run, above=above, reason=reason, expected=count, note=opts["note"]
+        )
+        self.stdout.write(f"{len(done)} rows accepted.")
