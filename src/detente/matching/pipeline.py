@@ -215,8 +215,8 @@ def propose_many(
     records: Sequence[Record],
     policy: Policy,
     *,
-    first_pool: int = 20,
-    wide_pool: int = 100,
+    first_pool: int = 10,
+    wide_pool: int = 50,
     extra: Callable[[int], Iterable[Record]] | None = None,
 ) -> list[list[Proposal]]:
     """Scored candidates for many records: the ``first_pool`` best by blocking for every
