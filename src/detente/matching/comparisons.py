@@ -232,6 +232,9 @@ def surname_level(a: NameFeatures, b: NameFeatures) -> tuple[int, tuple[str, ...
     counts (in order wins a tie). A side with a single surname (the maternal one is often
     missing) is compared with both of the other side's and has levels of its own.
     """
+    if a.paternal == b.paternal and a.maternal == b.maternal and a.maternal:
+        # The commonest case among candidates, decided without the memo.
+        return S_BOTH_EXACT, (a.paternal_key, a.maternal_key)
     marker = (a.paternal, a.maternal, b.paternal, b.maternal)
     found = _surname_cache.get(marker)
     if found is None:
@@ -416,7 +419,22 @@ def place_levels(parts: tuple[str, ...]) -> tuple[LevelSpec, ...]:
 _SUBDIVISION = re.compile(r"^[a-z]{2}-[a-z0-9]{1,3}$")
 
 
+_place_cache: dict[tuple[str, str], bool] = {}
+
+
 def _place_similar(x: str, y: str) -> bool:
+    """Memoised: a registry's places are a few hundred names."""
+    marker = (x, y)
+    found = _place_cache.get(marker)
+    if found is None:
+        found = _place_similar_uncached(x, y)
+        if len(_place_cache) >= _CACHE_LIMIT:
+            _place_cache.clear()
+        _place_cache[marker] = found
+    return found
+
+
+def _place_similar_uncached(x: str, y: str) -> bool:
     if "|" in x or "|" in y:
         # A divided province (its successors, "a|b") agrees with each of them.
         return bool(set(x.split("|")) & set(y.split("|")))

@@ -493,6 +493,7 @@ class CandidateIndex:
         pool: int,
         exclude: Sequence[Hashable | None] | None = None,
         chunk: int = 256,
+        share: float = 0.0,
     ) -> list[np.ndarray]:
         """For each query, up to ``pool`` live slots sharing the most key weight, best first
         (ties: the earlier filed first)."""
@@ -553,6 +554,12 @@ class CandidateIndex:
                     if skip is not None and skip in self._slot:
                         keep &= found_slots != self._slot[skip]
                 found_slots, values = found_slots[keep], values[keep]
+                if share and len(found_slots) > MIN_KEYS:
+                    # Records sharing much less key weight than the best one disagree on
+                    # most of what the query says: not worth scoring (a batch's economy).
+                    kept = values >= share * values.max()
+                    if kept.sum() >= MIN_KEYS:
+                        found_slots, values = found_slots[kept], values[kept]
                 if len(found_slots) > pool:
                     # The pool's cut value; everything above it, and the earliest-filed of
                     # those equal to it.
@@ -585,13 +592,16 @@ class CandidateIndex:
         *,
         chunk: int = 256,
         exclude_self: bool = False,
+        share: float = 0.0,
     ) -> list[tuple[Record, ...]]:
         """:meth:`candidate_records` for many records at once (a batch import): the same
         ranking, one sparse product per chunk of queries. ``exclude_self`` leaves each
-        record's own key out of its candidates (the index's own records, deduplicating)."""
+        record's own key out of its candidates (the index's own records, deduplicating);
+        ``share`` drops the records sharing less than that share of the best one's key
+        weight (at least three are kept)."""
         with self._lock:
             exclude = [r.key for r in records] if exclude_self else None
-            ranked = self._rank(records, pool or self.pool, exclude, chunk)
+            ranked = self._rank(records, pool or self.pool, exclude, chunk, share)
             return [tuple(self._candidates_of(slots)) for slots in ranked]
 
     def candidates(

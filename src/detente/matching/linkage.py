@@ -214,7 +214,7 @@ def train(
     pairs: Pairs | Sequence[Record],
     *,
     model: LinkageModel | None = None,
-    random_pairs: int = 100_000,
+    random_pairs: int = 50_000,
     cap: int = 20,
     min_matches: float = 30.0,
     seed: int = 0,

@@ -217,13 +217,15 @@ def propose_many(
     *,
     first_pool: int = 10,
     wide_pool: int = 50,
+    share: float = 0.34,
     extra: Callable[[int], Iterable[Record]] | None = None,
 ) -> list[list[Proposal]]:
     """Scored candidates for many records: the ``first_pool`` best by blocking for every
     record, then the ``wide_pool`` best for each record the first look does not link
-    alone. ``extra(i)`` adds candidates of record ``i`` from elsewhere (people a list
-    creates as it is loaded)."""
-    found = index.candidate_records_many(records, first_pool)
+    alone. Records sharing less than ``share`` of the best one's key weight are not
+    scored: they disagree on most of what the row says. ``extra(i)`` adds candidates of
+    record ``i`` from elsewhere (people a list creates as it is loaded)."""
+    found = index.candidate_records_many(records, first_pool, share=share)
     out: list[list[Proposal]] = []
     wider: list[int] = []
     for position, (record, candidates) in enumerate(zip(records, found, strict=True)):
@@ -237,10 +239,10 @@ def propose_many(
         # (or their namesake, which matters as much). Nobody plausible among the best
         # few by blocking: the rest, sharing less, are less plausible still.
         undecided = verdict.outcome == REVIEW or (verdict.outcome == NEW and verdict.proposals)
-        if undecided and len(candidates) >= first_pool:
+        if undecided and len(candidates) >= min(first_pool, 3):
             wider.append(position)
     if wider:
-        again = index.candidate_records_many([records[i] for i in wider], wide_pool)
+        again = index.candidate_records_many([records[i] for i in wider], wide_pool, share=share)
         for position, candidates in zip(wider, again, strict=True):
             seen = {p.key for p in out[position]}
             more = [c for c in candidates if c.key not in seen]

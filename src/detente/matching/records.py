@@ -419,3 +419,4 @@ def clear_caches() -> None:
     comparisons._given_cache.clear()
     comparisons._surname_cache.clear()
     comparisons._grade_cache.clear()
+    comparisons._place_cache.clear()

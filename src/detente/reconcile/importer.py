@@ -185,7 +185,7 @@ def _parsed_rows(
 # model (the defaults, or the one saved) is used as it is.
 TRAIN_MIN_ROWS = 1000
 # Rows (a fixed random sample) the model is estimated on; more add time, not accuracy.
-TRAIN_SAMPLE = 20_000
+TRAIN_SAMPLE = 10_000
 # Loading an organisation's own list: the share of its rows expected to repeat a person
 # already there (a few typed twice). A small prior share makes a link need strong evidence.
 OWN_LIST_SHARE = 0.05
@@ -294,13 +294,21 @@ def _decide(
     scorer, policy = linker.scorer, linker.policy
     records = [parsed.record(("row", parsed.number)) for parsed, _hash in rows]
     proposals = propose_many(linker.index, scorer, records, policy)
-    local = CandidateIndex(linker.model, records)
-    nearby = local.candidate_records_many(records, 8)
+    # Rows the registry settles are nobody new: only the others may repeat one another.
+    places = len(linker.model.place_parts)
+    open_rows = [
+        i for i, found in enumerate(proposals) if decide(found, policy, (), places).outcome != LINK
+    ]
+    nearby: dict[int, tuple[Record, ...]] = {}
+    if len(open_rows) > 1:
+        subset = [records[i] for i in open_rows]
+        local = CandidateIndex(linker.model, subset)
+        nearby = dict(zip(open_rows, local.candidate_records_many(subset, 8), strict=True))
     out: list[Decided] = []
     made: dict[Any, Record] = {}  # this batch's new people, by their row's record key
     for position, ((parsed, row_hash), record) in enumerate(zip(rows, records, strict=True)):
         found = proposals[position]
-        earlier = [made[r.key] for r in nearby[position] if r.key in made]
+        earlier = [made[r.key] for r in nearby.get(position, ()) if r.key in made]
         if earlier:
             found = sorted(
                 [*found, *scorer.propose(record, earlier)], key=lambda p: (-p.weight, p.order)

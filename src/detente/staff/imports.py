@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_htmx.http import HttpResponseClientRefresh
 
 from detente.access.policy import Action, can
@@ -52,91 +52,93 @@ PAGE_SIZE = 25
 FAILED_SHOWN_DAYS = 14
 
 COLUMN_LABELS = {
-    "external_id": _lazy("Their identifier"),
-    "name": _lazy("Full name"),
-    "given_names": _lazy("Given names"),
-    "paternal_surname": _lazy("First surname"),
-    "maternal_surname": _lazy("Second surname"),
-    "aliases": _lazy("Aliases"),
-    "birth_date": _lazy("Birth date"),
-    "sex": _lazy("Sex"),
-    "province": _lazy("Province"),
-    "municipality": _lazy("Municipality"),
-    "status": _lazy("Status"),
-    "event_date": _lazy("Date of the status"),
-    "evidence": _lazy("Evidence"),
-    "arrest_date": _lazy("Date of arrest"),
-    "place_of_detention": _lazy("Place of detention"),
-    "url": _lazy("Evidence link"),
+    "external_id": gettext_lazy("Their identifier"),
+    "name": gettext_lazy("Full name"),
+    "given_names": gettext_lazy("Given names"),
+    "paternal_surname": gettext_lazy("First surname"),
+    "maternal_surname": gettext_lazy("Second surname"),
+    "aliases": gettext_lazy("Aliases"),
+    "birth_date": gettext_lazy("Birth date"),
+    "sex": gettext_lazy("Sex"),
+    "province": gettext_lazy("Province"),
+    "municipality": gettext_lazy("Municipality"),
+    "status": gettext_lazy("Status"),
+    "event_date": gettext_lazy("Date of the status"),
+    "evidence": gettext_lazy("Evidence"),
+    "arrest_date": gettext_lazy("Date of arrest"),
+    "place_of_detention": gettext_lazy("Place of detention"),
+    "url": gettext_lazy("Evidence link"),
 }
 PHASES = {
-    "validate": _lazy("Checking every row"),
-    "match": _lazy("Matching against the registry"),
-    "write": _lazy("Writing to the registry"),
+    "validate": gettext_lazy("Checking every row"),
+    "match": gettext_lazy("Matching against the registry"),
+    "write": gettext_lazy("Writing to the registry"),
 }
-STATUS_CHOICES = [("", _lazy("None: every row has its own")), *CustodyStatus.choices]
+STATUS_CHOICES = [("", gettext_lazy("None: every row has its own")), *CustodyStatus.choices]
 
 
 class UploadForm(StaffForm):
-    file = forms.FileField(label=_lazy("The list"))
+    file = forms.FileField(label=gettext_lazy("The list"))
     source = SourceField(
-        label=_lazy("Whose list it is"),
+        label=gettext_lazy("Whose list it is"),
         queryset=Source.objects.none(),
         to_field_name="slug",
-        empty_label=_lazy("Choose a source"),
+        empty_label=gettext_lazy("Choose a source"),
     )
     agreement = forms.ModelChoiceField(
-        label=_lazy("Name the people on the agreement"),
+        label=gettext_lazy("Name the people on the agreement"),
         queryset=Agreement.objects.none(),
         required=False,
-        empty_label=_lazy("None"),
+        empty_label=gettext_lazy("None"),
         to_field_name="slug",
     )
     mode = forms.ChoiceField(
-        label=_lazy("How the list meets the registry"),
+        label=gettext_lazy("How the list meets the registry"),
         choices=Mode.choices,
         initial=Mode.MATCH,
         widget=forms.RadioSelect,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "Match another organisation's list against the people already recorded, or load "
             "our own list into a registry that does not hold it yet."
         ),
     )
     reported_on = forms.DateField(
-        label=_lazy("Published on"),
+        label=gettext_lazy("Published on"),
         required=False,
         widget=DateInput(),
-        help_text=_lazy("The day the list was published or received, if not today."),
+        help_text=gettext_lazy("The day the list was published or received, if not today."),
     )
     default_status = forms.ChoiceField(
-        label=_lazy("Status for rows without one"), choices=STATUS_CHOICES, required=False
+        label=gettext_lazy("Status for rows without one"), choices=STATUS_CHOICES, required=False
     )
     default_event_date = forms.DateField(
-        label=_lazy("Date of the status for rows without one"),
+        label=gettext_lazy("Date of the status for rows without one"),
         required=False,
         widget=DateInput(),
     )
     encoding = forms.ChoiceField(
-        label=_lazy("Text encoding of a CSV file"),
+        label=gettext_lazy("Text encoding of a CSV file"),
         required=False,
         choices=[
-            ("", _lazy("Detect it")),
+            ("", gettext_lazy("Detect it")),
             ("utf-8", "UTF-8"),
-            ("utf-16", _lazy("UTF-16 (with a byte-order mark)")),
-            ("cp1252", _lazy("Windows-1252 (Excel on Windows)")),
+            ("utf-16", gettext_lazy("UTF-16 (with a byte-order mark)")),
+            ("cp1252", gettext_lazy("Windows-1252 (Excel on Windows)")),
             ("latin-1", "Latin-1 (ISO-8859-1)"),
-            ("mac_roman", _lazy("MacRoman (Excel for Mac)")),
+            ("mac_roman", gettext_lazy("MacRoman (Excel for Mac)")),
         ],
-        help_text=_lazy("Only when the detection cannot tell; Excel and JSON files need none."),
+        help_text=gettext_lazy(
+            "Only when the detection cannot tell; Excel and JSON files need none."
+        ),
     )
     link_above = forms.FloatField(
-        label=_lazy("Link automatically at or above this probability"),
+        label=gettext_lazy("Link automatically at or above this probability"),
         initial=LINK_ABOVE,
         min_value=0.0,
         max_value=1.0,
     )
     review_above = forms.FloatField(
-        label=_lazy("Send to review at or above this probability"),
+        label=gettext_lazy("Send to review at or above this probability"),
         initial=REVIEW_ABOVE,
         min_value=0.0,
         max_value=1.0,
@@ -159,10 +161,10 @@ class MappingForm(StaffForm):
     """For each of our columns, which of their headers holds it; and the defaults."""
 
     default_status = forms.ChoiceField(
-        label=_lazy("Status for rows without one"), choices=STATUS_CHOICES, required=False
+        label=gettext_lazy("Status for rows without one"), choices=STATUS_CHOICES, required=False
     )
     default_event_date = forms.DateField(
-        label=_lazy("Date of the status for rows without one"),
+        label=gettext_lazy("Date of the status for rows without one"),
         required=False,
         widget=DateInput(),
     )

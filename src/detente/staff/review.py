@@ -28,7 +28,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from detente.access.policy import Action, Viewer, can
@@ -71,10 +71,10 @@ ACCEPT, REJECT, CHOOSE = "accept", "reject", "choose"
 KEYED = 9
 
 AGREEMENT_WORDS = {
-    "agree": _lazy("Agrees"),
-    "partly": _lazy("Partly"),
-    "differ": _lazy("Differs"),
-    "missing": _lazy("Not known"),
+    "agree": gettext_lazy("Agrees"),
+    "partly": gettext_lazy("Partly"),
+    "differ": gettext_lazy("Differs"),
+    "missing": gettext_lazy("Not known"),
 }
 # A mark beside the word, for a reader scanning the table (the word says it too).
 AGREEMENT_MARKS = {"agree": "✓", "partly": "≈", "differ": "✗", "missing": "\u2013"}
@@ -104,10 +104,10 @@ def _run_label(run: ImportRun, viewer: Viewer, waiting: int | None = None) -> st
 class QueueFilterForm(StaffForm):
     """The list's filters. Ids, numbers and codes only: they go into addresses."""
 
-    run = forms.TypedChoiceField(label=_lazy("Import"), coerce=int, required=False)
-    above = ProbabilityField(label=_lazy("Best candidate at least"))
-    below = ProbabilityField(label=_lazy("Best candidate at most"))
-    reason = forms.ChoiceField(label=_lazy("Why it was queued"), required=False)
+    run = forms.TypedChoiceField(label=gettext_lazy("Import"), coerce=int, required=False)
+    above = ProbabilityField(label=gettext_lazy("Best candidate at least"))
+    below = ProbabilityField(label=gettext_lazy("Best candidate at most"))
+    reason = forms.ChoiceField(label=gettext_lazy("Why it was queued"), required=False)
 
     def __init__(
         self, *args: Any, runs: Iterable[ImportRun], viewer: Viewer, counts: dict[str, Any]
@@ -229,16 +229,16 @@ def error_list(form: forms.Form, anchors: dict[str, str] | None = None) -> list[
 class BulkChoiceForm(StaffForm):
     """Which rows to accept in bulk: one import, a probability, a reason."""
 
-    run = forms.TypedChoiceField(label=_lazy("Import"), coerce=int)
+    run = forms.TypedChoiceField(label=gettext_lazy("Import"), coerce=int)
     above = forms.FloatField(
-        label=_lazy("Best candidate at or above"),
+        label=gettext_lazy("Best candidate at or above"),
         min_value=BULK_FLOOR,
         max_value=1,
         initial=0.95,
         widget=forms.NumberInput(attrs={"step": "0.01"}),
-        help_text=_lazy("A probability between 0.5 and 1."),
+        help_text=gettext_lazy("A probability between 0.5 and 1."),
     )
-    reason = forms.ChoiceField(label=_lazy("Why they were queued"), required=False)
+    reason = forms.ChoiceField(label=gettext_lazy("Why they were queued"), required=False)
 
     def __init__(self, *args: Any, runs: Iterable[ImportRun], viewer: Viewer, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -256,7 +256,7 @@ class BulkChoiceForm(StaffForm):
 class BulkConfirmForm(StaffForm):
     expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     note = forms.CharField(
-        label=_lazy("Note (kept with every decision)"),
+        label=gettext_lazy("Note (kept with every decision)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea({"rows": 2}),
@@ -324,17 +324,17 @@ class DecisionForm(StaffForm):
     only a ``handle`` ("This is P-0123": choose that person), and the note."""
 
     decision = forms.ChoiceField(
-        label=_lazy("Decision"),
+        label=gettext_lazy("Decision"),
         required=False,
         choices=[
-            (ACCEPT, _lazy("Same person as the best candidate")),
-            (CHOOSE, _lazy("Same person as another one (give the handle)")),
-            (REJECT, _lazy("Nobody in the registry: record a new person")),
+            (ACCEPT, gettext_lazy("Same person as the best candidate")),
+            (CHOOSE, gettext_lazy("Same person as another one (give the handle)")),
+            (REJECT, gettext_lazy("Nobody in the registry: record a new person")),
         ],
     )
-    handle = forms.CharField(label=_lazy("Handle"), required=False, max_length=16)
+    handle = forms.CharField(label=gettext_lazy("Handle"), required=False, max_length=16)
     note = forms.CharField(
-        label=_lazy("Note (optional, kept with the decision)"),
+        label=gettext_lazy("Note (optional, kept with the decision)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea({"rows": 2}),
@@ -355,9 +355,9 @@ class DecisionForm(StaffForm):
 
 class PersonSearchForm(StaffForm):
     q = forms.CharField(
-        label=_lazy("Name or handle"),
+        label=gettext_lazy("Name or handle"),
         max_length=200,
-        error_messages={"required": _lazy("Type a name or a handle to search for.")},
+        error_messages={"required": gettext_lazy("Type a name or a handle to search for.")},
         widget=forms.TextInput(
             attrs={
                 "type": "search",
@@ -415,12 +415,12 @@ def _value_lines(
 # The rows of the side-by-side table: the compared fields, then the aliases (not compared
 # on their own: the best of a candidate's names is what "given names" and "surnames" used).
 TABLE_FIELDS = (
-    ("given_name", _lazy("Given names")),
-    ("surnames", _lazy("Surnames")),
-    ("birth_date", _lazy("Birth date")),
-    ("sex", _lazy("Sex")),
-    ("place", _lazy("Place")),
-    ("aliases", _lazy("Aliases")),
+    ("given_name", gettext_lazy("Given names")),
+    ("surnames", gettext_lazy("Surnames")),
+    ("birth_date", gettext_lazy("Birth date")),
+    ("sex", gettext_lazy("Sex")),
+    ("place", gettext_lazy("Place")),
+    ("aliases", gettext_lazy("Aliases")),
 )
 
 
@@ -452,7 +452,7 @@ def _table(row: ImportRow, candidates: list[CandidateView]) -> list[dict[str, An
     levels = [_levels(c.explanation) for c in candidates]
     fields = list(TABLE_FIELDS)
     if any("name_order" in lv for lv in levels):
-        fields.insert(2, ("name_order", _lazy("Name order")))
+        fields.insert(2, ("name_order", gettext_lazy("Name order")))
     table = []
     for key, label in fields:
         table.append(
