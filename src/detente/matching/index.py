@@ -55,8 +55,8 @@ Pure Python and numpy: no Django.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import math
 import os
 import threading
 from array import array
@@ -214,44 +214,42 @@ def key_hashes(record: Record) -> list[int]:
 
 
 def _weigh(
-    batch: Sequence[Record],
+    n: int,
     col_slots: list[np.ndarray],
-    q_rows: list[int],
-    q_cols: list[int],
-    q_vals: list[float],
+    q_rows: np.ndarray,
+    q_cols: np.ndarray,
+    q_vals: np.ndarray,
     n_slots: int,
-) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-    """Per query: the slots sharing its chosen keys and their summed key weights.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query, slot, summed key weight) for every slot sharing a chosen key with a query.
 
     One query (an interactive lookup) is summed with ``bincount``; a batch as one sparse
     product of a query-key matrix with a key-slot matrix, an order of magnitude faster per
     query (and scipy is loaded only then, which keeps ``detente match`` quick to start).
     """
-    if len(batch) == 1:
-        lengths = [len(col_slots[c]) for c in q_cols]
-        if not lengths or not sum(lengths):
-            yield np.empty(0, dtype=np.int64), np.empty(0)
-            return
-        hits = np.concatenate([col_slots[c] for c in q_cols]).astype(np.int64)
-        summed = np.bincount(hits, weights=np.repeat(q_vals, lengths), minlength=n_slots)
+    lengths = np.fromiter((len(p) for p in col_slots), dtype=np.int64, count=len(col_slots))
+    if not lengths.sum():
+        nothing = np.empty(0, dtype=np.int64)
+        return nothing, nothing, np.empty(0)
+    if n == 1:
+        hits = np.concatenate([col_slots[c] for c in q_cols.tolist()]).astype(np.int64)
+        summed = np.bincount(hits, weights=np.repeat(q_vals, lengths[q_cols]), minlength=n_slots)
         found = np.flatnonzero(summed)
-        yield found, summed[found]
-        return
+        return np.zeros(len(found), dtype=np.int64), found, summed[found]
     from scipy import sparse
 
-    lengths_all = np.fromiter((len(p) for p in col_slots), dtype=np.int64, count=len(col_slots))
-    indptr = np.concatenate([[0], np.cumsum(lengths_all)])
-    flat = np.concatenate(col_slots) if indptr[-1] else np.empty(0, dtype=np.int32)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    flat = np.concatenate(col_slots)
     postings = sparse.csr_matrix(
         (np.ones(len(flat)), flat, indptr), shape=(len(col_slots), n_slots)
     )
     weights = sparse.csr_matrix(
-        (np.asarray(q_vals, dtype=float), (q_rows, q_cols)), shape=(len(batch), len(col_slots))
+        (np.asarray(q_vals, dtype=float), (q_rows, q_cols)), shape=(n, len(col_slots))
     )
     scores = (weights @ postings).tocsr()
-    for row in range(len(batch)):
-        lo, hi = scores.indptr[row], scores.indptr[row + 1]
-        yield scores.indices[lo:hi].astype(np.int64), scores.data[lo:hi]
+    scores.sum_duplicates()
+    rows = np.repeat(np.arange(n), np.diff(scores.indptr))
+    return rows, scores.indices.astype(np.int64), scores.data
 
 
 # --- The index --------------------------------------------------------------------------------
@@ -503,71 +501,106 @@ class CandidateIndex:
         if not n_slots:
             return [np.empty(0, dtype=np.int64) for _ in queries]
         alive = np.frombuffer(bytes(self._alive), dtype=np.uint8)
-        hashes, indptr, slots, overlay = self._hashes, self._indptr, self._slots, self._overlay
         for start in range(0, len(queries), chunk):
             batch = queries[start : start + chunk]
-            per_query = [key_hashes(record) for record in batch]
-            # Every distinct key of the chunk looked up at once.
-            distinct = sorted({key for keys in per_query for key in keys})
-            if len(hashes):
-                wanted = np.asarray(distinct, dtype=np.int64)
-                at = np.minimum(np.searchsorted(hashes, wanted), len(hashes) - 1)
-                present = hashes[at] == wanted
-                begins = np.where(present, indptr[at], 0).tolist()
-                ends_list = np.where(present, indptr[at + 1], 0).tolist()
-            else:
-                begins = ends_list = [0] * len(distinct)
-            columns: dict[int, int] = {}
-            col_slots: list[np.ndarray] = []
-            sizes: list[int] = []
-            for position, key in enumerate(distinct):
-                posting = slots[begins[position] : ends_list[position]]
-                extra = overlay.get(key)
-                if extra is not None:
-                    posting = np.concatenate([posting, np.frombuffer(extra, np.int32)])
-                if len(posting):
-                    columns[key] = len(col_slots)
-                    col_slots.append(posting)
-                    sizes.append(len(posting))
-            q_rows: list[int] = []
-            q_cols: list[int] = []
-            q_vals: list[float] = []
-            for row, keys in enumerate(per_query):
-                found = sorted(
-                    (sizes[columns[key]], key, columns[key]) for key in keys if key in columns
+            skip = None
+            if exclude is not None:
+                skip = np.asarray(
+                    [
+                        self._slot.get(k, -1) if k is not None else -1
+                        for k in exclude[start : start + chunk]
+                    ],
+                    dtype=np.int64,
                 )
-                small = [f for f in found if f[0] <= KEY_LIMIT]
-                chosen = small if len(small) >= MIN_KEYS else found[: max(MIN_KEYS, len(small))]
-                for size, _key, column in chosen:
-                    q_rows.append(row)
-                    q_cols.append(column)
-                    q_vals.append(round(_IDF_SCALE * math.log2((live + 1) / size)))
-            if not col_slots:
-                out.extend(np.empty(0, dtype=np.int64) for _ in batch)
-                continue
-            for row, (found_slots, values) in enumerate(
-                _weigh(batch, col_slots, q_rows, q_cols, q_vals, n_slots)
-            ):
-                keep = alive[found_slots] == 1
-                if exclude is not None:
-                    skip = exclude[start + row]
-                    if skip is not None and skip in self._slot:
-                        keep &= found_slots != self._slot[skip]
-                found_slots, values = found_slots[keep], values[keep]
-                if share and len(found_slots) > MIN_KEYS:
-                    # Records sharing much less key weight than the best one disagree on
-                    # most of what the query says: not worth scoring (a batch's economy).
-                    kept = values >= share * values.max()
-                    if kept.sum() >= MIN_KEYS:
-                        found_slots, values = found_slots[kept], values[kept]
-                if len(found_slots) > pool:
-                    # The pool's cut value; everything above it, and the earliest-filed of
-                    # those equal to it.
-                    cut = np.partition(values, -pool)[-pool]
-                    above = values >= cut
-                    found_slots, values = found_slots[above], values[above]
-                order = np.lexsort((found_slots, -values))[:pool]
-                out.append(found_slots[order])
+            out.extend(self._rank_chunk(batch, pool, live, n_slots, alive, skip, share))
+        return out
+
+    def _rank_chunk(
+        self,
+        batch: Sequence[Record],
+        pool: int,
+        live: int,
+        n_slots: int,
+        alive: np.ndarray,
+        skip: np.ndarray | None,
+        share: float,
+    ) -> list[np.ndarray]:
+        """:meth:`_rank` for one chunk of queries, with numpy over the whole chunk."""
+        n = len(batch)
+        per_query = [key_hashes(record) for record in batch]
+        lengths = np.fromiter((len(k) for k in per_query), dtype=np.int64, count=n)
+        total = int(lengths.sum())
+        empty = [np.empty(0, dtype=np.int64) for _ in batch]
+        if not total:
+            return empty
+        flat = np.fromiter(itertools.chain.from_iterable(per_query), dtype=np.int64, count=total)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        row_of = np.repeat(np.arange(n), lengths)
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        hashes, indptr = self._hashes, self._indptr
+        if len(hashes):
+            at = np.minimum(np.searchsorted(hashes, uniq), len(hashes) - 1)
+            present = hashes[at] == uniq
+            begins = np.where(present, indptr[at], 0)
+            ends = np.where(present, indptr[at + 1], 0)
+        else:
+            begins = ends = np.zeros(len(uniq), dtype=np.int64)
+        sizes_u = (ends - begins).astype(np.int64)
+        extras: list[array[int] | None] = []
+        if self._overlay:
+            extras = [self._overlay.get(k) for k in uniq.tolist()]
+            sizes_u = sizes_u + np.fromiter(
+                (len(e) if e is not None else 0 for e in extras), dtype=np.int64, count=len(uniq)
+            )
+        size = sizes_u[inverse]
+        held = size > 0
+        # Each query's keys below the limit; a query with fewer than MIN_KEYS of them takes
+        # its smallest keys (by size, then key) whatever their size.
+        chosen = held & (size <= KEY_LIMIT)
+        small = np.bincount(row_of[chosen], minlength=n)
+        for row in np.flatnonzero(small < MIN_KEYS).tolist():
+            lo, hi = int(offsets[row]), int(offsets[row + 1])
+            segment = np.arange(lo, hi)[held[lo:hi]]
+            order = np.lexsort((flat[segment], size[segment]))[:MIN_KEYS]
+            chosen[segment[order]] = True
+        picked = np.flatnonzero(chosen)
+        if not len(picked):
+            return empty
+        used, columns = np.unique(inverse[picked], return_inverse=True)
+        idf = np.round(_IDF_SCALE * np.log2((live + 1) / sizes_u[used]))
+        col_slots = []
+        slots = self._slots
+        for u in used.tolist():
+            posting = slots[int(begins[u]) : int(ends[u])]
+            extra = extras[u] if extras else None
+            if extra is not None:
+                posting = np.concatenate([posting, np.frombuffer(extra, np.int32)])
+            col_slots.append(posting)
+        rows, found, values = _weigh(n, col_slots, row_of[picked], columns, idf[columns], n_slots)
+        keep = alive[found] == 1
+        if skip is not None:
+            keep &= found != skip[rows]
+        rows, found, values = rows[keep], found[keep], values[keep]
+        bounds = np.searchsorted(rows, np.arange(n + 1))  # rows come in order
+        out: list[np.ndarray] = []
+        for row in range(n):
+            lo, hi = int(bounds[row]), int(bounds[row + 1])
+            slots_r, values_r = found[lo:hi], values[lo:hi]
+            if share and hi - lo > MIN_KEYS:
+                # Records sharing much less key weight than the best one disagree on most
+                # of what the query says: not worth scoring (a batch's economy). At least
+                # MIN_KEYS are kept.
+                strong = values_r >= share * values_r.max()
+                if int(strong.sum()) >= MIN_KEYS:
+                    slots_r, values_r = slots_r[strong], values_r[strong]
+            if len(slots_r) > pool:
+                # The pool's cut value; everything above it, and the earliest-filed of
+                # those equal to it.
+                cut = np.partition(values_r, -pool)[-pool]
+                above = values_r >= cut
+                slots_r, values_r = slots_r[above], values_r[above]
+            # Best first; ties: the earlier filed first.
+            out.append(slots_r[np.lexsort((slots_r, -values_r))][:pool])
         return out
 
     def _candidates_of(self, slots: np.ndarray) -> list[Record]:
