@@ -297,7 +297,7 @@ def batch(world: World, registry: dict[str, Person]) -> ImportRun:
     run = make_run(world.actor, world.sources["ngo"], world.agreement, name="batch.csv")
     jose, maria, yoany = registry["jose"], registry["maria"], registry["yoany"]
     queue_row(run, 2, [(jose, 0.99), (maria, 0.2)], given_names="José")
-    queue_row(run, 3, [(maria, 0.95)], reason="close_runner_up", given_names="María")
+    queue_row(run, 3, [(maria, 0.95)], reason="names_only", given_names="María")
     queue_row(run, 4, [(yoany, 0.9)], given_names="Yoani")
     queue_row(run, 5, [(jose, 0.97)], reason="given_names", given_names="Juan")
     queue_row(run, 6, [(maria, 0.98)], reason="sex", sex="M")
@@ -338,7 +338,14 @@ def test_bulk_accepts_exactly_the_rows_at_or_above_and_records_each(
     head = AuditEntry.objects.get(action="import.review.bulk")
     assert head.payload["rows"] == [rows[n].pk for n in (2, 3, 4)]
     assert head.payload["above"] == 0.9 and head.payload["count"] == 3
-    assert head.payload["excluded_reasons"] == ["given_names", "sex", "taken"]
+    assert head.payload["excluded_reasons"] == [
+        "given_names",
+        "sex",
+        "birth_date",
+        "place",
+        "taken",
+        "close_runner_up",
+    ]
     entries = AuditEntry.objects.filter(action="import.review").order_by("position")
     assert [e.payload["row"] for e in entries] == [2, 3, 4]
     assert all(e.position > head.position for e in entries)
@@ -358,6 +365,10 @@ def test_bulk_leaves_the_careful_reasons_unless_named(
     assert numbers(bulk_rows(verifier, run=batch, above=0.95, reason="sex")) == [6]
     done = review_accept_bulk(actor=verifier, run=batch, above=0.95, reason="sex", expected=1)
     assert numbers(done) == [6]
+    # Two candidates as likely as each other: a person chooses, never a bulk acceptance.
+    batch.row_set.filter(number=3).update(reason="close_runner_up")
+    assert numbers(bulk_rows(verifier, run=batch, above=0.95)) == [2]
+    assert numbers(bulk_rows(verifier, run=batch, above=0.9, reason="close_runner_up")) == [3]
 
 
 def test_bulk_refuses_when_the_count_changed(

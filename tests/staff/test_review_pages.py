@@ -107,7 +107,7 @@ def run(world: World, people: dict[str, Person]) -> ImportRun:
             "sex": "missing",
         },
     )
-    queue_row(run, 3, [(maria, 0.91)], reason="close_runner_up", given_names="Maria")
+    queue_row(run, 3, [(maria, 0.91)], reason="names_only", given_names="Maria")
     queue_row(run, 4, [(jose, 0.99)], reason="given_names", given_names="Juan")
     queue_row(run, 5, [(josue, 0.60)], given_names="Josue")
     queue_row(run, 6, [(maria, 0.30)], reason="sex", given_names="Mario", sex="M")

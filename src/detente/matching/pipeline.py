@@ -197,15 +197,20 @@ def decide(
     best = proposals[0] if proposals else None
     if best is None or best.probability < policy.review_above:
         return Verdict(NEW, "", shown)
-    if best.probability < policy.link_above:
-        return Verdict(REVIEW, GREY_ZONE, shown)
+    # The weightiest reason is given, whatever the probability: a reviewer (and a bulk
+    # acceptance) must know that the person is taken, or that something disagrees, even
+    # when the score alone would have sent the row to review.
     if best.key in taken:
         return Verdict(REVIEW, TAKEN, shown)
     conflict = _conflict(best, place_parts)
-    if conflict:
+    if conflict and conflict != NAMES_ONLY:
         return Verdict(REVIEW, conflict, shown)
     if len(proposals) > 1 and proposals[1].weight > best.weight - policy.margin:
         return Verdict(REVIEW, CLOSE_RUNNER_UP, shown)
+    if best.probability < policy.link_above:
+        return Verdict(REVIEW, GREY_ZONE, shown)
+    if conflict:
+        return Verdict(REVIEW, conflict, shown)
     return Verdict(LINK, "", shown)
 
 

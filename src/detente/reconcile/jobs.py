@@ -420,7 +420,9 @@ def import_job_preview(viewer: Viewer, job: ImportJob, limit: int = PREVIEW_ROWS
                     given = v["name"]
             status_text = v.get("status") or job.default_status
             try:
-                status = parse_status(status_text) if status_text else ""
+                code = parse_status(status_text) if status_text else ""
+                # The status in the reader's language, never its code.
+                status = str(CustodyStatus(code).label) if code else ""
             except ValueError:
                 status = status_text
             event_text = v.get("event_date", "")

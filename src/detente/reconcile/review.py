@@ -301,8 +301,16 @@ def claim_preview(viewer: Viewer, row: ImportRow, candidates: list[CandidateView
 
 # --- In bulk ---------------------------------------------------------------------------------
 
-# Reasons that need a person's eyes: accepted in bulk only when chosen by name.
-CAREFUL_REASONS = (Reason.GIVEN_NAMES, Reason.SEX, Reason.TAKEN)
+# Reasons that need a person's eyes: accepted in bulk only when chosen by name. (Something
+# disagrees, the person is taken by another row, or another candidate is as likely.)
+CAREFUL_REASONS = (
+    Reason.GIVEN_NAMES,
+    Reason.SEX,
+    Reason.BIRTH_DATE,
+    Reason.PLACE,
+    Reason.TAKEN,
+    Reason.CLOSE_RUNNER_UP,
+)
 # A best candidate less likely than not is never accepted in bulk.
 BULK_FLOOR = 0.5
 

@@ -68,6 +68,7 @@ COLUMN_LABELS = {
     "arrest_date": gettext_lazy("Date of arrest"),
     "place_of_detention": gettext_lazy("Place of detention"),
     "url": gettext_lazy("Evidence link"),
+    "reported_on": gettext_lazy("Day the list reported it"),
 }
 PHASES = {
     "validate": gettext_lazy("Checking every row"),

@@ -248,7 +248,7 @@ class BulkChoiceForm(StaffForm):
             *((r.pk, _run_label(r, viewer)) for r in self.runs.values()),
         ]
         self.fields["reason"].choices = [  # type: ignore[attr-defined]
-            ("", _("Any reason except given names, sex or taken")),
+            ("", _("Any reason but a disagreement, a person taken or a close runner-up")),
             *Reason.choices,
         ]
 
