@@ -97,7 +97,8 @@ def test_a_job_walks_from_upload_to_import_and_the_ledger_holds_no_names(
         "Tamayo",
         "Leyva",
     )
-    assert second.birth_date == "1961" and second.status == "detained" and not second.problems
+    # The status by its label, never its code.
+    assert second.birth_date == "1961" and second.status == "Detained" and not second.problems
 
     job = jobs.import_job_dry_run(actor=analyst, job=job)
     assert job.state == JobState.DRY_RUN_DONE

@@ -133,7 +133,7 @@ def test_upload_map_check_and_import_through_the_pages(
     assert job.stored_name == "" and _uploads() == [] and len(job.sha256) == 64
 
     result = client.get(f"/staff/imports/jobs/{job.pk}/").content.decode()
-    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", result))
+    counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)", result))
     assert counts["Rows read"] == str(run.rows)
     assert counts["Linked to a registry person"] == str(run.linked)
     assert counts["Queued for review"] == str(run.queued)

@@ -137,7 +137,7 @@ def test_side_by_side_shows_each_field_at_its_level_in_words(
     assert "same given names once nicknames and abbreviations are resolved" in page
     assert "one side gives a single surname, and it agrees" in page
     assert "same year and month (one side gives no day)" in page
-    assert "not known on both sides" in page
+    assert "not given on one side, or on either" in page
     for word in ("Agrees", "Partly", "Not known"):
         assert f"</span> {word}</span>" in page, word
     assert "agreement-agree" in page and "agreement-missing" in page

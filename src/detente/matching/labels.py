@@ -20,7 +20,7 @@ FIELDS: dict[str, Promise] = {
 }
 
 _COMMON: dict[str, Promise] = {
-    "missing": _("not known on both sides"),
+    "missing": _("not given on one side, or on either"),
     "else": _("different"),
 }
 

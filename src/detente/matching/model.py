@@ -534,7 +534,9 @@ class LinkageModel:
             if name == PLACE and not self.place_parts:
                 continue
             if level == MISSING:
-                fields.append(FieldScore(name, "missing", "not known on both sides", 0.0))
+                fields.append(
+                    FieldScore(name, "missing", "not given on one side, or on either", 0.0)
+                )
                 continue
             spec = self.levels[name][level]
             weight = self._w[name][level] + adjustment

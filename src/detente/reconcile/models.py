@@ -115,6 +115,11 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.file_name}"
 
+    @property
+    def waiting(self) -> int:
+        """Queued rows no one has decided yet (``queued`` is as at the import)."""
+        return ImportRow.objects.filter(run=self, outcome=Outcome.QUEUED, decision="").count()
+
 
 class ImportRow(models.Model):
     run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="row_set")

@@ -360,6 +360,9 @@ def _job_page(
         context["errors"] += _summary_errors(job, job.summary, set())
     if job.state == JobState.DONE and job.run is not None:
         context["run"] = job.run
+    elif job.state == JobState.DONE:
+        # Nothing was added (every row seen before): no import was stored; say so.
+        context["final"] = job.summary or {}
     context["can_discard"] = (owner or can(viewer, Action.MANAGE)) and (
         job.state in jobs.EDITABLE or jobs.task_stopped(job)
     )
