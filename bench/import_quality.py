@@ -595,10 +595,10 @@ def main() -> None:
         reliability="B",
         independence_group="bench-list",
     )
-    if args.own_list:
-        data = OWN[args.generator](args.own_list, args.seed)
-        print(f"{data.name}: {len(data.rows):,} rows into an empty registry")
-        path = Path(tmp) / "own.csv"
+
+    def timed_import(data: Dataset, name: str, **options: Any) -> int:
+        """Write the list, import it the way ``detente import`` does; the run's id."""
+        path = Path(tmp) / name
         write_list(data, path)
         t0 = time.perf_counter()
         summary = import_list(
@@ -607,10 +607,16 @@ def main() -> None:
             source=source,
             status="detained",
             event_date=dt.date(2026, 1, 15),
-            **OWN_OPTIONS,
+            **options,
         )
         print(f"import: {time.perf_counter() - t0:.1f} s")
-        for line in score_own(summary.run or 0, data):
+        return summary.run or 0
+
+    if args.own_list:
+        data = OWN[args.generator](args.own_list, args.seed)
+        print(f"{data.name}: {len(data.rows):,} rows into an empty registry")
+        run = timed_import(data, "own.csv", **OWN_OPTIONS)
+        for line in score_own(run, data):
             print("  " + line)
         return
     t0 = time.perf_counter()
@@ -622,25 +628,14 @@ def main() -> None:
     t0 = time.perf_counter()
     person_of = load_registry(data.registry)
     print(f"registry loaded in {time.perf_counter() - t0:.1f} s")
-    path = Path(tmp) / "list.csv"
-    write_list(data, path)
-    t0 = time.perf_counter()
-    summary = import_list(
-        actor=actor,
-        path=path,
-        source=source,
-        status="detained",
-        event_date=dt.date(2026, 1, 15),
-    )
-    seconds = time.perf_counter() - t0
-    print(f"import: {seconds:.1f} s")
-    scored = score_run(summary.run or 0, data, person_of)
+    run = timed_import(data, "list.csv")
+    scored = score_run(run, data, person_of)
     for line in scored.lines():
         print("  " + line)
     if args.digest:
         print(f"  outcome digest {scored.digest}")
     if args.splink:
-        for line in run_splink(data, summary.run or 0, person_of):
+        for line in run_splink(data, run, person_of):
             print("  " + line)
 
 

@@ -15,7 +15,9 @@ Pure Python: no Django.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -93,19 +95,25 @@ _given_cache: dict[tuple[str, str], tuple[int, str]] = {}
 _surname_cache: dict[tuple[str, str, str, str], tuple[int, tuple[str, ...]]] = {}
 
 
+def _remember(cache: dict[Any, Any], marker: Any, compute: Callable[[], Any]) -> Any:
+    """The memo of the comparisons: ``cache[marker]``, computed once (the cache is emptied
+    when it reaches :data:`_CACHE_LIMIT`)."""
+    found = cache.get(marker)
+    if found is None:
+        found = compute()
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[marker] = found
+    return found
+
+
 def given_level(a: NameFeatures, b: NameFeatures) -> tuple[int, str]:
     """Level of agreement of two given-name parts, and the term-frequency key (or "").
 
     ``b`` is the indexed (reference) side: its value is the one counted in the term
     frequencies, so the key is taken from it.
     """
-    marker = (a.given, b.given)
-    found = _given_cache.get(marker)
-    if found is None:
-        found = _given_level(a, b)
-        if len(_given_cache) >= _CACHE_LIMIT:
-            _given_cache.clear()
-        _given_cache[marker] = found
+    found: tuple[int, str] = _remember(_given_cache, (a.given, b.given), lambda: _given_level(a, b))
     return found
 
 
@@ -209,15 +217,13 @@ def _grade(x: str, kx: str, y: str, ky: str) -> int:
     if len(x) == 1 or len(y) == 1:
         return _CLOSE if x[0] == y[0] else _NONE
     # Single surnames repeat far more than pairs of pairs: memoised on their own.
-    marker = (x, y)
-    found = _grade_cache.get(marker)
-    if found is None:
-        similarity = JaroWinkler.normalized_similarity(x, y, score_cutoff=SIMILAR)
-        found = _SOUND if similarity >= TYPO else _CLOSE if similarity else _NONE
-        if len(_grade_cache) >= _CACHE_LIMIT:
-            _grade_cache.clear()
-        _grade_cache[marker] = found
+    found: int = _remember(_grade_cache, (x, y), lambda: _spelling_grade(x, y))
     return found
+
+
+def _spelling_grade(x: str, y: str) -> int:
+    similarity = JaroWinkler.normalized_similarity(x, y, score_cutoff=SIMILAR)
+    return _SOUND if similarity >= TYPO else _CLOSE if similarity else _NONE
 
 
 def _tf_keys(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
@@ -236,12 +242,9 @@ def surname_level(a: NameFeatures, b: NameFeatures) -> tuple[int, tuple[str, ...
         # The commonest case among candidates, decided without the memo.
         return S_BOTH_EXACT, (a.paternal_key, a.maternal_key)
     marker = (a.paternal, a.maternal, b.paternal, b.maternal)
-    found = _surname_cache.get(marker)
-    if found is None:
-        found = _surname_level(a, b)
-        if len(_surname_cache) >= _CACHE_LIMIT:
-            _surname_cache.clear()
-        _surname_cache[marker] = found
+    found: tuple[int, tuple[str, ...]] = _remember(
+        _surname_cache, marker, lambda: _surname_level(a, b)
+    )
     return found
 
 
@@ -424,13 +427,7 @@ _place_cache: dict[tuple[str, str], bool] = {}
 
 def _place_similar(x: str, y: str) -> bool:
     """Memoised: a registry's places are a few hundred names."""
-    marker = (x, y)
-    found = _place_cache.get(marker)
-    if found is None:
-        found = _place_similar_uncached(x, y)
-        if len(_place_cache) >= _CACHE_LIMIT:
-            _place_cache.clear()
-        _place_cache[marker] = found
+    found: bool = _remember(_place_cache, (x, y), lambda: _place_similar_uncached(x, y))
     return found
 
 

@@ -196,24 +196,29 @@ def _manages(request: HttpRequest) -> bool:
 
 
 def _run(run: ImportRun, request: HttpRequest) -> dict[str, Any]:
-    shown = not run.source.protected or _manages(request)
+    """The import as every door shows it (``reconcile.jobs.import_run_summary``: a
+    protected source as "protected" to those who do not manage sources), under this
+    operation's field names."""
+    from detente.reconcile.jobs import import_run_summary
+
+    shown = import_run_summary(request.user, run)
     return {
-        "id": run.pk,
-        "source": run.source.slug if shown else "protected",
-        "agreement": run.agreement.slug if run.agreement else None,
-        "file_name": run.file_name,
-        "sha256": run.sha256,
-        "format": run.format,
-        "rows": run.rows,
-        "linked": run.linked,
-        "queued": run.queued,
-        "new": run.new,
-        "rejected": run.rejected,
-        "unchanged": run.unchanged,
-        "link_above": run.link_above,
-        "review_above": run.review_above,
+        "id": shown["run"],
+        "source": shown["source"],
+        "agreement": shown["agreement"],
+        "file_name": shown["file"],
+        "sha256": shown["sha256"],
+        "format": shown["format"],
+        "rows": shown["rows"],
+        "linked": shown["linked"],
+        "queued": shown["queued"],
+        "new": shown["new"],
+        "rejected": shown["rejected"],
+        "unchanged": shown["unchanged"],
+        "link_above": shown["link_above"],
+        "review_above": shown["review_above"],
         "digest": run.digest,
-        "created_at": run.created_at.isoformat(),
+        "created_at": shown["created_at"],
     }
 
 
