@@ -202,3 +202,54 @@ def test_the_command_line_takes_the_mode_and_the_reported_day(tmp_path: Path, wo
         call_command(
             "import", str(path), "--source", world.sources["ngo"].slug, "--reported-on", "2024-04",
         )  # fmt: skip
+
+
+def test_a_worker_a_batch_ahead_gives_the_same_outcome(
+    tmp_path: Path, world: World, actor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large lists are matched by a forked worker a batch ahead of the writer: the counts,
+    reasons and examples are those of matching in one process."""
+    from detente.reconcile import importer
+
+    places = ["Granma", "Holguín"]
+    rows = [_row("Yoandri Cardet Oquendo", "1983-05-12", town="Moa")]
+    rows += [_row("José Pérez García", place=p) for p in places]
+    rows += [
+        _row(f"Persona{n} Apellido{n} Otro{n}", f"19{50 + n}-01-0{1 + n % 9}") for n in range(30)
+    ]
+    rows += [_row("YOANDRY CARDET OQUENDO", "12/05/1983", town="Moa")]
+    path = write_list(tmp_path / "l.csv", rows, OWN)
+
+    def outcome() -> dict[str, object]:
+        summary = import_list(actor=actor, path=path, source=world.sources["ngo"], dry_run=True)
+        shown = summary.as_dict()
+        return {k: shown[k] for k in ("linked", "queued", "new", "reasons", "examples")}
+
+    monkeypatch.setattr(importer, "BATCH", 8)  # five batches: the worker runs ahead
+    inline = outcome()
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 1)
+    assert outcome() == inline
+    # The last row, four batches after the first, is the person that first row made.
+    linked = inline["examples"]["linked"]  # type: ignore[index]
+    assert any(e["row"] == len(rows) + 1 and e["candidate"] is None for e in linked)
+
+
+def test_a_worker_ahead_leaves_the_import_whole(
+    tmp_path: Path, world: World, actor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real import with the worker (inside the import's transaction): every row
+    stored, the digest verifies, and the worker is gone afterwards."""
+    import multiprocessing
+
+    from detente.reconcile import importer
+    from detente.reconcile.importer import import_verify
+
+    rows = [_row(f"José Pérez García{n}", place="Granma") for n in range(20)]
+    monkeypatch.setattr(importer, "BATCH", 6)
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 1)
+    path = write_list(tmp_path / "w.csv", rows, OWN)
+    summary = import_list(actor=actor, path=path, source=world.sources["ngo"])
+    run = ImportRun.objects.get(pk=summary.run)
+    assert ImportRow.objects.filter(run=run).count() == 20 == summary.rows
+    assert import_verify(run)
+    assert not multiprocessing.active_children()

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -225,6 +226,10 @@ class Linker:
         self.scorer = Scorer(self.model, index.tf, len(index))
         self.policy = Policy()
         self.training: dict[str, Any] = {"estimated": False}
+        # The people this import creates, filed apart from the registry's index: the
+        # registry's never changes during an import, so a worker holding a copy of it
+        # (see _Proposer) proposes exactly what this process would.
+        self.made = CandidateIndex(self.model)
 
     def prepare(
         self, sample: list[Record], rows: int, *, mode: str, link_above: float, review_above: float
@@ -246,6 +251,7 @@ class Linker:
             self.model.match_share = OWN_LIST_SHARE
         # The people a row may be: the registry and, at most, one new person per row.
         self.scorer = Scorer(self.model, self.index.tf, len(self.index) + rows)
+        self.made = CandidateIndex(self.model)
 
     def describe(self) -> dict[str, Any]:
         """What is kept with the run: the parameters and how they were obtained."""
@@ -273,6 +279,86 @@ class Decided:
     target: Any = None
 
 
+# From this many rows on, a forked worker proposes the candidates of the next batch while
+# this process decides and writes the current one (the two cores of a small server both
+# busy). Below it, a worker costs more than it saves. The answers are the same either way.
+PARALLEL_ROWS = 20_000
+_WORKER_LINKER: Linker | None = None  # the worker's (inherited) copy of the linker
+
+
+def _propose_in_worker(records: list[Record]) -> list[list[tuple[Any, ...]]]:
+    linker = _WORKER_LINKER
+    assert linker is not None  # noqa: S101 - set before the fork
+    found = propose_many(linker.index, linker.scorer, records, linker.policy)
+    return [[(p.key, p.weight, p.levels, p.swapped, p.order) for p in row] for row in found]
+
+
+@dataclass
+class Ahead:
+    """A batch's records and their proposals from the registry, by row number."""
+
+    records: dict[int, Record]
+    proposals: dict[int, list[Proposal]]
+
+
+class _Proposer:
+    """Candidates and scores for batch after batch: in this process, or in one forked
+    worker a batch ahead (see :data:`PARALLEL_ROWS`)."""
+
+    def __init__(self, linker: Linker, rows: int) -> None:
+        global _WORKER_LINKER
+        self.linker = linker
+        self.pool: Any = None
+        if rows >= PARALLEL_ROWS and "fork" in multiprocessing.get_all_start_methods():
+            _WORKER_LINKER = linker
+            self.pool = multiprocessing.get_context("fork").Pool(1)
+
+    def batches(
+        self, batches: Iterator[list[ParsedRow]]
+    ) -> Iterator[tuple[list[ParsedRow], Ahead]]:
+        """Each batch with its proposals; the next batch is sent to the worker before
+        the current one is handed back."""
+        pending: tuple[list[ParsedRow], list[Record], Any] | None = None
+        for batch in batches:
+            records = [parsed.record(("row", parsed.number)) for parsed in batch]
+            job = self._start(records)
+            if pending is not None:
+                yield self._finish(*pending)
+            pending = (batch, records, job)
+        if pending is not None:
+            yield self._finish(*pending)
+
+    def _start(self, records: list[Record]) -> Any:
+        if self.pool is None:
+            return None
+        return self.pool.apply_async(_propose_in_worker, (records,))
+
+    def _finish(
+        self, batch: list[ParsedRow], records: list[Record], job: Any
+    ) -> tuple[list[ParsedRow], Ahead]:
+        linker = self.linker
+        if job is None:
+            found = propose_many(linker.index, linker.scorer, records, linker.policy)
+        else:
+            index = linker.index
+            found = [
+                [Proposal(index.get(key), w, lv, sw, order) for key, w, lv, sw, order in row]  # type: ignore[arg-type]
+                for row in job.get()
+            ]
+        numbers = [parsed.number for parsed in batch]
+        return batch, Ahead(
+            dict(zip(numbers, records, strict=True)), dict(zip(numbers, found, strict=True))
+        )
+
+    def close(self) -> None:
+        global _WORKER_LINKER
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+        _WORKER_LINKER = None
+
+
 def _made_here(key: Any) -> bool:
     return isinstance(key, tuple) and key[:1] == ("new",)
 
@@ -282,6 +368,7 @@ def _decide(
     linker: Linker,
     taken: set[Any],
     mode: str,
+    ahead: Ahead,
 ) -> list[Decided]:
     """The outcome of each row of a batch, in row order.
 
@@ -292,8 +379,24 @@ def _decide(
     if not rows:
         return []
     scorer, policy = linker.scorer, linker.policy
-    records = [parsed.record(("row", parsed.number)) for parsed, _hash in rows]
-    proposals = propose_many(linker.index, scorer, records, policy)
+    records = [ahead.records[parsed.number] for parsed, _hash in rows]
+    proposals = [ahead.proposals[parsed.number] for parsed, _hash in rows]
+    if len(linker.made):
+        # People this import created for earlier batches, as candidates too.
+        places = len(linker.model.place_parts)
+        unsettled = [
+            i
+            for i, found in enumerate(proposals)
+            if decide(found, policy, (), places).outcome != LINK
+        ]
+        earlier_made = linker.made.candidate_records_many([records[i] for i in unsettled], 8)
+        for i, others in zip(unsettled, earlier_made, strict=True):
+            if others:
+                first = len(proposals[i])
+                proposals[i] = sorted(
+                    [*proposals[i], *scorer._propose(records[i], others, first)],
+                    key=lambda p: (-p.weight, p.order),
+                )
     # Rows the registry settles are nobody new: only the others may repeat one another.
     places = len(linker.model.place_parts)
     open_rows = [
@@ -330,7 +433,7 @@ def _decide(
             made[record.key] = dataclasses.replace(record, key=target)
         out.append(Decided(parsed, row_hash, outcome, reason, verdict.proposals, record, target))
     for new_record in made.values():
-        linker.index.add(new_record)
+        linker.made.add(new_record)
     return out
 
 
@@ -662,12 +765,16 @@ def _match_only(
     # A dry run writes no rows to recognise repeats by, so it keeps a short hash of each
     # row (about 100 bytes a row; the real import keeps nothing).
     in_file: dict[int, int] = {}
-    for batch in _batches(path, fmt, encoding, mapping, defaults):
-        fresh = _unseen(source, batch, summary, in_file=in_file)
-        for d in _decide(fresh, linker, taken, mode):
-            _count(summary, d)
-        done += len(batch)
-        report("match", done, summary.rows)
+    proposer = _Proposer(linker, summary.rows)
+    try:
+        for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
+            fresh = _unseen(source, batch, summary, in_file=in_file)
+            for d in _decide(fresh, linker, taken, mode, ahead):
+                _count(summary, d)
+            done += len(batch)
+            report("match", done, summary.rows)
+    finally:
+        proposer.close()
 
 
 def _count(summary: Summary, d: Decided) -> None:
@@ -760,99 +867,103 @@ def _write(
     taken: set[Any] = set()
     person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
     done = episodes = 0
-    for batch in _batches(path, fmt, encoding, mapping, defaults):
-        decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode)
-        # 1. New people, in row order.
-        new = [d for d in decided if d.outcome == Outcome.NEW]
-        made = people_create_bulk(actor=actor, people=[d.row.person for d in new])
-        for d, person in zip(new, made, strict=True):
-            person_of[d.target] = person.pk
-        # 2. Everyone whose claim is recorded now (linked and new).
-        accepted = [d for d in decided if d.outcome in (Outcome.LINKED, Outcome.NEW)]
-        pids = {person_of.get(d.target, d.target) for d in accepted}
-        people = Person.objects.in_bulk(list(pids))
-        named: set[int] = set()
-        if agreement is not None:
-            members = set(
-                Membership.objects.filter(agreement=agreement, person_id__in=pids).values_list(
-                    "person_id", flat=True
-                )
-            )
-            named = pids - members
-            # Named on the day the list (or its row) reported them, the earliest if several.
-            first_named: dict[int, dt.date] = {}
-            for d in accepted:
-                pid = person_of.get(d.target, d.target)
-                day = d.row.reported_on or named_on
-                if pid in named and (pid not in first_named or day < first_named[pid]):
-                    first_named[pid] = day
-            Membership.objects.bulk_create(
-                [
-                    Membership(agreement=agreement, person_id=pid, named_on=first_named[pid])
-                    for pid in sorted(named)
-                ]
-            )
-        episodes += _arrests(accepted, person_of)
-        claims: list[int] = []
-        try:
-            claims = claims_record_bulk(
-                actor=actor,
-                source=source,
-                agreement=agreement,
-                received_at=received_at,
-                claims=[
-                    StatusClaim(
-                        person=people[person_of.get(d.target, d.target)],
-                        status=d.row.status,
-                        event_date=d.row.event_date,
-                        event_precision=d.row.event_precision,
-                        evidence_text=d.row.evidence_text,
-                        evidence_url=d.row.evidence_url,
-                        received_at=received_on(d.row.reported_on),
+    proposer = _Proposer(linker, summary.rows)
+    try:
+        for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
+            decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode, ahead)
+            # 1. New people, in row order.
+            new = [d for d in decided if d.outcome == Outcome.NEW]
+            made = people_create_bulk(actor=actor, people=[d.row.person for d in new])
+            for d, person in zip(new, made, strict=True):
+                person_of[d.target] = person.pk
+            # 2. Everyone whose claim is recorded now (linked and new).
+            accepted = [d for d in decided if d.outcome in (Outcome.LINKED, Outcome.NEW)]
+            pids = {person_of.get(d.target, d.target) for d in accepted}
+            people = Person.objects.in_bulk(list(pids))
+            named: set[int] = set()
+            if agreement is not None:
+                members = set(
+                    Membership.objects.filter(agreement=agreement, person_id__in=pids).values_list(
+                        "person_id", flat=True
                     )
-                    for d in accepted
-                ],
-            )
-        except ValidationError as exc:
-            position = getattr(exc, "position", None)
-            if position is not None:
-                exc.import_row = accepted[position].row.number  # type: ignore[attr-defined]
-            raise
-        claim_of = {d.row.number: c for d, c in zip(accepted, claims, strict=True)}
-        # 3. The rows, with their candidates and what became of them.
-        wanted = {person_of.get(p.key, p.key) for d in decided for p in d.proposals}
-        wanted |= pids
-        handles = dict(
-            Person.objects.filter(pk__in=[p for p in wanted if isinstance(p, int)]).values_list(
-                "pk", "handle"
-            )
-        )
-        rows = []
-        for d in decided:
-            pid = person_of.get(d.target, d.target) if d.target is not None else None
-            rows.append(
-                (
-                    run.pk,
-                    source.pk,
-                    d.row.number,
-                    d.row_hash,
-                    d.outcome,
-                    pid,
-                    d.proposals[0].probability if d.proposals else None,
-                    _candidates_json(d, linker, person_of, handles),
-                    {**d.row.as_data(), "named": pid in named},
-                    claim_of.get(d.row.number),
-                    "",
-                    None,
-                    None,
-                    "",
-                    d.reason,
+                )
+                named = pids - members
+                # Named on the day the list (or its row) reported them, the earliest if several.
+                first_named: dict[int, dt.date] = {}
+                for d in accepted:
+                    pid = person_of.get(d.target, d.target)
+                    day = d.row.reported_on or named_on
+                    if pid in named and (pid not in first_named or day < first_named[pid]):
+                        first_named[pid] = day
+                Membership.objects.bulk_create(
+                    [
+                        Membership(agreement=agreement, person_id=pid, named_on=first_named[pid])
+                        for pid in sorted(named)
+                    ]
+                )
+            episodes += _arrests(accepted, person_of)
+            claims: list[int] = []
+            try:
+                claims = claims_record_bulk(
+                    actor=actor,
+                    source=source,
+                    agreement=agreement,
+                    received_at=received_at,
+                    claims=[
+                        StatusClaim(
+                            person=people[person_of.get(d.target, d.target)],
+                            status=d.row.status,
+                            event_date=d.row.event_date,
+                            event_precision=d.row.event_precision,
+                            evidence_text=d.row.evidence_text,
+                            evidence_url=d.row.evidence_url,
+                            received_at=received_on(d.row.reported_on),
+                        )
+                        for d in accepted
+                    ],
+                )
+            except ValidationError as exc:
+                position = getattr(exc, "position", None)
+                if position is not None:
+                    exc.import_row = accepted[position].row.number  # type: ignore[attr-defined]
+                raise
+            claim_of = {d.row.number: c for d, c in zip(accepted, claims, strict=True)}
+            # 3. The rows, with their candidates and what became of them.
+            wanted = {person_of.get(p.key, p.key) for d in decided for p in d.proposals}
+            wanted |= pids
+            handles = dict(
+                Person.objects.filter(pk__in=[p for p in wanted if isinstance(p, int)]).values_list(
+                    "pk", "handle"
                 )
             )
-            _count(summary, d)
-        insert_rows(ImportRow, _ROW_COLUMNS, rows)
-        done += len(batch)
-        report("write", done, summary.rows)
+            rows = []
+            for d in decided:
+                pid = person_of.get(d.target, d.target) if d.target is not None else None
+                rows.append(
+                    (
+                        run.pk,
+                        source.pk,
+                        d.row.number,
+                        d.row_hash,
+                        d.outcome,
+                        pid,
+                        d.proposals[0].probability if d.proposals else None,
+                        _candidates_json(d, linker, person_of, handles),
+                        {**d.row.as_data(), "named": pid in named},
+                        claim_of.get(d.row.number),
+                        "",
+                        None,
+                        None,
+                        "",
+                        d.reason,
+                    )
+                )
+                _count(summary, d)
+            insert_rows(ImportRow, _ROW_COLUMNS, rows)
+            done += len(batch)
+            report("write", done, summary.rows)
+    finally:
+        proposer.close()
 
     if not (summary.linked or summary.queued or summary.new):
         # Everything was seen before: the import adds nothing, not even its own record.
