@@ -305,9 +305,10 @@ class _Proposer:
     """Candidates and scores for batch after batch: in this process, or in one forked
     worker a batch ahead (see :data:`PARALLEL_ROWS`)."""
 
-    def __init__(self, linker: Linker, rows: int) -> None:
-        global _WORKER_LINKER
+    def __init__(self, linker: Linker, rows: int, source: Source) -> None:
+        global _WORKER_LINKER  # what the forked worker inherits
         self.linker = linker
+        self.source = source
         self.pool: Any = None
         if rows >= PARALLEL_ROWS and "fork" in multiprocessing.get_all_start_methods():
             _WORKER_LINKER = linker
@@ -320,7 +321,14 @@ class _Proposer:
         the current one is handed back."""
         pending: tuple[list[ParsedRow], list[Record], Any] | None = None
         for batch in batches:
-            records = [parsed.record(("row", parsed.number)) for parsed in batch]
+            # Rows this source gave in an earlier import add nothing: not matched at all.
+            known = set(
+                ImportRow.objects.filter(
+                    source=self.source, row_hash__in=[p.row_hash for p in batch]
+                ).values_list("row_hash", flat=True)
+            )
+            fresh = [parsed for parsed in batch if parsed.row_hash not in known]
+            records = [parsed.record(("row", parsed.number)) for parsed in fresh]
             job = self._start(records)
             if pending is not None:
                 yield self._finish(*pending)
@@ -345,7 +353,7 @@ class _Proposer:
                 [Proposal(index.get(key), w, lv, sw, order) for key, w, lv, sw, order in row]  # type: ignore[arg-type]
                 for row in job.get()
             ]
-        numbers = [parsed.number for parsed in batch]
+        numbers = [record.key[1] for record in records]  # type: ignore[index]
         return batch, Ahead(
             dict(zip(numbers, records, strict=True)), dict(zip(numbers, found, strict=True))
         )
@@ -765,7 +773,7 @@ def _match_only(
     # A dry run writes no rows to recognise repeats by, so it keeps a short hash of each
     # row (about 100 bytes a row; the real import keeps nothing).
     in_file: dict[int, int] = {}
-    proposer = _Proposer(linker, summary.rows)
+    proposer = _Proposer(linker, summary.rows, source)
     try:
         for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
             fresh = _unseen(source, batch, summary, in_file=in_file)
@@ -867,7 +875,7 @@ def _write(
     taken: set[Any] = set()
     person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
     done = episodes = 0
-    proposer = _Proposer(linker, summary.rows)
+    proposer = _Proposer(linker, summary.rows, source)
     try:
         for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
             decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode, ahead)
