@@ -310,9 +310,12 @@ class _Proposer:
         self.linker = linker
         self.source = source
         self.pool: Any = None
+        self.record_of: dict[Any, Record] = {}
         if rows >= PARALLEL_ROWS and "fork" in multiprocessing.get_all_start_methods():
             _WORKER_LINKER = linker
             self.pool = multiprocessing.get_context("fork").Pool(1)
+            # The worker answers with keys; the registry's index does not change meanwhile.
+            self.record_of = {record.key: record for record in linker.index.records()}
 
     def batches(
         self, batches: Iterator[list[ParsedRow]]
@@ -348,9 +351,9 @@ class _Proposer:
         if job is None:
             found = propose_many(linker.index, linker.scorer, records, linker.policy)
         else:
-            index = linker.index
+            record_of = self.record_of
             found = [
-                [Proposal(index.get(key), w, lv, sw, order) for key, w, lv, sw, order in row]  # type: ignore[arg-type]
+                [Proposal(record_of[key], w, lv, sw, order) for key, w, lv, sw, order in row]
                 for row in job.get()
             ]
         numbers = [record.key[1] for record in records]  # type: ignore[index]
