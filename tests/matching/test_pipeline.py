@@ -209,6 +209,8 @@ def test_a_saved_index_answers_exactly_like_the_one_saved(tmp_path: Path) -> Non
         tmp_path / "index", LinkageModel(), lambda keys: [by_key[k] for k in keys]
     )
     assert loaded.meta == {"ledger_seq": 7}
+    # Identity-derived (given names, surname sound keys, places): the owner's eyes only.
+    assert all(f.stat().st_mode & 0o077 == 0 for f in (tmp_path / "index").iterdir())
     assert len(loaded) == len(index)
     for field in index.tf.fields:
         assert loaded.tf.agreement_chance(field) == index.tf.agreement_chance(field)

@@ -684,8 +684,10 @@ class CandidateIndex:
 
     def save(self, directory: Path, meta: dict[str, Any] | None = None) -> None:
         """Write the postings, the keys and the term-frequency codes of every slot to
-        ``directory`` (replaced atomically), with ``meta`` (what the caller needs to know
-        how current it is). Records are not written: a loader gives them back."""
+        ``directory`` (replaced atomically; files readable by the owner only), with ``meta``
+        (what the caller needs to know how current it is). Records are not written: a loader
+        gives them back. The codes and their vocabulary are identity data (canonical given
+        names, surname sound keys, places, by record key)."""
         with self._lock:
             self._compact()
             directory = Path(directory)
@@ -718,6 +720,7 @@ class CandidateIndex:
             }
             for name, array_ in arrays.items():
                 np.save(work / f"{name}.npy", array_, allow_pickle=False)
+                (work / f"{name}.npy").chmod(0o600)  # identity-derived: the server's user only
             info = {
                 "format": _FORMAT,
                 "fields": list(fields),
@@ -725,6 +728,7 @@ class CandidateIndex:
                 "meta": meta or {},
             }
             (work / "index.json").write_text(json.dumps(info), encoding="utf-8")
+            (work / "index.json").chmod(0o600)
             old = directory.with_name(f"{directory.name}.old{os.getpid()}")
             if directory.exists():
                 directory.rename(old)

@@ -26,7 +26,9 @@ The model is the engine's default unless a trained one was saved with :func:`sav
 
 **Kept on disk.** Once the registry holds :data:`SAVE_MIN_PEOPLE` people, the index is
 written to ``DATA_DIR/matching/index`` (sorted key arrays and per-person term-frequency
-codes, no names: see :meth:`CandidateIndex.save`) with the ledger position it reflects.
+codes: per person id, the canonical given name, the surnames' sound keys and the place, not
+the names as written; see :meth:`CandidateIndex.save` and THREAT_MODEL.md) with the ledger
+position it reflects, in files only the server's user can read.
 A new process (``detente match`` at the shell, a web worker starting) maps it in a few
 milliseconds, checks that the ledger entry it names is still there with the same hash (the
 same database and history), catches up through the ledger as above, and reads from the
