@@ -45,7 +45,7 @@ from detente.evidence.models import Claim, Source
 from detente.evidence.services import StatusClaim, claims_record_bulk
 from detente.matching.index import CandidateIndex
 from detente.matching.linkage import train
-from detente.matching.model import LinkageModel
+from detente.matching.model import LinkageModel, TermFrequencies
 from detente.matching.pipeline import (
     LINK,
     NEW,
@@ -249,8 +249,13 @@ class Linker:
             self.training = {"estimated": False, "sample": len(sample)}
         if mode == Mode.OWN:
             self.model.match_share = OWN_LIST_SHARE
+        # How common a name is: in the registry, or, when the registry is empty or young
+        # (an organisation loading its own list), in the list itself.
+        tf = self.index.tf
+        if len(self.index) < TRAIN_MIN_ROWS and len(sample) > len(self.index):
+            tf = TermFrequencies.from_records([*self.index.records(), *sample])
         # The people a row may be: the registry and, at most, one new person per row.
-        self.scorer = Scorer(self.model, self.index.tf, len(self.index) + rows)
+        self.scorer = Scorer(self.model, tf, len(self.index) + rows)
         self.made = CandidateIndex(self.model)
 
     def describe(self) -> dict[str, Any]:
