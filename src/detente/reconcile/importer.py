@@ -4,16 +4,22 @@ Two passes over the file, each streaming (a row is read, handled and dropped):
 
 1. **Validation**, with no writes: every row is parsed and checked by the registry's and
    the evidence's own rules (:mod:`detente.reconcile.rows`). Any invalid row fails the
-   import; up to :data:`MAX_ERRORS` problems are reported, each with row and column.
-2. **Matching and writing**, in batches, inside one transaction: rows seen before (same
+   import; up to :data:`MAX_ERRORS` problems are reported, each with row and column. A
+   fixed random sample of the rows is kept to estimate the linkage model on.
+2. **The model**: the registry's candidate index (:func:`registry_linker`) and the model,
+   estimated on the list when it is large enough (:class:`Linker`).
+3. **Matching and writing**, in batches, inside one transaction: rows seen before (same
    source, same row hash, in this file or an earlier import) add nothing; every other
-   row is *linked* to a registry person (probability at or above ``link_above``),
-   *queued* for a verifier's review (at or above ``review_above``), or becomes a *new*
-   person. People are created with ``people_create_bulk``, claims recorded with
-   ``claims_record_bulk``, and one ledger entry closes the import with a SHA-256 digest
-   over everything it created. Any failure rolls the whole import back.
+   row goes through the linkage pipeline (:mod:`detente.matching.pipeline`: the same
+   candidates, model and decision rule as every other door) and is *linked*, *queued* for
+   a verifier's review with the reason, or becomes a *new* person (or, loading an own
+   list, a new person flagged as a possible repeat). A large list's candidates are
+   proposed by a forked worker a batch ahead (:class:`_Proposer`). People are created with
+   ``people_create_bulk``, claims recorded with ``claims_record_bulk``, arrests become
+   custody episodes, and one ledger entry closes the import with a SHA-256 digest over
+   what it created. Any failure rolls the whole import back.
 
-A dry run does pass 2 without writing: the same outcomes, nothing stored.
+A dry run does pass 3 without writing: the same outcomes, nothing stored.
 """
 
 from __future__ import annotations
