@@ -364,6 +364,11 @@ class PreviewRow:
     status: str
     event_date: str
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # The place, as written: compare with what the list says.
+    province: str = ""
+    municipality: str = ""
+    arrest_date: str = ""
+    place_of_detention: str = ""
 
 
 @dataclass
@@ -445,6 +450,10 @@ def import_job_preview(viewer: Viewer, job: ImportJob, limit: int = PREVIEW_ROWS
                     status=status,
                     event_date=event,
                     problems=problems,
+                    province=v.get("province", ""),
+                    municipality=v.get("municipality", ""),
+                    arrest_date=_shown_date(v.get("arrest_date", "")),
+                    place_of_detention=v.get("place_of_detention", ""),
                 )
             )
             if len(rows) >= limit:
