@@ -282,6 +282,8 @@ _PARSE_CASES: list[tuple[str, str, str, str]] = [
     ("Daimí Núñez", "daimi", "nunez", ""),
     ("José Martín Pérez", "jose", "martin", "perez"),
     ("José Martín Pérez García", "jose martin", "perez", "garcia"),
+    ("GERARDO ALFONSO ROCHE", "gerardo", "alfonso", "roche"),  # a Cuban surname too
+    ("José Alfonso Pérez García", "jose alfonso", "perez", "garcia"),
     ("Yoandris Yadiel Pérez García", "yoandris yadiel", "perez", "garcia"),
     ("María de los Ángeles Ferrer Llanes", "maria de los angeles", "ferrer", "llanes"),
     ("José de Jesús Ochoa", "jose de jesus", "ochoa", ""),

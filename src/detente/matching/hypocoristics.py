@@ -216,10 +216,10 @@ GIVEN_NAMES: frozenset[str] = frozenset(
 
 SURNAME_LIKE_GIVEN: frozenset[str] = frozenset(
     {
-        "alonso", "andrés", "bartolomé", "benito", "blas", "cristóbal", "diego", "domingo",
-        "elías", "esteban", "gaspar", "germán", "jordan", "julián", "lázaro", "lorenzo",
-        "lucas", "marcos", "martín", "mateo", "nicolás", "pascual", "román", "salvador",
-        "santiago", "sebastián", "simón", "tomás", "valentín", "vicente", "victoria",
+        "alfonso", "alonso", "andrés", "bartolomé", "benito", "blas", "cristóbal", "diego",
+        "domingo", "elías", "esteban", "gaspar", "germán", "jordan", "julián", "lázaro",
+        "lorenzo", "lucas", "marcos", "martín", "mateo", "nicolás", "pascual", "román",
+        "salvador", "santiago", "sebastián", "simón", "tomás", "valentín", "vicente", "victoria",
     }
 )  # fmt: skip
 
