@@ -394,9 +394,11 @@ def _decide(
 ) -> list[Decided]:
     """The outcome of each row of a batch, in row order.
 
-    Candidates for the whole batch come from the index at once; rows of this batch that
-    became new people are candidates for the rows after them (they are filed into the index
-    only when the batch is done, so they are compared here directly).
+    The registry's candidates come ``ahead`` (proposed for the whole batch at once, maybe
+    by the worker); the people this import created in earlier batches are looked up in
+    ``linker.made``; and rows of this batch that became new people are candidates for the
+    rows after them (compared here directly: they are filed into ``linker.made`` when the
+    batch is done).
     """
     if not rows:
         return []
