@@ -31,6 +31,7 @@ def policy_for(agreement: Agreement) -> Policy:
         confirm_min_grade=agreement.confirm_min_grade,
         dispute_min_grade=agreement.dispute_min_grade,
         overrides=dict(agreement.status_overrides or {}),
+        counts_from=agreement.announced_on,
     )
 
 

@@ -9,16 +9,28 @@ from detente.evidence.models import Reliability
 from detente.registry.status import Category, CustodyStatus
 
 
+class PartyKind(models.TextChoices):
+    GOVERNMENT = "government", _("Government")
+    MEDIATOR = "mediator", _("Mediator")
+    GUARANTOR = "guarantor", _("Guarantor")
+    ORGANISATION = "organisation", _("Organisation")
+
+
 class Party(models.Model):
-    """A government or body that makes or receives a commitment."""
+    """A government or body that makes, receives, mediates or guarantees a commitment."""
 
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=PartyKind.choices, default=PartyKind.GOVERNMENT
+    )
     independence_group = models.SlugField(
         _("independence group"),
         max_length=64,
         help_text=_("Sources in this group speak for this party."),
     )
+    # Archived: kept for the history it is part of, no longer offered for new agreements.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("party")
@@ -32,6 +44,7 @@ class Party(models.Model):
 class Agreement(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=200)
+    title_es = models.CharField(_("title in Spanish"), max_length=200, blank=True)
     promisor = models.ForeignKey(
         Party,
         on_delete=models.PROTECT,
@@ -41,8 +54,20 @@ class Agreement(models.Model):
     promisee = models.ForeignKey(
         Party, on_delete=models.PROTECT, related_name="+", verbose_name=_("counterpart")
     )
+    mediators = models.ManyToManyField(
+        Party,
+        related_name="mediated_agreements",
+        blank=True,
+        verbose_name=_("mediators and guarantors"),
+    )
     announced_on = models.DateField(_("announced on"))
-    promised_count = models.PositiveIntegerField(_("promised count"))
+    # None: the promise names no number ("political prisoners will be released").
+    promised_count = models.PositiveIntegerField(_("promised count"), null=True, blank=True)
+    promised_approximate = models.BooleanField(
+        _("approximate count"),
+        default=False,
+        help_text=_("The promise gave an approximate number (“about 900”)."),
+    )
     expected_release = models.CharField(
         _("expected kind of release"),
         max_length=32,
@@ -50,6 +75,7 @@ class Agreement(models.Model):
         blank=True,
     )
     description = models.TextField(_("description"), blank=True)
+    description_es = models.TextField(_("description in Spanish"), blank=True)
     # Verification policy: see detente.evidence.verification.Policy for the rules.
     confirm_min_grade = models.CharField(
         _("lowest grade that confirms"),
@@ -87,6 +113,9 @@ class Agreement(models.Model):
     legislature_list_only = models.BooleanField(
         _("only listed legislature accounts"), default=False
     )
+    # Archived: out of the default lists and closed to new members and claims; its page,
+    # figures and history stay as they were.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,6 +125,17 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def title_in(self, language: str | None) -> str:
+        """The title in ``language`` when one was given, else the English one."""
+        if language and language.startswith("es") and self.title_es:
+            return self.title_es
+        return self.title
+
+    def description_in(self, language: str | None) -> str:
+        if language and language.startswith("es") and self.description_es:
+            return self.description_es
+        return self.description
 
 
 class MemberState(models.TextChoices):
@@ -108,6 +148,7 @@ class MemberState(models.TextChoices):
     REARRESTED = "rearrested", _("Re-arrested")
     DIED = "died", _("Died")
     DISAPPEARED = "disappeared", _("Disappeared")
+    RELEASED_BEFORE = "released_before", _("Released before the agreement")
 
 
 class Membership(models.Model):
@@ -124,6 +165,17 @@ class Membership(models.Model):
         "registry.Person", on_delete=models.PROTECT, related_name="memberships"
     )
     named_on = models.DateField(_("named on"))
+    # On whose word the person was named, and why the date is what it is when it is
+    # earlier than the day it was entered (a list published last month).
+    named_by = models.ForeignKey(
+        "evidence.Source",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("named by"),
+    )
+    named_note = models.CharField(_("why this date"), max_length=500, blank=True)
     state = models.CharField(max_length=16, choices=MemberState.choices, default=MemberState.HELD)
     release_category = models.CharField(max_length=16, choices=Category.choices, blank=True)
     status = models.CharField(max_length=32, choices=CustodyStatus.choices, blank=True)

@@ -48,10 +48,11 @@ class Milestone:
 class Progress:
     agreement: str
     as_of: dt.date | None
-    promised: int
+    promised: int | None  # None: the promise names no number
     named: int
     unnamed: int
     named_beyond_promise: int
+    promised_approximate: bool = False
     held: int = 0
     reported: int = 0
     confirmed: int = 0
@@ -61,6 +62,7 @@ class Progress:
     rearrested: int = 0
     died: int = 0
     disappeared: int = 0
+    released_before: int = 0  # named, but released before the agreement was announced
     claimed_by_members: int = 0
     claimed_by_releasing_party: int | None = None
     claimed: int = 0
@@ -68,8 +70,15 @@ class Progress:
     aggregate_claims: list[AggregateClaim] = field(default_factory=list)
     milestones: list[Milestone] = field(default_factory=list)
 
+    @property
+    def total(self) -> int:
+        """What the headline parts add up to: the promise, or the named count when the
+        promise names no number or fewer people than were named."""
+        return self.named + self.unnamed
+
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["total"] = self.total
         for claim in data["aggregate_claims"]:
             claim["event_date"] = claim["event_date"].isoformat()
             claim["received_at"] = claim["received_at"].isoformat()
@@ -101,7 +110,7 @@ class MemberSummary:
     nth_confirmed: dt.date | None  # the promised-th earliest confirmed_at of those confirmed now
 
 
-def summarise(rows: Iterable[MemberRow], promised: int) -> MemberSummary:
+def summarise(rows: Iterable[MemberRow], promised: int | None) -> MemberSummary:
     rows = list(rows)
     states = Counter(r.state for r in rows)
     reported = [r.reported_at for r in rows if r.reported_at is not None]
@@ -124,7 +133,7 @@ def summarise(rows: Iterable[MemberRow], promised: int) -> MemberSummary:
         last_confirmed=max(confirmed).date() if confirmed else None,
         nth_confirmed=_nth_smallest(
             [r.confirmed_at for r in rows if r.state == MemberState.CONFIRMED and r.confirmed_at],
-            promised,
+            promised or 0,
         ),
     )
 
@@ -132,11 +141,12 @@ def summarise(rows: Iterable[MemberRow], promised: int) -> MemberSummary:
 def compute(
     *,
     agreement: str,
-    promised: int,
+    promised: int | None,
     announced_on: dt.date,
     members: Iterable[MemberRow] | MemberSummary,
     aggregates: Iterable[AggregateClaim] = (),
     as_of: dt.date | None = None,
+    promised_approximate: bool = False,
 ) -> Progress:
     m = members if isinstance(members, MemberSummary) else summarise(members, promised)
     named = m.named
@@ -146,9 +156,10 @@ def compute(
         agreement=agreement,
         as_of=as_of,
         promised=promised,
+        promised_approximate=promised_approximate and promised is not None,
         named=named,
-        unnamed=max(promised - named, 0),
-        named_beyond_promise=max(named - promised, 0),
+        unnamed=max(promised - named, 0) if promised is not None else 0,
+        named_beyond_promise=max(named - promised, 0) if promised is not None else 0,
         held=states[MemberState.HELD],
         reported=states[MemberState.REPORTED],
         confirmed=states[MemberState.CONFIRMED],
@@ -158,6 +169,7 @@ def compute(
         rearrested=states[MemberState.REARRESTED],
         died=states[MemberState.DIED],
         disappeared=states[MemberState.DISAPPEARED],
+        released_before=states[MemberState.RELEASED_BEFORE],
     )
     p.claimed_by_members = p.reported + p.confirmed + p.disputed
     aggs = sorted(aggregates, key=lambda a: (a.event_date, a.received_at, a.claim_id))
@@ -170,7 +182,8 @@ def compute(
 
     all_reported = named > 0 and p.claimed_by_members == named
     all_confirmed = named > 0 and states[MemberState.CONFIRMED] == named
-    all_claimed = next((a for a in own if a.released_count >= promised), None)
+    # "Claims all" needs a number to reach; "about 900" is reached at 900.
+    all_claimed = next((a for a in own if a.released_count >= promised), None) if promised else None
     p.milestones = [
         Milestone("announced", _("Agreement announced"), announced_on),
         Milestone("first_reported", _("First release reported"), m.first_reported),

@@ -146,6 +146,7 @@ def agreement_progress(
         members=rows,
         aggregates=_aggregate_claims(agreement, moment, can(viewer, Action.MANAGE)),
         as_of=as_of,
+        promised_approximate=agreement.promised_approximate,
     )
 
 
@@ -176,7 +177,7 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
     )
     nth = None
     promised = agreement.promised_count
-    if promised > 0 and states.get(MemberState.CONFIRMED, 0) >= promised:
+    if promised and states.get(MemberState.CONFIRMED, 0) >= promised:
         nth = (
             members.filter(state=MemberState.CONFIRMED, confirmed_at__isnull=False)
             .order_by("confirmed_at")
@@ -248,6 +249,7 @@ def agreement_timeline(
                 agreement, [r for r in aggregate_rows if r[3] <= moment], sees_protected
             ),
             as_of=day,
+            promised_approximate=agreement.promised_approximate,
         )
         for i, (day, moment) in enumerate(zip(days, moments, strict=True))
     ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -12,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from detente.access.policy import Action, require
 from detente.agreements.derivation import rebuild_agreement, refresh
-from detente.agreements.models import Agreement, Membership, Party
+from detente.agreements.models import Agreement, Membership, Party, PartyKind
 from detente.audit import ledger
 from detente.core.errors import check_slug, check_text, invalid
-from detente.evidence.models import Reliability
+from detente.evidence.models import Reliability, Source
 from detente.registry.models import Person
 from detente.registry.status import (
     DEFAULT_CATEGORY,
@@ -25,21 +26,124 @@ from detente.registry.status import (
 )
 
 
-def party_create(*, actor: User, slug: str, name: str, independence_group: str) -> Party:
+def _check_party_kind(kind: str) -> None:
+    if kind not in PartyKind.values:
+        raise invalid(
+            "kind",
+            _("Unknown kind of party “%(value)s”; expected one of: %(choices)s.")
+            % {"value": kind, "choices": ", ".join(PartyKind.values)},
+        )
+
+
+def _party_record(party: Party) -> dict[str, object]:
+    return {
+        "slug": party.slug,
+        "name": party.name,
+        "kind": party.kind,
+        "independence_group": party.independence_group,
+    }
+
+
+def party_create(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    independence_group: str,
+    kind: str = PartyKind.GOVERNMENT,
+) -> Party:
     require(actor, Action.MANAGE)
     name = check_text("name", name, 200, required=True)
     check_slug("slug", slug)
     check_slug("independence_group", independence_group)
+    _check_party_kind(kind)
     if Party.objects.filter(slug=slug).exists():
         raise invalid("slug", _("A party with the slug “%(slug)s” exists.") % {"slug": slug})
     with transaction.atomic():
-        party = Party.objects.create(slug=slug, name=name, independence_group=independence_group)
+        party = Party.objects.create(
+            slug=slug, name=name, kind=kind, independence_group=independence_group
+        )
+        ledger.append(actor, "party.create", party, _party_record(party))
+    return party
+
+
+def party_edit(
+    *,
+    actor: User,
+    party: Party,
+    name: str | None = None,
+    kind: str | None = None,
+    independence_group: str | None = None,
+) -> Party:
+    """Change what a party is called, what kind it is, or which sources speak for it.
+
+    A new independence group changes who can confirm releases under the agreements it
+    makes, so every member of those agreements is rederived in the same transaction.
+    """
+    require(actor, Action.MANAGE)
+    if name is not None:
+        name = check_text("name", name, 200, required=True)
+    if kind is not None:
+        _check_party_kind(kind)
+    if independence_group is not None:
+        check_slug("independence_group", independence_group)
+    with transaction.atomic():
+        ledger.serialize()
+        party = Party.objects.select_for_update().get(pk=party.pk)
+        before = _party_record(party)
+        regroup = independence_group is not None and independence_group != party.independence_group
+        if regroup:
+            for agreement in Agreement.objects.filter(promisee=party).select_related("promisor"):
+                if agreement.promisor.independence_group == independence_group:
+                    raise invalid(
+                        "independence_group",
+                        _(
+                            "“%(agreement)s” would then have both parties in one independence "
+                            "group, and no release under it could be confirmed."
+                        )
+                        % {"agreement": agreement.slug},
+                    )
+            for agreement in Agreement.objects.filter(promisor=party).select_related("promisee"):
+                if agreement.promisee.independence_group == independence_group:
+                    raise invalid(
+                        "independence_group",
+                        _(
+                            "“%(agreement)s” would then have both parties in one independence "
+                            "group, and no release under it could be confirmed."
+                        )
+                        % {"agreement": agreement.slug},
+                    )
+        party.name = name if name is not None else party.name
+        party.kind = kind if kind is not None else party.kind
+        if independence_group is not None:
+            party.independence_group = independence_group
+        after = _party_record(party)
+        if after == before:
+            return party
+        party.save(update_fields=["name", "kind", "independence_group"])
+        changed = 0
+        if regroup:
+            for agreement in Agreement.objects.filter(promisor=party):
+                changed += rebuild_agreement(agreement)
         ledger.append(
             actor,
-            "party.create",
+            "party.edit",
             party,
-            {"slug": slug, "name": name, "independence_group": independence_group},
+            {"before": before, "after": after, "members_changed": changed},
         )
+    return party
+
+
+def party_archive(*, actor: User, party: Party, archived: bool = True) -> Party:
+    """Archive a party (kept for its history, not offered for new agreements) or restore it."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        party = Party.objects.select_for_update().get(pk=party.pk)
+        if (party.archived_at is not None) == archived:
+            return party
+        party.archived_at = timezone.now() if archived else None
+        party.save(update_fields=["archived_at"])
+        ledger.append(actor, "party.archive" if archived else "party.restore", party, {})
     return party
 
 
@@ -59,29 +163,37 @@ def _check_policy(confirm_min_grade: str, dispute_min_grade: str, status_overrid
         raise invalid("status_overrides", "; ".join(problems))
 
 
-def agreement_create(
-    *,
-    actor: User,
-    slug: str,
-    title: str,
-    promisor: Party,
-    promisee: Party,
-    announced_on: dt.date,
-    promised_count: int,
-    expected_release: str = "",
-    description: str = "",
-    confirm_min_grade: str = Reliability.B,
-    dispute_min_grade: str = Reliability.C,
-    status_overrides: Mapping[str, str] | None = None,
-) -> Agreement:
-    require(actor, Action.MANAGE)
-    _check_policy(confirm_min_grade, dispute_min_grade, status_overrides or {})
-    overrides = dict(status_overrides or {})
-    title = check_text("title", title, 200, required=True)
-    description = check_text("description", description, 10_000)
-    check_slug("slug", slug)
-    if Agreement.objects.filter(slug=slug).exists():
-        raise invalid("slug", _("An agreement with the slug “%(slug)s” exists.") % {"slug": slug})
+def _check_promise(promised_count: object, promised_approximate: bool) -> None:
+    if promised_count is None:
+        if promised_approximate:
+            raise invalid(
+                "promised_count",
+                _(
+                    "An approximate count needs a number (“about 900”); leave both empty "
+                    "when the promise names no number."
+                ),
+            )
+        return
+    if isinstance(promised_count, bool) or not isinstance(promised_count, int):
+        raise invalid("promised_count", _("The promised count is a whole number, or unknown."))
+    if promised_count < 0:
+        raise invalid("promised_count", _("The promised count cannot be negative."))
+
+
+def _check_expected_release(expected_release: str) -> None:
+    if expected_release and (
+        expected_release not in CustodyStatus.values
+        or DEFAULT_CATEGORY[expected_release] not in RELEASE_CATEGORIES
+    ):
+        releases = [s for s in CustodyStatus.values if DEFAULT_CATEGORY[s] in RELEASE_CATEGORIES]
+        raise invalid(
+            "expected_release",
+            _("“%(value)s” is not a kind of release; expected one of: %(choices)s.")
+            % {"value": expected_release, "choices": ", ".join(releases)},
+        )
+
+
+def _check_parties(promisor: Party, promisee: Party, mediators: Sequence[Party]) -> None:
     if promisor.pk == promisee.pk:
         raise invalid("promisee", _("An agreement needs two different parties."))
     if promisor.independence_group == promisee.independence_group:
@@ -93,49 +205,243 @@ def agreement_create(
             )
             % {"group": promisee.independence_group},
         )
+    for mediator in mediators:
+        if mediator.pk in (promisor.pk, promisee.pk):
+            raise invalid(
+                "mediators",
+                _("%(party)s is already a party to the agreement; a mediator is a third party.")
+                % {"party": mediator.name},
+            )
+
+
+def _check_not_archived(field: str, parties: Iterable[Party]) -> None:
+    for party in parties:
+        if party.archived_at is not None:
+            raise invalid(
+                field,
+                _("The party “%(party)s” is archived; restore it to use it again.")
+                % {"party": party.slug},
+            )
+
+
+def _agreement_record(agreement: Agreement, mediators: Sequence[Party]) -> dict[str, object]:
+    return {
+        "slug": agreement.slug,
+        "title": agreement.title,
+        "title_es": agreement.title_es,
+        "promisor": agreement.promisor.slug,
+        "promisee": agreement.promisee.slug,
+        "mediators": sorted(p.slug for p in mediators),
+        "announced_on": agreement.announced_on.isoformat(),
+        "promised_count": agreement.promised_count,
+        "promised_approximate": agreement.promised_approximate,
+        "expected_release": agreement.expected_release,
+        "description": agreement.description,
+        "description_es": agreement.description_es,
+    }
+
+
+def agreement_create(
+    *,
+    actor: User,
+    slug: str,
+    title: str,
+    promisor: Party,
+    promisee: Party,
+    announced_on: dt.date,
+    promised_count: int | None,
+    promised_approximate: bool = False,
+    expected_release: str = "",
+    description: str = "",
+    title_es: str = "",
+    description_es: str = "",
+    mediators: Sequence[Party] = (),
+    confirm_min_grade: str = Reliability.B,
+    dispute_min_grade: str = Reliability.C,
+    status_overrides: Mapping[str, str] | None = None,
+) -> Agreement:
+    """Record an agreement. ``promised_count=None`` when the promise names no number."""
+    require(actor, Action.MANAGE)
+    _check_policy(confirm_min_grade, dispute_min_grade, status_overrides or {})
+    overrides = dict(status_overrides or {})
+    title = check_text("title", title, 200, required=True)
+    title_es = check_text("title_es", title_es, 200)
+    description = check_text("description", description, 10_000)
+    description_es = check_text("description_es", description_es, 10_000)
+    check_slug("slug", slug)
+    if Agreement.objects.filter(slug=slug).exists():
+        raise invalid("slug", _("An agreement with the slug “%(slug)s” exists.") % {"slug": slug})
+    mediators = list({p.pk: p for p in mediators}.values())
+    _check_parties(promisor, promisee, mediators)
+    _check_not_archived("promisor", [promisor])
+    _check_not_archived("promisee", [promisee])
+    _check_not_archived("mediators", mediators)
     if announced_on > timezone.now().date():
         raise invalid("announced_on", _("The announcement date is in the future."))
-    if promised_count < 0:
-        raise invalid("promised_count", _("The promised count cannot be negative."))
-    if expected_release and (
-        expected_release not in CustodyStatus.values
-        or DEFAULT_CATEGORY[expected_release] not in RELEASE_CATEGORIES
-    ):
-        releases = [s for s in CustodyStatus.values if DEFAULT_CATEGORY[s] in RELEASE_CATEGORIES]
-        raise invalid(
-            "expected_release",
-            _("“%(value)s” is not a kind of release; expected one of: %(choices)s.")
-            % {"value": expected_release, "choices": ", ".join(releases)},
-        )
+    _check_promise(promised_count, promised_approximate)
+    _check_expected_release(expected_release)
     with transaction.atomic():
         agreement = Agreement.objects.create(
             slug=slug,
             title=title,
+            title_es=title_es,
             promisor=promisor,
             promisee=promisee,
             announced_on=announced_on,
             promised_count=promised_count,
+            promised_approximate=promised_approximate,
             expected_release=expected_release,
             description=description,
+            description_es=description_es,
             confirm_min_grade=confirm_min_grade,
             dispute_min_grade=dispute_min_grade,
             status_overrides=overrides,
         )
+        if mediators:
+            agreement.mediators.set(mediators)
+        record = _agreement_record(agreement, mediators)
+        record["policy"] = [confirm_min_grade, dispute_min_grade, overrides]
+        ledger.append(actor, "agreement.create", agreement, record)
+    return agreement
+
+
+_UNSET: Any = object()
+
+
+def agreement_edit(
+    *,
+    actor: User,
+    agreement: Agreement,
+    title: str = _UNSET,
+    title_es: str = _UNSET,
+    description: str = _UNSET,
+    description_es: str = _UNSET,
+    promisor: Party = _UNSET,
+    promisee: Party = _UNSET,
+    mediators: Sequence[Party] = _UNSET,
+    announced_on: dt.date = _UNSET,
+    promised_count: int | None = _UNSET,
+    promised_approximate: bool = _UNSET,
+    expected_release: str = _UNSET,
+) -> Agreement:
+    """Correct what was recorded of an agreement; arguments left out stay as they are.
+
+    The ledger keeps the record before and after. A new releasing party or announcement
+    date changes what counts as the agreement's releases, so its members are rederived.
+    """
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        ledger.serialize()
+        agreement = (
+            Agreement.objects.select_for_update()
+            .select_related("promisor", "promisee")
+            .get(pk=agreement.pk)
+        )
+        old_mediators = list(agreement.mediators.all())
+        before = _agreement_record(agreement, old_mediators)
+        if title is not _UNSET:
+            agreement.title = check_text("title", title, 200, required=True)
+        if title_es is not _UNSET:
+            agreement.title_es = check_text("title_es", title_es, 200)
+        if description is not _UNSET:
+            agreement.description = check_text("description", description, 10_000)
+        if description_es is not _UNSET:
+            agreement.description_es = check_text("description_es", description_es, 10_000)
+        new_mediators = (
+            old_mediators if mediators is _UNSET else list({p.pk: p for p in mediators}.values())
+        )
+        if promisor is not _UNSET and promisor.pk != agreement.promisor_id:
+            _check_not_archived("promisor", [promisor])
+            agreement.promisor = promisor
+        if promisee is not _UNSET and promisee.pk != agreement.promisee_id:
+            _check_not_archived("promisee", [promisee])
+            agreement.promisee = promisee
+        if mediators is not _UNSET:
+            old_ids = {p.pk for p in old_mediators}
+            _check_not_archived("mediators", [p for p in new_mediators if p.pk not in old_ids])
+        _check_parties(agreement.promisor, agreement.promisee, new_mediators)
+        if announced_on is not _UNSET:
+            if announced_on > timezone.now().date():
+                raise invalid("announced_on", _("The announcement date is in the future."))
+            first_named = (
+                Membership.objects.filter(agreement=agreement)
+                .order_by("named_on")
+                .values_list("named_on", flat=True)
+                .first()
+            )
+            if first_named is not None and first_named < announced_on:
+                raise invalid(
+                    "announced_on",
+                    _(
+                        "People were named on this agreement on %(date)s, before "
+                        "that announcement date."
+                    )
+                    % {"date": first_named.isoformat()},
+                )
+            agreement.announced_on = announced_on
+        if promised_count is not _UNSET:
+            agreement.promised_count = promised_count
+        if promised_approximate is not _UNSET:
+            agreement.promised_approximate = bool(promised_approximate)
+        if agreement.promised_count is None and promised_count is not _UNSET:
+            agreement.promised_approximate = (
+                False if promised_approximate is _UNSET else agreement.promised_approximate
+            )
+        _check_promise(agreement.promised_count, agreement.promised_approximate)
+        if expected_release is not _UNSET:
+            _check_expected_release(expected_release)
+            agreement.expected_release = expected_release
+        after = _agreement_record(agreement, new_mediators)
+        if after == before:
+            return agreement
+        agreement.save()
+        if mediators is not _UNSET:
+            agreement.mediators.set(new_mediators)
+        changed = 0
+        if (
+            before["promisor"] != after["promisor"]
+            or before["announced_on"] != after["announced_on"]
+        ):
+            changed = rebuild_agreement(agreement)
+        fields = sorted(k for k in after if after[k] != before[k])
         ledger.append(
             actor,
-            "agreement.create",
+            "agreement.edit",
             agreement,
             {
-                "slug": slug,
-                "title": title,
-                "promisor": promisor.slug,
-                "promisee": promisee.slug,
-                "announced_on": announced_on.isoformat(),
-                "promised_count": promised_count,
-                "policy": [confirm_min_grade, dispute_min_grade, overrides],
+                "changed": fields,
+                "before": {k: before[k] for k in fields},
+                "after": {k: after[k] for k in fields},
+                "members_changed": changed,
             },
         )
     return agreement
+
+
+def agreement_archive(*, actor: User, agreement: Agreement, archived: bool = True) -> Agreement:
+    """Archive an agreement (its page and figures stay; no new members or claims) or
+    restore it."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if (agreement.archived_at is not None) == archived:
+            return agreement
+        agreement.archived_at = timezone.now() if archived else None
+        agreement.save(update_fields=["archived_at"])
+        ledger.append(
+            actor, "agreement.archive" if archived else "agreement.restore", agreement, {}
+        )
+    return agreement
+
+
+def check_open(agreement: Agreement, field: str = "agreement") -> None:
+    """Refuse new members and claims under an archived agreement."""
+    if agreement.archived_at is not None:
+        raise invalid(
+            field,
+            _("The agreement “%(slug)s” is archived; restore it to record under it.")
+            % {"slug": agreement.slug},
+        )
 
 
 def agreement_set_policy(
@@ -181,14 +487,27 @@ def agreement_add_members(
     agreement: Agreement,
     people: Iterable[Person],
     named_on: dt.date | None = None,
+    named_by: Source | None = None,
+    named_note: str = "",
 ) -> list[Membership]:
-    """Name people on an agreement (already named ones are left as they are)."""
+    """Name people on an agreement (already named ones are left as they are).
+
+    ``named_by`` is the source on whose word they are named; ``named_note`` says why
+    ``named_on`` is what it is when it is not the day of entry ("list published 3 Jan").
+    """
     require(actor, Action.RECORD)
+    check_open(agreement)
     named_on = named_on or timezone.now().date()
     if named_on > timezone.now().date():
         raise invalid("named_on", _("The date named is in the future."))
     if named_on < agreement.announced_on:
         raise invalid("named_on", _("A person cannot be named before the announcement."))
+    named_note = check_text("named_note", named_note, 500)
+    if named_by is not None and named_by.archived_at is not None:
+        raise invalid(
+            "named_by",
+            _("The source “%(slug)s” is archived.") % {"slug": named_by.slug},
+        )
     people = list({p.pk: p for p in people}.values())  # the same person twice is named once
     with transaction.atomic():
         ledger.serialize()
@@ -198,7 +517,13 @@ def agreement_add_members(
             )
         )
         new = [
-            Membership(agreement=agreement, person=p, named_on=named_on)
+            Membership(
+                agreement=agreement,
+                person=p,
+                named_on=named_on,
+                named_by=named_by,
+                named_note=named_note,
+            )
             for p in people
             if p.pk not in existing
         ]
@@ -213,6 +538,11 @@ def agreement_add_members(
             actor,
             "agreement.add_members",
             agreement,
-            {"added": sorted(m.person.handle for m in new), "named_on": named_on.isoformat()},
+            {
+                "added": sorted(m.person.handle for m in new),
+                "named_on": named_on.isoformat(),
+                **({"named_by": named_by.pk} if named_by is not None else {}),
+                **({"named_note": named_note} if named_note else {}),
+            },
         )
     return created

@@ -62,6 +62,8 @@ class Source(models.Model):
     protected = models.BooleanField(
         _("protected"), default=False, help_text=_("The identity of this source is confidential.")
     )
+    # Archived: its claims stand; it is no longer offered for new claims.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

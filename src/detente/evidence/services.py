@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from detente.access.policy import Action, require
 from detente.agreements.derivation import policy_for, refresh_people
 from detente.agreements.models import Agreement, Membership
+from detente.agreements.services import check_open
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import check_precision, check_slug, check_text, invalid
@@ -130,6 +131,92 @@ def source_regrade(
             },
         )
     return source
+
+
+def source_edit(
+    *,
+    actor: User,
+    source: Source,
+    name: str | None = None,
+    kind: str | None = None,
+    reliability: str | None = None,
+    independence_group: str | None = None,
+    protected: bool | None = None,
+) -> Source:
+    """Correct a source's record; arguments left out stay as they are.
+
+    A new grade or independence group changes what its claims confirm, so it goes
+    through :func:`source_regrade` (every member it touches rederived) in the same
+    transaction. A protected source's name and group reach the ledger only as keyed
+    hashes, before and after.
+    """
+    require(actor, Action.MANAGE)
+    if name is not None:
+        name = check_text("name", name, 200, required=True)
+    _check_source_fields(
+        kind if kind is not None else source.kind,
+        reliability if reliability is not None else source.reliability,
+        independence_group if independence_group is not None else source.independence_group,
+    )
+    with transaction.atomic():
+        source = Source.objects.select_for_update().get(pk=source.pk)
+        if (reliability is not None and reliability != source.reliability) or (
+            independence_group is not None and independence_group != source.independence_group
+        ):
+            source = source_regrade(
+                actor=actor,
+                source=source,
+                reliability=reliability if reliability is not None else source.reliability,
+                independence_group=(
+                    independence_group
+                    if independence_group is not None
+                    else source.independence_group
+                ),
+            )
+        before = _source_record(source)
+        if name is not None:
+            source.name = name
+        if kind is not None:
+            source.kind = kind
+        if protected is not None:
+            source.protected = bool(protected)
+        after = _source_record(source)
+        if after != before:
+            source.save(update_fields=["name", "kind", "protected"])
+            changed = sorted(k for k in after if after[k] != before[k])
+            ledger.append(
+                actor,
+                "source.edit",
+                source,
+                {
+                    "changed": changed,
+                    "before": {k: before[k] for k in changed},
+                    "after": {k: after[k] for k in changed},
+                },
+            )
+    return source
+
+
+def source_archive(*, actor: User, source: Source, archived: bool = True) -> Source:
+    """Archive a source (its claims stand; no new ones are taken from it) or restore it."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        source = Source.objects.select_for_update().get(pk=source.pk)
+        if (source.archived_at is not None) == archived:
+            return source
+        source.archived_at = timezone.now() if archived else None
+        source.save(update_fields=["archived_at"])
+        ledger.append(actor, "source.archive" if archived else "source.restore", source, {})
+    return source
+
+
+def check_source_open(source: Source, field: str = "source") -> None:
+    if source.archived_at is not None:
+        raise invalid(
+            field,
+            _("The source “%(name)s” is archived; restore it to record its claims.")
+            % {"name": source.name},
+        )
 
 
 _CREDIBILITIES = frozenset(Credibility.values)
@@ -293,6 +380,11 @@ def claim_record(
         )
     if evidence_sha256 and not _SHA256.match(evidence_sha256):
         raise invalid("evidence_sha256", _("The file hash is not a SHA-256 hex digest."))
+    if kind != ClaimKind.RETRACTION:
+        # A retraction still corrects the record of an archived source or agreement.
+        check_source_open(source)
+        if agreement is not None:
+            check_open(agreement)
     event = _check_dates(event_date, event_precision, received_at)
 
     if kind == ClaimKind.STATUS:
@@ -442,6 +534,9 @@ def claims_record_bulk(
     require(actor, Action.RECORD)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("claims_record_bulk runs inside the caller's audited transaction")
+    check_source_open(source)
+    if agreement is not None:
+        check_open(agreement)
     received_at = received_at or timezone.now()
     now = timezone.now()
     policy = policy_for(agreement) if agreement is not None else None

@@ -53,6 +53,7 @@ class State:
     REARRESTED = "rearrested"
     DIED = "died"
     DISAPPEARED = "disappeared"
+    RELEASED_BEFORE = "released_before"
 
 
 class Rule:
@@ -63,6 +64,7 @@ class Rule:
     REARREST_AFTER_RELEASE = "rearrest_after_release"
     DIED_IN_CUSTODY = "died_in_custody"
     DISAPPEARED = "disappeared"
+    RELEASED_BEFORE = "released_before_agreement"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class Policy:
     confirm_min_grade: str = "B"
     dispute_min_grade: str = "C"
     overrides: Mapping[str, str] = field(default_factory=dict)
+    # The agreement's announcement: a release certainly before it is not the agreement's.
+    counts_from: dt.date | None = None
 
     def category(self, status: str) -> str:
         return self.overrides.get(status) or DEFAULT_CATEGORY[status]
@@ -207,6 +211,12 @@ def derive(
     def cat(c: ClaimFact) -> str:
         return policy.category(c.status)
 
+    prior: list[ClaimFact] = []
+    if policy.counts_from is not None:
+        start = policy.counts_from
+        prior = [c for c in dated if c.end < start and cat(c) in RELEASE_CATEGORIES]
+        dated = [c for c in dated if not (c.end < start and cat(c) in RELEASE_CATEGORIES)]
+
     deaths = [c for c in dated if cat(c) == Category.DIED and policy.is_credible(c)]
     if deaths:
         return Derived(State.DIED, status=CustodyStatus.DIED_IN_CUSTODY), Explanation(
@@ -247,6 +257,24 @@ def derive(
                 first_reported_at=first_reported,
                 first_confirmed_at=first_confirmed,
             ), Explanation(Rule.DISAPPEARED, _sorted_ids(gone), void=void_ids)
+        latest_prior = max(prior, key=lambda c: (c.end, c.start), default=None)
+        if latest_prior is not None and not any(
+            cat(h) in (Category.HELD, Category.DISAPPEARED)
+            and policy.is_credible(h)
+            and h.start >= latest_prior.end
+            for h in dated
+        ):
+            # Free before the agreement was made, and nobody credible says held since.
+            return Derived(
+                State.RELEASED_BEFORE,
+                status=latest_prior.status,
+                released_on=min(c.start for c in prior),
+            ), Explanation(
+                Rule.RELEASED_BEFORE,
+                _sorted_ids(prior),
+                void=void_ids,
+                ignored=tuple(sorted(c.id for c in live if c not in prior)),
+            )
         return Derived(
             State.HELD, first_reported_at=first_reported, first_confirmed_at=first_confirmed
         ), Explanation(Rule.NO_RELEASE_CLAIM, (), void=void_ids, ignored=_sorted_ids(live))

@@ -32,6 +32,11 @@ RULE_TEXT: dict[str, Promise] = {
     Rule.DISAPPEARED: _(
         "No release is claimed and a credible source reports that the person has disappeared."
     ),
+    Rule.RELEASED_BEFORE: _(
+        "The only releases claimed happened before the agreement was announced, and no "
+        "credible source says the person was held since: released, but not under this "
+        "agreement."
+    ),
 }
 
 

@@ -107,7 +107,7 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         "agreement": agreement,
         "p": progress,
         "members": agreement_members(viewer, agreement),
-        "chart": progress_chart(series, progress.promised),
+        "chart": progress_chart(series, progress.total),
         "section": "agreements",
     }
     return render(request, "web/agreement_detail.html", context)
