@@ -190,6 +190,10 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 # spools them to a temporary file while the request lasts; keep that in the private data
 # directory, not in the machine's shared /tmp. See docs/reconciliation.md.
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads" / "tmp")
+# The country the registry is about (ISO 3166-1 alpha-2): its first-level divisions (ISO
+# 3166-2, through pycountry) are the rows of the public statistics and what the matcher
+# reads a province as.
+DETENTE_COUNTRY = os.environ.get("DETENTE_COUNTRY", "CU").upper()
 DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
 # An import prepared but not moved forward for this long is discarded with its file.
 DETENTE_IMPORT_KEEP_HOURS = float(os.environ.get("DETENTE_IMPORT_KEEP_HOURS", "24"))

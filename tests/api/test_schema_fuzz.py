@@ -118,12 +118,15 @@ class Fixture:
             "disclosure_id": disclosure.pk,
         }
         self.source_slug = informant.slug
+        self.party_slug = world.counterpart.slug
         self.body_source = world.sources["ngo"].slug
 
     def real(self, path: str, parameters: dict[str, Any]) -> dict[str, Any]:
         out = {k: self.values.get(k, v) for k, v in parameters.items()}
         if path.startswith("/api/sources/"):
             out["slug"] = self.source_slug
+        if path.startswith("/api/parties/"):
+            out["slug"] = self.party_slug
         return out
 
 

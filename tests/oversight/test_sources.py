@@ -1,4 +1,7 @@
-"""Sources: listing, adding and regrading; protected sources stay hidden from analysts."""
+"""Sources: listing, adding and regrading; protected sources stay hidden from analysts.
+
+Adding is on /staff/sources/new/, regrading on each source's edit page (the other fields
+and archiving: tests/oversight/test_setup_pages.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ NEW = {
     "reliability": "C",
     "independence_group": "radio",
 }
+# The edit form of the world's "deal-ngo" source, as it is.
+EDIT = {"name": "ngo", "kind": "ngo", "reliability": "B", "independence_group": "deal-ngo"}
 
 
 @pytest.fixture
@@ -59,11 +64,12 @@ def test_the_detail_counts_the_sources_claims(world: World, login: Callable[...,
     release(world, "ngo", 1, "2020-02-01")
     response = login("analyst").get("/staff/sources/deal-ngo/")
     assert response.context["claims"] == 2
-    assert response.context["form"] is None  # analysts do not regrade
+    assert response.context["may_manage"] is False  # analysts do not regrade
+    assert "/staff/sources/deal-ngo/edit/" not in page(response)
 
 
 def test_a_verifier_adds_a_source(world: World, login: Callable[..., Client]) -> None:
-    response = login("verifier").post("/staff/sources/", NEW, follow=True)
+    response = login("verifier").post("/staff/sources/new/", NEW, follow=True)
     assert response.redirect_chain[-1][0] == "/staff/sources/radio-marti/"
     assert "Source “Radio bulletin” added." in page(response)
     source = Source.objects.get(slug="radio-marti")
@@ -75,7 +81,7 @@ def test_bad_input_is_shown_on_the_field_and_what_was_typed_stays(
     world: World, login: Callable[..., Client]
 ) -> None:
     bad = {**NEW, "slug": "Not A Slug", "independence_group": "Radio Group"}
-    response = login("verifier").post("/staff/sources/", bad)
+    response = login("verifier").post("/staff/sources/new/", bad)
     assert response.status_code == 200
     errors = field_errors(response)
     assert errors == {"slug": ["Use lower-case letters, digits and hyphens."]}
@@ -88,22 +94,22 @@ def test_bad_input_is_shown_on_the_field_and_what_was_typed_stays(
 def test_a_duplicate_slug_is_refused_by_the_service_on_its_field(
     world: World, login: Callable[..., Client]
 ) -> None:
-    response = login("verifier").post("/staff/sources/", {**NEW, "slug": "deal-ngo"})
+    response = login("verifier").post("/staff/sources/new/", {**NEW, "slug": "deal-ngo"})
     assert list(field_errors(response)) == ["slug"]
     assert "deal-ngo" in field_errors(response)["slug"][0]
 
 
 def test_errors_come_in_spanish(world: World, login: Callable[..., Client]) -> None:
-    response = login("verifier", language="es").post("/staff/sources/", {**NEW, "name": ""})
+    response = login("verifier", language="es").post("/staff/sources/new/", {**NEW, "name": ""})
     assert field_errors(response) == {"name": ["Este campo es obligatorio."]}
     assert "No se ha guardado nada" in page(response)
 
 
 def test_an_analyst_cannot_add_or_regrade(world: World, login: Callable[..., Client]) -> None:
     analyst = login("analyst")
-    assert analyst.post("/staff/sources/", NEW).status_code == 403
-    regrade = {"reliability": "A", "independence_group": "deal-ngo"}
-    assert analyst.post("/staff/sources/deal-ngo/", regrade).status_code == 403
+    assert analyst.post("/staff/sources/new/", NEW).status_code == 403
+    regrade = {**EDIT, "reliability": "A"}
+    assert analyst.post("/staff/sources/deal-ngo/edit/", regrade).status_code == 403
     assert not Source.objects.filter(slug="radio-marti").exists()
     assert Source.objects.get(slug="deal-ngo").reliability == "B"
 
@@ -114,9 +120,7 @@ def test_a_verifier_regrades_and_member_states_follow(
     release(world, "ngo", 0, "2020-02-01")  # grade B, independent: confirmed
     client = login("verifier")
     assert client.get("/staff/agreements/deal/").context["p"].confirmed == 1
-    response = client.post(
-        "/staff/sources/deal-ngo/", {"reliability": "D", "independence_group": "deal-ngo"}
-    )
+    response = client.post("/staff/sources/deal-ngo/edit/", {**EDIT, "reliability": "D"})
     assert response.status_code == 302
     assert Source.objects.get(slug="deal-ngo").reliability == "D"
     assert client.get("/staff/agreements/deal/").context["p"].confirmed == 0
@@ -125,7 +129,8 @@ def test_a_verifier_regrades_and_member_states_follow(
 
 def test_a_bad_regrade_changes_nothing(world: World, login: Callable[..., Client]) -> None:
     response = login("verifier").post(
-        "/staff/sources/deal-ngo/", {"reliability": "A", "independence_group": "Not valid"}
+        "/staff/sources/deal-ngo/edit/",
+        {**EDIT, "reliability": "A", "independence_group": "Not valid"},
     )
     assert list(field_errors(response)) == ["independence_group"]
     assert 'value="Not valid"' in page(response)
@@ -138,4 +143,4 @@ def test_non_staff_are_refused(world: World, login: Callable[..., Client], role:
     client = login(role)
     assert client.get("/staff/sources/").status_code == 403
     assert client.get("/staff/sources/deal-ngo/").status_code == 403
-    assert client.post("/staff/sources/", NEW).status_code == 403
+    assert client.post("/staff/sources/new/", NEW).status_code == 403

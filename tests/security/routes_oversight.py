@@ -35,9 +35,19 @@ def _account(world: World) -> str:
 
 ROUTES: dict[str, frozenset[str]] = {
     "staff/agreements/": STAFF,
+    "staff/agreements/new/": MANAGERS,  # setting up agreements, parties and sources
     "staff/agreements/<slug:slug>/": STAFF,
+    "staff/agreements/<slug:slug>/edit/": MANAGERS,
+    "staff/agreements/<slug:slug>/archive/": MANAGERS,
+    "staff/parties/": STAFF,
+    "staff/parties/new/": MANAGERS,
+    "staff/parties/<slug:slug>/edit/": MANAGERS,
+    "staff/parties/<slug:slug>/archive/": MANAGERS,
     "staff/sources/": STAFF,
+    "staff/sources/new/": MANAGERS,
     "staff/sources/<slug:slug>/": STAFF,
+    "staff/sources/<slug:slug>/edit/": MANAGERS,
+    "staff/sources/<slug:slug>/archive/": MANAGERS,
     "staff/disclosures/": STAFF,
     "staff/disclosures/propose/": STAFF,
     "staff/disclosures/<int:pk>/": STAFF,
@@ -52,10 +62,26 @@ ROUTES: dict[str, frozenset[str]] = {
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/agreements/<slug:slug>/": lambda w: f"/staff/agreements/{w.agreement.slug}/",
+    "staff/agreements/<slug:slug>/edit/": lambda w: f"/staff/agreements/{w.agreement.slug}/edit/",
+    "staff/agreements/<slug:slug>/archive/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/archive/"
+    ),
+    "staff/parties/<slug:slug>/edit/": lambda w: f"/staff/parties/{w.releasing.slug}/edit/",
+    "staff/parties/<slug:slug>/archive/": lambda w: f"/staff/parties/{w.releasing.slug}/archive/",
     "staff/sources/<slug:slug>/": lambda w: f"/staff/sources/{w.sources['ngo'].slug}/",
+    "staff/sources/<slug:slug>/edit/": lambda w: f"/staff/sources/{w.sources['ngo'].slug}/edit/",
+    "staff/sources/<slug:slug>/archive/": lambda w: (
+        f"/staff/sources/{w.sources['ngo'].slug}/archive/"
+    ),
     "staff/disclosures/<int:pk>/": _disclosure,
     "staff/users/<int:pk>/": _account,
     "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
 }
-POST_ONLY: set[str] = {"staff/ledger/verify/", "staff/tokens/<int:pk>/revoke/"}
+POST_ONLY: set[str] = {
+    "staff/ledger/verify/",
+    "staff/tokens/<int:pk>/revoke/",
+    "staff/agreements/<slug:slug>/archive/",
+    "staff/parties/<slug:slug>/archive/",
+    "staff/sources/<slug:slug>/archive/",
+}
 PUBLIC: set[str] = set()

@@ -58,38 +58,55 @@ PUBLIC_URLS = {
 for _table in _ROUTE_TABLES:
     PUBLIC_URLS |= _table.PUBLIC
 # API operations (prefix "api/"), with an agreement shown to the legislature: the roles
-# that get the sample row of the test world. Every token holder may call a reading
+# that get the sample row of the test world. A reading operation (GET) is keyed by its
+# path, every other one by its method and path. Every token holder may call a reading
 # operation and gets what their user may see: a list without the row (the verification
 # queue: 403, a staff tool), a detail answering 404 exactly like a missing one. Writing
 # needs a write token of a role that may do it (others: 403). Anonymous callers: 401.
 _SEES_AGREEMENT = STAFF | {"legislature"}
 API_ROUTES: dict[str, frozenset[str]] = {
     "api/agreements": _SEES_AGREEMENT,
+    "POST api/agreements": MANAGERS,
     "api/agreements/{slug}": _SEES_AGREEMENT,
+    "PATCH api/agreements/{slug}": MANAGERS,
+    "POST api/agreements/{slug}/archive": MANAGERS,
+    "POST api/agreements/{slug}/restore": MANAGERS,
     "api/agreements/{slug}/progress": _SEES_AGREEMENT,
     "api/agreements/{slug}/members": _SEES_AGREEMENT,
+    "api/parties": STAFF,
+    "POST api/parties": MANAGERS,
+    "api/parties/{slug}": STAFF,
+    "PATCH api/parties/{slug}": MANAGERS,
+    "POST api/parties/{slug}/archive": MANAGERS,
+    "POST api/parties/{slug}/restore": MANAGERS,
     "api/people": _SEES_AGREEMENT,
     "api/people/{handle}": _SEES_AGREEMENT,
     "api/people/{handle}/custody": STAFF,
     "api/sources": STAFF,
+    "POST api/sources": MANAGERS,
     "api/sources/{slug}": STAFF,
-    "api/claims": STAFF,  # GET lists them; POST records one
+    "PATCH api/sources/{slug}": MANAGERS,
+    "POST api/sources/{slug}/archive": MANAGERS,
+    "POST api/sources/{slug}/restore": MANAGERS,
+    "api/claims": STAFF,
+    "POST api/claims": STAFF,  # record a claim
     "api/claims/{claim_id}": STAFF,
     "api/disclosures": STAFF,
     "api/disclosures/{disclosure_id}": STAFF,
     "api/queue": STAFF,
-    "api/queue/{slug}/{handle}/confirm": MANAGERS,
-    "api/queue/{slug}/{handle}/dispute": MANAGERS,
+    "POST api/queue/{slug}/{handle}/confirm": MANAGERS,
+    "POST api/queue/{slug}/{handle}/dispute": MANAGERS,
     "api/estimates": STAFF,
     "api/match": STAFF,
     "api/review": STAFF,
-    "api/review/{row_id}": STAFF,  # GET shows a row; POST decides it (MANAGERS)
-    "api/review/bulk": MANAGERS,  # POST: accept an import's rows at or above a probability
+    "api/review/{row_id}": STAFF,
+    "POST api/review/{row_id}": MANAGERS,  # decide a row
+    "POST api/review/bulk": MANAGERS,  # accept an import's rows at or above a probability
     "api/imports/{run_id}": STAFF,
     "api/imports/{run_id}/rows": STAFF,
-    "api/imports": STAFF,  # POST: upload a list (a write token of a role that records)
+    "POST api/imports": STAFF,  # upload a list (a write token of a role that records)
     "api/imports/jobs/{job_id}": MANAGERS,  # the operator's job; its creator sees it too
-    "api/imports/jobs/{job_id}/start": NOBODY,  # its creator only (tests/reconcile/test_jobs)
+    "POST api/imports/jobs/{job_id}/start": NOBODY,  # its creator only (reconcile/test_jobs)
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
@@ -185,7 +202,11 @@ def test_every_non_admin_route_is_in_the_persona_table() -> None:
 
     routes = {p for p in _patterns() if not p.startswith(("admin/", "api/"))}
     assert routes - PUBLIC_URLS == set(ROUTES)
-    operations = {path.lstrip("/") for path in api.get_openapi_schema()["paths"]}
+    operations = {
+        path.lstrip("/") if method == "get" else f"{method.upper()} {path.lstrip('/')}"
+        for path, methods in api.get_openapi_schema()["paths"].items()
+        for method in methods
+    }
     assert operations == set(API_ROUTES)
 
 
@@ -306,7 +327,8 @@ def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
 # checked above for every role; the others act only as the operator at the server's shell
 # (who holds the database anyway) and take no --as, so no one can act as someone else.
 COMMANDS = {
-    "agreement": "every role via --as (test_commands_for_every_role)",
+    "agreement": "list/status/members: every role via --as (test_commands_for_every_role); "
+    "create/edit/archive/restore operator only (tests/foundation/test_setup_cli.py)",
     "person": "every role via --as (test_commands_for_every_role)",
     "stats": "every role via --as; the same tables for all (test_statistics)",
     "estimate": "staff via --as; others are refused like a missing source (test_estimate)",
@@ -322,6 +344,9 @@ COMMANDS = {
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",
     "merge": "operator only; merges and splits are written to the ledger with the evidence",
     "mailing": "operator only; addresses reach the ledger as keyed hashes (tests/mailing)",
+    "party": "operator only (managers' work; tests/foundation/test_setup_cli.py)",
+    "source": "operator only (managers' work); lists protected sources, marked",
+    "claim": "operator only (recording needs RECORD; tests/foundation/test_claim_cli.py)",
 }
 
 
@@ -333,7 +358,8 @@ def test_every_command_is_in_the_persona_table() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["disclosure", "audit", "user", "token", "demo", "serve", "merge"]
+    "command",
+    ["disclosure", "audit", "user", "token", "demo", "serve", "merge", "party", "source", "claim"],
 )
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     import argparse
@@ -348,9 +374,14 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
                     found |= options(sub)
         return found
 
-    app = {"user": "detente.accounts", "token": "detente.api", "merge": "detente.reconcile"}.get(
-        command, "detente.core"
-    )
+    app = {
+        "user": "detente.accounts",
+        "token": "detente.api",
+        "merge": "detente.reconcile",
+        "party": "detente.agreements",
+        "source": "detente.evidence",
+        "claim": "detente.evidence",
+    }.get(command, "detente.core")
     parser = load_command_class(app, command).create_parser("detente", command)
     assert "--as" not in options(parser)
     # The check itself can see an --as where there is one.
@@ -431,6 +462,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         "api/agreements/{slug}/members": (f"/api/agreements/{slug}/members", "handle", handle),
         "api/people": ("/api/people", "handle", handle),
         "api/people/{handle}/custody": (f"/api/people/{handle}/custody", "status", "sentenced"),
+        "api/parties": ("/api/parties", "slug", world.releasing.slug),
         "api/sources": ("/api/sources", "slug", source),
         "api/claims": ("/api/claims", "id", reported.pk),
         "api/disclosures": ("/api/disclosures", "id", disclosure.pk),
@@ -451,6 +483,10 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             "/api/agreements/no-such-deal/progress",
         ),
         "api/people/{handle}": (f"/api/people/{handle}", "/api/people/P-999999"),
+        "api/parties/{slug}": (
+            f"/api/parties/{world.releasing.slug}",
+            "/api/parties/no-such-party",
+        ),
         "api/sources/{slug}": (f"/api/sources/{source}", "/api/sources/no-such-source"),
         "api/claims/{claim_id}": (f"/api/claims/{reported.pk}", "/api/claims/999999999"),
         "api/disclosures/{disclosure_id}": (
@@ -479,15 +515,15 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             assert response.status_code == absent.status_code == 404, (role, route)
             assert response.content == absent.content, (role, route)
     writes = {
-        "api/claims": (
+        "POST api/claims": (
             "/api/claims",
             {"source": family, "person": handle, "status": "detained", "event_date": "2020-03-01"},
         ),
-        "api/queue/{slug}/{handle}/dispute": (
+        "POST api/queue/{slug}/{handle}/dispute": (
             f"/api/queue/{slug}/{handle}/dispute",
             {"source": family, "evidence_text": "Seen in prison.", "event_date": "2020-03-02"},
         ),
-        "api/queue/{slug}/{handle}/confirm": (
+        "POST api/queue/{slug}/{handle}/confirm": (
             f"/api/queue/{slug}/{handle}/confirm",
             {"source": source, "evidence_text": "Seen at home."},
         ),
@@ -518,7 +554,8 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         content_type="application/json",
         **auth,
     )
-    assert decided.status_code == (200 if role in MANAGERS else 403), (role, decided.content)
+    may_decide = role in API_ROUTES["POST api/review/{row_id}"]
+    assert decided.status_code == (200 if may_decide else 403), (role, decided.content)
     from tests.reconcile.review_kit import queue_row
 
     waiting = queue_row(row.run, 99, [(world.person(2), 0.9)])
@@ -528,9 +565,9 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         content_type="application/json",
         **auth,
     )
-    assert bulk.status_code == (200 if role in API_ROUTES["api/review/bulk"] else 403), role
+    assert bulk.status_code == (200 if role in API_ROUTES["POST api/review/bulk"] else 403), role
     waiting.refresh_from_db()
-    assert bool(waiting.decision) == (role in API_ROUTES["api/review/bulk"])
+    assert bool(waiting.decision) == (role in API_ROUTES["POST api/review/bulk"])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from detente.reconcile.jobs import import_job_create, import_job_discard
@@ -557,7 +594,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         **auth,
     )
     # Staff get as far as the mapping (refused: nothing kept); the others are refused.
-    assert uploaded.status_code == (422 if role in API_ROUTES["api/imports"] else 403), (
+    assert uploaded.status_code == (422 if role in API_ROUTES["POST api/imports"] else 403), (
         role,
         uploaded.content,
     )
@@ -565,16 +602,82 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
     assert found.status_code == (200 if role in API_ROUTES["api/match"] else 403), role
     if role in API_ROUTES["api/match"]:
         assert found.json()["items"][0]["handle"] == handle
-    assert set(lists) | set(details) | {"api/queue/{slug}/{handle}/confirm"} | {
-        "api/queue/{slug}/{handle}/dispute",
+    # Setting up: parties, sources and agreements (the world's own are restored after).
+    party, agreement = world.releasing.slug, world.agreement.slug
+    setup = {
+        "POST api/parties": (
+            "post",
+            "/api/parties",
+            {"slug": "persona-party", "name": "P", "independence_group": "persona-party"},
+            201,
+        ),
+        "PATCH api/parties/{slug}": ("patch", f"/api/parties/{party}", {"name": "R"}, 200),
+        "POST api/parties/{slug}/archive": ("post", f"/api/parties/{party}/archive", None, 200),
+        "POST api/parties/{slug}/restore": ("post", f"/api/parties/{party}/restore", None, 200),
+        "POST api/sources": (
+            "post",
+            "/api/sources",
+            {
+                "slug": "persona-source",
+                "name": "S",
+                "kind": "press",
+                "reliability": "C",
+                "independence_group": "persona-source",
+            },
+            201,
+        ),
+        "PATCH api/sources/{slug}": ("patch", f"/api/sources/{source}", {"name": "N"}, 200),
+        "POST api/sources/{slug}/archive": ("post", f"/api/sources/{source}/archive", None, 200),
+        "POST api/sources/{slug}/restore": ("post", f"/api/sources/{source}/restore", None, 200),
+        "POST api/agreements": (
+            "post",
+            "/api/agreements",
+            {
+                "slug": "persona-deal",
+                "title": "T",
+                "releasing_party": party,
+                "counterpart": world.counterpart.slug,
+                "announced_on": "2021-01-01",
+                "promised_count": None,
+            },
+            201,
+        ),
+        "PATCH api/agreements/{slug}": (
+            "patch",
+            f"/api/agreements/{agreement}",
+            {"title": "Renamed"},
+            200,
+        ),
+        "POST api/agreements/{slug}/archive": (
+            "post",
+            f"/api/agreements/{agreement}/archive",
+            None,
+            200,
+        ),
+        "POST api/agreements/{slug}/restore": (
+            "post",
+            f"/api/agreements/{agreement}/restore",
+            None,
+            200,
+        ),
+    }
+    for route, (method, url, body, ok) in setup.items():
+        sent = getattr(client, method)(
+            url, _json.dumps(body or {}), content_type="application/json", **auth
+        )
+        # A read-only token, or a role that may not do it, is refused in the same way.
+        expected = ok if role in API_ROUTES[route] else 403
+        assert sent.status_code == expected, (role, route, sent.content)
+    assert set(lists) | set(details) | set(writes) | set(setup) | {
         "api/estimates",
         "api/match",
         "api/review",
         "api/review/{row_id}",
-        "api/review/bulk",
+        "POST api/review/{row_id}",
+        "POST api/review/bulk",
         "api/imports/{run_id}",
         "api/imports/{run_id}/rows",
-        "api/imports",
+        "POST api/imports",
         "api/imports/jobs/{job_id}",
-        "api/imports/jobs/{job_id}/start",
+        "POST api/imports/jobs/{job_id}/start",
     } == set(API_ROUTES)

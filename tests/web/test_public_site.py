@@ -69,13 +69,28 @@ def test_the_agreement_page_puts_the_headline_first(client: Client, public: Worl
     assert figure(html, "Promised") == "5"
     assert figure(html, "Claimed released") == "2"
     assert figure(html, "Independently confirmed") == "1"
-    assert figure(html, "Released on conditions") == "1"
-    assert figure(html, "Still held") == "1"
-    assert figure(html, "Re-arrested") == "0"
+    assert "Of those confirmed released, 1 on conditions and 0 unconditionally." in html
+    # Where everyone promised stands: the parts add up to the promise.
+    assert "Where the 5 people stand" in html
+    parts = {
+        label: int(figure(html, label))
+        for label in (
+            "Independently confirmed released",
+            "Reported released, not confirmed",
+            "Disputed",
+            "Still held",
+            "Re-arrested",
+            "Not yet named",
+        )
+    }
+    assert parts["Still held"] == 1
+    assert parts["Re-arrested"] == 0
+    assert sum(parts.values()) == 5
     # The headline comes before the chart, the milestones and the list of people.
     assert html.index("Independently confirmed") < html.index("<svg") < html.index("Milestones")
     assert '<progress id="bar-confirmed" class="confirmed" max="5" value="1">' in html
-    assert "1 release is claimed but not yet independently confirmed" in html
+    assert "The difference of 1:" in html
+    assert "1 named person reported released and not yet independently confirmed" in html
 
 
 def test_the_chart_shows_what_was_known_each_week(client: Client, public: World) -> None:

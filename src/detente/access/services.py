@@ -20,6 +20,7 @@ from detente.access.models import (
     Grant,
 )
 from detente.access.policy import CLI_USERNAME, Action, Role, require, roles_of
+from detente.agreements.derivation import rebuild_agreement, refresh_for_audience
 from detente.agreements.models import Agreement
 from detente.audit import ledger
 from detente.core.errors import check_text, invalid
@@ -206,11 +207,24 @@ def agreement_set_audience(*, actor: User, agreement: Agreement, audience: str) 
             % {"value": audience},
         )
     with transaction.atomic():
+        ledger.serialize()
         before = agreement.audience
         agreement.audience = audience
         agreement.save(update_fields=["audience"])
-        ledger.append(actor, "agreement.audience", agreement, {"before": before, "after": audience})
+        changed = _rederive_for_audience(agreement) if before != audience else 0
+        ledger.append(
+            actor,
+            "agreement.audience",
+            agreement,
+            {"before": before, "after": audience, "members_changed": changed},
+        )
     return agreement
+
+
+def _rederive_for_audience(agreement: Agreement) -> int:
+    """Which claims count where depends on who sees which agreement (see
+    ``agreements.derivation.unseen_agreements``): rederive both sides."""
+    return rebuild_agreement(agreement) + refresh_for_audience(agreement)
 
 
 def agreement_access_grant(*, actor: User, agreement: Agreement, user: User) -> AgreementAccess:
@@ -228,6 +242,7 @@ def agreement_access_grant(*, actor: User, agreement: Agreement, user: User) -> 
         if not agreement.legislature_list_only:
             agreement.legislature_list_only = True
             agreement.save(update_fields=["legislature_list_only"])
+            _rederive_for_audience(agreement)
         if created:
             ledger.append(
                 actor,
@@ -252,7 +267,10 @@ def agreement_access_open(*, actor: User, agreement: Agreement) -> Agreement:
     """Let every legislature account see the agreement again (when its audience allows)."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
+        was_listed = agreement.legislature_list_only
         agreement.legislature_list_only = False
         agreement.save(update_fields=["legislature_list_only"])
+        if was_listed:
+            _rederive_for_audience(agreement)
         ledger.append(actor, "agreement.access_open", agreement, {})
     return agreement

@@ -25,6 +25,29 @@ STATE_FIELDS = (
 assert set(State.__dict__.values()) >= set(MemberState.values)  # noqa: S101 - vocabularies agree
 
 
+def _reach(audience: str, list_only: bool) -> int:
+    """How widely an agreement is shown: staff < listed legislators < legislature < public."""
+    if audience == "public":
+        return 3
+    if audience == "legislature":
+        return 1 if list_only else 2
+    return 0
+
+
+def unseen_agreements(agreement: Agreement) -> frozenset[int]:
+    """Agreements shown to fewer people than ``agreement``: their claims do not count in it."""
+    reach = _reach(agreement.audience, agreement.legislature_list_only)
+    if reach == 0:
+        return frozenset()
+    return frozenset(
+        pk
+        for pk, audience, list_only in Agreement.objects.exclude(pk=agreement.pk).values_list(
+            "pk", "audience", "legislature_list_only"
+        )
+        if _reach(audience, list_only) < reach
+    )
+
+
 def policy_for(agreement: Agreement) -> Policy:
     return Policy(
         releasing_groups=frozenset({agreement.promisor.independence_group}),
@@ -32,6 +55,7 @@ def policy_for(agreement: Agreement) -> Policy:
         dispute_min_grade=agreement.dispute_min_grade,
         overrides=dict(agreement.status_overrides or {}),
         counts_from=agreement.announced_on,
+        unseen_agreements=unseen_agreements(agreement),
     )
 
 
@@ -114,6 +138,19 @@ def _write_states(changed: list[Membership]) -> None:
     ]
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
+
+
+def refresh_for_audience(agreement: Agreement) -> int:
+    """After an agreement is shown to more or fewer people: the claims made under it now
+    count, or no longer count, in the other agreements of the people they are about."""
+    from detente.evidence.models import Claim
+
+    people = set(
+        Claim.objects.filter(agreement=agreement, person__isnull=False).values_list(
+            "person_id", flat=True
+        )
+    )
+    return refresh_people(people)
 
 
 def refresh_people(person_ids: Iterable[int]) -> int:

@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404
@@ -19,6 +20,7 @@ from detente.agreements.progress import (
     MemberRow,
     MemberSummary,
     Progress,
+    StageEvent,
     compute,
 )
 from detente.audit import ledger
@@ -26,7 +28,7 @@ from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact, derive, effective
 from detente.registry.models import Person
-from detente.registry.status import Category
+from detente.registry.status import Category, CustodyStatus
 
 
 def agreement_list(viewer: Viewer) -> QuerySet[Agreement]:
@@ -51,13 +53,14 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 _AggregateRow = tuple[
-    int, int | None, dt.date | None, dt.datetime, int, str, bool, str, str, int | None
+    int, int | None, dt.date | None, dt.datetime, int, str, bool, str, str, int | None, str, Any
 ]
 
 
 def _aggregate_rows(agreement: Agreement, moment: dt.datetime | None) -> list[_AggregateRow]:
     qs = Claim.objects.filter(agreement=agreement).filter(
-        kind__in=(ClaimKind.AGGREGATE, ClaimKind.RETRACTION), person__isnull=True
+        kind__in=(ClaimKind.AGGREGATE, ClaimKind.LIFECYCLE, ClaimKind.RETRACTION),
+        person__isnull=True,
     )
     if moment is not None:
         qs = qs.filter(received_at__lte=moment)
@@ -73,36 +76,42 @@ def _aggregate_rows(agreement: Agreement, moment: dt.datetime | None) -> list[_A
             "source__independence_group",
             "source__reliability",
             "corrects_id",
+            "lifecycle",
+            "breakdown",
         )
     )
 
 
 def _aggregates_from(
     agreement: Agreement, rows: list[_AggregateRow], sees_protected: bool
-) -> list[AggregateClaim]:
+) -> tuple[list[AggregateClaim], list[StageEvent]]:
+    """The live counts and stages claimed for the agreement as a whole (retracted and
+    superseded ones left out)."""
     facts = [
-        ClaimFact(cid, "" if count is None else "aggregate", ev, rec, sid, grp, grade, corr)
-        for cid, count, ev, rec, sid, _name, _protected, grp, grade, corr in rows
+        ClaimFact(
+            cid, "" if count is None and not stage else "whole", ev, rec, sid, grp, grade, corr
+        )
+        for cid, count, ev, rec, sid, _name, _protected, grp, grade, corr, stage, _parts in rows
     ]
     live = {f.id for f in effective(facts)[0]}
     releasing = agreement.promisor.independence_group
-    return [
-        AggregateClaim(
-            cid,
-            name if sees_protected or not protected else PROTECTED_SOURCE,
-            grp == releasing,
-            count,
-            ev,
-            rec,
-        )
-        for cid, count, ev, rec, _sid, name, protected, grp, _grade, _corr in rows
-        if cid in live and count is not None and ev is not None
-    ]
+    aggregates, stages = [], []
+    for cid, count, ev, rec, _sid, name, protected, grp, _grade, _corr, stage, parts in rows:
+        if cid not in live or ev is None:
+            continue
+        source = name if sees_protected or not protected else PROTECTED_SOURCE
+        if count is not None:
+            aggregates.append(
+                AggregateClaim(cid, source, grp == releasing, count, ev, rec, dict(parts or {}))
+            )
+        elif stage:
+            stages.append(StageEvent(cid, source, grp == releasing, stage, ev, rec))
+    return aggregates, stages
 
 
 def _aggregate_claims(
     agreement: Agreement, moment: dt.datetime | None, sees_protected: bool
-) -> list[AggregateClaim]:
+) -> tuple[list[AggregateClaim], list[StageEvent]]:
     return _aggregates_from(agreement, _aggregate_rows(agreement, moment), sees_protected)
 
 
@@ -136,15 +145,18 @@ def agreement_progress(
                 d.confirmed_at,
                 d.first_reported_at,
                 d.first_confirmed_at,
+                d.status,
             )
             for d in derived.values()
         ]
+    aggregates, stages = _aggregate_claims(agreement, moment, can(viewer, Action.MANAGE))
     return compute(
         agreement=agreement.slug,
         promised=agreement.promised_count,
         announced_on=agreement.announced_on,
         members=rows,
-        aggregates=_aggregate_claims(agreement, moment, can(viewer, Action.MANAGE)),
+        aggregates=aggregates,
+        stages=stages,
         as_of=as_of,
         promised_approximate=agreement.promised_approximate,
     )
@@ -161,35 +173,43 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
     members = Membership.objects.filter(agreement=agreement)
     states: dict[str, int] = {}
     conditional = 0
-    for state, category, n in (
-        members.values("state", "release_category")
+    house_arrest = 0
+    for state, category, status, n in (
+        members.values("state", "release_category", "status")
         .annotate(n=Count("id"))
-        .values_list("state", "release_category", "n")
+        .values_list("state", "release_category", "status", "n")
     ):
         states[state] = states.get(state, 0) + n
         if state == MemberState.CONFIRMED and category == Category.CONDITIONAL:
             conditional += n
+        if state == MemberState.HELD and status == CustodyStatus.HOUSE_ARREST:
+            house_arrest += n
     dates = members.aggregate(
         first_reported=Min("first_reported_at"),
         first_confirmed=Min("first_confirmed_at"),
-        last_reported=Max("reported_at"),
-        last_confirmed=Max("confirmed_at"),
+        last_reported=Max("first_reported_at"),
+        last_confirmed=Max("first_confirmed_at"),
+        ever_reported=Count("first_reported_at"),
+        ever_confirmed=Count("first_confirmed_at"),
     )
     nth = None
     promised = agreement.promised_count
-    if promised and states.get(MemberState.CONFIRMED, 0) >= promised:
+    if promised and dates["ever_confirmed"] >= promised:
         nth = (
-            members.filter(state=MemberState.CONFIRMED, confirmed_at__isnull=False)
-            .order_by("confirmed_at")
-            .values_list("confirmed_at", flat=True)[promised - 1 : promised]
+            members.filter(first_confirmed_at__isnull=False)
+            .order_by("first_confirmed_at")
+            .values_list("first_confirmed_at", flat=True)[promised - 1 : promised]
             .first()
         )
     return MemberSummary(
         named=sum(states.values()),
         states=states,
         confirmed_conditional=conditional,
+        held_house_arrest=house_arrest,
         first_reported=_day(dates["first_reported"]),
         first_confirmed=_day(dates["first_confirmed"]),
+        ever_reported=dates["ever_reported"],
+        ever_confirmed=dates["ever_confirmed"],
         last_reported=_day(dates["last_reported"]),
         last_confirmed=_day(dates["last_confirmed"]),
         nth_confirmed=_day(nth),
@@ -235,24 +255,29 @@ def agreement_timeline(
                     d.confirmed_at,
                     d.first_reported_at,
                     d.first_confirmed_at,
+                    d.status,
                 )
             members[i].append(row)
     aggregate_rows = _aggregate_rows(agreement, None)
     sees_protected = can(viewer, Action.MANAGE)
-    return [
-        compute(
-            agreement=agreement.slug,
-            promised=agreement.promised_count,
-            announced_on=agreement.announced_on,
-            members=members[i],
-            aggregates=_aggregates_from(
-                agreement, [r for r in aggregate_rows if r[3] <= moment], sees_protected
-            ),
-            as_of=day,
-            promised_approximate=agreement.promised_approximate,
+    out = []
+    for i, (day, moment) in enumerate(zip(days, moments, strict=True)):
+        aggregates, stages = _aggregates_from(
+            agreement, [r for r in aggregate_rows if r[3] <= moment], sees_protected
         )
-        for i, (day, moment) in enumerate(zip(days, moments, strict=True))
-    ]
+        out.append(
+            compute(
+                agreement=agreement.slug,
+                promised=agreement.promised_count,
+                announced_on=agreement.announced_on,
+                members=members[i],
+                aggregates=aggregates,
+                stages=stages,
+                as_of=day,
+                promised_approximate=agreement.promised_approximate,
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,7 +90,8 @@ def party_edit(
         check_slug("independence_group", independence_group)
     with transaction.atomic():
         ledger.serialize()
-        party = Party.objects.select_for_update().get(pk=party.pk)
+        Party.objects.select_for_update().get(pk=party.pk)  # lock, then read what it holds
+        party.refresh_from_db()
         before = _party_record(party)
         regroup = independence_group is not None and independence_group != party.independence_group
         if regroup:
@@ -138,7 +140,8 @@ def party_archive(*, actor: User, party: Party, archived: bool = True) -> Party:
     """Archive a party (kept for its history, not offered for new agreements) or restore it."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
-        party = Party.objects.select_for_update().get(pk=party.pk)
+        Party.objects.select_for_update().get(pk=party.pk)  # lock, then read what it holds
+        party.refresh_from_db()
         if (party.archived_at is not None) == archived:
             return party
         party.archived_at = timezone.now() if archived else None
@@ -330,91 +333,94 @@ def agreement_edit(
     date changes what counts as the agreement's releases, so its members are rederived.
     """
     require(actor, Action.MANAGE)
-    with transaction.atomic():
-        ledger.serialize()
-        agreement = (
-            Agreement.objects.select_for_update()
-            .select_related("promisor", "promisee")
-            .get(pk=agreement.pk)
-        )
-        old_mediators = list(agreement.mediators.all())
-        before = _agreement_record(agreement, old_mediators)
-        if title is not _UNSET:
-            agreement.title = check_text("title", title, 200, required=True)
-        if title_es is not _UNSET:
-            agreement.title_es = check_text("title_es", title_es, 200)
-        if description is not _UNSET:
-            agreement.description = check_text("description", description, 10_000)
-        if description_es is not _UNSET:
-            agreement.description_es = check_text("description_es", description_es, 10_000)
-        new_mediators = (
-            old_mediators if mediators is _UNSET else list({p.pk: p for p in mediators}.values())
-        )
-        if promisor is not _UNSET and promisor.pk != agreement.promisor_id:
-            _check_not_archived("promisor", [promisor])
-            agreement.promisor = promisor
-        if promisee is not _UNSET and promisee.pk != agreement.promisee_id:
-            _check_not_archived("promisee", [promisee])
-            agreement.promisee = promisee
-        if mediators is not _UNSET:
-            old_ids = {p.pk for p in old_mediators}
-            _check_not_archived("mediators", [p for p in new_mediators if p.pk not in old_ids])
-        _check_parties(agreement.promisor, agreement.promisee, new_mediators)
-        if announced_on is not _UNSET:
-            if announced_on > timezone.now().date():
-                raise invalid("announced_on", _("The announcement date is in the future."))
-            first_named = (
-                Membership.objects.filter(agreement=agreement)
-                .order_by("named_on")
-                .values_list("named_on", flat=True)
-                .first()
+    try:
+        with transaction.atomic():
+            ledger.serialize()
+            Agreement.objects.select_for_update().get(pk=agreement.pk)  # lock, then read
+            agreement.refresh_from_db()
+            old_mediators = list(agreement.mediators.all())
+            before = _agreement_record(agreement, old_mediators)
+            if title is not _UNSET:
+                agreement.title = check_text("title", title, 200, required=True)
+            if title_es is not _UNSET:
+                agreement.title_es = check_text("title_es", title_es, 200)
+            if description is not _UNSET:
+                agreement.description = check_text("description", description, 10_000)
+            if description_es is not _UNSET:
+                agreement.description_es = check_text("description_es", description_es, 10_000)
+            new_mediators = (
+                old_mediators
+                if mediators is _UNSET
+                else list({p.pk: p for p in mediators}.values())
             )
-            if first_named is not None and first_named < announced_on:
-                raise invalid(
-                    "announced_on",
-                    _(
-                        "People were named on this agreement on %(date)s, before "
-                        "that announcement date."
-                    )
-                    % {"date": first_named.isoformat()},
+            if promisor is not _UNSET and promisor.pk != agreement.promisor_id:
+                _check_not_archived("promisor", [promisor])
+                agreement.promisor = promisor
+            if promisee is not _UNSET and promisee.pk != agreement.promisee_id:
+                _check_not_archived("promisee", [promisee])
+                agreement.promisee = promisee
+            if mediators is not _UNSET:
+                old_ids = {p.pk for p in old_mediators}
+                _check_not_archived("mediators", [p for p in new_mediators if p.pk not in old_ids])
+            _check_parties(agreement.promisor, agreement.promisee, new_mediators)
+            if announced_on is not _UNSET:
+                if announced_on > timezone.now().date():
+                    raise invalid("announced_on", _("The announcement date is in the future."))
+                first_named = (
+                    Membership.objects.filter(agreement=agreement)
+                    .order_by("named_on")
+                    .values_list("named_on", flat=True)
+                    .first()
                 )
-            agreement.announced_on = announced_on
-        if promised_count is not _UNSET:
-            agreement.promised_count = promised_count
-        if promised_approximate is not _UNSET:
-            agreement.promised_approximate = bool(promised_approximate)
-        if agreement.promised_count is None and promised_count is not _UNSET:
-            agreement.promised_approximate = (
-                False if promised_approximate is _UNSET else agreement.promised_approximate
+                if first_named is not None and first_named < announced_on:
+                    raise invalid(
+                        "announced_on",
+                        _(
+                            "People were named on this agreement on %(date)s, before "
+                            "that announcement date."
+                        )
+                        % {"date": first_named.isoformat()},
+                    )
+                agreement.announced_on = announced_on
+            if promised_count is not _UNSET:
+                agreement.promised_count = promised_count
+            if promised_approximate is not _UNSET:
+                agreement.promised_approximate = bool(promised_approximate)
+            if agreement.promised_count is None and promised_count is not _UNSET:
+                agreement.promised_approximate = (
+                    False if promised_approximate is _UNSET else agreement.promised_approximate
+                )
+            _check_promise(agreement.promised_count, agreement.promised_approximate)
+            if expected_release is not _UNSET:
+                _check_expected_release(expected_release)
+                agreement.expected_release = expected_release
+            after = _agreement_record(agreement, new_mediators)
+            if after == before:
+                return agreement
+            agreement.save()
+            if mediators is not _UNSET:
+                agreement.mediators.set(new_mediators)
+            changed = 0
+            if (
+                before["promisor"] != after["promisor"]
+                or before["announced_on"] != after["announced_on"]
+            ):
+                changed = rebuild_agreement(agreement)
+            fields = sorted(k for k in after if after[k] != before[k])
+            ledger.append(
+                actor,
+                "agreement.edit",
+                agreement,
+                {
+                    "changed": fields,
+                    "before": {k: before[k] for k in fields},
+                    "after": {k: after[k] for k in fields},
+                    "members_changed": changed,
+                },
             )
-        _check_promise(agreement.promised_count, agreement.promised_approximate)
-        if expected_release is not _UNSET:
-            _check_expected_release(expected_release)
-            agreement.expected_release = expected_release
-        after = _agreement_record(agreement, new_mediators)
-        if after == before:
-            return agreement
-        agreement.save()
-        if mediators is not _UNSET:
-            agreement.mediators.set(new_mediators)
-        changed = 0
-        if (
-            before["promisor"] != after["promisor"]
-            or before["announced_on"] != after["announced_on"]
-        ):
-            changed = rebuild_agreement(agreement)
-        fields = sorted(k for k in after if after[k] != before[k])
-        ledger.append(
-            actor,
-            "agreement.edit",
-            agreement,
-            {
-                "changed": fields,
-                "before": {k: before[k] for k in fields},
-                "after": {k: after[k] for k in fields},
-                "members_changed": changed,
-            },
-        )
+    except ValidationError:
+        agreement.refresh_from_db()  # what the caller holds is what is stored
+        raise
     return agreement
 
 
@@ -423,7 +429,8 @@ def agreement_archive(*, actor: User, agreement: Agreement, archived: bool = Tru
     restore it."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
-        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        Agreement.objects.select_for_update().get(pk=agreement.pk)  # lock, then read
+        agreement.refresh_from_db()
         if (agreement.archived_at is not None) == archived:
             return agreement
         agreement.archived_at = timezone.now() if archived else None

@@ -23,6 +23,7 @@ from detente.api.routes import (
     estimates,
     evidence,
     matching,
+    parties,
     people,
     queue,
 )
@@ -87,7 +88,7 @@ api = DetenteAPI(
     renderer=Renderer(),
 )
 errors.install(api)
-for module in (agreements, people, evidence, disclosures, queue, estimates, matching):
+for module in (agreements, parties, people, evidence, disclosures, queue, estimates, matching):
     api.add_router("", module.router)
 api.add_router("", build_router())  # the import review queue (detente.reconcile)
 

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 
 from detente.access.models import Audience, DisclosureAction, DisclosureStatus
-from detente.agreements.models import MemberState
+from detente.agreements.models import MemberState, PartyKind
 from detente.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from detente.core.dates import DatePrecision
-from detente.evidence.models import ClaimKind, Credibility, Reliability, SourceKind
+from detente.evidence.models import ClaimKind, Credibility, Lifecycle, Reliability, SourceKind
 from detente.registry.status import Category, CustodyStatus
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -32,6 +32,16 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 def text(max_length: int) -> Any:
     return Field("", max_length=max_length, pattern=NO_NUL)
+
+
+def _unset() -> None:
+    return None
+
+
+def unchanged(description: str | None = None, **constraints: Any) -> Any:
+    """A field a PATCH may leave out (and then it stays as it is). It has no default in
+    the schema: a field that cannot be null is refused when sent as null."""
+    return Field(default_factory=_unset, description=description, **constraints)
 
 
 # --- Problems ----------------------------------------------------------------------------
@@ -76,7 +86,8 @@ class AgreementOut(Schema):
     slug: str
     title: str
     announced_on: dt.date
-    promised: int
+    promised: int | None = Field(description="Null when the promise names no number.")
+    promised_approximate: bool = Field(description="The promise gave an approximate number.")
     named: int
     claimed: int
     confirmed: int
@@ -98,17 +109,125 @@ class PolicyOut(Schema):
 
 
 class AgreementDetail(AgreementOut):
+    title_es: str
     description: str
+    description_es: str
     expected_release: CustodyStatus | None
     releasing_party: PartyOut
     counterpart: PartyOut
+    mediators: list[PartyOut] = Field(description="Mediators and guarantors, by slug.")
     policy: PolicyOut
+    archived_at: dt.datetime | None = Field(
+        description="When it was archived (closed to new members and claims); null if not."
+    )
+
+
+# Writing parties and agreements (verifiers and administrators). A PATCH changes only the
+# fields it sends; a field left out stays as it is.
+
+Name = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+Title = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+LongText = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
+Overrides = Annotated[
+    dict[
+        Annotated[str, Field(max_length=32, pattern=NO_NUL)],
+        Annotated[str, Field(max_length=16, pattern=NO_NUL)],
+    ],
+    Field(max_length=20),
+]
+PartySlugs = Annotated[list[Slug], Field(max_length=20)]
+
+
+class PartyDetail(Schema):
+    slug: str
+    name: str
+    kind: PartyKind
+    independence_group: str = Field(description="Sources in this group speak for this party.")
+    archived_at: dt.datetime | None = Field(
+        description="When it was archived (not offered for new agreements); null if not."
+    )
+
+
+class PartyPage(Paged):
+    items: list[PartyDetail]
+
+
+class PartyQuery(PageQuery):
+    kind: PartyKind | None = None
+    archived: bool = Field(False, description="Also list archived parties.")
+
+
+class PartyIn(Schema):
+    slug: Slug
+    name: Name
+    kind: PartyKind = PartyKind.GOVERNMENT
+    independence_group: Slug = Field(description="Sources in this group speak for this party.")
+
+
+class PartyPatch(Schema):
+    name: Name = unchanged()
+    kind: PartyKind = unchanged()
+    independence_group: Slug = unchanged(
+        "Sources in this group speak for this party; changing it rederives the members of "
+        "the agreements it makes."
+    )
+
+
+PROMISED_COUNT = (
+    "How many people the agreement promises to release; null when the promise names no number."
+)
+
+
+class AgreementIn(Schema):
+    slug: Slug
+    title: Title
+    title_es: Title = ""
+    description: LongText = ""
+    description_es: LongText = ""
+    releasing_party: Slug = Field(description="The party that releases (its slug).")
+    counterpart: Slug = Field(description="The party it promises to (its slug).")
+    mediators: PartySlugs = Field(
+        default_factory=list, description="Mediators and guarantors (their slugs)."
+    )
+    announced_on: dt.date
+    promised_count: int | None = Field(..., ge=0, le=MAX_COUNT, description=PROMISED_COUNT)
+    promised_approximate: bool = Field(
+        False, description="The promise gave an approximate number (“about 900”)."
+    )
+    expected_release: CustodyStatus | None = Field(
+        None, description="The kind of release promised, if it says."
+    )
+    confirm_min_grade: Reliability = Reliability.B
+    dispute_min_grade: Reliability = Reliability.C
+    status_overrides: Overrides = Field(
+        default_factory=dict,
+        description='What a status counts as under it, e.g. {"house_arrest": "conditional"}.',
+    )
+
+
+class AgreementPatch(Schema):
+    title: Title = unchanged()
+    title_es: Title = unchanged()
+    description: LongText = unchanged()
+    description_es: LongText = unchanged()
+    releasing_party: Slug = unchanged("Changing it rederives every member of the agreement.")
+    counterpart: Slug = unchanged()
+    mediators: PartySlugs = unchanged("The whole new list (slugs).")
+    announced_on: dt.date = unchanged("Changing it rederives every member of the agreement.")
+    promised_count: int | None = unchanged(ge=0, le=MAX_COUNT, description=PROMISED_COUNT)
+    promised_approximate: bool = unchanged()
+    expected_release: CustodyStatus | None = unchanged(
+        "The kind of release promised; null when it does not say."
+    )
 
 
 class MilestoneOut(Schema):
     key: str
     label: str
-    date: dt.date | None
+    date: dt.date | None = Field(description="Once reached, kept whatever happens next.")
+    now: str = Field(
+        "", description='What no longer holds since it was reached ("2 no longer free…").'
+    )
 
 
 class AggregateOut(Schema):
@@ -118,12 +237,35 @@ class AggregateOut(Schema):
     released_count: int
     event_date: dt.date
     received_at: dt.datetime
+    breakdown: dict[str, int] = Field(
+        default_factory=dict,
+        description="The count's parts as the source gave them: political, other, "
+        "conditional, unconditional, exile.",
+    )
+
+
+class StageOut(Schema):
+    claim_id: int
+    source: str
+    releasing_party: bool
+    stage: str = Field(
+        description="first_releases, suspended, resumed, declared_complete or lapsed."
+    )
+    event_date: dt.date
+    received_at: dt.datetime
 
 
 class ProgressOut(Schema):
     agreement: str
     as_of: dt.date | None
-    promised: int
+    promised: int | None = Field(description="Null when the promise names no number.")
+    promised_approximate: bool = Field(description="The promise gave an approximate number.")
+    total: int = Field(
+        description=(
+            "What the headline parts add up to (named + unnamed): the promise, or the named "
+            "count when the promise names no number or fewer people than were named."
+        )
+    )
     named: int
     unnamed: int
     claimed: int
@@ -134,11 +276,22 @@ class ProgressOut(Schema):
     reported: int
     disputed: int
     held: int
+    held_house_arrest: int = Field(description="Of those still held, under house arrest.")
     rearrested: int
     died: int
     disappeared: int
+    released_before: int = Field(
+        description="Named, but released before the agreement was announced."
+    )
     gap: int
+    gap_unconfirmed: int = Field(description="Of the gap: named, reported, not confirmed.")
+    gap_rearrested: int = Field(description="Of the gap: released and re-arrested since.")
+    gap_unnamed: int = Field(
+        description="Of the gap: in the releasing side's figure, no named person for it."
+    )
     aggregate_claims: list[AggregateOut]
+    stages: list[StageOut]
+    stage: str | None = Field(description="The latest stage claimed, if any.")
     milestones: list[MilestoneOut]
 
 
@@ -258,6 +411,9 @@ class SourceOut(Schema):
     reliability: Reliability
     independence_group: str
     protected: bool
+    archived_at: dt.datetime | None = Field(
+        description="When it was archived (no new claims from it); null if not."
+    )
 
 
 class SourcePage(Paged):
@@ -267,6 +423,28 @@ class SourcePage(Paged):
 class SourceQuery(PageQuery):
     kind: SourceKind | None = None
     reliability: Reliability | None = None
+    archived: bool = Field(False, description="Also list archived sources.")
+
+
+class SourceIn(Schema):
+    slug: Slug
+    name: Name
+    kind: SourceKind
+    reliability: Reliability
+    independence_group: Slug = Field(
+        description="Sources in one group are not independent of each other."
+    )
+    protected: bool = Field(
+        False, description="Its identity is confidential (verifiers and administrators only)."
+    )
+
+
+class SourcePatch(Schema):
+    name: Name = unchanged()
+    kind: SourceKind = unchanged()
+    reliability: Reliability = unchanged("Changing it rederives every person its claims are about.")
+    independence_group: Slug = unchanged("Changing it rederives every person its claims are about.")
+    protected: bool = unchanged()
 
 
 class ClaimSourceOut(Schema):
@@ -305,6 +483,9 @@ class ClaimQuery(PageQuery):
     kind: ClaimKind | None = None
 
 
+BreakdownPart = Literal["political", "other", "conditional", "unconditional", "exile"]
+
+
 class ClaimIn(Schema):
     source: Slug = Field(description="Who asserts it (a source's slug).")
     person: Handle | None = None
@@ -321,6 +502,18 @@ class ClaimIn(Schema):
     corrects: RowId | None = Field(None, description="The claim this one retracts or supersedes.")
     evidence_text: str = text(20000)
     evidence_url: str = Field("", max_length=500, pattern=NO_NUL)
+    event_time: dt.time | None = Field(
+        None,
+        description="Time of day of the event, when known (orders a re-arrest and a release "
+        "on the same day); needs event_precision day.",
+    )
+    lifecycle: Lifecycle | None = Field(
+        None, description='The stage, for kind "lifecycle" (the reason in evidence_text).'
+    )
+    breakdown: dict[BreakdownPart, int] = Field(
+        default_factory=dict,
+        description='Parts of an aggregate count, for kind "aggregate", as the source gave them.',
+    )
 
 
 class ClaimRecorded(Schema):
@@ -330,6 +523,11 @@ class ClaimRecorded(Schema):
     agreement: str | None
     state_after: list[StatusOut] = Field(
         description="The person's states after the claim (empty for agreement claims)."
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What to look at twice (a count above the promise, dated before the "
+        "announcement, or lower than an earlier one); the claim is recorded all the same.",
     )
 
 

@@ -1,15 +1,19 @@
-"""What the command-line front door shares: acting as a given user."""
+"""What the command-line front door shares: acting as a given user, reporting refusals."""
 
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from detente.access.policy import Viewer, cli_actor
+from detente.agreements.models import Party
 
 ANONYMOUS = "anonymous"
 
@@ -42,3 +46,28 @@ def viewer_from(opts: dict[str, Any]) -> Viewer:
     # Whatever is seen through --as is recorded as seen by the operator.
     viewer._detente_operator = operator
     return viewer
+
+
+def refusal(exc: ValidationError, options: Mapping[str, str]) -> CommandError:
+    """A service's refusal as a command error naming the option at fault.
+
+    ``options`` maps the service's field names to the command's options
+    (``{"promised_count": "--promised"}``); a field not in it is named as it is.
+    """
+    if not hasattr(exc, "error_dict"):
+        return CommandError("; ".join(exc.messages))
+    return CommandError(
+        "; ".join(
+            f"{options.get(field, field)}: {' '.join(messages)}"
+            for field, messages in exc.message_dict.items()
+        )
+    )
+
+
+def find_party(slug: str, option: str = "") -> Party:
+    """The party with this slug, or a command error that says where the slugs are listed."""
+    party = Party.objects.filter(slug=slug).first()
+    if party is None:
+        message = _("no party %(slug)r; `detente party list` shows them") % {"slug": slug}
+        raise CommandError(f"{option}: {message}" if option else message)
+    return party

@@ -30,12 +30,12 @@ from detente.access.services import (
     disclosure_approve,
     disclosure_propose,
 )
-from detente.agreements.models import Agreement
+from detente.agreements.models import Agreement, Party, PartyKind
 from detente.agreements.services import agreement_add_members, agreement_create, party_create
 from detente.audit import ledger
 from detente.core.dates import DatePrecision
 from detente.demo.names import PersonGenerator, SyntheticPerson
-from detente.evidence.models import ClaimKind, Credibility, Source, SourceKind
+from detente.evidence.models import Claim, ClaimKind, Credibility, Lifecycle, Source, SourceKind
 from detente.evidence.services import claim_record, source_create
 from detente.registry.models import Person
 from detente.registry.services import custody_episode_add, person_create
@@ -111,7 +111,13 @@ def _received(day: dt.date, rng: random.Random) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=dt.UTC)
 
 
-def _person(actor: User, p: SyntheticPerson, rng: random.Random) -> Person:
+def _person(
+    actor: User,
+    p: SyntheticPerson,
+    rng: random.Random,
+    arrested_between: tuple[int, int] = (2003, 2014),
+    latest: dt.date = dt.date(2014, 11, 30),
+) -> Person:
     person = person_create(
         actor=actor,
         given_names=p.given_names,
@@ -126,8 +132,8 @@ def _person(actor: User, p: SyntheticPerson, rng: random.Random) -> Person:
         affiliation=p.affiliation,
         at_risk=rng.random() < 0.08,
     )
-    arrested = dt.date(rng.randint(2003, 2014), rng.randint(1, 12), rng.randint(1, 28))
-    arrested = min(arrested, dt.date(2014, 11, 30))
+    arrested = dt.date(rng.randint(*arrested_between), rng.randint(1, 12), rng.randint(1, 28))
+    arrested = min(arrested, latest)
     custody_episode_add(
         actor=actor,
         person=person,
@@ -375,6 +381,215 @@ def _disclosures(actor: User, agreement: Agreement, members: list[Person]) -> No
     )
 
 
+def _later_agreements(
+    actor: User,
+    releasing: Party,
+    counterpart: Party,
+    src: dict[str, Source],
+    gen: PersonGenerator,
+    rng: random.Random,
+) -> None:
+    """Two agreements shaped like later cases (all names synthetic): a promise of 553
+    conditional releases through a mediator, halted and then declared complete, with most
+    of the count made of common prisoners; and a promise that gave no number, of which the
+    government claims about 900 while the NGOs verify far fewer, with house arrest,
+    exile, a death in custody, a re-arrest, and one release before the announcement."""
+    mediator = party_create(
+        actor=actor,
+        slug="mediating-church",
+        name="Mediating church (demo)",
+        independence_group="mediating-church",
+        kind=PartyKind.MEDIATOR,
+    )
+
+    def claim(source: str, day: dt.date, **kw: object) -> Claim:
+        return claim_record(
+            actor=actor,
+            source=src[source],
+            event_date=day,
+            received_at=_received(day + dt.timedelta(days=1), rng),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    # --- January 2025-style: 553 promised, mediated, halted, declared complete ---------
+    announced = dt.date(2025, 1, 14)
+    gradual = agreement_create(
+        actor=actor,
+        slug="gradual-2025",
+        title="Gradual release of 553 prisoners, January 2025 (synthetic demo)",
+        title_es="Excarcelación gradual de 553 presos, enero de 2025 (demo sintética)",
+        promisor=releasing,
+        promisee=counterpart,
+        mediators=[mediator],
+        announced_on=announced,
+        promised_count=553,
+        expected_release=CustodyStatus.PAROLE,
+        description=(
+            "Announced through the mediator: 553 people to be released gradually, on "
+            "conditions. The list was never published; the NGOs named those they could."
+        ),
+        description_es=(
+            "Anunciada a través del mediador: 553 personas excarceladas de forma gradual, "
+            "bajo condiciones. La lista nunca se publicó; las ONG nombraron a quienes pudieron."
+        ),
+    )
+    people = [
+        _person(actor, gen.person(), rng, (2021, 2024), dt.date(2024, 12, 31)) for _ in range(24)
+    ]
+    agreement_add_members(
+        actor=actor,
+        agreement=gradual,
+        people=people,
+        named_on=dt.date(2025, 1, 20),
+        named_by=src["observatorio"],
+        named_note="The NGO's list of those it could confirm, published on 20 January.",
+    )
+    claim(
+        "gov-foreign-ministry",
+        dt.date(2025, 1, 15),
+        kind=ClaimKind.LIFECYCLE,
+        agreement=gradual,
+        lifecycle=Lifecycle.FIRST_RELEASES,
+        evidence_text="State television: the first releases have taken place.",
+    )
+    for i, person in enumerate(people):
+        day = dt.date(2025, 1, 15) + dt.timedelta(days=i % 12)
+        if i < 18:
+            claim(
+                "observatorio",
+                day,
+                agreement=gradual,
+                person=person,
+                status=CustodyStatus.PAROLE if i % 4 else CustodyStatus.EXTRA_PENAL_LICENCE,
+                credibility=Credibility.CONFIRMED,
+                evidence_text="Spoke with the family after the release.",
+            )
+        elif i < 20:
+            claim(
+                "gov-state-press",
+                day,
+                agreement=gradual,
+                person=person,
+                status=CustodyStatus.PAROLE,
+                credibility=Credibility.POSSIBLE,
+            )
+        if i in (3, 11):
+            claim(
+                "families",
+                day + dt.timedelta(days=30),
+                agreement=gradual,
+                person=person,
+                status=CustodyStatus.REARRESTED,
+                credibility=Credibility.PROBABLE,
+                evidence_text="Taken back to prison for breaking the conditions of release.",
+            )
+    claim(
+        "observatorio",
+        dt.date(2025, 1, 31),
+        kind=ClaimKind.LIFECYCLE,
+        agreement=gradual,
+        lifecycle=Lifecycle.SUSPENDED,
+        evidence_text="No release reported for a week; the mediator says the process is on hold.",
+    )
+    claim(
+        "gov-foreign-ministry",
+        dt.date(2025, 2, 20),
+        kind=ClaimKind.AGGREGATE,
+        agreement=gradual,
+        released_count=553,
+        breakdown={"political": 200, "other": 353, "conditional": 553},
+        credibility=Credibility.DOUBTFUL,
+        evidence_text="“All 553 have been released”; most of them for common offences.",
+    )
+    claim(
+        "gov-foreign-ministry",
+        dt.date(2025, 2, 20),
+        kind=ClaimKind.LIFECYCLE,
+        agreement=gradual,
+        lifecycle=Lifecycle.DECLARED_COMPLETE,
+        evidence_text="The ministry declares the process complete.",
+    )
+    agreement_set_audience(actor=actor, agreement=gradual, audience="public")
+
+    # --- 2026-style: no number promised; about 900 claimed, far fewer verified ---------
+    announced = dt.date(2026, 3, 2)
+    unnumbered = agreement_create(
+        actor=actor,
+        slug="releases-2026",
+        title="Releases announced in March 2026 (synthetic demo)",
+        title_es="Excarcelaciones anunciadas en marzo de 2026 (demo sintética)",
+        promisor=releasing,
+        promisee=counterpart,
+        announced_on=announced,
+        promised_count=None,
+        description="The announcement gave no number; the government later spoke of about 900.",
+        description_es=("El anuncio no dio ninguna cifra; el gobierno habló después de unas 900."),
+    )
+    people = [
+        _person(actor, gen.person(), rng, (2021, 2025), dt.date(2025, 12, 31)) for _ in range(30)
+    ]
+    agreement_add_members(
+        actor=actor,
+        agreement=unnumbered,
+        people=people,
+        named_on=dt.date(2026, 3, 20),
+        named_by=src["observatorio"],
+        named_note="Names the NGO verified, published on 20 March.",
+    )
+    fates = (
+        [CustodyStatus.UNCONDITIONAL_RELEASE] * 8
+        + [CustodyStatus.PAROLE] * 6
+        + [CustodyStatus.HOUSE_ARREST] * 4
+        + [CustodyStatus.EXILED] * 3
+        + [CustodyStatus.DIED_IN_CUSTODY]
+        + ["rearrest", "before"]
+        + [""] * 6
+    )
+    for i, (person, fate) in enumerate(zip(people, fates, strict=True)):
+        day = announced + dt.timedelta(days=3 + i % 15)
+        if not fate:
+            continue
+        if fate == "before":
+            # Freed a month before the announcement: not one of the agreement's releases.
+            claim(
+                "observatorio",
+                announced - dt.timedelta(days=30),
+                person=person,
+                status=CustodyStatus.UNCONDITIONAL_RELEASE,
+                credibility=Credibility.CONFIRMED,
+            )
+            continue
+        status = CustodyStatus.UNCONDITIONAL_RELEASE if fate == "rearrest" else fate
+        claim(
+            "observatorio",
+            day,
+            agreement=unnumbered,
+            person=person,
+            status=status,
+            credibility=Credibility.CONFIRMED,
+            evidence_text="Verified by the NGO's team.",
+        )
+        if fate == "rearrest":
+            claim(
+                "families",
+                day + dt.timedelta(days=9),
+                agreement=unnumbered,
+                person=person,
+                status=CustodyStatus.REARRESTED,
+                credibility=Credibility.PROBABLE,
+            )
+    claim(
+        "gov-foreign-ministry",
+        dt.date(2026, 4, 10),
+        kind=ClaimKind.AGGREGATE,
+        agreement=unnumbered,
+        released_count=897,
+        credibility=Credibility.DOUBTFUL,
+        evidence_text="“Some 900 people have benefited.”",
+    )
+    agreement_set_audience(actor=actor, agreement=unnumbered, audience="legislature")
+
+
 def load_demo(seed: int = 2014) -> DemoResult:
     """Load the scenario once; a second call only returns the existing logins."""
     if Agreement.objects.filter(slug=DEMO_AGREEMENT).exists():
@@ -441,9 +656,8 @@ def load_demo(seed: int = 2014) -> DemoResult:
                 evidence_text="Case raised with the counterpart embassy.",
             )
         _disclosures(actor, agreement, members)
+        _later_agreements(actor, releasing, counterpart, src, gen, rng)
         _write_logins(logins)
-    from detente.evidence.models import Claim
-
     return DemoResult(
         created=True,
         logins=logins,

@@ -24,6 +24,8 @@ _COLUMNS = (
     "source__reliability",
     "corrects_id",
     "event_precision",
+    "agreement_id",
+    "event_time",
 )
 
 
@@ -44,11 +46,11 @@ def person_claim_facts(person_ids: Iterable[int] | None = None) -> dict[int, lis
         folded = absorbed()
     out: dict[int, list[ClaimFact]] = defaultdict(list)
     rows = qs.values_list(*_COLUMNS).iterator(chunk_size=5000)
-    for cid, pid, status, event, received, sid, group, grade, corrects, precision in rows:
+    for cid, pid, status, event, received, sid, group, grade, corrects, precision, aid, t in rows:
         end = None
         if event is not None and precision != DatePrecision.DAY:
             end = PreciseDate.of(event, precision).end
-        fact = ClaimFact(cid, status, event, received, sid, group, grade, corrects, end)
+        fact = ClaimFact(cid, status, event, received, sid, group, grade, corrects, end, aid, t)
         out[folded.get(pid, pid)].append(fact)
     return out
 

@@ -78,7 +78,22 @@ class Source(models.Model):
 class ClaimKind(models.TextChoices):
     STATUS = "status", _("Status of a person")
     AGGREGATE = "aggregate", _("Count for a whole agreement")
+    LIFECYCLE = "lifecycle", _("Stage of a whole agreement")
     RETRACTION = "retraction", _("Retraction of an earlier claim")
+
+
+class Lifecycle(models.TextChoices):
+    """What a source says happened to an agreement as a whole."""
+
+    FIRST_RELEASES = "first_releases", _("Releases began")
+    SUSPENDED = "suspended", _("Suspended or halted")
+    RESUMED = "resumed", _("Resumed")
+    DECLARED_COMPLETE = "declared_complete", _("Declared complete")
+    LAPSED = "lapsed", _("Lapsed or abandoned")
+
+
+# What an aggregate count may be broken down into (each part a whole number).
+BREAKDOWN_PARTS = ("political", "other", "conditional", "unconditional", "exile")
 
 
 class ClaimQuerySet(models.QuerySet["Claim"]):
@@ -109,7 +124,20 @@ class Claim(models.Model):
     )
     status = models.CharField(_("status"), max_length=32, choices=CustodyStatus.choices, blank=True)
     released_count = models.PositiveIntegerField(_("released count"), null=True, blank=True)
+    breakdown = models.JSONField(
+        _("breakdown"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Parts of an aggregate count, as the source gave them: political, other, "
+            "conditional, unconditional, exile."
+        ),
+    )
+    lifecycle = models.CharField(_("stage"), max_length=24, choices=Lifecycle.choices, blank=True)
     event_date = models.DateField(_("event date"), null=True, blank=True)
+    # The time of day, when the source gave one: it orders a re-arrest and a release that
+    # happened on the same day ("detained in the morning, released by evening").
+    event_time = models.TimeField(_("event time"), null=True, blank=True)
     event_precision = models.CharField(
         _("event date precision"),
         max_length=5,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -20,7 +20,16 @@ from detente.agreements.services import check_open
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import check_precision, check_slug, check_text, invalid
-from detente.evidence.models import Claim, ClaimKind, Credibility, Reliability, Source, SourceKind
+from detente.evidence.models import (
+    BREAKDOWN_PARTS,
+    Claim,
+    ClaimKind,
+    Credibility,
+    Lifecycle,
+    Reliability,
+    Source,
+    SourceKind,
+)
 from detente.evidence.verification import Policy
 from detente.registry.models import CustodyEpisode, Person
 from detente.registry.services import first_arrest, insert_rows
@@ -159,7 +168,8 @@ def source_edit(
         independence_group if independence_group is not None else source.independence_group,
     )
     with transaction.atomic():
-        source = Source.objects.select_for_update().get(pk=source.pk)
+        Source.objects.select_for_update().get(pk=source.pk)  # lock, then read
+        source.refresh_from_db()
         if (reliability is not None and reliability != source.reliability) or (
             independence_group is not None and independence_group != source.independence_group
         ):
@@ -201,7 +211,8 @@ def source_archive(*, actor: User, source: Source, archived: bool = True) -> Sou
     """Archive a source (its claims stand; no new ones are taken from it) or restore it."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
-        source = Source.objects.select_for_update().get(pk=source.pk)
+        Source.objects.select_for_update().get(pk=source.pk)  # lock, then read
+        source.refresh_from_db()
         if (source.archived_at is not None) == archived:
             return source
         source.archived_at = timezone.now() if archived else None
@@ -356,23 +367,36 @@ def claim_record(
     evidence_text: str = "",
     evidence_url: str = "",
     evidence_sha256: str = "",
+    lifecycle: str = "",
+    breakdown: Mapping[str, int] | None = None,
+    event_time: dt.time | None = None,
 ) -> Claim:
     """Record what a source asserts. Claims are immutable; corrections are new claims.
 
     ``kind`` is one of: ``status`` (about a person: ``person``, ``status`` and
     ``event_date`` required; ``agreement`` when the source speaks of that agreement),
     ``aggregate`` (about an agreement as a whole: ``agreement``, ``released_count``,
-    ``event_date``) or ``retraction`` (``corrects`` required). A ``status`` or
-    ``aggregate`` claim with ``corrects`` supersedes that earlier claim.
+    ``event_date``, optionally ``breakdown``: its parts as the source gave them),
+    ``lifecycle`` (a stage of a whole agreement: ``agreement``, ``lifecycle``,
+    ``event_date``; the reason in ``evidence_text``) or ``retraction`` (``corrects``
+    required). A claim with ``corrects`` supersedes that earlier claim.
     """
     require(actor, Action.RECORD)
     received_at = received_at or timezone.now()
     if kind not in ClaimKind.values:
         raise invalid(
             "kind",
-            _("Unknown claim kind “%(value)s”; expected status, aggregate or retraction.")
+            _(
+                "Unknown claim kind “%(value)s”; expected status, aggregate, lifecycle or "
+                "retraction."
+            )
             % {"value": kind},
         )
+    breakdown = dict(breakdown or {})
+    if breakdown and kind != ClaimKind.AGGREGATE:
+        raise invalid("breakdown", _("Only an aggregate claim carries a breakdown."))
+    if lifecycle and kind != ClaimKind.LIFECYCLE:
+        raise invalid("lifecycle", _("Only a lifecycle claim names a stage."))
     if credibility not in Credibility.values:
         raise invalid(
             "credibility",
@@ -386,6 +410,13 @@ def claim_record(
         if agreement is not None:
             check_open(agreement)
     event = _check_dates(event_date, event_precision, received_at)
+    if event_time is not None:
+        if not isinstance(event_time, dt.time):
+            raise invalid("event_time", _("The time of day is a time such as 18:30."))
+        if event is None or event.precision != DatePrecision.DAY:
+            raise invalid("event_time", _("A time of day needs an event date known to the day."))
+        if dt.datetime.combine(event.value, event_time, tzinfo=received_at.tzinfo) > received_at:
+            raise invalid("event_time", _("The event is after the claim was received."))
 
     if kind == ClaimKind.STATUS:
         _check_status_claim(
@@ -408,7 +439,29 @@ def claim_record(
             raise invalid("released_count", _("The released count must be a whole number ≥ 0."))
         if event is None:
             raise invalid("event_date", _("An aggregate claim needs the date of the event."))
+        _check_breakdown(breakdown, released_count)
         status = ""
+    elif kind == ClaimKind.LIFECYCLE:
+        if agreement is None:
+            raise invalid("agreement", _("A lifecycle claim must name its agreement."))
+        if person is not None:
+            raise invalid("person", _("A lifecycle claim is about an agreement, not a person."))
+        if lifecycle not in Lifecycle.values:
+            raise invalid(
+                "lifecycle",
+                _("Unknown stage “%(value)s”; expected one of: %(choices)s.")
+                % {"value": lifecycle, "choices": ", ".join(Lifecycle.values)},
+            )
+        if released_count is not None or status:
+            raise invalid("lifecycle", _("A lifecycle claim names a stage, not a status or count."))
+        if event is None:
+            raise invalid("event_date", _("A lifecycle claim needs the date of the event."))
+        if event.certainly_before(PreciseDate.of(agreement.announced_on, DatePrecision.DAY)):
+            raise invalid(
+                "event_date",
+                _("The agreement was announced on %(day)s; nothing happened to it before.")
+                % {"day": agreement.announced_on.isoformat()},
+            )
     else:
         if corrects is None:
             raise invalid("corrects", _("A retraction must name the claim it retracts."))
@@ -447,7 +500,10 @@ def claim_record(
             agreement=agreement,
             status=status,
             released_count=released_count,
+            breakdown=breakdown,
+            lifecycle=lifecycle,
             event_date=event.value if event else None,
+            event_time=event_time,
             event_precision=event.precision if event else DatePrecision.DAY,
             received_at=received_at,
             credibility=credibility,
@@ -471,7 +527,10 @@ def claim_record(
                 "agreement": agreement.slug if agreement else None,
                 "status": status,
                 "released_count": released_count,
+                **({"breakdown": breakdown} if breakdown else {}),
+                **({"lifecycle": lifecycle} if lifecycle else {}),
                 "event": str(event) if event else None,
+                **({"event_time": event_time.isoformat()} if event_time else {}),
                 "received_at": received_at.isoformat(),
                 "credibility": credibility,
                 "corrects": corrects.pk if corrects else None,
@@ -479,6 +538,62 @@ def claim_record(
             },
         )
     return claim
+
+
+def _check_breakdown(breakdown: Mapping[str, object], total: int) -> None:
+    for part, n in breakdown.items():
+        if part not in BREAKDOWN_PARTS:
+            raise invalid(
+                "breakdown",
+                _("Unknown part “%(value)s”; expected one of: %(choices)s.")
+                % {"value": part, "choices": ", ".join(BREAKDOWN_PARTS)},
+            )
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise invalid(
+                "breakdown", _("The part “%(part)s” must be a whole number ≥ 0.") % {"part": part}
+            )
+    for parts in (("political", "other"), ("conditional", "unconditional", "exile")):
+        given = sum(int(breakdown.get(p, 0)) for p in parts)  # type: ignore[call-overload]
+        if given > total:
+            raise invalid(
+                "breakdown",
+                _("The parts %(parts)s add up to %(n)d, more than the %(total)d released.")
+                % {"parts": " + ".join(parts), "n": given, "total": total},
+            )
+
+
+def aggregate_warnings(agreement: Agreement, released_count: int, event_date: dt.date) -> list[str]:
+    """What a person recording a count should look at twice; recorded all the same, since
+    sources do say such things (and saying so is part of the record)."""
+    warnings = []
+    promised = agreement.promised_count
+    if promised is not None and released_count > promised:
+        warnings.append(
+            _("The count %(n)d is above the %(promised)d promised.")
+            % {"n": released_count, "promised": promised}
+        )
+    if event_date < agreement.announced_on:
+        warnings.append(
+            _("The date %(day)s is before the agreement was announced (%(announced)s).")
+            % {"day": event_date.isoformat(), "announced": agreement.announced_on.isoformat()}
+        )
+    earlier = (
+        Claim.objects.filter(
+            agreement=agreement, kind=ClaimKind.AGGREGATE, event_date__lte=event_date
+        )
+        .exclude(released_count__isnull=True)
+        .order_by("-event_date", "-received_at")
+        .values_list("released_count", "event_date")
+        .first()
+    )
+    if earlier is not None:
+        count, day = earlier
+        if count is not None and day is not None and count > released_count:
+            warnings.append(
+                _("An earlier figure (%(n)d on %(day)s) is higher: the count goes down.")
+                % {"n": count, "day": day.isoformat()}
+            )
+    return warnings
 
 
 @dataclass(frozen=True)
@@ -602,6 +717,8 @@ def claims_record_bulk(
                     "",
                     actor.pk,
                     now,
+                    {},
+                    "",
                 )
             )
         # Plain INSERTs (bulk_create's per-value compilation was most of the time at
@@ -638,4 +755,6 @@ _BULK_CLAIM_COLUMNS = (
     "evidence_sha256",
     "recorded_by",
     "created_at",
+    "breakdown",
+    "lifecycle",
 )

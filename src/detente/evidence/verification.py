@@ -80,6 +80,8 @@ class ClaimFact:
     source_grade: str
     corrects_id: int | None = None
     event_end: dt.date | None = None  # last day of the event's period; None = event_date
+    agreement_id: int | None = None  # the agreement the claim was made under, if any
+    event_time: dt.time | None = None  # time of day, for a day-precise event that has one
 
     @property
     def is_retraction(self) -> bool:
@@ -103,6 +105,9 @@ class Policy:
     overrides: Mapping[str, str] = field(default_factory=dict)
     # The agreement's announcement: a release certainly before it is not the agreement's.
     counts_from: dt.date | None = None
+    # Agreements shown to fewer people than this one: claims made under them do not move
+    # its figures, or its members' states would tell their audience what they may not see.
+    unseen_agreements: frozenset[int] = frozenset()
 
     def category(self, status: str) -> str:
         return self.overrides.get(status) or DEFAULT_CATEGORY[status]
@@ -124,6 +129,21 @@ class Policy:
         """Credible enough to dispute, close a release cycle or record a death: graded at or
         above the dispute grade, or the releasing party speaking against its interest."""
         return self.is_releasing(claim) or _at_least(claim.source_grade, self.dispute_min_grade)
+
+
+def _before_or_same_day(a: ClaimFact, b: ClaimFact) -> bool:
+    """``a`` may have happened no later than ``b``: dates compared as periods, and on one
+    day the times of day when both are known ("re-arrested at 9:00, released at 18:00")."""
+    if a.start < b.end:
+        return True
+    if a.start == b.end and a.event_time is not None and b.event_time is not None:
+        return a.event_time <= b.event_time
+    return a.start == b.end
+
+
+def _certainly_after(a: ClaimFact, b: ClaimFact) -> bool:
+    """``a`` happened after the whole of ``b``'s period (or later the same day)."""
+    return not _before_or_same_day(a, b)
 
 
 def _at_least(grade: str, minimum: str) -> bool:
@@ -200,6 +220,8 @@ def derive(
 
     ``arrested_on`` is the start of the person's latest recorded arrest, if any.
     """
+    if policy.unseen_agreements:
+        claims = [c for c in claims if c.agreement_id not in policy.unseen_agreements]
     live, void = effective(claims)
     void_ids = _sorted_ids(void)
     dated = [
@@ -233,10 +255,10 @@ def derive(
         for r in dated
         if r.status == CustodyStatus.REARRESTED
         and policy.is_credible(r)
-        and any(c.start <= r.end for c in all_releases)
+        and any(_before_or_same_day(c, r) for c in all_releases)
     ]
-    last = max(rearrests, key=lambda r: (r.end, r.start), default=None)
-    cycle = [c for c in dated if last is None or c.start > last.end]
+    last = max(rearrests, key=lambda r: (r.end, r.start, r.event_time or dt.time.max), default=None)
+    cycle = [c for c in dated if last is None or _certainly_after(c, last)]
 
     releases = [c for c in cycle if cat(c) in RELEASE_CATEGORIES]
     if not releases:
@@ -257,7 +279,8 @@ def derive(
                 first_reported_at=first_reported,
                 first_confirmed_at=first_confirmed,
             ), Explanation(Rule.DISAPPEARED, _sorted_ids(gone), void=void_ids)
-        latest_prior = max(prior, key=lambda c: (c.end, c.start), default=None)
+        # Ties broken by value, never by arrival order.
+        latest_prior = max(prior, key=lambda c: (c.end, c.start, c.status), default=None)
         if latest_prior is not None and not any(
             cat(h) in (Category.HELD, Category.DISAPPEARED)
             and policy.is_credible(h)
@@ -275,8 +298,26 @@ def derive(
                 void=void_ids,
                 ignored=tuple(sorted(c.id for c in live if c not in prior)),
             )
+        # Held where? House arrest is shown apart from prison; the latest credible word
+        # since the latest arrest says which (ties by value, never by arrival).
+        where = max(
+            (
+                c
+                for c in cycle
+                if cat(c) == Category.HELD
+                and c.status != CustodyStatus.REARRESTED
+                and policy.is_credible(c)
+            ),
+            key=lambda c: (c.end, c.start, c.status),
+            default=None,
+        )
         return Derived(
-            State.HELD, first_reported_at=first_reported, first_confirmed_at=first_confirmed
+            State.HELD,
+            status=CustodyStatus.HOUSE_ARREST
+            if where is not None and where.status == CustodyStatus.HOUSE_ARREST
+            else "",
+            first_reported_at=first_reported,
+            first_confirmed_at=first_confirmed,
         ), Explanation(Rule.NO_RELEASE_CLAIM, (), void=void_ids, ignored=_sorted_ids(live))
 
     confirming = [c for c in releases if policy.can_confirm(c)]
@@ -293,6 +334,13 @@ def derive(
         or cat(h) == Category.DISAPPEARED
         if policy.is_credible(h)
         and h.start >= relied_on.end
+        # Held in the morning, released in the evening: the release stands.
+        and not (
+            h.start == relied_on.end
+            and h.event_time is not None
+            and relied_on.event_time is not None
+            and h.event_time < relied_on.event_time
+        )
         # A credible independent source saying later that the person is free clears it.
         and not any(r.start > h.end and policy.is_independent_credible(r) for r in releases)
     ]

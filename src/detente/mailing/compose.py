@@ -118,9 +118,13 @@ def digest_sections(digest: Digest, views: dict[str, PublicView]) -> list[dict[s
         p = view.progress
         sections.append(
             {
-                "title": view.title,
+                "title": (
+                    view.title_es
+                    if view.title_es and (translation.get_language() or "").startswith("es")
+                    else view.title
+                ),
                 "url": absolute(reverse("web:agreement", args=[view.slug])),
-                "promised": p.promised,
+                "promised": p.promised_text,
                 "claimed": p.claimed,
                 "confirmed": p.confirmed,
                 "lines": lines,

@@ -52,6 +52,7 @@ class PublicView:
     title: str
     progress: Progress
     members: list[MemberView]
+    title_es: str = ""
 
     @property
     def names(self) -> dict[str, str]:
@@ -69,6 +70,7 @@ def public_view(slug: str) -> PublicView | None:
         agreement.title,
         agreement_progress(viewer, agreement),
         agreement_members(viewer, agreement),
+        agreement.title_es,
     )
 
 

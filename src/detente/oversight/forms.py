@@ -13,13 +13,15 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from detente.access.models import Audience, DisclosureAction
 from detente.access.policy import Action, Role, Viewer, can
+from detente.agreements.models import Agreement, Party, PartyKind
 from detente.agreements.selectors import agreement_list
 from detente.api.models import Scope
 from detente.api.services import MAX_DAYS
@@ -27,6 +29,7 @@ from detente.evidence.models import Reliability, SourceKind
 from detente.oversight.permissions import is_administrator
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
+from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -90,10 +93,69 @@ class AsOfForm(forms.Form):
         return value
 
 
-# --- Sources --------------------------------------------------------------------------------
+# --- Setting up: parties, sources, agreements ----------------------------------------------
+
+# The pages that create a party, a source or an agreement live at ``…/new/``, where a
+# record with that slug would be shadowed.
+RESERVED_SLUGS = frozenset({"new"})
 
 
-class SourceCreateForm(forms.Form):
+class SlugForm(forms.Form):
+    """A form whose ``slug`` field names a new record (it is removed when editing one)."""
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise ValidationError(
+                _("“%(slug)s” is the address of the page that creates one; choose another."),
+                params={"slug": slug},
+            )
+        return slug
+
+
+def _archived_mark(label: str, archived: bool) -> str:
+    return gettext("%(label)s (archived)") % {"label": label} if archived else label
+
+
+class PartyForm(SlugForm):
+    slug = forms.CharField(
+        label=_("Short name (slug)"),
+        max_length=64,
+        help_text=_(
+            "Lower-case letters, digits and hyphens, e.g. “cu-government”. It cannot be "
+            "changed later."
+        ),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("As readers should see it, e.g. “Government of Cuba”."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=PartyKind.choices, initial=PartyKind.GOVERNMENT
+    )
+    independence_group = forms.CharField(
+        label=_("Independence group"),
+        max_length=64,
+        help_text=_(
+            "The group of the sources that speak for this party (its ministries, embassy, "
+            "state press): they cannot independently confirm a release it made. A slug, "
+            "e.g. “cu-government”."
+        ),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["slug"]
+            self.fields["independence_group"].help_text = _(
+                "The group of the sources that speak for this party. Changing it changes "
+                "who can confirm releases under its agreements: their members are "
+                "rederived at once."
+            )
+
+
+class SourceForm(SlugForm):
     slug = forms.CharField(
         label=_("Short name (slug)"),
         max_length=64,
@@ -116,10 +178,206 @@ class SourceCreateForm(forms.Form):
         help_text=_("Only verifiers and administrators will see its name."),
     )
 
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["slug"]
+            self.fields["reliability"].help_text = _(
+                "A new grade or group rederives, at once, the state of every person this "
+                "source has made a claim about, on every agreement."
+            )
+            self.fields["protected"].help_text = _(
+                "Only verifiers and administrators see a protected source's name. Unticking "
+                "this shows it to analysts too."
+            )
 
-class SourceRegradeForm(forms.Form):
-    reliability = forms.ChoiceField(label=_("Reliability grade"), choices=Reliability.choices)
-    independence_group = forms.CharField(label=_("Independence group"), max_length=64)
+
+PROMISE_EXACT = "exact"
+PROMISE_ABOUT = "about"
+PROMISE_NONE = "none"
+
+
+class PartyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _archived_mark(f"{obj.name} ({obj.slug})", obj.archived_at is not None)
+
+
+class PartiesChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _archived_mark(f"{obj.name} ({obj.slug})", obj.archived_at is not None)
+
+
+def release_choices() -> list[tuple[str, Any]]:
+    """The kinds of release an agreement can promise, and "not said"."""
+    return [("", _("Not said"))] + [
+        (value, label)
+        for value, label in CustodyStatus.choices
+        if DEFAULT_CATEGORY[value] in RELEASE_CATEGORIES
+    ]
+
+
+class AgreementForm(SlugForm):
+    """An agreement as it was announced. The parties offered are those not archived (and,
+    when editing, the ones the agreement already has)."""
+
+    slug = forms.CharField(
+        label=_("Short name (slug)"),
+        max_length=64,
+        help_text=_(
+            "Lower-case letters, digits and hyphens, e.g. “cuba-us-2014”. It is part of the "
+            "agreement's address and cannot be changed later."
+        ),
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_("In English, e.g. “Cuba and United States prisoner release, 2014”."),
+    )
+    title_es = forms.CharField(
+        label=_("Title in Spanish"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown to readers in Spanish; left empty, they see the English title."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What was announced, by whom and where, in English."),
+    )
+    description_es = forms.CharField(
+        label=_("Description in Spanish"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    promisor = PartyChoiceField(
+        label=_("Releasing party"),
+        queryset=Party.objects.none(),
+        to_field_name="slug",
+        empty_label=_("Choose a party"),
+        help_text=_("The side that holds the prisoners and promised to free them."),
+    )
+    promisee = PartyChoiceField(
+        label=_("Counterpart"),
+        queryset=Party.objects.none(),
+        to_field_name="slug",
+        empty_label=_("Choose a party"),
+        help_text=_(
+            "The side the promise was made to. It must be in another independence group, "
+            "so that its sources can confirm releases independently."
+        ),
+    )
+    mediators = PartiesChoiceField(
+        label=_("Mediators and guarantors"),
+        queryset=Party.objects.none(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Optional: third parties that brokered or guarantee the agreement."),
+    )
+    announced_on = forms.DateField(
+        label=_("Announced on"),
+        input_formats=[ISO_DATE],
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        error_messages={
+            "invalid": _("Give the date as year-month-day, for example 2025-01-31."),
+        },
+    )
+    promise = forms.ChoiceField(
+        label=_("How many people were promised"),
+        choices=[
+            (PROMISE_EXACT, _("A number")),
+            (PROMISE_ABOUT, _("About a number (“about 900”)")),
+            (PROMISE_NONE, _("No number given")),
+        ],
+        initial=PROMISE_EXACT,
+        widget=forms.RadioSelect,
+    )
+    promised_count = forms.IntegerField(
+        label=_("Number of people"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+        help_text=_("Leave it empty when no number was given."),
+        error_messages={"invalid": _("Give a whole number, for example 53.")},
+    )
+    expected_release = forms.ChoiceField(
+        label=_("Expected kind of release"),
+        choices=release_choices,
+        required=False,
+        help_text=_("What the announcement said the releases would be, if it said."),
+    )
+
+    def __init__(self, *args: Any, agreement: Agreement | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = Q(archived_at__isnull=True)
+        if agreement is not None:
+            del self.fields["slug"]
+            current = [agreement.promisor_id, agreement.promisee_id]
+            current += list(agreement.mediators.values_list("pk", flat=True))
+            offered |= Q(pk__in=current)
+        parties = Party.objects.filter(offered).order_by("name", "slug")
+        self.parties = parties  # what the page says when there are too few to choose from
+        for name in ("promisor", "promisee", "mediators"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - for the type checker
+            field.queryset = parties
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        promise, count = data.get("promise"), data.get("promised_count")
+        if "promised_count" not in self.errors:
+            if promise in (PROMISE_EXACT, PROMISE_ABOUT) and count is None:
+                self.add_error(
+                    "promised_count",
+                    _("Give the number promised, or choose “No number given”."),
+                )
+            elif promise == PROMISE_NONE and count is not None:
+                self.add_error(
+                    "promised_count",
+                    _("You chose “No number given”: leave the number empty, or choose another."),
+                )
+        return data
+
+    def promised(self) -> tuple[int | None, bool]:
+        """``(promised_count, promised_approximate)`` as the services take them."""
+        if self.cleaned_data["promise"] == PROMISE_NONE:
+            return None, False
+        return self.cleaned_data["promised_count"], self.cleaned_data["promise"] == PROMISE_ABOUT
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The cleaned data as ``agreement_create`` and ``agreement_edit`` take it."""
+        data = dict(self.cleaned_data)
+        data.pop("promise")
+        data["promised_count"], data["promised_approximate"] = self.promised()
+        data["mediators"] = list(data["mediators"])
+        return data
+
+
+def agreement_initial(agreement: Agreement) -> dict[str, Any]:
+    """What the edit form shows before anything is typed: the agreement as recorded."""
+    if agreement.promised_count is None:
+        promise = PROMISE_NONE
+    else:
+        promise = PROMISE_ABOUT if agreement.promised_approximate else PROMISE_EXACT
+    return {
+        "title": agreement.title,
+        "title_es": agreement.title_es,
+        "description": agreement.description,
+        "description_es": agreement.description_es,
+        "promisor": agreement.promisor,
+        "promisee": agreement.promisee,
+        "mediators": list(agreement.mediators.all()),
+        "announced_on": agreement.announced_on,
+        "promise": promise,
+        "promised_count": agreement.promised_count,
+        "expected_release": agreement.expected_release,
+    }
+
+
+class ArchiveForm(forms.Form):
+    """The archive and restore buttons: ``op`` is the button pressed."""
+
+    op = forms.ChoiceField(choices=[("archive", "archive"), ("restore", "restore")])
 
 
 # --- Disclosures ----------------------------------------------------------------------------

@@ -1,13 +1,36 @@
 from django.urls import URLPattern, path
 
-from detente.oversight.views import agreements, disclosures, ledger, sources, tokens, users
+from detente.oversight.views import (
+    agreements,
+    disclosures,
+    ledger,
+    parties,
+    sources,
+    tokens,
+    users,
+)
 
 app_name = "oversight"
 urlpatterns: list[URLPattern] = [
     path("agreements/", agreements.agreement_list_page, name="agreements"),
+    # "new/" before "<slug>/": the slug "new" is refused by the forms for this reason.
+    path("agreements/new/", agreements.agreement_create_page, name="agreement_create"),
     path("agreements/<slug:slug>/", agreements.agreement_page, name="agreement"),
+    path("agreements/<slug:slug>/edit/", agreements.agreement_edit_page, name="agreement_edit"),
+    path(
+        "agreements/<slug:slug>/archive/",
+        agreements.agreement_archive_view,
+        name="agreement_archive",
+    ),
+    path("parties/", parties.party_list_page, name="parties"),
+    path("parties/new/", parties.party_create_page, name="party_create"),
+    path("parties/<slug:slug>/edit/", parties.party_edit_page, name="party_edit"),
+    path("parties/<slug:slug>/archive/", parties.party_archive_view, name="party_archive"),
     path("sources/", sources.source_list_page, name="sources"),
+    path("sources/new/", sources.source_create_page, name="source_create"),
     path("sources/<slug:slug>/", sources.source_page, name="source"),
+    path("sources/<slug:slug>/edit/", sources.source_edit_page, name="source_edit"),
+    path("sources/<slug:slug>/archive/", sources.source_archive_view, name="source_archive"),
     path("disclosures/", disclosures.disclosure_list_page, name="disclosures"),
     path("disclosures/propose/", disclosures.disclosure_propose_page, name="disclosure_propose"),
     path("disclosures/<int:pk>/", disclosures.disclosure_page, name="disclosure"),

@@ -8,8 +8,11 @@ progress and member list, so:
   zero in "died x Granma" would tell which province a handle comes from;
 - the published table (people by province and year of arrest) is checked with its grand
   total taken as known, and withheld whole if any hidden count could then be worked out;
-- province labels come from a fixed list (``DETENTE_PROVINCES``), anything else is counted
-  as "other or not recorded", so free text typed into a record is never published.
+- province labels come from a fixed list: the first-level divisions of the registry's
+  country (``DETENTE_COUNTRY``, ISO 3166-2 through ``pycountry``; a province written
+  loosely, "Stgo. de Cuba", is read as its division), or ``DETENTE_PROVINCES`` when set.
+  Anything else is counted as "other or not recorded", so free text typed into a record
+  is never published.
 
 There is no way to ask for another cut, so no one can difference two free queries.
 """
@@ -18,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import pycountry
 from django.conf import settings
 from django.db.models import Max
 
 from detente.access.policy import Viewer
 from detente.agreements.models import Membership
-from detente.demo.names import CUBA_PROVINCES
+from detente.matching.places import province_key
 from detente.publishing.suppression import (
     PublishedTable,
     Table,
@@ -57,13 +61,34 @@ def threshold() -> int:
     return int(getattr(settings, "DETENTE_SUPPRESSION_THRESHOLD", 5))
 
 
+def _divisions() -> list[tuple[str, str]]:
+    """(code, name) of the rows: the country's first-level divisions, by code."""
+    explicit = getattr(settings, "DETENTE_PROVINCES", None)
+    if explicit:
+        return [(name, name) for name in explicit]
+    country = str(getattr(settings, "DETENTE_COUNTRY", "CU")).upper()
+    found = pycountry.subdivisions.get(country_code=country) or []
+    return sorted((s.code.lower(), s.name) for s in found if s.parent_code is None)
+
+
 def provinces() -> tuple[str, ...]:
-    return tuple(getattr(settings, "DETENTE_PROVINCES", CUBA_PROVINCES))
+    return tuple(name for _code, name in _divisions())
+
+
+def _province_of(text: str | None, by_code: dict[str, str], names: set[str]) -> str:
+    if not text:
+        return OTHER_PROVINCE
+    if text in names:
+        return text
+    key = province_key(text, str(getattr(settings, "DETENTE_COUNTRY", "CU")).upper())
+    return by_code.get(key, OTHER_PROVINCE)  # old, divided provinces are not guessed
 
 
 def _population() -> list[tuple[str, str]]:
     """(province, arrest year) for each person on a public agreement."""
-    known = set(provinces())
+    divisions = _divisions()
+    by_code = dict(divisions)
+    names = {name for _code, name in divisions}
     rows = dict(
         Membership.objects.filter(agreement__audience="public").values_list(
             "person_id", "person__identity__province"
@@ -77,7 +102,7 @@ def _population() -> list[tuple[str, str]]:
     )
     return [
         (
-            province if province in known else OTHER_PROVINCE,
+            _province_of(province, by_code, names),
             str(arrests[pid].year) if pid in arrests else NO_YEAR,
         )
         for pid, province in rows.items()

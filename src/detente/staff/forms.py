@@ -29,8 +29,9 @@ class DateInput(forms.DateInput):
 
 
 def sources_for(viewer: Viewer) -> QuerySet[Source]:
-    """The sources this viewer may name: a protected source's identity is for deciders."""
-    qs = Source.objects.order_by("reliability", "name")
+    """The sources this viewer may name: a protected source's identity is for deciders, and
+    an archived source takes no new claims."""
+    qs = Source.objects.filter(archived_at__isnull=True).order_by("reliability", "name")
     return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
 
 

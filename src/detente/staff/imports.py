@@ -147,8 +147,11 @@ class UploadForm(StaffForm):
 
     def __init__(self, *args: Any, viewer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = source_list(viewer).order_by("name")  # type: ignore[attr-defined]
-        self.fields["agreement"].queryset = agreement_list(viewer).order_by("title")  # type: ignore[attr-defined]
+        # Archived sources and agreements take no new claims or members.
+        sources = source_list(viewer).filter(archived_at__isnull=True).order_by("name")
+        agreements = agreement_list(viewer).filter(archived_at__isnull=True).order_by("title")
+        self.fields["source"].queryset = sources  # type: ignore[attr-defined]
+        self.fields["agreement"].queryset = agreements  # type: ignore[attr-defined]
         mb = jobs.max_upload_bytes() // (1024 * 1024)
         self.fields["file"].help_text = _(
             "CSV, Excel (.xlsx) or JSON, at most %(mb)d MB. The first row names the columns."

@@ -162,7 +162,12 @@ def _claim_rows(detail: PersonDetail, titles: dict[str, str]) -> list[dict[str, 
 
 
 def _member_agreements(viewer: Viewer, person: Person) -> QuerySet[Agreement]:
-    return visible_agreements(viewer).filter(members__person=person).order_by("announced_on")
+    # An archived agreement takes no new claims (agreements.services.check_open).
+    return (
+        visible_agreements(viewer)
+        .filter(members__person=person, archived_at__isnull=True)
+        .order_by("announced_on")
+    )
 
 
 @staff_page()

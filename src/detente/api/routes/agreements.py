@@ -1,11 +1,16 @@
-"""Agreements: the list with headline figures, one agreement, its progress and members."""
+"""Agreements: the list with headline figures, one agreement, its progress and members;
+creating, editing, archiving and restoring one (verifiers and administrators)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Path, Query, Router
+from ninja.responses import Status
 
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
@@ -14,11 +19,16 @@ from detente.agreements.selectors import (
     agreement_members,
     agreement_progress,
 )
+from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
 from detente.api.pagination import paginate, paginate_rows
+from detente.api.routes.evidence import _lookup
+from detente.api.routes.parties import manager, party_get
 from detente.api.schemas import (
     SLUG,
     AgreementDetail,
+    AgreementIn,
     AgreementPage,
+    AgreementPatch,
     MemberPage,
     MemberQuery,
     PageQuery,
@@ -39,6 +49,7 @@ def _summary(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
         "title": agreement.title,
         "announced_on": agreement.announced_on,
         "promised": p.promised,
+        "promised_approximate": p.promised_approximate,
         "named": p.named,
         "claimed": p.claimed,
         "confirmed": p.confirmed,
@@ -68,19 +79,141 @@ def list_agreements(request: HttpRequest, page: Query[PageQuery]) -> dict[str, A
 )
 def get_agreement(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """One agreement: its parties, verification policy and headline figures."""
-    agreement = agreement_get(request.user, slug)
+    return _detail(request, agreement_get(request.user, slug))
+
+
+def _detail(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
     return {
         **_summary(request, agreement),
+        "title_es": agreement.title_es,
         "description": agreement.description,
+        "description_es": agreement.description_es,
         "expected_release": agreement.expected_release or None,
         "releasing_party": {"slug": agreement.promisor.slug, "name": agreement.promisor.name},
         "counterpart": {"slug": agreement.promisee.slug, "name": agreement.promisee.name},
+        "mediators": [
+            {"slug": p.slug, "name": p.name} for p in agreement.mediators.order_by("slug")
+        ],
         "policy": {
             "confirm_min_grade": agreement.confirm_min_grade,
             "dispute_min_grade": agreement.dispute_min_grade,
             "status_overrides": dict(agreement.status_overrides or {}),
         },
+        "archived_at": agreement.archived_at,
     }
+
+
+# The services name the parties as the model does; the API as the agreement shows them.
+_AS_SENT = {"promisor": "releasing_party", "promisee": "counterpart"}
+
+
+@contextmanager
+def _fields_as_sent() -> Iterator[None]:
+    """Refusals from the services, naming the body fields the client sent."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {_AS_SENT.get(field, field): errors for field, errors in exc.error_dict.items()}
+        ) from None
+
+
+WRITTEN = answers(200, AgreementDetail, lookup=True, write=True)
+
+
+@router.post(
+    "/agreements",
+    response=answers(201, AgreementDetail, write=True),
+    summary="Create an agreement",
+)
+def post_agreement(request: HttpRequest, payload: AgreementIn) -> Any:
+    """Record an agreement: its parties (by slug), announcement, promise and verification
+    policy (verifiers and administrators, with a write token). `promised_count` is null
+    when the promise names no number. It is shown to staff only until its audience is set."""
+    user = manager(request)
+    promisor = _lookup("releasing_party", party_get, user, payload.releasing_party)
+    promisee = _lookup("counterpart", party_get, user, payload.counterpart)
+    mediators = [_lookup("mediators", party_get, user, slug) for slug in payload.mediators]
+    with _fields_as_sent():
+        agreement = agreement_create(
+            actor=user,
+            slug=payload.slug,
+            title=payload.title,
+            title_es=payload.title_es,
+            description=payload.description,
+            description_es=payload.description_es,
+            promisor=promisor,
+            promisee=promisee,
+            mediators=mediators,
+            announced_on=payload.announced_on,
+            promised_count=payload.promised_count,
+            promised_approximate=payload.promised_approximate,
+            expected_release=payload.expected_release or "",
+            confirm_min_grade=payload.confirm_min_grade,
+            dispute_min_grade=payload.dispute_min_grade,
+            status_overrides=payload.status_overrides,
+        )
+    return Status(201, _detail(request, agreement))
+
+
+@router.patch("/agreements/{slug}", response=WRITTEN, summary="Edit an agreement")
+def patch_agreement(request: HttpRequest, payload: AgreementPatch, slug: str = SlugPath) -> Any:
+    """Correct what was recorded of an agreement; fields left out stay as they are
+    (verifiers and administrators, with a write token). `"promised_count": null` records
+    that the promise names no number. A new releasing party or announcement date rederives
+    every member. The verification policy is not changed here."""
+    user = manager(request)
+    agreement = agreement_get(user, slug)
+    sent = payload.model_fields_set
+    changes: dict[str, Any] = {
+        field: getattr(payload, field)
+        for field in (
+            "title",
+            "title_es",
+            "description",
+            "description_es",
+            "announced_on",
+            "promised_count",
+            "promised_approximate",
+        )
+        if field in sent
+    }
+    if "expected_release" in sent:
+        changes["expected_release"] = payload.expected_release or ""
+    if "releasing_party" in sent:
+        changes["promisor"] = _lookup("releasing_party", party_get, user, payload.releasing_party)
+    if "counterpart" in sent:
+        changes["promisee"] = _lookup("counterpart", party_get, user, payload.counterpart)
+    if "mediators" in sent:
+        changes["mediators"] = [
+            _lookup("mediators", party_get, user, slug) for slug in payload.mediators
+        ]
+    with _fields_as_sent():
+        agreement = agreement_edit(actor=user, agreement=agreement, **changes)
+    return _detail(request, agreement)
+
+
+def _archive(request: HttpRequest, slug: str, archived: bool) -> Any:
+    user = manager(request)
+    agreement = agreement_get(user, slug)
+    agreement = agreement_archive(actor=user, agreement=agreement, archived=archived)
+    return _detail(request, agreement_get(user, agreement.slug))
+
+
+@router.post("/agreements/{slug}/archive", response=WRITTEN, summary="Archive an agreement")
+def archive_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
+    """Archive an agreement: its page, figures and history stay; no new members or claims
+    are recorded under it (verifiers and administrators, with a write token). Archiving
+    an archived one does nothing."""
+    return _archive(request, slug, archived=True)
+
+
+@router.post("/agreements/{slug}/restore", response=WRITTEN, summary="Restore an agreement")
+def restore_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
+    """Restore an archived agreement (verifiers and administrators, with a write token)."""
+    return _archive(request, slug, archived=False)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Sources and claims: reading them (staff), and recording a claim (a write token)."""
+"""Sources and claims: reading them (staff), recording a claim (a write token), and
+creating, editing, archiving and restoring sources (verifiers and administrators)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ninja.responses import Status
 
 from detente.agreements.selectors import agreement_get
 from detente.api.pagination import paginate
+from detente.api.routes.parties import manager
 from detente.api.routes.people import no_such
 from detente.api.schemas import (
     MAX_ID,
@@ -21,13 +23,15 @@ from detente.api.schemas import (
     ClaimQuery,
     ClaimRecorded,
     ClaimView,
+    SourceIn,
     SourceOut,
     SourcePage,
+    SourcePatch,
     SourceQuery,
     answers,
 )
 from detente.core.errors import invalid
-from detente.evidence.models import Claim, Source
+from detente.evidence.models import Claim, ClaimKind, Source
 from detente.evidence.selectors import (
     claim_get,
     claim_list,
@@ -35,7 +39,13 @@ from detente.evidence.selectors import (
     source_get,
     source_list,
 )
-from detente.evidence.services import claim_record
+from detente.evidence.services import (
+    aggregate_warnings,
+    claim_record,
+    source_archive,
+    source_create,
+    source_edit,
+)
 from detente.registry.selectors import person_detail, person_get
 
 router = Router()
@@ -49,6 +59,7 @@ def _source(source: Source) -> dict[str, Any]:
         "reliability": source.reliability,
         "independence_group": source.independence_group,
         "protected": source.protected,
+        "archived_at": source.archived_at,
     }
 
 
@@ -59,8 +70,11 @@ def _source(source: Source) -> dict[str, Any]:
     summary="List sources",
 )
 def list_sources(request: HttpRequest, query: Query[SourceQuery]) -> dict[str, Any]:
-    """Sources by slug (staff; a protected source only for verifiers and administrators)."""
+    """Sources by slug (staff; a protected source only for verifiers and administrators);
+    archived ones only with `archived=true`."""
     qs = source_list(request.user)
+    if not query.archived:
+        qs = qs.filter(archived_at__isnull=True)
     if query.kind:
         qs = qs.filter(kind=query.kind)
     if query.reliability:
@@ -71,18 +85,89 @@ def list_sources(request: HttpRequest, query: Query[SourceQuery]) -> dict[str, A
     return {"items": [_source(s) for s in rows], **links}
 
 
+SourcePath = Path(..., pattern=SLUG, max_length=64, description="The source's slug.")
+
+
 @router.get(
     "/sources/{slug}",
     response=answers(200, SourceOut, lookup=True),
     tags=["sources"],
     summary="Get a source",
 )
-def get_source(
-    request: HttpRequest,
-    slug: str = Path(..., pattern=SLUG, max_length=64, description="The source's slug."),
-) -> dict[str, Any]:
+def get_source(request: HttpRequest, slug: str = SourcePath) -> dict[str, Any]:
     """One source; hidden ones answer exactly like missing ones."""
     return _source(source_get(request.user, slug))
+
+
+@router.post(
+    "/sources",
+    response=answers(201, SourceOut, write=True),
+    tags=["sources"],
+    summary="Create a source",
+)
+def post_source(request: HttpRequest, payload: SourceIn) -> Any:
+    """Record a source: who it is, its kind, its reliability grade and its independence
+    group (verifiers and administrators, with a write token)."""
+    user = manager(request)
+    source = source_create(
+        actor=user,
+        slug=payload.slug,
+        name=payload.name,
+        kind=payload.kind,
+        reliability=payload.reliability,
+        independence_group=payload.independence_group,
+        protected=payload.protected,
+    )
+    return Status(201, _source(source))
+
+
+@router.patch(
+    "/sources/{slug}",
+    response=answers(200, SourceOut, lookup=True, write=True),
+    tags=["sources"],
+    summary="Edit a source",
+)
+def patch_source(request: HttpRequest, payload: SourcePatch, slug: str = SourcePath) -> Any:
+    """Correct a source; fields left out stay as they are (verifiers and administrators,
+    with a write token). A new grade or independence group rederives every person its
+    claims are about."""
+    user = manager(request)
+    source = source_get(user, slug)
+    fields = ("name", "kind", "reliability", "independence_group", "protected")
+    sent = payload.model_fields_set
+    source = source_edit(
+        actor=user, source=source, **{f: getattr(payload, f) for f in fields if f in sent}
+    )
+    return _source(source)
+
+
+def _archive_source(request: HttpRequest, slug: str, archived: bool) -> Any:
+    user = manager(request)
+    source = source_archive(actor=user, source=source_get(user, slug), archived=archived)
+    return _source(source)
+
+
+@router.post(
+    "/sources/{slug}/archive",
+    response=answers(200, SourceOut, lookup=True, write=True),
+    tags=["sources"],
+    summary="Archive a source",
+)
+def archive_source(request: HttpRequest, slug: str = SourcePath) -> Any:
+    """Archive a source: its claims stand, no new ones are taken from it (verifiers and
+    administrators, with a write token). Archiving an archived one does nothing."""
+    return _archive_source(request, slug, archived=True)
+
+
+@router.post(
+    "/sources/{slug}/restore",
+    response=answers(200, SourceOut, lookup=True, write=True),
+    tags=["sources"],
+    summary="Restore a source",
+)
+def restore_source(request: HttpRequest, slug: str = SourcePath) -> Any:
+    """Restore an archived source (verifiers and administrators, with a write token)."""
+    return _archive_source(request, slug, archived=False)
 
 
 def claim_view(request: HttpRequest, claim: Claim) -> dict[str, Any]:
@@ -186,6 +271,14 @@ def post_claim(request: HttpRequest, payload: ClaimIn) -> Any:
     )
     if payload.received_at is not None and payload.received_at.year < 1900:
         raise invalid("received_at", _("The time received is before 1900."))
+    warnings = (
+        aggregate_warnings(agreement, payload.released_count, payload.event_date)
+        if payload.kind == ClaimKind.AGGREGATE
+        and agreement is not None
+        and payload.released_count is not None
+        and payload.event_date is not None
+        else []
+    )
     claim = claim_record(
         actor=user,
         source=source,
@@ -201,6 +294,9 @@ def post_claim(request: HttpRequest, payload: ClaimIn) -> Any:
         corrects=corrects,
         evidence_text=payload.evidence_text,
         evidence_url=payload.evidence_url,
+        event_time=payload.event_time,
+        lifecycle=payload.lifecycle or "",
+        breakdown={str(part): n for part, n in payload.breakdown.items()},
     )
     after = person_detail(user, person).as_json()["statuses"] if person else []
     return Status(
@@ -211,5 +307,6 @@ def post_claim(request: HttpRequest, payload: ClaimIn) -> Any:
             "person": person.handle if person else None,
             "agreement": agreement.slug if agreement else None,
             "state_after": after,
+            "warnings": warnings,
         },
     )

@@ -22,6 +22,7 @@ register = template.Library()
 # (url name, label, who sees the link): the same checks as the pages themselves.
 PAGES: tuple[tuple[str, Any, Check], ...] = (
     ("oversight:agreements", _("Agreements"), is_staff),
+    ("oversight:parties", _("Parties"), is_staff),
     ("oversight:sources", _("Sources"), is_staff),
     ("oversight:disclosures", _("Disclosures"), is_staff),
     ("oversight:ledger", _("Audit ledger"), is_manager),

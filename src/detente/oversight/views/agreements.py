@@ -1,13 +1,18 @@
 """Agreement pages for staff: members with names, progress (now or as of a date),
 the releasing side's own figures against what was verified, milestones, and who can see
-the names."""
+the names; and, for verifiers and administrators, recording an agreement, correcting it,
+archiving and restoring it (each an ``agreements.services`` call, audited)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.selectors import disclosure_report
 from detente.agreements.selectors import (
@@ -16,8 +21,15 @@ from detente.agreements.selectors import (
     agreement_members_page,
     agreement_progress,
 )
-from detente.oversight.forms import AsOfForm
-from detente.oversight.permissions import allowed, is_staff
+from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
+from detente.oversight.forms import (
+    AgreementForm,
+    ArchiveForm,
+    AsOfForm,
+    agreement_initial,
+    attach_errors,
+)
+from detente.oversight.permissions import allowed, is_manager, is_staff
 
 MEMBERS_PER_PAGE = 100
 
@@ -35,7 +47,12 @@ def person_link_pattern() -> str | None:
 def agreement_list_page(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     rows = [(a, agreement_progress(viewer, a)) for a in agreement_list(viewer)]
-    return render(request, "oversight/agreement_list.html", {"rows": rows})
+    context = {
+        "rows": [(a, p) for a, p in rows if a.archived_at is None],
+        "archived_rows": [(a, p) for a, p in rows if a.archived_at is not None],
+        "may_manage": is_manager(viewer),
+    }
+    return render(request, "oversight/agreement_list.html", context)
 
 
 @allowed(is_staff)
@@ -70,5 +87,77 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         "paged": bool(after),
         "latest_releasing": releasing[-1] if releasing else None,
         "audiences": disclosure_report(viewer, agreement),
+        "may_manage": is_manager(viewer),
     }
     return render(request, "oversight/agreement_detail.html", context, status=status)
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    return user
+
+
+@allowed(is_manager)
+@require_http_methods(["GET", "HEAD", "POST"])
+def agreement_create_page(request: HttpRequest) -> HttpResponse:
+    viewer = _actor(request)
+    form = AgreementForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = agreement_create(actor=viewer, **form.service_arguments())
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Agreement “%(title)s” recorded.") % {"title": agreement.title}
+            )
+            return redirect("oversight:agreement", slug=agreement.slug)
+    return render(request, "oversight/agreement_form.html", {"form": form, "agreement": None})
+
+
+@allowed(is_manager)
+@require_http_methods(["GET", "HEAD", "POST"])
+def agreement_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = _actor(request)
+    agreement = agreement_get(viewer, slug)
+    form = AgreementForm(
+        request.POST if request.method == "POST" else None,
+        initial=agreement_initial(agreement),
+        agreement=agreement,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = agreement_edit(
+                actor=viewer, agreement=agreement, **form.service_arguments()
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Agreement “%(title)s” saved.") % {"title": agreement.title}
+            )
+            return redirect("oversight:agreement", slug=agreement.slug)
+    context = {"form": form, "agreement": agreement}
+    return render(request, "oversight/agreement_form.html", context)
+
+
+@allowed(is_manager)
+@require_POST
+def agreement_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = _actor(request)
+    agreement = agreement_get(viewer, slug)
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest("archive or restore")
+    archived = form.cleaned_data["op"] == "archive"
+    agreement = agreement_archive(actor=viewer, agreement=agreement, archived=archived)
+    if archived:
+        done = _(
+            "Agreement “%(title)s” archived: its page and figures stay, and no one new can "
+            "be named or claimed under it."
+        )
+    else:
+        done = _("Agreement “%(title)s” restored.")
+    messages.success(request, done % {"title": agreement.title})
+    return redirect("oversight:agreement_edit", slug=agreement.slug)

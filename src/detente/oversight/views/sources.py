@@ -1,23 +1,25 @@
-"""Sources: the list (with the form that adds one) and each source (with regrading).
+"""Sources: the list, each source, and (for verifiers and administrators) creating,
+editing, archiving and restoring one.
 
-Adding and regrading are for verifiers and administrators, through the evidence
-services. A protected source does not exist for analysts, as in the admin.
+Every change is an ``evidence.services`` call: checked, changed and audited at once. A
+protected source does not exist for analysts, as in the admin. An archived source's
+claims stand; it is no longer offered for new ones.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.evidence.selectors import source_get, source_list
-from detente.evidence.services import source_create, source_regrade
-from detente.oversight.forms import SourceCreateForm, SourceRegradeForm, attach_errors
+from detente.evidence.services import source_archive, source_create, source_edit
+from detente.oversight.forms import ArchiveForm, SourceForm, attach_errors
 from detente.oversight.permissions import allowed, is_manager, is_staff
 from detente.oversight.selectors import source_claim_count
 
@@ -31,54 +33,89 @@ def _actor(request: HttpRequest) -> User:
 
 
 @allowed(is_staff)
-@require_http_methods(["GET", "HEAD", "POST"])
+@require_safe
 def source_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
-    may_manage = is_manager(viewer)
-    form = SourceCreateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if not may_manage:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                source = source_create(actor=viewer, **form.cleaned_data)
-            except ValidationError as exc:
-                attach_errors(form, exc)
-            else:
-                messages.success(request, _("Source “%(name)s” added.") % {"name": source.name})
-                return redirect("oversight:source", slug=source.slug)
-    page = Paginator(source_list(viewer), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form if may_manage else None, "may_manage": may_manage}
+    sources = source_list(viewer)
+    page = Paginator(sources.filter(archived_at__isnull=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "archived": list(sources.filter(archived_at__isnull=False)),
+        "may_manage": is_manager(viewer),
+    }
     return render(request, "oversight/source_list.html", context)
 
 
-@allowed(is_staff)
+@allowed(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
+def source_create_page(request: HttpRequest) -> HttpResponse:
+    viewer = _actor(request)
+    form = SourceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = source_create(actor=viewer, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("Source “%(name)s” added.") % {"name": source.name})
+            return redirect("oversight:source", slug=source.slug)
+    return render(request, "oversight/source_form.html", {"form": form, "source": None})
+
+
+@allowed(is_staff)
+@require_safe
 def source_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
     source = source_get(viewer, slug)
-    may_manage = is_manager(viewer)
-    initial = {"reliability": source.reliability, "independence_group": source.independence_group}
-    form = SourceRegradeForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST":
-        if not may_manage:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                source_regrade(actor=viewer, source=source, **form.cleaned_data)
-            except ValidationError as exc:
-                source.refresh_from_db()  # the service may have changed it before refusing
-                attach_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Source “%(name)s” regraded; the states it touches were rederived.")
-                    % {"name": source.name},
-                )
-                return redirect("oversight:source", slug=source.slug)
     context = {
         "source": source,
         "claims": source_claim_count(viewer, source),
-        "form": form if may_manage else None,
+        "may_manage": is_manager(viewer),
     }
     return render(request, "oversight/source_detail.html", context)
+
+
+@allowed(is_manager)
+@require_http_methods(["GET", "HEAD", "POST"])
+def source_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = _actor(request)
+    source = source_get(viewer, slug)
+    initial = {
+        "name": source.name,
+        "kind": source.kind,
+        "reliability": source.reliability,
+        "independence_group": source.independence_group,
+        "protected": source.protected,
+    }
+    form = SourceForm(
+        request.POST if request.method == "POST" else None, initial=initial, editing=True
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = source_edit(actor=viewer, source=source, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("Source “%(name)s” saved.") % {"name": source.name})
+            return redirect("oversight:source", slug=source.slug)
+    return render(request, "oversight/source_form.html", {"form": form, "source": source})
+
+
+@allowed(is_manager)
+@require_POST
+def source_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = _actor(request)
+    source = source_get(viewer, slug)
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest("archive or restore")
+    archived = form.cleaned_data["op"] == "archive"
+    source = source_archive(actor=viewer, source=source, archived=archived)
+    if archived:
+        done = _("Source “%(name)s” archived: its claims stand, and no new ones are taken from it.")
+    else:
+        done = _("Source “%(name)s” restored.")
+    messages.success(request, done % {"name": source.name})
+    return redirect("oversight:source_edit", slug=source.slug)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 from detente.agreements.models import MemberState
 from detente.registry.status import Category, CustodyStatus
@@ -45,3 +47,21 @@ def as_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+@register.filter
+def localized_title(agreement: Any) -> str:
+    """An agreement's title in the page's language when one was given, else in English."""
+    return str(agreement.title_in(get_language()))
+
+
+@register.filter
+def localized_description(agreement: Any) -> str:
+    return str(agreement.description_in(get_language()))
+
+
+@register.filter
+def stage_label(value: str | None) -> str:
+    from detente.evidence.models import Lifecycle
+
+    return str(Lifecycle(value).label) if value in Lifecycle.values else (value or "")

@@ -1,4 +1,6 @@
-"""``detente agreement list`` and ``detente agreement status SLUG [--as-of DATE] [--json]``."""
+"""``detente agreement list|status|members`` (read, as any viewer with ``--as``) and
+``detente agreement create|edit|archive|restore`` (write, as the operator account, so
+every change is in the audit ledger)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,38 @@ import json
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from detente.access.policy import cli_actor
+from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
     agreement_members,
     agreement_progress,
 )
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
+from detente.core.cli_support import add_viewer_argument, find_party, refusal, viewer_from
+from detente.evidence.models import BREAKDOWN_PARTS
+
+# The services' field names, as the options of the writing subcommands.
+OPTIONS = {
+    "slug": "SLUG",
+    "title": "--title",
+    "title_es": "--title-es",
+    "description": "--description",
+    "description_es": "--description-es",
+    "promisor": "--releasing",
+    "promisee": "--counterpart",
+    "mediators": "--mediator",
+    "announced_on": "--announced",
+    "promised_count": "--promised",
+    "promised_approximate": "--promised",
+    "expected_release": "--expected-release",
+}
 
 
 def _date(text: str) -> dt.date:
@@ -26,12 +50,99 @@ def _date(text: str) -> dt.date:
         raise ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ArgumentTypeError(_("%(text)r is not a whole number ≥ 0") % {"text": text})
+    return value
+
+
+def _promise(text: str) -> tuple[int | None, bool]:
+    """``N``, ``unknown`` (the promise names no number) or ``about:N``: (count, approximate)."""
+    word = text.strip().lower()
+    if word == "unknown":
+        return None, False
+    approximate = word.startswith("about:")
+    try:
+        return _count(word.removeprefix("about:")), approximate
+    except ArgumentTypeError:
+        raise ArgumentTypeError(
+            _("%(text)r is not a promise: give a number N, 'unknown' or 'about:N'") % {"text": text}
+        ) from None
+
+
+def promised_text(promised: int | None, approximate: bool) -> str:
+    """The promised count as a person reads it: ``53``, ``about 900`` or ``unknown``."""
+    if promised is None:
+        return _("unknown")
+    return _("about %(n)d") % {"n": promised} if approximate else str(promised)
+
+
+def _add_agreement_options(parser: ArgumentParser, *, creating: bool) -> None:
+    """The options of ``create`` (some required) and ``edit`` (all optional)."""
+    parser.add_argument("slug", metavar="SLUG")
+    parser.add_argument("--title", required=creating)
+    parser.add_argument("--title-es", help="the title in Spanish")
+    parser.add_argument(
+        "--releasing",
+        metavar="PARTY",
+        required=creating,
+        help="the party that promised the releases (a party slug)",
+    )
+    parser.add_argument(
+        "--counterpart",
+        metavar="PARTY",
+        required=creating,
+        help="the party the promise was made to (a party slug)",
+    )
+    parser.add_argument(
+        "--announced", metavar="YYYY-MM-DD", type=_date, required=creating, help="announced on"
+    )
+    promise = parser.add_mutually_exclusive_group(required=creating)
+    promise.add_argument(
+        "--promised",
+        metavar="N|unknown|about:N",
+        type=_promise,
+        help="how many releases were promised; 'unknown' when no number was named",
+    )
+    promise.add_argument(
+        "--about", metavar="N", type=_count, help="an approximate promise: same as about:N"
+    )
+    mediation = parser.add_mutually_exclusive_group()
+    mediation.add_argument(
+        "--mediator",
+        metavar="PARTY",
+        action="append",
+        help="a mediator or guarantor (repeatable)" + ("" if creating else "; replaces the list"),
+    )
+    if not creating:
+        mediation.add_argument("--no-mediators", action="store_true", help="remove every mediator")
+    parser.add_argument(
+        "--expected-release",
+        metavar="STATUS",
+        help="the kind of release promised, e.g. unconditional_release or exiled",
+    )
+    parser.add_argument("--description")
+    parser.add_argument("--description-es", help="the description in Spanish")
+
+
+def _promise_given(opts: dict[str, Any]) -> tuple[int | None, bool] | None:
+    if opts["about"] is not None:
+        return opts["about"], True
+    promised: tuple[int | None, bool] | None = opts["promised"]
+    return promised
+
+
 class Command(BaseCommand):
-    help = "List agreements and show their progress."
+    help = "List agreements and show their progress; create, correct and archive them."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         ls = sub.add_parser("list", help="every agreement with its headline figures")
+        ls.add_argument("--all", action="store_true", help="archived agreements too, marked")
         ls.add_argument("--json", action="store_true")
         add_viewer_argument(ls)
         st = sub.add_parser("status", help="the progress of one agreement")
@@ -43,12 +154,36 @@ class Command(BaseCommand):
         mb.add_argument("slug")
         mb.add_argument("--json", action="store_true")
         add_viewer_argument(mb)
+        cr = sub.add_parser("create", help="record an agreement")
+        _add_agreement_options(cr, creating=True)
+        ed = sub.add_parser("edit", help="correct an agreement; options left out stay as they are")
+        _add_agreement_options(ed, creating=False)
+        ar = sub.add_parser(
+            "archive", help="close an agreement to new members and claims; its figures stay"
+        )
+        ar.add_argument("slug", metavar="SLUG")
+        rs = sub.add_parser("restore", help="open an archived agreement again")
+        rs.add_argument("slug", metavar="SLUG")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] in ("create", "edit", "archive", "restore"):
+            options = dict(OPTIONS)
+            if opts.get("about") is not None:
+                options["promised_count"] = options["promised_approximate"] = "--about"
+            try:
+                getattr(self, f"_{opts['action']}")(opts)
+            except ValidationError as exc:
+                raise refusal(exc, options) from None
+            except PermissionDenied as exc:
+                raise CommandError(_("refused: %(reason)s") % {"reason": exc}) from None
+            return
         viewer = viewer_from(opts)
         if opts["action"] == "list":
-            rows = []
-            for a in agreement_list(viewer):
+            rows: list[dict[str, Any]] = []
+            agreements = agreement_list(viewer)
+            if not opts["all"]:
+                agreements = agreements.filter(archived_at__isnull=True)
+            for a in agreements:
                 p = agreement_progress(viewer, a)
                 rows.append(
                     {
@@ -56,22 +191,26 @@ class Command(BaseCommand):
                         "title": a.title,
                         "announced_on": a.announced_on.isoformat(),
                         "promised": p.promised,
+                        "promised_approximate": p.promised_approximate,
                         "named": p.named,
                         "claimed": p.claimed,
                         "confirmed": p.confirmed,
+                        "archived": a.archived_at is not None,
                     }
                 )
             if opts["json"]:
                 self.stdout.write(json.dumps({"agreements": rows}, indent=2))
                 return
             self.stdout.write(
-                f"{'SLUG':<28} {'ANNOUNCED':<10} {'PROMISED':>8} {'NAMED':>6} "
+                f"{'SLUG':<28} {'ANNOUNCED':<10} {'PROMISED':>10} {'NAMED':>6} "
                 f"{'CLAIMED':>8} {'CONFIRMED':>9}  TITLE"
             )
             for r in rows:
+                promised = promised_text(r["promised"], r["promised_approximate"])
+                mark = f"  [{_('archived')}]" if r["archived"] else ""
                 self.stdout.write(
-                    f"{r['slug']:<28} {r['announced_on']:<10} {r['promised']:>8} "
-                    f"{r['named']:>6} {r['claimed']:>8} {r['confirmed']:>9}  {r['title']}"
+                    f"{r['slug']:<28} {r['announced_on']:<10} {promised:>10} "
+                    f"{r['named']:>6} {r['claimed']:>8} {r['confirmed']:>9}  {r['title']}{mark}"
                 )
             return
 
@@ -107,42 +246,148 @@ class Command(BaseCommand):
             return
         p = progress
         when = f" as of {p.as_of}" if p.as_of else ""
+
+        def figure(label: str, value: object, note: str = "") -> str:
+            return f"  {label:<30}{value!s:>9}" + (f"   {note}" if note else "")
+
+        def part(label: str, value: object) -> str:
+            return f"    {label:<30}{value!s:>7}"
+
         lines = [
             f"{agreement.title} ({agreement.slug}){when}",
             f"  announced {agreement.announced_on} by {agreement.promisor} to {agreement.promisee}",
             "",
-            f"  promised                  {p.promised:>6}",
-            f"    named                   {p.named:>6}",
-            f"    unnamed                 {p.unnamed:>6}",
+            figure("promised", promised_text(p.promised, p.promised_approximate)),
+            part("named", p.named),
         ]
+        if p.promised is not None:
+            lines.append(part("unnamed", p.unnamed))
         if p.named_beyond_promise:
-            lines.append(f"    named beyond promise    {p.named_beyond_promise:>6}")
+            lines.append(part("named beyond promise", p.named_beyond_promise))
         lines += [
-            f"  claimed released          {p.claimed:>6}"
-            + (
-                f"   (releasing party says {p.claimed_by_releasing_party})"
+            figure(
+                "claimed released",
+                p.claimed,
+                f"(releasing party says {p.claimed_by_releasing_party})"
                 if p.claimed_by_releasing_party is not None
-                else ""
+                else "",
             ),
-            f"  confirmed released        {p.confirmed:>6}   gap to claim: {p.gap}",
+            figure("confirmed released", p.confirmed, f"gap to claim: {p.gap}"),
             "",
             "  named members by state:",
-            f"    confirmed, unconditional {p.confirmed_unconditional:>5}",
-            f"    confirmed, conditional   {p.confirmed_conditional:>5}",
-            f"    reported only            {p.reported:>5}",
-            f"    disputed                 {p.disputed:>5}",
-            f"    re-arrested              {p.rearrested:>5}",
-            f"    still held               {p.held:>5}",
-            f"    died                     {p.died:>5}",
-            f"    disappeared              {p.disappeared:>5}",
-            f"    total                    {p.named:>5}",
+            part("confirmed, unconditional", p.confirmed_unconditional),
+            part("confirmed, conditional", p.confirmed_conditional),
+            part("reported only", p.reported),
+            part("disputed", p.disputed),
+            part("re-arrested", p.rearrested),
+            part("still held", p.held),
+            part("died", p.died),
+            part("disappeared", p.disappeared),
+            part("released before the agreement", p.released_before),
+            part("total", p.named),
         ]
         if p.aggregate_claims:
             lines += ["", "  claims about the agreement as a whole:"]
             for c in p.aggregate_claims:
-                lines.append(f"    {c.event_date}  {c.source}: {c.released_count} released")
+                parts = ", ".join(
+                    f"{part} {c.breakdown[part]}" for part in BREAKDOWN_PARTS if part in c.breakdown
+                )
+                lines.append(
+                    f"    {c.event_date}  {c.source}: {c.released_count} released"
+                    + (f" ({parts})" if parts else "")
+                )
+        if p.stages:
+            lines += ["", "  stages:"]
+            for s in p.stages:
+                now = f"   [{_('now')}]" if s is p.stage else ""
+                lines.append(f"    {s.event_date}  {s.stage:<18} {s.source}{now}")
         lines += ["", "  milestones:"]
         for stone in p.milestones:
             when = stone.date.isoformat() if stone.date else "—"
             lines.append(f"    {when:<10}  {stone.label}")
         self.stdout.write("\n".join(lines))
+
+    # --- Writing, as the operator ------------------------------------------------------
+
+    def _agreement(self, slug: str) -> Agreement:
+        try:
+            return agreement_get(cli_actor(), slug)
+        except Http404:
+            raise CommandError(f"no agreement with the slug {slug!r}") from None
+
+    def _create(self, opts: dict[str, Any]) -> None:
+        promisor = find_party(opts["releasing"], "--releasing")
+        promisee = find_party(opts["counterpart"], "--counterpart")
+        mediators = [find_party(slug, "--mediator") for slug in opts["mediator"] or ()]
+        promise = _promise_given(opts)
+        assert promise is not None  # noqa: S101 - argparse requires --promised or --about
+        agreement = agreement_create(
+            actor=cli_actor(),
+            slug=opts["slug"],
+            title=opts["title"],
+            title_es=opts["title_es"] or "",
+            promisor=promisor,
+            promisee=promisee,
+            mediators=mediators,
+            announced_on=opts["announced"],
+            promised_count=promise[0],
+            promised_approximate=promise[1],
+            expected_release=opts["expected_release"] or "",
+            description=opts["description"] or "",
+            description_es=opts["description_es"] or "",
+        )
+        self.stdout.write(
+            _("Created the agreement %(slug)s: %(promisor)s promised %(count)s to %(promisee)s.")
+            % {
+                "slug": agreement.slug,
+                "promisor": promisor.name,
+                "count": promised_text(agreement.promised_count, agreement.promised_approximate),
+                "promisee": promisee.name,
+            }
+        )
+
+    def _edit(self, opts: dict[str, Any]) -> None:
+        agreement = self._agreement(opts["slug"])
+        changes: dict[str, Any] = {
+            field: opts[option]
+            for field, option in (
+                ("title", "title"),
+                ("title_es", "title_es"),
+                ("description", "description"),
+                ("description_es", "description_es"),
+                ("announced_on", "announced"),
+                ("expected_release", "expected_release"),
+            )
+            if opts[option] is not None
+        }
+        if opts["releasing"] is not None:
+            changes["promisor"] = find_party(opts["releasing"], "--releasing")
+        if opts["counterpart"] is not None:
+            changes["promisee"] = find_party(opts["counterpart"], "--counterpart")
+        if opts["mediator"] is not None:
+            changes["mediators"] = [find_party(slug, "--mediator") for slug in opts["mediator"]]
+        elif opts["no_mediators"]:
+            changes["mediators"] = []
+        promise = _promise_given(opts)
+        if promise is not None:
+            changes["promised_count"], changes["promised_approximate"] = promise
+        if not changes:
+            raise CommandError(_("nothing to change: give at least one option (see --help)"))
+        agreement = agreement_edit(actor=cli_actor(), agreement=agreement, **changes)
+        self.stdout.write(_("Saved the agreement %(slug)s.") % {"slug": agreement.slug})
+
+    def _archive(self, opts: dict[str, Any]) -> None:
+        agreement = agreement_archive(actor=cli_actor(), agreement=self._agreement(opts["slug"]))
+        self.stdout.write(
+            _(
+                "Archived the agreement %(slug)s: closed to new members and claims, out of "
+                "`agreement list` (see --all). `detente agreement restore %(slug)s` undoes it."
+            )
+            % {"slug": agreement.slug}
+        )
+
+    def _restore(self, opts: dict[str, Any]) -> None:
+        agreement = agreement_archive(
+            actor=cli_actor(), agreement=self._agreement(opts["slug"]), archived=False
+        )
+        self.stdout.write(_("Restored the agreement %(slug)s.") % {"slug": agreement.slug})
