@@ -105,6 +105,7 @@ def test_the_demo_shows_each_case(demo: None) -> None:
     assert unnumbered["died"] == 1 and unnumbered["rearrested"] == 1
     # House arrest is still held, and said apart from prison.
     assert unnumbered["held_house_arrest"] == 4 <= unnumbered["held"]
+    assert unnumbered["confirmed_exile"] == 3
     # About 900 claimed against the few verified: the gap is mostly unnamed releases.
     assert unnumbered["claimed"] == 897
     assert unnumbered["gap_unnamed"] > 800

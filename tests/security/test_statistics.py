@@ -79,3 +79,20 @@ def test_the_command_prints_the_same_tables_for_everyone(actor: object) -> None:
         outputs.append(json.loads(out.getvalue()))
     assert outputs[0] == outputs[1]
     assert [t["name"] for t in outputs[0]["tables"]] == ["people_by_province_and_arrest_year"]
+
+
+def test_rows_are_the_countrys_divisions_and_loose_spellings_find_theirs(
+    actor: object, settings: object
+) -> None:
+    w = _world(actor, n=12)
+    Identity.objects.filter(person=w.people[0]).update(province="Stgo. de Cuba")
+    assert "Santiago de Cuba" in statistics.provinces()
+    assert len(statistics.provinces()) == 16  # 15 provinces and the special municipality
+    assert "Santiago de Cuba" in [p for p, _year in statistics._population()]
+    # Another country: its own divisions, from ISO 3166-2; Cuban names are "other".
+    settings.DETENTE_COUNTRY = "NI"  # type: ignore[attr-defined]
+    Identity.objects.filter(person=w.people[1]).update(province="Chinandega")
+    assert "Chinandega" in statistics.provinces() and "Holguín" not in statistics.provinces()
+    counted = [p for p, _year in statistics._population()]
+    assert counted.count("Chinandega") == 1
+    assert "Holguín" not in counted and statistics.OTHER_PROVINCE in counted

@@ -75,6 +75,7 @@ class Progress:
     promised_approximate: bool = False
     held: int = 0
     held_house_arrest: int = 0  # of ``held``: under house arrest, not in prison
+    confirmed_exile: int = 0  # of ``confirmed``: released into exile or deported
     reported: int = 0
     confirmed: int = 0
     confirmed_conditional: int = 0
@@ -105,6 +106,12 @@ class Progress:
         """What the headline parts add up to: the promise, or the named count when the
         promise names no number or fewer people than were named."""
         return self.named + self.unnamed
+
+    @property
+    def releasing_claim(self) -> AggregateClaim | None:
+        """The releasing party's latest figure for the whole agreement."""
+        own = [a for a in self.aggregate_claims if a.releasing_party]
+        return own[-1] if own else None
 
     @property
     def stage(self) -> StageEvent | None:
@@ -155,6 +162,7 @@ class MemberSummary:
     states: dict[str, int]
     confirmed_conditional: int
     held_house_arrest: int
+    confirmed_exile: int
     first_reported: dt.date | None  # earliest first_reported_at
     first_confirmed: dt.date | None  # earliest first_confirmed_at
     # Over the members' history (first_*_at), so a milestone once reached keeps its date.
@@ -182,6 +190,9 @@ def summarise(rows: Iterable[MemberRow], promised: int | None) -> MemberSummary:
             1
             for r in rows
             if r.state == MemberState.HELD and r.status == CustodyStatus.HOUSE_ARREST
+        ),
+        confirmed_exile=sum(
+            1 for r in rows if r.state == MemberState.CONFIRMED and r.status == CustodyStatus.EXILED
         ),
         first_reported=_nth_smallest(
             [r.first_reported_at for r in rows if r.first_reported_at is not None], 1
@@ -222,6 +233,7 @@ def compute(
         named_beyond_promise=max(named - promised, 0) if promised is not None else 0,
         held=states[MemberState.HELD],
         held_house_arrest=m.held_house_arrest,
+        confirmed_exile=m.confirmed_exile,
         reported=states[MemberState.REPORTED],
         confirmed=states[MemberState.CONFIRMED],
         confirmed_conditional=conditional,

@@ -173,7 +173,7 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
     members = Membership.objects.filter(agreement=agreement)
     states: dict[str, int] = {}
     conditional = 0
-    house_arrest = 0
+    house_arrest = exile = 0
     for state, category, status, n in (
         members.values("state", "release_category", "status")
         .annotate(n=Count("id"))
@@ -184,6 +184,8 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
             conditional += n
         if state == MemberState.HELD and status == CustodyStatus.HOUSE_ARREST:
             house_arrest += n
+        if state == MemberState.CONFIRMED and status == CustodyStatus.EXILED:
+            exile += n
     dates = members.aggregate(
         first_reported=Min("first_reported_at"),
         first_confirmed=Min("first_confirmed_at"),
@@ -206,6 +208,7 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
         states=states,
         confirmed_conditional=conditional,
         held_house_arrest=house_arrest,
+        confirmed_exile=exile,
         first_reported=_day(dates["first_reported"]),
         first_confirmed=_day(dates["first_confirmed"]),
         ever_reported=dates["ever_reported"],

@@ -277,6 +277,9 @@ class ProgressOut(Schema):
     disputed: int
     held: int
     held_house_arrest: int = Field(description="Of those still held, under house arrest.")
+    confirmed_exile: int = Field(
+        description="Of those confirmed released, released into exile or deported."
+    )
     rearrested: int
     died: int
     disappeared: int

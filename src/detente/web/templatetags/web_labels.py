@@ -65,3 +65,25 @@ def stage_label(value: str | None) -> str:
     from detente.evidence.models import Lifecycle
 
     return str(Lifecycle(value).label) if value in Lifecycle.values else (value or "")
+
+
+@register.filter
+def breakdown_text(parts: dict[str, int] | None) -> str:
+    """A count's parts as the source gave them: "200 political, 353 other; 553 on
+    conditions"."""
+    from django.utils.translation import gettext
+
+    if not parts:
+        return ""
+    words = {
+        "political": gettext("%(n)s political"),
+        "other": gettext("%(n)s other (not political)"),
+        "conditional": gettext("%(n)s on conditions"),
+        "unconditional": gettext("%(n)s unconditionally"),
+        "exile": gettext("%(n)s into exile"),
+    }
+    kinds = [
+        ", ".join(words[k] % {"n": parts[k]} for k in group if k in parts)
+        for group in (("political", "other"), ("conditional", "unconditional", "exile"))
+    ]
+    return "; ".join(k for k in kinds if k)
