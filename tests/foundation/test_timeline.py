@@ -114,6 +114,7 @@ def test_progress_now_summed_by_the_database_equals_counting_the_rows(
                 "confirmed_at",
                 "first_reported_at",
                 "first_confirmed_at",
+                "status",
             )
         ]
         counted = compute(
