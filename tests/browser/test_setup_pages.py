@@ -26,21 +26,15 @@ PARTY = "ni-gobierno"
 AGREEMENT = "ni-excarcelacion-2024"
 SOURCE = "observatorio-ni"
 
-# Run by the operator on the server's data (`detente shell`): no page names people on an
-# agreement yet. Someone on no agreement is named on the new one; their handle is printed.
-NAME_SOMEONE = f"""
-from detente.access.policy import cli_actor
-from detente.agreements.models import Agreement
-from detente.agreements.services import agreement_add_members
+# Someone on no agreement yet, found on the server's data (the test's own shortcut: a
+# user would search the registry); the page then names them on the new agreement.
+FIND_SOMEONE = """
 from detente.registry.models import Person
 
 person = (
     Person.objects.filter(memberships__isnull=True, merged_into__isnull=True)
     .order_by("-handle")
     .first()
-)
-agreement_add_members(
-    actor=cli_actor(), agreement=Agreement.objects.get(slug="{AGREEMENT}"), people=[person]
 )
 print(person.handle)
 """
@@ -114,8 +108,14 @@ def test_a_verifier_sets_up_an_agreement_in_spanish(
     assert page.url == demo.base + f"/staff/sources/{SOURCE}/"
 
     # Someone named on the agreement, then the first claim about them under it.
-    handle = demo.operator("shell", "-c", NAME_SOMEONE).strip().splitlines()[-1]
+    handle = demo.operator("shell", "-c", FIND_SOMEONE).strip().splitlines()[-1]
     assert re.fullmatch(r"P-\d{4}", handle), handle
+    page.goto(demo.base + f"/staff/agreements/{AGREEMENT}/")
+    page.locator("#name-people").click()
+    page.locator("#id_people").fill(handle)
+    page.locator("#members-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == demo.base + f"/staff/agreements/{AGREEMENT}/"
     page.goto(demo.base + f"/staff/people/{handle}/claims/new/")
     page.locator("#id_source").select_option(label="Observatorio de presos políticos (B)")
     page.locator("#id_agreement").select_option(AGREEMENT)

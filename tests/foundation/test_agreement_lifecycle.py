@@ -433,3 +433,37 @@ def test_a_time_of_day_needs_a_day(world: World) -> None:
             received_at=at("2020-04-02"),
         )
     assert "event_time" in err.value.message_dict
+
+
+def test_an_exchange_links_two_legs_each_with_its_own_figures(world: World) -> None:
+    from detente.agreements.selectors import agreement_exchange
+
+    w = world
+    other = agreement_create(
+        actor=w.actor,
+        slug="other-leg",
+        title="The other side releases",
+        promisor=w.counterpart,
+        promisee=w.releasing,
+        announced_on=dt.date(2020, 1, 10),
+        promised_count=2,
+    )
+    agreement_edit(actor=w.actor, agreement=w.agreement, exchange_legs=[other])
+    # Linked both ways: each leg shows the other, with its own progress.
+    [(leg, progress)] = agreement_exchange(w.actor, other)
+    assert leg == w.agreement and progress.promised == 5
+    assert [a.slug for a, _p in agreement_exchange(w.actor, w.agreement)] == ["other-leg"]
+    # A leg must be the counterpart releasing to this agreement's releasing party.
+    same_way = agreement_create(
+        actor=w.actor,
+        slug="same-way",
+        title="Same direction",
+        promisor=w.releasing,
+        promisee=w.counterpart,
+        announced_on=dt.date(2020, 1, 10),
+        promised_count=1,
+    )
+    with pytest.raises(ValidationError) as err:
+        agreement_edit(actor=w.actor, agreement=w.agreement, exchange_legs=[other, same_way])
+    assert "exchange_legs" in err.value.message_dict
+    assert [a.slug for a, _p in agreement_exchange(w.actor, w.agreement)] == ["other-leg"]

@@ -80,7 +80,12 @@ def test_demo_cache_equals_a_rebuild_and_the_ledger_verifies(demo: None) -> None
 
 def test_agreement_list_and_person_show(demo: None) -> None:
     listing = json.loads(run("agreement", "list", "--json"))["agreements"]
-    assert [a["slug"] for a in listing] == [DEMO_AGREEMENT, "gradual-2025", "releases-2026"]
+    assert [a["slug"] for a in listing] == [
+        DEMO_AGREEMENT,
+        "cuba-us-2014-exchange",
+        "gradual-2025",
+        "releases-2026",
+    ]
     first = Person.objects.order_by("id").first()
     assert first is not None
     person = json.loads(run("person", "show", first.handle, "--json"))

@@ -39,6 +39,12 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/agreements/<slug:slug>/": STAFF,
     "staff/agreements/<slug:slug>/edit/": MANAGERS,
     "staff/agreements/<slug:slug>/archive/": MANAGERS,
+    # What a source says of the agreement as a whole, and who is named on it: recording
+    # (analysts too); how claims are weighed and who is shown it: managing.
+    "staff/agreements/<slug:slug>/claims/count/": STAFF,
+    "staff/agreements/<slug:slug>/claims/stage/": STAFF,
+    "staff/agreements/<slug:slug>/members/add/": STAFF,
+    "staff/agreements/<slug:slug>/policy/": MANAGERS,
     "staff/parties/": STAFF,
     "staff/parties/new/": MANAGERS,
     "staff/parties/<slug:slug>/edit/": MANAGERS,
@@ -66,6 +72,18 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/agreements/<slug:slug>/archive/": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/archive/"
     ),
+    "staff/agreements/<slug:slug>/claims/count/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/claims/count/"
+    ),
+    "staff/agreements/<slug:slug>/claims/stage/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/claims/stage/"
+    ),
+    "staff/agreements/<slug:slug>/members/add/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/members/add/"
+    ),
+    "staff/agreements/<slug:slug>/policy/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/policy/"
+    ),
     "staff/parties/<slug:slug>/edit/": lambda w: f"/staff/parties/{w.releasing.slug}/edit/",
     "staff/parties/<slug:slug>/archive/": lambda w: f"/staff/parties/{w.releasing.slug}/archive/",
     "staff/sources/<slug:slug>/": lambda w: f"/staff/sources/{w.sources['ngo'].slug}/",
@@ -81,6 +99,7 @@ POST_ONLY: set[str] = {
     "staff/ledger/verify/",
     "staff/tokens/<int:pk>/revoke/",
     "staff/agreements/<slug:slug>/archive/",
+    "staff/agreements/<slug:slug>/policy/",
     "staff/parties/<slug:slug>/archive/",
     "staff/sources/<slug:slug>/archive/",
 }

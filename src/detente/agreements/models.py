@@ -60,6 +60,11 @@ class Agreement(models.Model):
         blank=True,
         verbose_name=_("mediators and guarantors"),
     )
+    # The other legs of an exchange: agreements in which the other side releases people
+    # (each leg is an agreement of its own, with its own releasing party and figures).
+    exchange_legs = models.ManyToManyField(
+        "self", symmetrical=True, blank=True, verbose_name=_("other legs of the exchange")
+    )
     announced_on = models.DateField(_("announced on"))
     # None: the promise names no number ("political prisoners will be released").
     promised_count = models.PositiveIntegerField(_("promised count"), null=True, blank=True)

@@ -361,3 +361,10 @@ __all__ = [
     "agreement_progress",
     "agreement_timeline",
 ]
+
+
+def agreement_exchange(viewer: Viewer, agreement: Agreement) -> list[tuple[Agreement, Progress]]:
+    """The other legs of the exchange this agreement is part of, as this viewer may see
+    them (a leg the viewer may not see is left out, as if it were not there)."""
+    legs = agreement_list(viewer).filter(exchange_legs=agreement).order_by("announced_on", "slug")
+    return [(leg, agreement_progress(viewer, leg)) for leg in legs]

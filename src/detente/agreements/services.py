@@ -227,6 +227,24 @@ def _check_not_archived(field: str, parties: Iterable[Party]) -> None:
             )
 
 
+def _check_legs(agreement: Agreement, legs: Sequence[Agreement]) -> None:
+    """Each other leg of an exchange is released by this agreement's counterpart, who
+    receives here and releases there."""
+    for leg in legs:
+        if leg.pk == agreement.pk:
+            raise invalid("exchange_legs", _("An agreement is not an exchange with itself."))
+        if leg.promisor_id != agreement.promisee_id or leg.promisee_id != agreement.promisor_id:
+            raise invalid(
+                "exchange_legs",
+                _(
+                    "In “%(leg)s” the releasing party is not this agreement's counterpart "
+                    "releasing to this agreement's releasing party; an exchange's legs are "
+                    "the two sides releasing to each other."
+                )
+                % {"leg": leg.slug},
+            )
+
+
 def _agreement_record(agreement: Agreement, mediators: Sequence[Party]) -> dict[str, object]:
     return {
         "slug": agreement.slug,
@@ -326,6 +344,7 @@ def agreement_edit(
     promised_count: int | None = _UNSET,
     promised_approximate: bool = _UNSET,
     expected_release: str = _UNSET,
+    exchange_legs: Sequence[Agreement] = _UNSET,
 ) -> Agreement:
     """Correct what was recorded of an agreement; arguments left out stay as they are.
 
@@ -394,12 +413,21 @@ def agreement_edit(
             if expected_release is not _UNSET:
                 _check_expected_release(expected_release)
                 agreement.expected_release = expected_release
+            old_legs = sorted(a.slug for a in agreement.exchange_legs.all())
+            new_legs = old_legs
+            if exchange_legs is not _UNSET:
+                legs = list({a.pk: a for a in exchange_legs}.values())
+                _check_legs(agreement, legs)
+                new_legs = sorted(a.slug for a in legs)
             after = _agreement_record(agreement, new_mediators)
+            before["exchange_legs"], after["exchange_legs"] = old_legs, new_legs
             if after == before:
                 return agreement
             agreement.save()
             if mediators is not _UNSET:
                 agreement.mediators.set(new_mediators)
+            if exchange_legs is not _UNSET and new_legs != old_legs:
+                agreement.exchange_legs.set(legs)
             changed = 0
             if (
                 before["promisor"] != after["promisor"]

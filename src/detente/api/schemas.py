@@ -116,6 +116,10 @@ class AgreementDetail(AgreementOut):
     releasing_party: PartyOut
     counterpart: PartyOut
     mediators: list[PartyOut] = Field(description="Mediators and guarantors, by slug.")
+    exchange_legs: list[str] = Field(
+        description="The other legs of the exchange this agreement is part of (slugs of the "
+        "agreements in which its counterpart releases people), as far as you may see them."
+    )
     policy: PolicyOut
     archived_at: dt.datetime | None = Field(
         description="When it was archived (closed to new members and claims); null if not."
@@ -213,6 +217,10 @@ class AgreementPatch(Schema):
     releasing_party: Slug = unchanged("Changing it rederives every member of the agreement.")
     counterpart: Slug = unchanged()
     mediators: PartySlugs = unchanged("The whole new list (slugs).")
+    exchange_legs: PartySlugs = unchanged(
+        "The other legs of an exchange (agreement slugs; the whole new list): agreements in "
+        "which this one's counterpart releases people to its releasing party."
+    )
     announced_on: dt.date = unchanged("Changing it rederives every member of the agreement.")
     promised_count: int | None = unchanged(ge=0, le=MAX_COUNT, description=PROMISED_COUNT)
     promised_approximate: bool = unchanged()

@@ -31,7 +31,12 @@ from detente.access.services import (
     disclosure_propose,
 )
 from detente.agreements.models import Agreement, Party, PartyKind
-from detente.agreements.services import agreement_add_members, agreement_create, party_create
+from detente.agreements.services import (
+    agreement_add_members,
+    agreement_create,
+    agreement_edit,
+    party_create,
+)
 from detente.audit import ledger
 from detente.core.dates import DatePrecision
 from detente.demo.names import PersonGenerator, SyntheticPerson
@@ -381,6 +386,54 @@ def _disclosures(actor: User, agreement: Agreement, members: list[Person]) -> No
     )
 
 
+def _other_leg(
+    actor: User,
+    first: Agreement,
+    releasing: Party,
+    counterpart: Party,
+    src: dict[str, Source],
+    gen: PersonGenerator,
+    rng: random.Random,
+) -> None:
+    """The other leg of the 2014 exchange: the counterpart releases three people to the
+    releasing government (synthetic), each confirmed by the releasing government's own
+    ministry, which under this leg is the independent side."""
+    leg = agreement_create(
+        actor=actor,
+        slug="cuba-us-2014-exchange",
+        title="December 2014 exchange: the counterpart's releases (synthetic demo)",
+        title_es=(
+            "Intercambio de diciembre de 2014: excarcelaciones de la contraparte (demo sintética)"
+        ),
+        promisor=counterpart,
+        promisee=releasing,
+        announced_on=ANNOUNCED,
+        promised_count=3,
+        expected_release=CustodyStatus.PARDONED,
+        confirm_min_grade="C",
+        description="The counterpart's side of the exchange: three prisoners released.",
+        description_es="La parte de la contraparte en el intercambio: tres presos excarcelados.",
+    )
+    agreement_edit(actor=actor, agreement=first, exchange_legs=[leg])
+    three = [
+        _person(actor, gen.person(), rng, (2009, 2013), dt.date(2013, 12, 31)) for _ in range(3)
+    ]
+    agreement_add_members(actor=actor, agreement=leg, people=three, named_on=ANNOUNCED)
+    for person in three:
+        for source in ("counterpart-spokesperson", "gov-foreign-ministry"):
+            claim_record(
+                actor=actor,
+                source=src[source],
+                agreement=leg,
+                person=person,
+                status=CustodyStatus.PARDONED,
+                event_date=ANNOUNCED,
+                received_at=_received(ANNOUNCED, rng),
+                credibility=Credibility.CONFIRMED,
+            )
+    agreement_set_audience(actor=actor, agreement=leg, audience="public")
+
+
 def _later_agreements(
     actor: User,
     releasing: Party,
@@ -656,6 +709,7 @@ def load_demo(seed: int = 2014) -> DemoResult:
                 evidence_text="Case raised with the counterpart embassy.",
             )
         _disclosures(actor, agreement, members)
+        _other_leg(actor, agreement, releasing, counterpart, src, gen, rng)
         _later_agreements(actor, releasing, counterpart, src, gen, rng)
         _write_logins(logins)
     return DemoResult(

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,11 +26,19 @@ from detente.agreements.models import Agreement, Party, PartyKind
 from detente.agreements.selectors import agreement_list
 from detente.api.models import Scope
 from detente.api.services import MAX_DAYS
-from detente.evidence.models import Reliability, SourceKind
+from detente.evidence.models import (
+    BREAKDOWN_PARTS,
+    Credibility,
+    Lifecycle,
+    Reliability,
+    Source,
+    SourceKind,
+)
 from detente.oversight.permissions import is_administrator
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
 from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
+from detente.staff.forms import SourceField, sources_for
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -380,9 +389,295 @@ class ArchiveForm(forms.Form):
     op = forms.ChoiceField(choices=[("archive", "archive"), ("restore", "restore")])
 
 
-# --- Disclosures ----------------------------------------------------------------------------
+# --- People by handle ------------------------------------------------------------------------
 
 _HANDLES = re.compile(r"[\s,;]+")
+
+
+def people_by_handle(viewer: Viewer, text: str, *, limit: int | None = None) -> list[Person]:
+    """The people whose handles are typed in ``text`` (separated by spaces, commas,
+    semicolons or new lines), each once; refused, naming them, if any handle is unknown."""
+    handles = list(dict.fromkeys(h for h in _HANDLES.split(text.strip()) if h))
+    if limit is not None and len(handles) > limit:
+        raise ValidationError(
+            gettext(
+                "%(n)s handles were given; name at most %(limit)s at once, or import the "
+                "list (Imports)."
+            )
+            % {"n": len(handles), "limit": limit}
+        )
+    found: list[Person] = []
+    unknown: list[str] = []
+    for handle in handles:
+        try:
+            found.append(person_get(viewer, handle))
+        except Http404:
+            unknown.append(handle)
+    if unknown:
+        message = ngettext(
+            "No person has the handle %(handles)s.",
+            "No person has the handles %(handles)s.",
+            len(unknown),
+        )
+        raise ValidationError(message % {"handles": ", ".join(unknown)})
+    return found
+
+
+# --- What staff record about an agreement as a whole, and who is named on it ---------------
+
+
+def _date_field(label: Any, help_text: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=[ISO_DATE],
+        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        help_text=help_text,
+        error_messages={
+            "invalid": _("Give the date as year-month-day, for example 2025-01-31."),
+        },
+    )
+
+
+def _today_initial(kwargs: dict[str, Any], field: str) -> None:
+    kwargs["initial"] = {field: timezone.localdate(), **(kwargs.get("initial") or {})}
+
+
+BREAKDOWN_LABELS = {
+    "political": _("Political prisoners"),
+    "other": _("Other prisoners"),
+    "conditional": _("Released on conditions"),
+    "unconditional": _("Released unconditionally"),
+    "exile": _("Sent into exile"),
+}
+
+
+# Who they were, and how they were freed (``evidence.services._check_breakdown``).
+BREAKDOWN_GROUPS = (("political", "other"), ("conditional", "unconditional", "exile"))
+
+
+class BreakdownWidget(forms.MultiWidget):
+    """One number box per part of a count, each with its own label."""
+
+    template_name = "oversight/widgets/breakdown.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        number = {"min": 0, "inputmode": "numeric"}
+        super().__init__([forms.NumberInput(attrs=number) for _part in BREAKDOWN_PARTS], attrs)
+
+    def decompress(self, value: Any) -> list[int | None]:
+        value = value or {}
+        return [value.get(part) for part in BREAKDOWN_PARTS]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        labelled = dict(zip(BREAKDOWN_PARTS, context["widget"]["subwidgets"], strict=True))
+        # Two rows, one per group whose parts cannot add up to more than the count.
+        context["widget"]["groups"] = [
+            [(BREAKDOWN_LABELS[part], labelled[part]) for part in group]
+            for group in BREAKDOWN_GROUPS
+        ]
+        return context
+
+
+class BreakdownField(forms.MultiValueField):
+    """The parts of a count as the source gave them: ``{"political": 200, …}``, only the
+    parts typed (the service checks that they do not add up to more than the count)."""
+
+    widget = BreakdownWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        parts = [
+            forms.IntegerField(
+                required=False,
+                min_value=0,
+                error_messages={
+                    code: format_lazy(_("{part}: give a whole number, 0 or more."), part=label)
+                    for code in ("invalid", "min_value")
+                },
+            )
+            for label in (BREAKDOWN_LABELS[part] for part in BREAKDOWN_PARTS)
+        ]
+        super().__init__(fields=parts, require_all_fields=False, required=False, **kwargs)
+
+    def compress(self, data_list: list[int | None]) -> dict[str, int]:
+        if not data_list:
+            return {}
+        return {
+            part: n for part, n in zip(BREAKDOWN_PARTS, data_list, strict=True) if n is not None
+        }
+
+
+class AgreementClaimForm(forms.Form):
+    """A claim about an agreement as a whole: on whose word, and when. The sources offered
+    are those the viewer may name and that are not archived."""
+
+    source = SourceField(
+        label=_("Source"),
+        queryset=Source.objects.none(),
+        to_field_name="slug",
+        empty_label=_("Choose a source"),
+        help_text=_("Who says so. Its grade is in brackets."),
+    )
+
+    def __init__(self, *args: Any, viewer: Viewer, **kwargs: Any) -> None:
+        _today_initial(kwargs, "event_date")
+        super().__init__(*args, **kwargs)
+        source = self.fields["source"]
+        assert isinstance(source, forms.ModelChoiceField)  # noqa: S101 - for the type checker
+        source.queryset = sources_for(viewer)
+
+
+class CountClaimForm(AgreementClaimForm):
+    """How many people a source says were released under the agreement, up to a date."""
+
+    released_count = forms.IntegerField(
+        label=_("People released so far"),
+        min_value=0,
+        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+        help_text=_(
+            "The source's total for the whole agreement up to that date, not the number "
+            "released that day."
+        ),
+        error_messages={
+            "invalid": _("Give a whole number, for example 53."),
+            "min_value": _("Give a whole number, 0 or more."),
+        },
+    )
+    event_date = _date_field(_("As of"), _("The day the figure is for."))
+    breakdown = BreakdownField(
+        label=_("In parts, if the source gave them (optional)"),
+        help_text=_(
+            "Who they were, and how they were freed, as the source gave them. Neither row "
+            "can add up to more than the total."
+        ),
+    )
+    credibility = forms.TypedChoiceField(
+        label=_("Credibility of this information"),
+        choices=Credibility.choices,
+        coerce=int,
+        initial=Credibility.UNKNOWN,
+    )
+    evidence_text = forms.CharField(
+        label=_("Evidence"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What was said, by whom, where."),
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
+    )
+
+
+class StageClaimForm(AgreementClaimForm):
+    """A stage the agreement reached, on a source's word: releases began, suspended,
+    resumed, declared complete, lapsed."""
+
+    lifecycle = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("", _("Choose a stage")), *Lifecycle.choices],
+    )
+    event_date = _date_field(_("Date"), _("When it happened, as the source says."))
+    evidence_text = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why, as the source gives it, e.g. “suspended after the protests of 11 July”."),
+    )
+    evidence_url = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
+    )
+
+
+# Naming people by hand is for short lists; a long one is imported (Imports).
+MAX_NAMED_AT_ONCE = 1000
+
+
+class MembersForm(forms.Form):
+    """People named on an agreement, by handle, with the day and on whose word."""
+
+    people = forms.CharField(
+        label=_("People (handles)"),
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocapitalize": "none"}),
+        help_text=_(
+            "One per line, or separated by commas, e.g. P-0017, P-0018. Each must already be "
+            "recorded; people already named on the agreement are left as they are."
+        ),
+    )
+    named_on = _date_field(
+        _("Named on"),
+        _("The day the list naming them was published; it can be in the past."),
+    )
+    named_by = SourceField(
+        label=_("On whose word (optional)"),
+        queryset=Source.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("No source given"),
+        help_text=_("The source that published the list, if any."),
+    )
+    named_note = forms.CharField(
+        label=_("Why this date (optional)"),
+        max_length=500,
+        required=False,
+        help_text=_(
+            "When the date is not today, e.g. “list published by the ministry on 3 January”."
+        ),
+    )
+
+    def __init__(self, *args: Any, viewer: Viewer, **kwargs: Any) -> None:
+        _today_initial(kwargs, "named_on")
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        named_by = self.fields["named_by"]
+        assert isinstance(named_by, forms.ModelChoiceField)  # noqa: S101 - for the type checker
+        named_by.queryset = sources_for(viewer)
+
+    def clean_people(self) -> list[Person]:
+        return people_by_handle(
+            self.viewer, self.cleaned_data.get("people") or "", limit=MAX_NAMED_AT_ONCE
+        )
+
+
+def audience_choices() -> list[tuple[str, Any]]:
+    return list(Agreement._meta.get_field("audience").choices or [])
+
+
+class PolicyForm(forms.Form):
+    """How claims under the agreement are weighed, and who is shown the agreement."""
+
+    confirm_min_grade = forms.ChoiceField(
+        label=_("Lowest grade that confirms a release"),
+        choices=Reliability.choices,
+        help_text=_(
+            "A release is independently confirmed by a source outside the releasing side "
+            "graded this or better."
+        ),
+    )
+    dispute_min_grade = forms.ChoiceField(
+        label=_("Lowest grade that disputes a release"),
+        choices=Reliability.choices,
+        help_text=_(
+            "A source graded this or better that says the person is still held puts the "
+            "release in dispute."
+        ),
+    )
+    audience = forms.ChoiceField(
+        label=_("Shown to"),
+        choices=audience_choices,
+        widget=forms.RadioSelect,
+        help_text=_("Who sees the agreement and its figures. Names follow disclosures, not this."),
+    )
+
+
+def policy_initial(agreement: Agreement) -> dict[str, Any]:
+    return {
+        "confirm_min_grade": agreement.confirm_min_grade,
+        "dispute_min_grade": agreement.dispute_min_grade,
+        "audience": agreement.audience,
+    }
+
+
+# --- Disclosures ----------------------------------------------------------------------------
 
 
 class ProposeForm(forms.Form):
@@ -448,22 +743,7 @@ class ProposeForm(forms.Form):
             )
 
     def clean_people(self) -> list[Person]:
-        text: str = self.cleaned_data.get("people") or ""
-        found: list[Person] = []
-        unknown: list[str] = []
-        for handle in dict.fromkeys(h for h in _HANDLES.split(text.strip()) if h):
-            try:
-                found.append(person_get(self.viewer, handle))
-            except Http404:
-                unknown.append(handle)
-        if unknown:
-            message = ngettext(
-                "No person has the handle %(handles)s.",
-                "No person has the handles %(handles)s.",
-                len(unknown),
-            )
-            raise ValidationError(message % {"handles": ", ".join(unknown)})
-        return found
+        return people_by_handle(self.viewer, self.cleaned_data.get("people") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

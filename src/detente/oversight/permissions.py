@@ -26,6 +26,11 @@ def is_staff(user: Viewer) -> bool:
     return can(user, Action.READ)
 
 
+def may_record(user: Viewer) -> bool:
+    """Analysts, verifiers and administrators: claims, and who is named on an agreement."""
+    return can(user, Action.RECORD)
+
+
 def is_manager(user: Viewer) -> bool:
     """Verifiers and administrators: sources, disclosure decisions, the ledger."""
     return can(user, Action.MANAGE)

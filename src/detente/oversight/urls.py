@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from detente.oversight.views import (
+    agreement_records,
     agreements,
     disclosures,
     ledger,
@@ -21,6 +22,26 @@ urlpatterns: list[URLPattern] = [
         "agreements/<slug:slug>/archive/",
         agreements.agreement_archive_view,
         name="agreement_archive",
+    ),
+    path(
+        "agreements/<slug:slug>/claims/count/",
+        agreement_records.count_claim_page,
+        name="agreement_count",
+    ),
+    path(
+        "agreements/<slug:slug>/claims/stage/",
+        agreement_records.stage_claim_page,
+        name="agreement_stage",
+    ),
+    path(
+        "agreements/<slug:slug>/members/add/",
+        agreement_records.members_add_page,
+        name="agreement_members_add",
+    ),
+    path(
+        "agreements/<slug:slug>/policy/",
+        agreement_records.agreement_policy_view,
+        name="agreement_policy",
     ),
     path("parties/", parties.party_list_page, name="parties"),
     path("parties/new/", parties.party_create_page, name="party_create"),

@@ -114,6 +114,17 @@ class ClaimForm(StaffForm):
         initial=DatePrecision.DAY,
         widget=forms.RadioSelect,
     )
+    event_time = forms.TimeField(
+        label=_("Time of day (optional)"),
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_(
+            "When the source gives one, e.g. released at 18:30: it orders two events of the "
+            "same day. Only with a date known to the day."
+        ),
+        error_messages={"invalid": _("Give the time as hours:minutes, for example 18:30.")},
+    )
     agreement = forms.ModelChoiceField(
         label=_("Under the agreement"),
         queryset=Agreement.objects.none(),

@@ -238,6 +238,7 @@ def claim_new(request: HttpRequest, handle: str) -> HttpResponse:
                 status=data["status"],
                 event_date=data["event_date"],
                 event_precision=data["event_precision"],
+                event_time=data["event_time"],
                 credibility=data["credibility"],
                 evidence_text=data["evidence_text"],
                 evidence_url=data["evidence_url"],

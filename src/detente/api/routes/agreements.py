@@ -14,6 +14,7 @@ from ninja.responses import Status
 
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
+    agreement_exchange,
     agreement_get,
     agreement_list,
     agreement_members,
@@ -94,6 +95,7 @@ def _detail(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
         "mediators": [
             {"slug": p.slug, "name": p.name} for p in agreement.mediators.order_by("slug")
         ],
+        "exchange_legs": [leg.slug for leg, _p in agreement_exchange(request.user, agreement)],
         "policy": {
             "confirm_min_grade": agreement.confirm_min_grade,
             "dispute_min_grade": agreement.dispute_min_grade,
@@ -189,6 +191,10 @@ def patch_agreement(request: HttpRequest, payload: AgreementPatch, slug: str = S
     if "mediators" in sent:
         changes["mediators"] = [
             _lookup("mediators", party_get, user, slug) for slug in payload.mediators
+        ]
+    if "exchange_legs" in sent:
+        changes["exchange_legs"] = [
+            _lookup("exchange_legs", agreement_get, user, slug) for slug in payload.exchange_legs
         ]
     with _fields_as_sent():
         agreement = agreement_edit(actor=user, agreement=agreement, **changes)

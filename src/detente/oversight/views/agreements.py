@@ -1,7 +1,8 @@
 """Agreement pages for staff: members with names, progress (now or as of a date),
 the releasing side's own figures against what was verified, milestones, and who can see
 the names; and, for verifiers and administrators, recording an agreement, correcting it,
-archiving and restoring it (each an ``agreements.services`` call, audited)."""
+archiving and restoring it (each an ``agreements.services`` call, audited). Counts, stages,
+naming people and the verification policy: ``agreement_records``."""
 
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ from detente.oversight.forms import (
     AgreementForm,
     ArchiveForm,
     AsOfForm,
+    CountClaimForm,
+    PolicyForm,
+    StageClaimForm,
     agreement_initial,
     attach_errors,
+    policy_initial,
 )
-from detente.oversight.permissions import allowed, is_manager, is_staff
+from detente.oversight.permissions import allowed, is_manager, is_staff, may_record
 
 MEMBERS_PER_PAGE = 100
 
@@ -88,7 +93,12 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         "latest_releasing": releasing[-1] if releasing else None,
         "audiences": disclosure_report(viewer, agreement),
         "may_manage": is_manager(viewer),
+        "may_record": may_record(viewer),
     }
+    if context["may_record"] and agreement.archived_at is None:
+        # What a source says about the agreement as a whole (posted to their own pages).
+        context["count_form"] = CountClaimForm(viewer=viewer, prefix="count")
+        context["stage_form"] = StageClaimForm(viewer=viewer, prefix="stage")
     return render(request, "oversight/agreement_detail.html", context, status=status)
 
 
@@ -138,7 +148,11 @@ def agreement_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
                 request, _("Agreement “%(title)s” saved.") % {"title": agreement.title}
             )
             return redirect("oversight:agreement", slug=agreement.slug)
-    context = {"form": form, "agreement": agreement}
+    context = {
+        "form": form,
+        "agreement": agreement,
+        "policy_form": PolicyForm(initial=policy_initial(agreement)),
+    }
     return render(request, "oversight/agreement_form.html", context)
 
 

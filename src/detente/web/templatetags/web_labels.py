@@ -87,3 +87,14 @@ def breakdown_text(parts: dict[str, int] | None) -> str:
         for group in (("political", "other"), ("conditional", "unconditional", "exile"))
     ]
     return "; ".join(k for k in kinds if k)
+
+
+@register.simple_tag(takes_context=True)
+def exchange_legs(context: Any, agreement: Any) -> list[Any]:
+    """The other legs of an exchange, with their progress, as the page's viewer sees them."""
+    from detente.agreements.selectors import agreement_exchange
+
+    request = context.get("request")
+    if request is None:
+        return []
+    return agreement_exchange(request.user, agreement)

@@ -40,6 +40,7 @@ OPTIONS = {
     "promised_count": "--promised",
     "promised_approximate": "--promised",
     "expected_release": "--expected-release",
+    "exchange_legs": "--exchange-with",
 }
 
 
@@ -120,6 +121,15 @@ def _add_agreement_options(parser: ArgumentParser, *, creating: bool) -> None:
     )
     if not creating:
         mediation.add_argument("--no-mediators", action="store_true", help="remove every mediator")
+        legs = parser.add_mutually_exclusive_group()
+        legs.add_argument(
+            "--exchange-with",
+            metavar="AGREEMENT",
+            action="append",
+            help="the other leg of an exchange: an agreement in which this one's counterpart "
+            "releases people to its releasing party (repeatable; replaces the list)",
+        )
+        legs.add_argument("--no-exchange", action="store_true", help="no longer an exchange")
     parser.add_argument(
         "--expected-release",
         metavar="STATUS",
@@ -368,6 +378,10 @@ class Command(BaseCommand):
             changes["mediators"] = [find_party(slug, "--mediator") for slug in opts["mediator"]]
         elif opts["no_mediators"]:
             changes["mediators"] = []
+        if opts["exchange_with"] is not None:
+            changes["exchange_legs"] = [self._agreement(slug) for slug in opts["exchange_with"]]
+        elif opts["no_exchange"]:
+            changes["exchange_legs"] = []
         promise = _promise_given(opts)
         if promise is not None:
             changes["promised_count"], changes["promised_approximate"] = promise
