@@ -87,6 +87,13 @@ def test_a_historical_list_counts_on_the_day_it_was_reported(
     claim = Claim.objects.get(person=person)
     assert claim.received_at.date() == reported
     assert Membership.objects.get(agreement=agreement, person=person).named_on == reported
+    # "As of" reads the list on its day: named from that day on, not before.
+    from detente.agreements.selectors import agreement_progress
+
+    day_before = agreement_progress(actor, agreement, as_of=reported - dt.timedelta(days=1))
+    on_the_day = agreement_progress(actor, agreement, as_of=reported)
+    assert on_the_day.named == day_before.named + 1
+    assert on_the_day.held == day_before.held + 1
     # The ledger still says when it was entered: now.
     entry = AuditEntry.objects.get(action="import.run")
     assert entry.payload["reported_on"] == reported.isoformat()
