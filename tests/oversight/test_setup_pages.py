@@ -492,3 +492,31 @@ def test_refusals_come_in_spanish(world: World, login: Callable[..., Client]) ->
     response = client.post("/staff/agreements/new/", {**AGREEMENT, "title": ""})
     assert field_errors(response) == {"title": ["Este campo es obligatorio."]}
     assert "No se ha guardado nada" in page(response)
+
+
+def test_a_verifier_links_the_other_leg_of_an_exchange(world: World, verifier: Client) -> None:
+    from detente.agreements.services import agreement_create
+
+    other = agreement_create(
+        actor=world.actor,
+        slug="other-leg",
+        title="The other side releases",
+        promisor=world.counterpart,
+        promisee=world.releasing,
+        announced_on=dt.date(2020, 1, 10),
+        promised_count=2,
+    )
+    edit = verifier.get("/staff/agreements/deal/edit/")
+    # Only agreements running the other way are offered.
+    assert choices(edit, "exchange_legs") == ["other-leg"]
+    data = {
+        **{k: v for k, v in AGREEMENT.items() if k != "slug"},
+        "announced_on": "2020-01-10",  # as recorded: people were named on 2020-01-15
+        "exchange_legs": ["other-leg"],
+    }
+    response = verifier.post("/staff/agreements/deal/edit/", data, follow=True)
+    assert response.redirect_chain[-1][0] == "/staff/agreements/deal/"
+    assert list(Agreement.objects.get(slug="deal").exchange_legs.all()) == [other]
+    # Each leg's page shows the other.
+    assert 'href="/staff/agreements/deal/"' in page(verifier.get("/staff/agreements/other-leg/"))
+    assert "The other side of the exchange" in page(response)

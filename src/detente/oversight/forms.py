@@ -330,6 +330,23 @@ class AgreementForm(SlugForm):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - for the type checker
             field.queryset = parties
+        if agreement is not None:
+            # The other legs an exchange may have: its counterpart releasing to its
+            # releasing party (the service checks it again after a party is changed).
+            self.fields["exchange_legs"] = forms.ModelMultipleChoiceField(
+                label=_("Other legs of an exchange"),
+                queryset=Agreement.objects.filter(
+                    Q(promisor_id=agreement.promisee_id, promisee_id=agreement.promisor_id)
+                    | Q(pk__in=agreement.exchange_legs.values("pk"))
+                ).order_by("announced_on", "slug"),
+                to_field_name="slug",
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=_(
+                    "When the other side releases people too (an exchange): the agreements "
+                    "in which this one's counterpart releases people to its releasing party."
+                ),
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -359,6 +376,8 @@ class AgreementForm(SlugForm):
         data.pop("promise")
         data["promised_count"], data["promised_approximate"] = self.promised()
         data["mediators"] = list(data["mediators"])
+        if "exchange_legs" in data:
+            data["exchange_legs"] = list(data["exchange_legs"])
         return data
 
 
@@ -376,6 +395,7 @@ def agreement_initial(agreement: Agreement) -> dict[str, Any]:
         "promisor": agreement.promisor,
         "promisee": agreement.promisee,
         "mediators": list(agreement.mediators.all()),
+        "exchange_legs": list(agreement.exchange_legs.all()),
         "announced_on": agreement.announced_on,
         "promise": promise,
         "promised_count": agreement.promised_count,
