@@ -459,3 +459,63 @@ def test_nothing_is_recorded_for_an_archived_agreement(world: World) -> None:
         "claim", "count", "deal", "--source", "deal-gov", "--released", "3", "--date", "2020-02"
     )
     assert message.startswith("AGREEMENT: ")
+
+
+def test_a_time_of_day_orders_a_rearrest_and_a_release(world: World) -> None:
+    person = world.person(0)
+    common = ("--date", "2020-03-01", "--received", "2020-03-02T10:00")
+    claim(
+        "status",
+        person.handle,
+        "--source",
+        "deal-embassy",
+        "--status",
+        "unconditional_release",
+        "--date",
+        "2020-02-01",
+        "--received",
+        "2020-02-02T10:00",
+    )
+    claim(
+        "status",
+        person.handle,
+        "--source",
+        "deal-ngo",
+        "--status",
+        "rearrested",
+        "--time",
+        "09:00",
+        *common,
+    )
+    c = claim(
+        "status",
+        person.handle,
+        "--source",
+        "deal-embassy",
+        "--status",
+        "unconditional_release",
+        "--time",
+        "18:00",
+        *common,
+    )
+    assert c.event_time == dt.time(18, 0)
+    status = json.loads(run("agreement", "status", "deal", "--json"))
+    assert (status["confirmed"], status["rearrested"]) == (1, 0)
+    before = Claim.objects.count()
+    with pytest.raises(CommandError, match="--time"):
+        run(
+            "claim",
+            "status",
+            person.handle,
+            "--source",
+            "deal-ngo",
+            "--status",
+            "detained",
+            "--date",
+            "2020-03",
+            "--time",
+            "09:00",
+            "--received",
+            "2020-04-02T10:00",
+        )
+    assert Claim.objects.count() == before

@@ -48,6 +48,7 @@ OPTIONS = {
     "lifecycle": "--stage",
     "event_date": "--date",
     "event_precision": "--date",
+    "event_time": "--time",
     "received_at": "--received",
     "credibility": "--credibility",
     "corrects": "--corrects",
@@ -139,6 +140,13 @@ def _claim(claim_id: int, option: str) -> Claim:
         ) from None
 
 
+def _time(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a time of day (HH:MM)") from None
+
+
 def _add_common(parser: ArgumentParser, *, evidence: str = "--evidence") -> None:
     """The options of every subcommand that asserts something."""
     parser.add_argument("--source", required=True, metavar="SLUG", help="who says so")
@@ -148,6 +156,13 @@ def _add_common(parser: ArgumentParser, *, evidence: str = "--evidence") -> None
         type=_date,
         metavar="YYYY-MM-DD|YYYY-MM|YYYY",
         help="when it happened; YYYY-MM or YYYY when only the month or year is known",
+    )
+    parser.add_argument(
+        "--time",
+        type=_time,
+        metavar="HH:MM",
+        help="the time of day it happened, when known: it orders a re-arrest and a release "
+        "on the same day (needs a full date)",
     )
     parser.add_argument(
         "--received",
@@ -242,6 +257,7 @@ class Command(BaseCommand):
             source=source,
             event_date=date.value,
             event_precision=date.precision,
+            event_time=opts.get("time"),
             received_at=opts["received"],
             credibility=opts["credibility"],
             corrects=corrects,
