@@ -186,3 +186,29 @@ def test_the_digest_goes_to_confirmed_active_subscribers_of_that_list_only(
     built = digests.build(lists.deal)
     assert built.recipients == 1
     assert list(OutboxMessage.objects.values_list("subscriber", flat=True)) == [yes.pk]
+
+
+def test_a_stage_of_the_agreement_is_news_once_in_both_languages(lists: Lists) -> None:
+    from detente.evidence.models import ClaimKind
+    from detente.evidence.services import claim_record
+    from detente.mailing.compose import render_digest
+
+    claim_record(
+        actor=lists.world.actor,
+        source=lists.world.sources["gov"],
+        kind=ClaimKind.LIFECYCLE,
+        agreement=lists.world.agreement,
+        lifecycle="suspended",
+        event_date=dt.date(2020, 3, 1),
+        evidence_text="Talks broke down.",
+    )
+    digest = digests.build(lists.deal).digest
+    assert digest is not None
+    assert [e["kind"] for s in digest.content["sections"] for e in s["events"]] == ["stage"]
+    views = {v.slug: v for v in digests.public_views(lists.deal)}
+    english = render_digest(digest, lists.deal, views, "en")
+    spanish = render_digest(digest, lists.deal, views, "es")
+    assert english is not None and spanish is not None
+    assert "Stage of the agreement: Suspended or halted" in english.text
+    assert "Stage of the agreement" not in spanish.text  # in Spanish, not English
+    assert digests.build(lists.deal).digest is None  # nothing new since

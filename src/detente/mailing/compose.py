@@ -30,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from detente.evidence.models import Lifecycle
 from detente.mailing import conf, tokens
 from detente.mailing.digests import PublicView
 from detente.mailing.models import Digest, MailingList, Subscriber
@@ -102,6 +103,14 @@ def _event_line(event: dict[str, Any], view: PublicView) -> str | None:
             return None
         day = date_format(dt.date.fromisoformat(event["date"]), "DATE_FORMAT")
         return _("%(milestone)s: %(date)s.") % {"milestone": labels[event["key"]], "date": day}
+    if kind == "stage":
+        if event.get("stage") not in Lifecycle.values:
+            return None
+        day = date_format(dt.date.fromisoformat(event["date"]), "DATE_FORMAT")
+        return _("Stage of the agreement: %(stage)s (%(date)s).") % {
+            "stage": Lifecycle(event["stage"]).label,
+            "date": day,
+        }
     return None
 
 

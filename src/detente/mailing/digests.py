@@ -96,6 +96,7 @@ def snapshot(views: list[PublicView]) -> dict[str, Any]:
             "milestones": {
                 m.key: m.date.isoformat() for m in v.progress.milestones if m.date is not None
             },
+            "stages": [e.claim_id for e in v.progress.stages],
         }
         for v in views
     }
@@ -123,6 +124,14 @@ def changes(before: dict[str, Any], views: list[PublicView]) -> list[dict[str, A
             for ms in v.progress.milestones:
                 if ms.date is not None and old_milestones.get(ms.key) != ms.date.isoformat():
                     events.append({"kind": "milestone", "key": ms.key, "date": ms.date.isoformat()})
+            # A stage claimed since (suspended, resumed, declared complete…); snapshots taken
+            # before stages existed have none, so every stage then counts as new once.
+            old_stages = set(old.get("stages", []))
+            for e in v.progress.stages:
+                if e.claim_id not in old_stages:
+                    events.append(
+                        {"kind": "stage", "stage": e.stage, "date": e.event_date.isoformat()}
+                    )
         if events:
             sections.append({"agreement": v.slug, "events": events})
     return sections
