@@ -41,6 +41,11 @@ class Party(models.Model):
         return self.name
 
 
+def in_language(language: str | None, english: str, spanish: str) -> str:
+    """The Spanish text for a Spanish reader when there is one, else the English."""
+    return spanish if spanish and language and language.startswith("es") else english
+
+
 class Agreement(models.Model):
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=200)
@@ -133,14 +138,10 @@ class Agreement(models.Model):
 
     def title_in(self, language: str | None) -> str:
         """The title in ``language`` when one was given, else the English one."""
-        if language and language.startswith("es") and self.title_es:
-            return self.title_es
-        return self.title
+        return in_language(language, self.title, self.title_es)
 
     def description_in(self, language: str | None) -> str:
-        if language and language.startswith("es") and self.description_es:
-            return self.description_es
-        return self.description
+        return in_language(language, self.description, self.description_es)
 
 
 class MemberState(models.TextChoices):

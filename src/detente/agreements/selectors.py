@@ -14,7 +14,7 @@ from django.http import Http404
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
-from detente.agreements.models import Agreement, Membership, MemberState
+from detente.agreements.models import Agreement, Membership, MemberState, Party
 from detente.agreements.progress import (
     AggregateClaim,
     MemberRow,
@@ -42,6 +42,21 @@ def agreement_get(viewer: Viewer, slug: str) -> Agreement:
         return agreement_list(viewer).get(slug=slug)
     except Agreement.DoesNotExist:
         raise Http404("no such agreement") from None
+
+
+def party_list(viewer: Viewer) -> QuerySet[Party]:
+    """The parties this viewer may read (staff; nobody else), by slug, archived ones too."""
+    if not can(viewer, Action.READ):
+        return Party.objects.none()
+    return Party.objects.order_by("slug")
+
+
+def party_get(viewer: Viewer, slug: str) -> Party:
+    """The party, or Http404 whether it is missing or hidden from the viewer."""
+    found = party_list(viewer).filter(slug=slug).first()
+    if found is None:
+        raise Http404("no such party")
+    return found
 
 
 # What everyone but verifiers and administrators sees in place of a protected source.

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,18 +96,12 @@ def party_edit(
         before = _party_record(party)
         regroup = independence_group is not None and independence_group != party.independence_group
         if regroup:
-            for agreement in Agreement.objects.filter(promisee=party).select_related("promisor"):
-                if agreement.promisor.independence_group == independence_group:
-                    raise invalid(
-                        "independence_group",
-                        _(
-                            "“%(agreement)s” would then have both parties in one independence "
-                            "group, and no release under it could be confirmed."
-                        )
-                        % {"agreement": agreement.slug},
-                    )
-            for agreement in Agreement.objects.filter(promisor=party).select_related("promisee"):
-                if agreement.promisee.independence_group == independence_group:
+            sides = Agreement.objects.filter(Q(promisor=party) | Q(promisee=party))
+            for agreement in sides.select_related("promisor", "promisee"):
+                other = (
+                    agreement.promisee if agreement.promisor_id == party.pk else agreement.promisor
+                )
+                if other.independence_group == independence_group:
                     raise invalid(
                         "independence_group",
                         _(
@@ -405,10 +400,8 @@ def agreement_edit(
                 agreement.promised_count = promised_count
             if promised_approximate is not _UNSET:
                 agreement.promised_approximate = bool(promised_approximate)
-            if agreement.promised_count is None and promised_count is not _UNSET:
-                agreement.promised_approximate = (
-                    False if promised_approximate is _UNSET else agreement.promised_approximate
-                )
+            elif promised_count is None:
+                agreement.promised_approximate = False  # "no number" is not "about" one
             _check_promise(agreement.promised_count, agreement.promised_approximate)
             if expected_release is not _UNSET:
                 _check_expected_release(expected_release)

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from detente.access.policy import Viewer, cli_actor
@@ -66,8 +67,10 @@ def refusal(exc: ValidationError, options: Mapping[str, str]) -> CommandError:
 
 def find_party(slug: str, option: str = "") -> Party:
     """The party with this slug, or a command error that says where the slugs are listed."""
-    party = Party.objects.filter(slug=slug).first()
-    if party is None:
+    from detente.agreements.selectors import party_get
+
+    try:
+        return party_get(cli_actor(), slug)
+    except Http404:
         message = _("no party %(slug)r; `detente party list` shows them") % {"slug": slug}
-        raise CommandError(f"{option}: {message}" if option else message)
-    return party
+        raise CommandError(f"{option}: {message}" if option else message) from None

@@ -30,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from detente.agreements.models import in_language
 from detente.evidence.models import Lifecycle
 from detente.mailing import conf, tokens
 from detente.mailing.digests import PublicView
@@ -127,11 +128,7 @@ def digest_sections(digest: Digest, views: dict[str, PublicView]) -> list[dict[s
         p = view.progress
         sections.append(
             {
-                "title": (
-                    view.title_es
-                    if view.title_es and (translation.get_language() or "").startswith("es")
-                    else view.title
-                ),
+                "title": in_language(translation.get_language(), view.title, view.title_es),
                 "url": absolute(reverse("web:agreement", args=[view.slug])),
                 "promised": p.promised_text,
                 "claimed": p.claimed,

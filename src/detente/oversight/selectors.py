@@ -19,29 +19,11 @@ from django.utils import timezone
 
 from detente.access.policy import CLI_USERNAME, Action, Role, Viewer, can, roles_of
 from detente.accounts.models import LoginThrottle, TOTPDevice
-from detente.agreements.models import Party
 from detente.api.models import ApiToken
 from detente.audit import checkpoints
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim, Source
 from detente.evidence.selectors import source_get
-
-# --- Parties ------------------------------------------------------------------------------
-
-
-def party_list(viewer: Viewer) -> QuerySet[Party]:
-    """Every party, archived ones too, by name (staff only: they are staff material here)."""
-    if not can(viewer, Action.READ):
-        return Party.objects.none()
-    return Party.objects.order_by("name", "slug")
-
-
-def party_get(viewer: Viewer, slug: str) -> Party:
-    found = party_list(viewer).filter(slug=slug).first()
-    if found is None:
-        raise Http404("no such party")
-    return found
-
 
 # --- Sources ------------------------------------------------------------------------------
 

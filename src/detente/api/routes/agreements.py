@@ -19,11 +19,12 @@ from detente.agreements.selectors import (
     agreement_list,
     agreement_members,
     agreement_progress,
+    party_get,
 )
 from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
 from detente.api.pagination import paginate, paginate_rows
 from detente.api.routes.evidence import _lookup
-from detente.api.routes.parties import manager, party_get
+from detente.api.routes.parties import manager
 from detente.api.schemas import (
     SLUG,
     AgreementDetail,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
-from detente.access.policy import Action, Viewer, can, require
+from detente.access.policy import Action, require
 from detente.agreements.models import Party
+from detente.agreements.selectors import party_get, party_list
 from detente.agreements.services import party_archive, party_create, party_edit
 from detente.api.pagination import paginate
 from detente.api.schemas import (
@@ -28,21 +28,6 @@ from detente.api.schemas import (
 router = Router(tags=["parties"])
 
 SlugPath = Path(..., pattern=SLUG, max_length=64, description="The party's slug.")
-
-
-def party_list(viewer: Viewer) -> QuerySet[Party]:
-    """The parties this viewer may read (staff; nobody else), by slug, archived ones too."""
-    if not can(viewer, Action.READ):
-        return Party.objects.none()
-    return Party.objects.order_by("slug")
-
-
-def party_get(viewer: Viewer, slug: str) -> Party:
-    """The party, or Http404 whether it is missing or hidden from the viewer."""
-    found = party_list(viewer).filter(slug=slug).first()
-    if found is None:
-        raise Http404("no such party")
-    return found
 
 
 def manager(request: HttpRequest) -> User:

@@ -73,7 +73,6 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             status = 400  # the page still shows today's figures under the error
     progress = agreement_progress(viewer, agreement, as_of=as_of)
-    releasing = [a for a in progress.aggregate_claims if a.releasing_party]
     link = person_link_pattern()
     # A page of members at a time, by handle: an agreement can name thousands of people,
     # and every name shown is recorded as seen.
@@ -90,7 +89,7 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         "members": members,
         "next_after": next_after,
         "paged": bool(after),
-        "latest_releasing": releasing[-1] if releasing else None,
+        "latest_releasing": progress.releasing_claim,
         "audiences": disclosure_report(viewer, agreement),
         "may_manage": is_manager(viewer),
         "may_record": may_record(viewer),

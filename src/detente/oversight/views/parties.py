@@ -15,10 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from detente.agreements.selectors import party_get, party_list
 from detente.agreements.services import party_archive, party_create, party_edit
 from detente.oversight.forms import ArchiveForm, PartyForm, attach_errors
 from detente.oversight.permissions import allowed, is_manager, is_staff
-from detente.oversight.selectors import party_get, party_list
 
 
 def _actor(request: HttpRequest) -> User:
@@ -31,7 +31,7 @@ def _actor(request: HttpRequest) -> User:
 @require_safe
 def party_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
-    parties = list(party_list(viewer))
+    parties = list(party_list(viewer).order_by("name", "slug"))
     context = {
         "parties": [p for p in parties if p.archived_at is None],
         "archived": [p for p in parties if p.archived_at is not None],

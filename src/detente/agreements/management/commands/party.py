@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from detente.access.policy import cli_actor
-from detente.agreements.models import Party, PartyKind
+from detente.agreements.models import PartyKind
+from detente.agreements.selectors import party_list
 from detente.agreements.services import party_archive, party_create, party_edit
 from detente.core.cli_support import find_party, refusal
 
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             raise CommandError(_("refused: %(reason)s") % {"reason": exc}) from None
 
     def _list(self, opts: dict[str, Any]) -> None:
-        parties = Party.objects.order_by("slug")
+        parties = party_list(cli_actor())
         if not opts["all"]:
             parties = parties.filter(archived_at__isnull=True)
         rows = [
