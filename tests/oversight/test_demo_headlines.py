@@ -28,6 +28,7 @@ PARTS = (
     ("Died in custody", "died"),
     ("Disappeared", "disappeared"),
     ("Released before the agreement", "released_before"),
+    ("Not political prisoners", "excluded"),
     ("Not yet named", "unnamed"),
 )
 
@@ -99,6 +100,12 @@ def test_the_demo_shows_each_case(demo: None) -> None:
         "declared_complete",
     ]
     assert gradual["aggregate_claims"][-1]["breakdown"]["other"] == 353
+    # Two named people are common prisoners on the NGO's word: counted apart, and the
+    # 353 common prisoners of the government's own breakdown are not in the gap.
+    assert gradual["excluded"] == 2
+    assert gradual["claimed_not_political"] == 353
+    assert gradual["claimed"] == 200
+    assert gradual["gap"] == 200 - gradual["confirmed"]
     unnumbered = _status("releases-2026")
     assert unnumbered["promised"] is None
     assert unnumbered["released_before"] == 1

@@ -44,6 +44,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/agreements/<slug:slug>/claims/count/": STAFF,
     "staff/agreements/<slug:slug>/claims/stage/": STAFF,
     "staff/agreements/<slug:slug>/members/add/": STAFF,
+    "staff/agreements/<slug:slug>/members/classify/": STAFF,
     "staff/agreements/<slug:slug>/policy/": MANAGERS,
     "staff/parties/": STAFF,
     "staff/parties/new/": MANAGERS,
@@ -80,6 +81,9 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     ),
     "staff/agreements/<slug:slug>/members/add/": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/members/add/"
+    ),
+    "staff/agreements/<slug:slug>/members/classify/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/members/classify/"
     ),
     "staff/agreements/<slug:slug>/policy/": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/policy/"

@@ -157,6 +157,13 @@ class MemberState(models.TextChoices):
     RELEASED_BEFORE = "released_before", _("Released before the agreement")
 
 
+class Classification(models.TextChoices):
+    """Whether a named member counts towards the promise of political prisoners."""
+
+    POLITICAL = "political", _("Political prisoner")
+    OTHER = "other", _("Not a political prisoner")
+
+
 class Membership(models.Model):
     """A person named on an agreement, with their derived state cached.
 
@@ -182,6 +189,25 @@ class Membership(models.Model):
         verbose_name=_("named by"),
     )
     named_note = models.CharField(_("why this date"), max_length=500, blank=True)
+    # A member a source says is not a political prisoner (a common prisoner inside the
+    # releasing side's count) stays named but is left out of the promise's parts, from
+    # ``classified_on``. Only ``agreements.services.member_classify`` writes these.
+    classification = models.CharField(
+        _("classification"),
+        max_length=10,
+        choices=Classification.choices,
+        default=Classification.POLITICAL,
+    )
+    classified_by = models.ForeignKey(
+        "evidence.Source",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("classified on the word of"),
+    )
+    classified_on = models.DateField(_("classified on"), null=True, blank=True)
+    classified_note = models.CharField(_("reason"), max_length=500, blank=True)
     state = models.CharField(max_length=16, choices=MemberState.choices, default=MemberState.HELD)
     release_category = models.CharField(max_length=16, choices=Category.choices, blank=True)
     status = models.CharField(max_length=32, choices=CustodyStatus.choices, blank=True)

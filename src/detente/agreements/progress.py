@@ -27,6 +27,8 @@ class MemberRow:
     first_reported_at: dt.datetime | None = None
     first_confirmed_at: dt.datetime | None = None
     status: str = ""
+    # Classified not a political prisoner (on a source's word): out of the promise's parts.
+    excluded: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,15 @@ class Progress:
     died: int = 0
     disappeared: int = 0
     released_before: int = 0  # named, but released before the agreement was announced
+    # Named, but classified as not political prisoners on a source's word: left out of the
+    # promise's other parts (and of the milestones), counted here so the parts still add up.
+    excluded: int = 0
     claimed_by_members: int = 0
     claimed_by_releasing_party: int | None = None
     claimed: int = 0
+    # Of the releasing party's figure, releases of people who were not political prisoners:
+    # by its own breakdown, or named members classified so. Left out of ``claimed``.
+    claimed_not_political: int = 0
     gap: int = 0
     # The gap in parts: named members claimed but not confirmed (reported or disputed),
     # confirmed or reported and then re-arrested, and releases in the releasing party's
@@ -147,6 +155,10 @@ def promise_text(promised: int | None, approximate: bool = False) -> str:
     return gettext("about %(n)s") % {"n": n} if approximate else n
 
 
+# The states in which a member is claimed released (the member side of ``claimed``).
+CLAIMED_STATES = frozenset({MemberState.REPORTED, MemberState.CONFIRMED, MemberState.DISPUTED})
+
+
 def _nth_smallest(values: list[dt.datetime], n: int) -> dt.date | None:
     if n <= 0 or len(values) < n:
         return None
@@ -158,8 +170,8 @@ class MemberSummary:
     """What progress needs of the members, however it was gathered: counted from member
     rows (:func:`summarise`) or by the database (``agreements.selectors``)."""
 
-    named: int
-    states: dict[str, int]
+    named: int  # every named member, those excluded from the promise too
+    states: dict[str, int]  # of the members counted towards the promise
     confirmed_conditional: int
     held_house_arrest: int
     confirmed_exile: int
@@ -171,15 +183,19 @@ class MemberSummary:
     last_reported: dt.date | None  # latest first_reported_at
     last_confirmed: dt.date | None  # latest first_confirmed_at
     nth_confirmed: dt.date | None  # the promised-th earliest first_confirmed_at
+    excluded: int = 0  # classified not political prisoners: in no state below
+    excluded_claimed: int = 0  # of them, claimed released (reported, confirmed, disputed)
 
 
 def summarise(rows: Iterable[MemberRow], promised: int | None) -> MemberSummary:
-    rows = list(rows)
+    every = list(rows)
+    rows = [r for r in every if not r.excluded]
+    excluded = [r for r in every if r.excluded]
     states = Counter(r.state for r in rows)
     reported = [r.first_reported_at for r in rows if r.first_reported_at is not None]
     confirmed = [r.first_confirmed_at for r in rows if r.first_confirmed_at is not None]
     return MemberSummary(
-        named=len(rows),
+        named=len(every),
         states=dict(states),
         confirmed_conditional=sum(
             1
@@ -204,8 +220,22 @@ def summarise(rows: Iterable[MemberRow], promised: int | None) -> MemberSummary:
         ever_confirmed=len(confirmed),
         last_reported=max(reported).date() if reported else None,
         last_confirmed=max(confirmed).date() if confirmed else None,
-        nth_confirmed=_nth_smallest(confirmed, promised or 0),
+        nth_confirmed=_nth_smallest(confirmed, (promised or 0) - len(excluded)),
+        excluded=len(excluded),
+        excluded_claimed=sum(1 for r in excluded if r.state in CLAIMED_STATES),
     )
+
+
+def _not_political(claim: AggregateClaim, excluded_claimed: int) -> int:
+    """How much of the releasing party's figure was not political prisoners: what its own
+    breakdown says (a "political" part is read as the rest being other), and at least the
+    named members classified not political that are claimed released."""
+    parts = claim.breakdown or {}
+    if "political" in parts:
+        said = claim.released_count - parts["political"]
+    else:
+        said = parts.get("other", 0)
+    return min(max(said, excluded_claimed, 0), claim.released_count)
 
 
 def compute(
@@ -243,22 +273,28 @@ def compute(
         died=states[MemberState.DIED],
         disappeared=states[MemberState.DISAPPEARED],
         released_before=states[MemberState.RELEASED_BEFORE],
+        excluded=m.excluded,
     )
     p.claimed_by_members = p.reported + p.confirmed + p.disputed
     aggs = sorted(aggregates, key=lambda a: (a.event_date, a.received_at, a.claim_id))
     p.aggregate_claims = aggs
     p.stages = sorted(stages, key=lambda e: (e.event_date, e.received_at, e.claim_id))
     own = [a for a in aggs if a.releasing_party]
+    political_figure = 0
     if own:
-        p.claimed_by_releasing_party = own[-1].released_count
-    p.claimed = max(p.claimed_by_members, p.claimed_by_releasing_party or 0)
+        latest = own[-1]
+        p.claimed_by_releasing_party = latest.released_count
+        p.claimed_not_political = _not_political(latest, m.excluded_claimed)
+        political_figure = latest.released_count - p.claimed_not_political
+    p.claimed = max(p.claimed_by_members, political_figure)
     p.gap = p.claimed - p.confirmed
     p.gap_unconfirmed = min(p.reported + p.disputed, p.gap)
     p.gap_rearrested = min(p.rearrested, p.gap - p.gap_unconfirmed)
     p.gap_unnamed = p.gap - p.gap_unconfirmed - p.gap_rearrested
 
-    all_reported = named > 0 and m.ever_reported == named
-    all_confirmed = named > 0 and m.ever_confirmed == named
+    political = named - m.excluded
+    all_reported = political > 0 and m.ever_reported == political
+    all_confirmed = political > 0 and m.ever_confirmed == political
     # "Claims all" needs a number to reach; "about 900" is reached at 900.
     all_claimed = next((a for a in own if a.released_count >= promised), None) if promised else None
     # What no longer holds of a milestone reached: people confirmed or reported once and

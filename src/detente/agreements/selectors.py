@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
@@ -14,8 +14,15 @@ from django.http import Http404
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
-from detente.agreements.models import Agreement, Membership, MemberState, Party
+from detente.agreements.models import (
+    Agreement,
+    Classification,
+    Membership,
+    MemberState,
+    Party,
+)
 from detente.agreements.progress import (
+    CLAIMED_STATES,
     AggregateClaim,
     MemberRow,
     MemberSummary,
@@ -146,12 +153,9 @@ def agreement_progress(
         rows = _summary_now(agreement)
     else:
         assert as_of is not None  # noqa: S101 - narrowed for the type checker
-        ids = list(
-            Membership.objects.filter(agreement=agreement, named_on__lte=as_of).values_list(
-                "person_id", flat=True
-            )
-        )
-        derived = derive_members(agreement, ids, moment)
+        named = Membership.objects.filter(agreement=agreement, named_on__lte=as_of)
+        excluded = _excluded_by(named, as_of)
+        derived = derive_members(agreement, list(named.values_list("person_id", flat=True)), moment)
         rows = [
             MemberRow(
                 d.state,
@@ -161,8 +165,9 @@ def agreement_progress(
                 d.first_reported_at,
                 d.first_confirmed_at,
                 d.status,
+                pid in excluded,
             )
-            for d in derived.values()
+            for pid, d in derived.items()
         ]
     aggregates, stages = _aggregate_claims(agreement, moment, can(viewer, Action.MANAGE))
     return compute(
@@ -177,6 +182,15 @@ def agreement_progress(
     )
 
 
+def _excluded_by(members: QuerySet[Membership], day: dt.date) -> set[int]:
+    """The people classified not political prisoners on or before ``day``."""
+    return set(
+        members.filter(classification=Classification.OTHER, classified_on__lte=day).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
@@ -185,7 +199,14 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
     """The members' cached states summed up by the database: a handful of aggregate queries
     instead of reading every member (the same figures as ``summarise`` over the rows;
     tests hold the two equal)."""
-    members = Membership.objects.filter(agreement=agreement)
+    every = Membership.objects.filter(agreement=agreement)
+    members = every.exclude(classification=Classification.OTHER)
+    excluded = dict(
+        every.filter(classification=Classification.OTHER)
+        .values("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
     states: dict[str, int] = {}
     conditional = 0
     house_arrest = exile = 0
@@ -210,8 +231,8 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
         ever_confirmed=Count("first_confirmed_at"),
     )
     nth = None
-    promised = agreement.promised_count
-    if promised and dates["ever_confirmed"] >= promised:
+    promised = (agreement.promised_count or 0) - sum(excluded.values())
+    if promised > 0 and dates["ever_confirmed"] >= promised:
         nth = (
             members.filter(first_confirmed_at__isnull=False)
             .order_by("first_confirmed_at")
@@ -219,7 +240,7 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
             .first()
         )
     return MemberSummary(
-        named=sum(states.values()),
+        named=sum(states.values()) + sum(excluded.values()),
         states=states,
         confirmed_conditional=conditional,
         held_house_arrest=house_arrest,
@@ -231,6 +252,8 @@ def _summary_now(agreement: Agreement) -> MemberSummary:
         last_reported=_day(dates["last_reported"]),
         last_confirmed=_day(dates["last_confirmed"]),
         nth_confirmed=_day(nth),
+        excluded=sum(excluded.values()),
+        excluded_claimed=sum(n for state, n in excluded.items() if state in CLAIMED_STATES),
     )
 
 
@@ -247,15 +270,17 @@ def agreement_timeline(
     if not agreement_list(viewer).filter(pk=agreement.pk).exists():
         raise Http404("no such agreement")
     named = list(
-        Membership.objects.filter(agreement=agreement).values_list("person_id", "named_on")
+        Membership.objects.filter(agreement=agreement).values_list(
+            "person_id", "named_on", "classification", "classified_on"
+        )
     )
-    ids = [pid for pid, _ in named]
+    ids = [pid for pid, *_rest in named]
     facts = person_claim_facts(ids)
     arrests = latest_arrests(ids)
     policy = policy_for(agreement)
     moments = [end_of_day(day) for day in days]
     members: list[list[MemberRow]] = [[] for _ in days]
-    for pid, named_on in named:
+    for pid, named_on, classification, classified_on in named:
         claims = sorted(facts.get(pid, ()), key=lambda c: c.received_at)
         times = [c.received_at for c in claims]
         seen: dict[int, MemberRow] = {}
@@ -263,7 +288,15 @@ def agreement_timeline(
             if named_on > day:
                 continue
             known = bisect.bisect_right(times, moment)  # claims received by then: a prefix
+            apart = (
+                classification == Classification.OTHER
+                and classified_on is not None
+                and classified_on <= day
+            )
             row = seen.get(known)
+            if row is not None and row.excluded != apart:
+                row = replace(row, excluded=apart)
+                seen[known] = row
             if row is None:
                 d = derive(claims[:known], policy, arrests.get(pid))[0]
                 row = seen[known] = MemberRow(
@@ -274,6 +307,7 @@ def agreement_timeline(
                     d.first_reported_at,
                     d.first_confirmed_at,
                     d.status,
+                    apart,
                 )
             members[i].append(row)
     aggregate_rows = _aggregate_rows(agreement, None)
@@ -306,6 +340,8 @@ class MemberView:
     status: str
     released_on: dt.date | None
     name: str | None  # None unless the viewer may see this identity
+    # "other": classified not a political prisoner, left out of the promise's figures.
+    classification: str = Classification.POLITICAL
 
 
 def agreement_members(viewer: Viewer, agreement: Agreement, *, state: str = "") -> list[MemberView]:
@@ -338,10 +374,28 @@ def _record_members(viewer: Viewer, agreement: Agreement, rows: list[MemberView]
     )
 
 
+def agreement_member(viewer: Viewer, agreement: Agreement, handle: str) -> MemberView:
+    """One named member as this viewer may see them (Http404 if not named or hidden)."""
+    agreement = agreement_get(viewer, agreement.slug)
+    rows = _member_rows(viewer, agreement, after="", limit=1, state="", handle=handle)
+    if not rows:
+        raise Http404("no such member")
+    _record_members(viewer, agreement, rows)
+    return rows[0]
+
+
 def _member_rows(
-    viewer: Viewer, agreement: Agreement, *, after: str, limit: int | None, state: str
+    viewer: Viewer,
+    agreement: Agreement,
+    *,
+    after: str,
+    limit: int | None,
+    state: str,
+    handle: str = "",
 ) -> list[MemberView]:
     people = Person.objects.filter(memberships__agreement=agreement)
+    if handle:
+        people = people.filter(handle=handle)
     if state:
         people = people.filter(memberships__state=state)
     if after:
@@ -364,13 +418,24 @@ def _member_rows(
     for pk, handle, visible, given, paternal, maternal in found:
         m = states[pk]
         name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
-        rows.append(MemberView(handle, m.state, m.release_category, m.status, m.released_on, name))
+        rows.append(
+            MemberView(
+                handle,
+                m.state,
+                m.release_category,
+                m.status,
+                m.released_on,
+                name,
+                m.classification,
+            )
+        )
     return rows
 
 
 __all__ = [
     "agreement_get",
     "agreement_list",
+    "agreement_member",
     "agreement_members",
     "agreement_members_page",
     "agreement_progress",

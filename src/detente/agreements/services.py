@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from detente.access.policy import Action, require
 from detente.agreements.derivation import rebuild_agreement, refresh
-from detente.agreements.models import Agreement, Membership, Party, PartyKind
+from detente.agreements.models import Agreement, Classification, Membership, Party, PartyKind
 from detente.audit import ledger
 from detente.core.errors import check_slug, check_text, invalid
 from detente.evidence.models import Reliability, Source
@@ -574,3 +574,76 @@ def agreement_add_members(
             },
         )
     return created
+
+
+def member_classify(
+    *,
+    actor: User,
+    agreement: Agreement,
+    person: Person,
+    classification: str,
+    source: Source,
+    reason: str,
+    classified_on: dt.date | None = None,
+) -> Membership:
+    """Say, on ``source``'s word, whether a named member is a political prisoner.
+
+    A member classified ``other`` (a common prisoner inside the releasing side's count)
+    stays named, but from ``classified_on`` is left out of the promise's parts and
+    milestones and out of the releases the gap is measured on. A reason is required
+    either way; the ledger keeps every change, so a classification can be undone by
+    classifying again.
+    """
+    require(actor, Action.RECORD)
+    check_open(agreement)
+    if classification not in Classification.values:
+        raise invalid(
+            "classification",
+            _("Unknown classification “%(value)s”; use political or other.")
+            % {"value": classification},
+        )
+    if source.archived_at is not None:
+        raise invalid("source", _("The source “%(slug)s” is archived.") % {"slug": source.slug})
+    reason = check_text("reason", reason, 500).strip()
+    if not reason:
+        raise invalid("reason", _("Say why, as the source puts it."))
+    today = timezone.now().date()
+    classified_on = classified_on or today
+    if classified_on > today:
+        raise invalid("classified_on", _("The date is in the future."))
+    with transaction.atomic():
+        ledger.serialize()
+        member = (
+            Membership.objects.select_for_update()
+            .filter(agreement=agreement, person=person)
+            .first()
+        )
+        if member is None:
+            raise invalid(
+                "person",
+                _("%(handle)s is not named on this agreement.") % {"handle": person.handle},
+            )
+        if classified_on < member.named_on:
+            raise invalid("classified_on", _("The date is before the person was named."))
+        before = member.classification
+        member.classification = classification
+        member.classified_by = source
+        member.classified_on = classified_on
+        member.classified_note = reason
+        member.save(
+            update_fields=["classification", "classified_by", "classified_on", "classified_note"]
+        )
+        ledger.append(
+            actor,
+            "agreement.classify_member",
+            agreement,
+            {
+                "person": person.handle,
+                "before": before,
+                "after": classification,
+                "source": source.pk,
+                "on": classified_on.isoformat(),
+                "reason": reason,
+            },
+        )
+    return member

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 
 from detente.access.models import Audience, DisclosureAction, DisclosureStatus
-from detente.agreements.models import MemberState, PartyKind
+from detente.agreements.models import Classification, MemberState, PartyKind
 from detente.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from detente.core.dates import DatePrecision
 from detente.evidence.models import ClaimKind, Credibility, Lifecycle, Reliability, SourceKind
@@ -294,6 +294,18 @@ class ProgressOut(Schema):
     released_before: int = Field(
         description="Named, but released before the agreement was announced."
     )
+    excluded: int = Field(
+        description=(
+            "Named, but classified as not political prisoners on a source's word: left out "
+            "of the other parts and the milestones."
+        )
+    )
+    claimed_not_political: int = Field(
+        description=(
+            "Of the releasing side's figure, releases of people who were not political "
+            "prisoners (its own breakdown, or named members so classified); not in claimed."
+        )
+    )
     gap: int
     gap_unconfirmed: int = Field(description="Of the gap: named, reported, not confirmed.")
     gap_rearrested: int = Field(description="Of the gap: released and re-arrested since.")
@@ -318,6 +330,37 @@ class MemberOut(Schema):
     state: MemberState
     status: CustodyStatus | None
     released_on: dt.date | None
+    classification: Classification = Field(
+        description=(
+            "`other`: classified not a political prisoner on a source's word, left out of "
+            "the promise's figures."
+        )
+    )
+
+
+class MembersIn(Schema):
+    people: list[Handle] = Field(
+        min_length=1, max_length=500, description="Handles of people already recorded."
+    )
+    named_on: dt.date | None = Field(
+        None, description="The day the list naming them was published (default today)."
+    )
+    named_by: Slug | None = Field(None, description="The source that named them, if any.")
+    named_note: str = Field("", max_length=500, description="Why the date is not today.")
+
+
+class MembersAdded(Schema):
+    added: list[str] = Field(description="Handles newly named on the agreement.")
+    already: list[str] = Field(description="Handles named already, left as they were.")
+
+
+class ClassificationIn(Schema):
+    classification: Classification
+    source: Slug = Field(description="The source on whose word.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, as the source puts it.")
+    classified_on: dt.date | None = Field(
+        None, description="From this day the classification holds (default today)."
+    )
 
 
 class MemberPage(Paged):
@@ -628,15 +671,17 @@ def answers(
     lookup: bool = False,
     forbidden: bool = False,
     write: bool = False,
+    body: bool = False,
 ) -> dict[int, Any]:
     """The responses of one operation: its success and every refusal it can give.
 
     ``paged``: a cursor (400 when it is not ours); ``lookup``: a path naming something
     (404); ``forbidden``: a role may be refused (403); ``write``: a JSON body (400 when it
-    cannot be parsed) and a read token refused (403).
+    cannot be parsed) and a read token refused (403); ``body``: a JSON body only (a read
+    sent by POST, such as a search).
     """
     out: dict[int, Any] = {ok: model, 401: Problem, 422: Problem, 429: Problem}
-    if paged or write:
+    if paged or write or body:
         out[400] = Problem
     if forbidden or write:
         out[403] = Problem

@@ -30,11 +30,12 @@ from detente.access.services import (
     disclosure_approve,
     disclosure_propose,
 )
-from detente.agreements.models import Agreement, Party, PartyKind
+from detente.agreements.models import Agreement, Classification, Party, PartyKind
 from detente.agreements.services import (
     agreement_add_members,
     agreement_create,
     agreement_edit,
+    member_classify,
     party_create,
 )
 from detente.audit import ledger
@@ -562,6 +563,20 @@ def _later_agreements(
         lifecycle=Lifecycle.DECLARED_COMPLETE,
         evidence_text="The ministry declares the process complete.",
     )
+    # Two named people the NGO later found were common prisoners: counted apart.
+    for person, reason in (
+        (people[19], "Serving a sentence for theft; named on the first list by mistake."),
+        (people[22], "Held for a common offence, not for political reasons."),
+    ):
+        member_classify(
+            actor=actor,
+            agreement=gradual,
+            person=person,
+            classification=Classification.OTHER,
+            source=src["observatorio"],
+            reason=reason,
+            classified_on=dt.date(2025, 2, 3),
+        )
     agreement_set_audience(actor=actor, agreement=gradual, audience="public")
 
     # --- 2026-style: no number promised; about 900 claimed, far fewer verified ---------

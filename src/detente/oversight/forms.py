@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from detente.access.models import Audience, DisclosureAction
 from detente.access.policy import Action, Role, Viewer, can
-from detente.agreements.models import Agreement, Party, PartyKind
+from detente.agreements.models import Agreement, Classification, Party, PartyKind
 from detente.agreements.selectors import agreement_list
 from detente.api.models import Scope
 from detente.api.services import MAX_DAYS
@@ -656,6 +656,52 @@ class MembersForm(forms.Form):
         return people_by_handle(
             self.viewer, self.cleaned_data.get("people") or "", limit=MAX_NAMED_AT_ONCE
         )
+
+
+class ClassifyForm(forms.Form):
+    """Whether a named member is a political prisoner, on a source's word."""
+
+    person = forms.CharField(
+        label=_("Person (handle)"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "none"}),
+        help_text=_("Someone named on this agreement, e.g. P-0017."),
+    )
+    classification = forms.ChoiceField(
+        label=_("The source says this person is"),
+        choices=Classification.choices,
+        widget=forms.RadioSelect,
+    )
+    source = SourceField(
+        label=_("On whose word"),
+        queryset=Source.objects.none(),
+        to_field_name="slug",
+        empty_label=_("Choose a source"),
+    )
+    classified_on = _date_field(
+        _("Said on"),
+        _("From this day the person counts (or no longer counts) towards the promise."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("As the source puts it, e.g. “serving a sentence for theft, not political”."),
+    )
+
+    def __init__(self, *args: Any, viewer: Viewer, **kwargs: Any) -> None:
+        _today_initial(kwargs, "classified_on")
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        source = self.fields["source"]
+        assert isinstance(source, forms.ModelChoiceField)  # noqa: S101 - for the type checker
+        source.queryset = sources_for(viewer)
+
+    def clean_person(self) -> Person:
+        found = people_by_handle(self.viewer, self.cleaned_data.get("person") or "", limit=1)
+        if not found:
+            raise ValidationError(_("Give the person's handle."))
+        return found[0]
 
 
 def audience_choices() -> list[tuple[str, Any]]:

@@ -39,6 +39,11 @@ urlpatterns: list[URLPattern] = [
         name="agreement_members_add",
     ),
     path(
+        "agreements/<slug:slug>/members/classify/",
+        agreement_records.member_classify_page,
+        name="agreement_member_classify",
+    ),
+    path(
         "agreements/<slug:slug>/policy/",
         agreement_records.agreement_policy_view,
         name="agreement_policy",

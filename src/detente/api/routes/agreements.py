@@ -7,37 +7,54 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
+from detente.access.policy import Action, require
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
+    MemberView,
     agreement_exchange,
     agreement_get,
     agreement_list,
+    agreement_member,
     agreement_members,
     agreement_progress,
     party_get,
 )
-from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
+from detente.agreements.services import (
+    agreement_add_members,
+    agreement_archive,
+    agreement_create,
+    agreement_edit,
+    member_classify,
+)
 from detente.api.pagination import paginate, paginate_rows
 from detente.api.routes.evidence import _lookup
 from detente.api.routes.parties import manager
 from detente.api.schemas import (
+    HANDLE,
     SLUG,
     AgreementDetail,
     AgreementIn,
     AgreementPage,
     AgreementPatch,
+    ClassificationIn,
+    MemberOut,
     MemberPage,
     MemberQuery,
+    MembersAdded,
+    MembersIn,
     PageQuery,
     ProgressOut,
     ProgressQuery,
     answers,
 )
+from detente.evidence.selectors import source_get
+from detente.registry.selectors import person_get
 
 router = Router(tags=["agreements"])
 
@@ -260,15 +277,88 @@ def list_members(
         limit=query.limit,
     )
     return {
-        "items": [
-            {
-                "handle": m.handle,
-                "name": m.name,
-                "state": m.state,
-                "status": m.status or None,
-                "released_on": m.released_on,
-            }
-            for m in rows
-        ],
+        "items": [_member_out(m) for m in rows],
         **links,
     }
+
+
+def _recorder(request: HttpRequest) -> User:
+    """The token's user, if it may record (else 403, before anything is looked up, so that
+    whoever may not write is refused the same way whatever they name)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - a token always has a user
+    require(user, Action.RECORD)
+    return user
+
+
+def _member_out(member: MemberView) -> dict[str, Any]:
+    return {
+        "handle": member.handle,
+        "name": member.name,
+        "state": member.state,
+        "status": member.status or None,
+        "released_on": member.released_on,
+        "classification": member.classification,
+    }
+
+
+@router.post(
+    "/agreements/{slug}/members",
+    response=answers(200, MembersAdded, lookup=True, write=True),
+    summary="Name people on an agreement",
+)
+def post_members(request: HttpRequest, payload: MembersIn, slug: str = SlugPath) -> Any:
+    """Name recorded people on the agreement by handle (a write token of a user who
+    records); people named already are left as they are. `named_on` may be in the past
+    (a list published earlier), with `named_note` saying why; `named_by` is the source
+    that named them."""
+    user = _recorder(request)
+    agreement = agreement_get(user, slug)
+    people = [_lookup("people", person_get, user, handle) for handle in payload.people]
+    named_by = _lookup("named_by", source_get, user, payload.named_by) if payload.named_by else None
+    created = agreement_add_members(
+        actor=user,
+        agreement=agreement,
+        people=people,
+        named_on=payload.named_on,
+        named_by=named_by,
+        named_note=payload.named_note,
+    )
+    added = {m.person_id for m in created}
+    return {
+        "added": sorted(p.handle for p in {p.pk: p for p in people}.values() if p.pk in added),
+        "already": sorted(
+            p.handle for p in {p.pk: p for p in people}.values() if p.pk not in added
+        ),
+    }
+
+
+@router.post(
+    "/agreements/{slug}/members/{handle}/classification",
+    response=answers(200, MemberOut, lookup=True, write=True),
+    summary="Classify a named member as a political prisoner or not",
+)
+def post_classification(
+    request: HttpRequest,
+    payload: ClassificationIn,
+    slug: str = SlugPath,
+    handle: str = Path(..., pattern=HANDLE, max_length=32, description="The person's handle."),
+) -> Any:
+    """Say, on a source's word, whether a named member is a political prisoner (a write
+    token of a user who records). One classified `other` stays named but is left out of
+    the promise's figures, the milestones and the releases the gap is measured on, from
+    `classified_on`; classify again to undo it."""
+    user = _recorder(request)
+    agreement = agreement_get(user, slug)
+    person = person_get(user, handle)
+    source = _lookup("source", source_get, user, payload.source)
+    member_classify(
+        actor=user,
+        agreement=agreement,
+        person=person,
+        classification=payload.classification,
+        source=source,
+        reason=payload.reason,
+        classified_on=payload.classified_on,
+    )
+    return _member_out(agreement_member(user, agreement, person.handle))

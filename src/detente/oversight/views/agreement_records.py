@@ -23,13 +23,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from detente.access.services import agreement_set_audience
-from detente.agreements.models import Agreement
+from detente.agreements.models import Agreement, Classification
 from detente.agreements.selectors import agreement_get
-from detente.agreements.services import agreement_add_members, agreement_set_policy
+from detente.agreements.services import (
+    agreement_add_members,
+    agreement_set_policy,
+    member_classify,
+)
 from detente.evidence.models import ClaimKind, Lifecycle
 from detente.evidence.services import aggregate_warnings, claim_record
 from detente.oversight.forms import (
     AgreementForm,
+    ClassifyForm,
     CountClaimForm,
     MembersForm,
     PolicyForm,
@@ -189,6 +194,42 @@ def members_add_page(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("oversight:agreement", slug=agreement.slug)
     context = {"agreement": agreement, "form": form}
     return render(request, "oversight/agreement_members_add.html", context)
+
+
+@allowed(may_record)
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_classify_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Say, on a source's word, whether a named member is a political prisoner."""
+    viewer = _actor(request)
+    agreement = agreement_get(viewer, slug)
+    form = ClassifyForm(_posted(request), viewer=viewer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member_classify(
+                actor=viewer,
+                agreement=agreement,
+                person=data["person"],
+                classification=data["classification"],
+                source=data["source"],
+                reason=data["reason"],
+                classified_on=data["classified_on"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            handle = data["person"].handle
+            if data["classification"] == Classification.OTHER:
+                done = _(
+                    "%(handle)s is now counted as not a political prisoner: left out of the "
+                    "promise's figures."
+                )
+            else:
+                done = _("%(handle)s is now counted as a political prisoner.")
+            messages.success(request, done % {"handle": handle})
+            return redirect("oversight:agreement", slug=agreement.slug)
+    context = {"agreement": agreement, "form": form}
+    return render(request, "oversight/agreement_classify.html", context)
 
 
 @allowed(is_manager)

@@ -22,9 +22,16 @@ from detente.agreements.selectors import (
     agreement_members,
     agreement_progress,
 )
-from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
+from detente.agreements.services import (
+    agreement_archive,
+    agreement_create,
+    agreement_edit,
+    member_classify,
+)
 from detente.core.cli_support import add_viewer_argument, find_party, refusal, viewer_from
 from detente.evidence.models import BREAKDOWN_PARTS
+from detente.evidence.selectors import source_get
+from detente.registry.selectors import person_get
 
 # The services' field names, as the options of the writing subcommands.
 OPTIONS = {
@@ -41,6 +48,11 @@ OPTIONS = {
     "promised_approximate": "--promised",
     "expected_release": "--expected-release",
     "exchange_legs": "--exchange-with",
+    "classification": "--political/--other",
+    "source": "--source",
+    "reason": "--reason",
+    "classified_on": "--on",
+    "person": "HANDLE",
 }
 
 
@@ -174,9 +186,34 @@ class Command(BaseCommand):
         ar.add_argument("slug", metavar="SLUG")
         rs = sub.add_parser("restore", help="open an archived agreement again")
         rs.add_argument("slug", metavar="SLUG")
+        cl = sub.add_parser(
+            "classify",
+            help="say, on a source's word, whether a named member is a political prisoner "
+            "(one who is not is left out of the promise's figures)",
+        )
+        cl.add_argument("slug", metavar="SLUG")
+        cl.add_argument("handle", metavar="HANDLE", help="a person named on the agreement")
+        kind = cl.add_mutually_exclusive_group(required=True)
+        kind.add_argument(
+            "--other",
+            dest="classification",
+            action="store_const",
+            const="other",
+            help="not a political prisoner (e.g. a common prisoner in the releasing side's count)",
+        )
+        kind.add_argument(
+            "--political",
+            dest="classification",
+            action="store_const",
+            const="political",
+            help="a political prisoner again (undoes --other)",
+        )
+        cl.add_argument("--source", required=True, metavar="SOURCE", help="on whose word")
+        cl.add_argument("--reason", required=True, help="why, as the source puts it")
+        cl.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="said on (default today)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["action"] in ("create", "edit", "archive", "restore"):
+        if opts["action"] in ("create", "edit", "archive", "restore", "classify"):
             options = dict(OPTIONS)
             if opts.get("about") is not None:
                 options["promised_count"] = options["promised_approximate"] = "--about"
@@ -239,6 +276,7 @@ class Command(BaseCommand):
                         "release_category": m.release_category or None,
                         "status": m.status or None,
                         "released_on": m.released_on.isoformat() if m.released_on else None,
+                        "classification": m.classification,
                     }
                     for m in members
                 ]
@@ -278,7 +316,12 @@ class Command(BaseCommand):
             figure(
                 "claimed released",
                 p.claimed,
-                f"(releasing party says {p.claimed_by_releasing_party})"
+                f"(releasing party says {p.claimed_by_releasing_party}"
+                + (
+                    f", {p.claimed_not_political} of them not political prisoners)"
+                    if p.claimed_not_political
+                    else ")"
+                )
                 if p.claimed_by_releasing_party is not None
                 else "",
             ),
@@ -294,6 +337,7 @@ class Command(BaseCommand):
             part("died", p.died),
             part("disappeared", p.disappeared),
             part("released before the agreement", p.released_before),
+            part("not political prisoners", p.excluded),
             part("total", p.named),
         ]
         if p.aggregate_claims:
@@ -405,3 +449,35 @@ class Command(BaseCommand):
             actor=cli_actor(), agreement=self._agreement(opts["slug"]), archived=False
         )
         self.stdout.write(_("Restored the agreement %(slug)s.") % {"slug": agreement.slug})
+
+    def _classify(self, opts: dict[str, Any]) -> None:
+        agreement = self._agreement(opts["slug"])
+        actor = cli_actor()
+        try:
+            person = person_get(actor, opts["handle"])
+        except Http404:
+            raise CommandError(_("no person %(handle)r") % {"handle": opts["handle"]}) from None
+        try:
+            source = source_get(actor, opts["source"])
+        except Http404:
+            raise CommandError(
+                _("--source: no source %(slug)r; `detente source list` shows them")
+                % {"slug": opts["source"]}
+            ) from None
+        member_classify(
+            actor=actor,
+            agreement=agreement,
+            person=person,
+            classification=opts["classification"],
+            source=source,
+            reason=opts["reason"],
+            classified_on=opts["on"],
+        )
+        if opts["classification"] == "other":
+            done = _(
+                "%(handle)s on %(slug)s: not a political prisoner, left out of the promise's "
+                "figures."
+            )
+        else:
+            done = _("%(handle)s on %(slug)s: a political prisoner.")
+        self.stdout.write(done % {"handle": person.handle, "slug": agreement.slug})
