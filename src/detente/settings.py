@@ -194,6 +194,13 @@ FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads" / "tmp")
 # 3166-2, through pycountry) are the rows of the public statistics and what the matcher
 # reads a province as.
 DETENTE_COUNTRY = os.environ.get("DETENTE_COUNTRY", "CU").upper()
+# Other countries whose divisions are rows of the public statistics (comma-separated
+# alpha-2, e.g. "NI,VE"); people recorded elsewhere count as "other or not recorded".
+DETENTE_STATISTICS_COUNTRIES = [
+    c.strip().upper()
+    for c in os.environ.get("DETENTE_STATISTICS_COUNTRIES", "").split(",")
+    if c.strip()
+]
 DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
 # An import prepared but not moved forward for this long is discarded with its file.
 DETENTE_IMPORT_KEEP_HOURS = float(os.environ.get("DETENTE_IMPORT_KEEP_HOURS", "24"))

@@ -373,3 +373,16 @@ def test_the_api_refuses_bad_requests_with_nothing_written(world: World, writer:
         == 403
     )
     assert AuditEntry.objects.count() == ledger
+
+
+def test_the_public_page_marks_the_member_and_says_where_the_figure_went(world: World) -> None:
+    from detente.access.services import agreement_set_audience
+
+    agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="public")
+    _release(world, "gov", 2, "2020-02-01")
+    _figure(world, 4, "2020-03-01")
+    _classify(world, 2)
+    html = page(Client().get("/agreements/deal/"))
+    assert "<dt>Not political prisoners</dt><dd>1</dd>" in html
+    assert "· not a political prisoner" in html  # beside the member, in the table
+    assert "Of the releasing government's own figure of 4 released, 1 release was" in html

@@ -82,6 +82,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/people/": STAFF,
     "staff/people/new/": STAFF,  # recording people and claims: every staff role
     "staff/people/suggest/": STAFF,
+    "staff/places/divisions/": STAFF,  # a country's divisions, for the forms' lists
     "staff/people/<str:handle>/": STAFF,
     "staff/people/<str:handle>/at-risk/": STAFF,
     "staff/people/<str:handle>/claims/new/": STAFF,
@@ -131,6 +132,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/queue/<int:pk>/dispute/": lambda w: f"/staff/queue/{_member(w)}/dispute/",
 }
 POST_ONLY: set[str] = {
+    "staff/places/divisions/",
     "staff/imports/jobs/<int:pk>/map/",
     "staff/imports/jobs/<int:pk>/start/",
     "staff/imports/jobs/<int:pk>/discard/",

@@ -73,6 +73,9 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/agreements/{slug}/restore": MANAGERS,
     "api/agreements/{slug}/progress": _SEES_AGREEMENT,
     "api/agreements/{slug}/members": _SEES_AGREEMENT,
+    "POST api/agreements/{slug}/members": STAFF,  # name people on it
+    "POST api/agreements/{slug}/policy": MANAGERS,
+    "POST api/agreements/{slug}/members/{handle}/classification": STAFF,
     "api/parties": STAFF,
     "POST api/parties": MANAGERS,
     "api/parties/{slug}": STAFF,
@@ -658,6 +661,24 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             "post",
             f"/api/agreements/{agreement}/restore",
             None,
+            200,
+        ),
+        "POST api/agreements/{slug}/policy": (
+            "post",
+            f"/api/agreements/{agreement}/policy",
+            {"confirm_min_grade": "B", "dispute_min_grade": "C"},
+            200,
+        ),
+        "POST api/agreements/{slug}/members": (
+            "post",
+            f"/api/agreements/{agreement}/members",
+            {"people": [handle]},
+            200,
+        ),
+        "POST api/agreements/{slug}/members/{handle}/classification": (
+            "post",
+            f"/api/agreements/{agreement}/members/{handle}/classification",
+            {"classification": "political", "source": source, "reason": "Persona check."},
             200,
         ),
     }

@@ -89,10 +89,15 @@ def test_rows_are_the_countrys_divisions_and_loose_spellings_find_theirs(
     assert "Santiago de Cuba" in statistics.provinces()
     assert len(statistics.provinces()) == 16  # 15 provinces and the special municipality
     assert "Santiago de Cuba" in [p for p, _year in statistics._population()]
-    # Another country: its own divisions, from ISO 3166-2; Cuban names are "other".
+    # A registry about another country: its own divisions first, from ISO 3166-2; Cuba's
+    # only when the operator lists Cuba too, named with their country.
     settings.DETENTE_COUNTRY = "NI"  # type: ignore[attr-defined]
-    Identity.objects.filter(person=w.people[1]).update(province="Chinandega")
-    assert "Chinandega" in statistics.provinces() and "Holguín" not in statistics.provinces()
+    assert "Cuba: Holguín" not in statistics.provinces()
+    settings.DETENTE_STATISTICS_COUNTRIES = ["CU"]  # type: ignore[attr-defined]
+    Identity.objects.filter(person=w.people[1]).update(country="NI", province="Chinandega")
+    assert not statistics.provinces()[0].startswith("Cuba: ")  # Nicaragua's come first
+    assert "Chinandega" in statistics.provinces() and "Cuba: Holguín" in statistics.provinces()
+    assert "Holguín" not in statistics.provinces()
     counted = [p for p, _year in statistics._population()]
     assert counted.count("Chinandega") == 1
-    assert "Holguín" not in counted and statistics.OTHER_PROVINCE in counted
+    assert "Cuba: La Habana" in counted and "Chinandega" not in counted[2:]

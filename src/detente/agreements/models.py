@@ -70,6 +70,10 @@ class Agreement(models.Model):
     exchange_legs = models.ManyToManyField(
         "self", symmetrical=True, blank=True, verbose_name=_("other legs of the exchange")
     )
+    # Where the releases happen: ISO 3166-1 alpha-2, and a first-level division (ISO
+    # 3166-2) when the agreement is local to one (``core.places``).
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    division = models.CharField(_("division"), max_length=8, blank=True)
     announced_on = models.DateField(_("announced on"))
     # None: the promise names no number ("political prisoners will be released").
     promised_count = models.PositiveIntegerField(_("promised count"), null=True, blank=True)

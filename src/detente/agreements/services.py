@@ -18,6 +18,7 @@ from detente.agreements.derivation import rebuild_agreement, refresh
 from detente.agreements.models import Agreement, Classification, Membership, Party, PartyKind
 from detente.audit import ledger
 from detente.core.errors import check_slug, check_text, invalid
+from detente.core.places import check_country, check_division
 from detente.evidence.models import Reliability, Source
 from detente.registry.models import Person
 from detente.registry.status import (
@@ -249,6 +250,8 @@ def _agreement_record(agreement: Agreement, mediators: Sequence[Party]) -> dict[
         "promisee": agreement.promisee.slug,
         "mediators": sorted(p.slug for p in mediators),
         "announced_on": agreement.announced_on.isoformat(),
+        "country": agreement.country,
+        "division": agreement.division,
         "promised_count": agreement.promised_count,
         "promised_approximate": agreement.promised_approximate,
         "expected_release": agreement.expected_release,
@@ -275,9 +278,15 @@ def agreement_create(
     confirm_min_grade: str = Reliability.B,
     dispute_min_grade: str = Reliability.C,
     status_overrides: Mapping[str, str] | None = None,
+    country: str = "",
+    division: str = "",
 ) -> Agreement:
-    """Record an agreement. ``promised_count=None`` when the promise names no number."""
+    """Record an agreement. ``promised_count=None`` when the promise names no number;
+    ``country`` (ISO 3166-1 alpha-2) is the registry's unless given, ``division`` (ISO
+    3166-2, first level) only for an agreement local to one."""
     require(actor, Action.MANAGE)
+    country = check_country("country", country)
+    division = check_division("division", division, country)
     _check_policy(confirm_min_grade, dispute_min_grade, status_overrides or {})
     overrides = dict(status_overrides or {})
     title = check_text("title", title, 200, required=True)
@@ -304,6 +313,8 @@ def agreement_create(
             promisor=promisor,
             promisee=promisee,
             announced_on=announced_on,
+            country=country,
+            division=division,
             promised_count=promised_count,
             promised_approximate=promised_approximate,
             expected_release=expected_release,
@@ -340,6 +351,8 @@ def agreement_edit(
     promised_approximate: bool = _UNSET,
     expected_release: str = _UNSET,
     exchange_legs: Sequence[Agreement] = _UNSET,
+    country: str = _UNSET,
+    division: str = _UNSET,
 ) -> Agreement:
     """Correct what was recorded of an agreement; arguments left out stay as they are.
 
@@ -396,6 +409,12 @@ def agreement_edit(
                         % {"date": first_named.isoformat()},
                     )
                 agreement.announced_on = announced_on
+            if country is not _UNSET:
+                agreement.country = check_country("country", country)
+                if division is _UNSET and agreement.division:
+                    division = agreement.division  # kept only if it is in the new country
+            if division is not _UNSET:
+                agreement.division = check_division("division", division, agreement.country)
             if promised_count is not _UNSET:
                 agreement.promised_count = promised_count
             if promised_approximate is not _UNSET:

@@ -113,6 +113,10 @@ class AgreementDetail(AgreementOut):
     description: str
     description_es: str
     expected_release: CustodyStatus | None
+    country: str = Field(description="Where the releases happen, ISO 3166-1 alpha-2.")
+    division: str = Field(
+        description="A first-level division (ISO 3166-2) when the agreement is local to one."
+    )
     releasing_party: PartyOut
     counterpart: PartyOut
     mediators: list[PartyOut] = Field(description="Mediators and guarantors, by slug.")
@@ -140,6 +144,8 @@ Overrides = Annotated[
     Field(max_length=20),
 ]
 PartySlugs = Annotated[list[Slug], Field(max_length=20)]
+CountryCode = Annotated[str, Field(max_length=2, pattern=r"^([A-Za-z]{2})?$")]
+DivisionCode = Annotated[str, Field(max_length=8, pattern=r"^([A-Za-z]{2}-[A-Za-z0-9]{1,3})?$")]
 
 
 class PartyDetail(Schema):
@@ -201,11 +207,27 @@ class AgreementIn(Schema):
     expected_release: CustodyStatus | None = Field(
         None, description="The kind of release promised, if it says."
     )
+    country: CountryCode = Field(
+        "", description="ISO 3166-1 alpha-2; empty: the registry's country (DETENTE_COUNTRY)."
+    )
+    division: DivisionCode = Field(
+        "", description="ISO 3166-2 first-level division, for an agreement local to one."
+    )
     confirm_min_grade: Reliability = Reliability.B
     dispute_min_grade: Reliability = Reliability.C
     status_overrides: Overrides = Field(
         default_factory=dict,
         description='What a status counts as under it, e.g. {"house_arrest": "conditional"}.',
+    )
+
+
+class PolicyIn(Schema):
+    confirm_min_grade: Reliability = Field(description="Lowest grade that confirms a release.")
+    dispute_min_grade: Reliability = Field(description="Lowest grade that disputes a release.")
+    status_overrides: Overrides = Field(
+        default_factory=dict,
+        description='Statuses counted otherwise than usual, e.g. {"house_arrest": '
+        '"conditional"}; the whole new table ({} for none).',
     )
 
 
@@ -227,6 +249,8 @@ class AgreementPatch(Schema):
     expected_release: CustodyStatus | None = unchanged(
         "The kind of release promised; null when it does not say."
     )
+    country: CountryCode = unchanged("ISO 3166-1 alpha-2.")
+    division: DivisionCode = unchanged("ISO 3166-2 first-level division; empty: the whole country.")
 
 
 class MilestoneOut(Schema):
@@ -413,7 +437,11 @@ class IdentityOut(Schema):
     aliases: list[str]
     birth: str | None = Field(description="As precise as known: 1971, 1971-05 or 1971-05-02.")
     sex: str
-    province: str
+    country: str = Field(description="ISO 3166-1 alpha-2, e.g. CU.")
+    division: str = Field(
+        description="A first-level division, ISO 3166-2 (e.g. CU-13); empty when unknown."
+    )
+    province: str = Field(description="The province as it was written.")
     municipality: str
     affiliation: str
 

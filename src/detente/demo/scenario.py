@@ -414,6 +414,7 @@ def _other_leg(
         confirm_min_grade="C",
         description="The counterpart's side of the exchange: three prisoners released.",
         description_es="La parte de la contraparte en el intercambio: tres presos excarcelados.",
+        country="US",  # released where they were held
     )
     agreement_edit(actor=actor, agreement=first, exchange_legs=[leg])
     three = [

@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
@@ -26,6 +27,7 @@ from detente.agreements.models import Agreement, Classification, Party, PartyKin
 from detente.agreements.selectors import agreement_list
 from detente.api.models import Scope
 from detente.api.services import MAX_DAYS
+from detente.core.places import country_choices, default_country, division_choices
 from detente.evidence.models import (
     BREAKDOWN_PARTS,
     Credibility,
@@ -37,7 +39,14 @@ from detente.evidence.models import (
 from detente.oversight.permissions import is_administrator
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
-from detente.registry.status import DEFAULT_CATEGORY, RELEASE_CATEGORIES, CustodyStatus
+from detente.registry.status import (
+    DEFAULT_CATEGORY,
+    OVERRIDABLE_CATEGORIES,
+    OVERRIDABLE_STATUSES,
+    RELEASE_CATEGORIES,
+    Category,
+    CustodyStatus,
+)
 from detente.staff.forms import SourceField, sources_for
 
 ISO_DATE = "%Y-%m-%d"
@@ -315,9 +324,44 @@ class AgreementForm(SlugForm):
         required=False,
         help_text=_("What the announcement said the releases would be, if it said."),
     )
+    country = forms.ChoiceField(
+        label=_("Country where the releases happen"),
+        choices=(),
+        required=False,  # left out: the registry's country
+        help_text=_("ISO 3166; the public statistics count its divisions."),
+    )
+    division = forms.ChoiceField(
+        label=_("Only in one province, state or department"),
+        choices=(),
+        required=False,
+        help_text=_("For an agreement local to one first-level division (ISO 3166-2)."),
+    )
 
     def __init__(self, *args: Any, agreement: Agreement | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        country_field, division_field = self.fields["country"], self.fields["division"]
+        assert isinstance(country_field, forms.ChoiceField)  # noqa: S101 - for the type checker
+        assert isinstance(division_field, forms.ChoiceField)  # noqa: S101 - for the type checker
+        country_field.choices = country_choices()
+        country_field.initial = default_country()
+        country = (
+            str(self.data.get("country") or "")
+            if self.is_bound
+            else str(self.initial.get("country") or "")
+        ) or default_country()
+        whole = str(_("The whole country"))
+        division_field.choices = [("", whole), *division_choices(country.upper())]
+        # Picking another country reloads the division list with its divisions (htmx).
+        country_field.widget.attrs.update(
+            {
+                "hx-post": reverse("staff:divisions"),
+                "hx-trigger": "change",
+                "hx-target": "#id_division",
+                "hx-swap": "innerHTML",
+                "hx-include": "this",
+                "hx-vals": '{"for": "agreement"}',
+            }
+        )
         offered = Q(archived_at__isnull=True)
         if agreement is not None:
             del self.fields["slug"]
@@ -400,6 +444,8 @@ def agreement_initial(agreement: Agreement) -> dict[str, Any]:
         "promise": promise,
         "promised_count": agreement.promised_count,
         "expected_release": agreement.expected_release,
+        "country": agreement.country or default_country(),
+        "division": agreement.division,
     }
 
 
@@ -734,12 +780,41 @@ class PolicyForm(forms.Form):
         help_text=_("Who sees the agreement and its figures. Names follow disclosures, not this."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One list per status whose meaning is a policy question (house arrest, exile…):
+        # how it counts under this agreement, or as it usually does.
+        for status in sorted(OVERRIDABLE_STATUSES):
+            usual = Category(DEFAULT_CATEGORY[status]).label
+            self.fields[f"count_{status}"] = forms.ChoiceField(
+                label=CustodyStatus(status).label,
+                required=False,
+                choices=[
+                    ("", format_lazy(_("As usual ({usual})"), usual=usual)),
+                    *[(c, Category(c).label) for c in sorted(OVERRIDABLE_CATEGORIES)],
+                ],
+            )
+
+    def override_fields(self) -> list[forms.BoundField]:
+        return [self[f"count_{status}"] for status in sorted(OVERRIDABLE_STATUSES)]
+
+    def overrides(self) -> dict[str, str]:
+        """The statuses counted otherwise than usual, as ``agreement_set_policy`` takes them
+        (a choice equal to the usual one is no override)."""
+        out: dict[str, str] = {}
+        for status in sorted(OVERRIDABLE_STATUSES):
+            chosen = self.cleaned_data.get(f"count_{status}") or ""
+            if chosen and chosen != DEFAULT_CATEGORY[status]:
+                out[str(status)] = str(chosen)
+        return out
+
 
 def policy_initial(agreement: Agreement) -> dict[str, Any]:
     return {
         "confirm_min_grade": agreement.confirm_min_grade,
         "dispute_min_grade": agreement.dispute_min_grade,
         "audience": agreement.audience,
+        **{f"count_{k}": v for k, v in (agreement.status_overrides or {}).items()},
     }
 
 

@@ -8,9 +8,12 @@ progress and member list, so:
   zero in "died x Granma" would tell which province a handle comes from;
 - the published table (people by province and year of arrest) is checked with its grand
   total taken as known, and withheld whole if any hidden count could then be worked out;
-- province labels come from a fixed list: the first-level divisions of the registry's
-  country (``DETENTE_COUNTRY``, ISO 3166-2 through ``pycountry``; a province written
-  loosely, "Stgo. de Cuba", is read as its division), or ``DETENTE_PROVINCES`` when set.
+- province labels come from a fixed list: the first-level divisions (ISO 3166-2, through
+  ``pycountry``) of the registry's country (``DETENTE_COUNTRY``) and of any other country
+  the operator lists (``DETENTE_STATISTICS_COUNTRIES``) — set by configuration, never by
+  the people counted — or ``DETENTE_PROVINCES`` when set. Each person counts under the
+  division recorded for them (``Identity.division``, read from the province as written
+  when none was chosen).
   Anything else is counted as "other or not recorded", so free text typed into a record
   is never published.
 
@@ -21,13 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import pycountry
 from django.conf import settings
 from django.db.models import Max
 
 from detente.access.policy import Viewer
 from detente.agreements.models import Membership
-from detente.matching.places import province_key
+from detente.core.places import default_country, division_from_text, divisions
 from detente.publishing.suppression import (
     PublishedTable,
     Table,
@@ -61,39 +63,75 @@ def threshold() -> int:
     return int(getattr(settings, "DETENTE_SUPPRESSION_THRESHOLD", 5))
 
 
+def countries() -> list[str]:
+    """The countries whose divisions are rows (alpha-2): the registry's, then the others
+    the operator lists. Configuration, not data: a person recorded in a country no one
+    listed counts as "other", so naming them adds no row."""
+    home = default_country()
+    listed = getattr(settings, "DETENTE_STATISTICS_COUNTRIES", ()) or ()
+    others = sorted({str(c).strip().upper() for c in listed if str(c).strip()} - {home})
+    return [home, *others]
+
+
 def _divisions() -> list[tuple[str, str]]:
-    """(code, name) of the rows: the country's first-level divisions, by code."""
+    """(code, label) of the rows: each country's first-level divisions, by code; another
+    country's labelled "Country: Division" so that no two rows read alike."""
     explicit = getattr(settings, "DETENTE_PROVINCES", None)
     if explicit:
         return [(name, name) for name in explicit]
-    country = str(getattr(settings, "DETENTE_COUNTRY", "CU")).upper()
-    found = pycountry.subdivisions.get(country_code=country) or []
-    return sorted((s.code.lower(), s.name) for s in found if s.parent_code is None)
+    import pycountry
+
+    home = default_country()
+    out: list[tuple[str, str]] = []
+    for country in countries():
+        found = pycountry.countries.get(alpha_2=country)
+        prefix = "" if country == home or found is None else f"{found.name}: "
+        out += [(code, prefix + name) for code, name in divisions(country)]
+    return out
 
 
 def provinces() -> tuple[str, ...]:
     return tuple(name for _code, name in _divisions())
 
 
-def _province_of(text: str | None, by_code: dict[str, str], names: set[str]) -> str:
-    if not text:
-        return OTHER_PROVINCE
-    if text in names:
-        return text
-    key = province_key(text, str(getattr(settings, "DETENTE_COUNTRY", "CU")).upper())
-    return by_code.get(key, OTHER_PROVINCE)  # old, divided provinces are not guessed
+def row_codes() -> dict[str, str]:
+    """Each row label's ISO 3166-2 code (for the page, which names it in the reader's
+    language); empty when ``DETENTE_PROVINCES`` gives the rows."""
+    if getattr(settings, "DETENTE_PROVINCES", None):
+        return {}
+    return {label: code for code, label in _divisions()}
+
+
+def _row_of(
+    country: str | None,
+    division: str | None,
+    text: str | None,
+    by_code: dict[str, str],
+    names: set[str],
+) -> str:
+    if getattr(settings, "DETENTE_PROVINCES", None):
+        return text if text in names else OTHER_PROVINCE
+    # A division recorded for the person, else the one their province text names (old,
+    # divided provinces are not guessed).
+    code = division or division_from_text(text or "", country or default_country())
+    return by_code.get(code, OTHER_PROVINCE)
 
 
 def _population() -> list[tuple[str, str]]:
     """(province, arrest year) for each person on a public agreement."""
-    divisions = _divisions()
-    by_code = dict(divisions)
-    names = {name for _code, name in divisions}
-    rows = dict(
-        Membership.objects.filter(agreement__audience="public").values_list(
-            "person_id", "person__identity__province"
+    rows_of = _divisions()
+    by_code = dict(rows_of)
+    names = {name for _code, name in rows_of}
+    public = Membership.objects.filter(agreement__audience="public")
+    rows = {
+        pid: (country, division, text)
+        for pid, country, division, text in public.values_list(
+            "person_id",
+            "person__identity__country",
+            "person__identity__division",
+            "person__identity__province",
         )
-    )
+    }
     arrests = dict(
         CustodyEpisode.objects.filter(person_id__in=list(rows))
         .values("person_id")
@@ -102,10 +140,10 @@ def _population() -> list[tuple[str, str]]:
     )
     return [
         (
-            _province_of(province, by_code, names),
+            _row_of(place[0], place[1], place[2], by_code, names),
             str(arrests[pid].year) if pid in arrests else NO_YEAR,
         )
-        for pid, province in rows.items()
+        for pid, place in rows.items()
     ]
 
 

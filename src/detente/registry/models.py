@@ -115,6 +115,10 @@ class Identity(models.Model):
         default=DatePrecision.DAY,
     )
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
+    # ISO 3166-1 alpha-2 and a first-level division of it (ISO 3166-2), read from the
+    # province as written when none is given (``core.places``); ``province`` keeps the text.
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    division = models.CharField(_("division"), max_length=8, blank=True)
     province = models.CharField(_("province"), max_length=80, blank=True)
     municipality = models.CharField(_("municipality"), max_length=80, blank=True)
     affiliation = models.CharField(_("affiliation"), max_length=160, blank=True)

@@ -98,6 +98,8 @@ class PersonDetail:
                 "aliases": list(ident.aliases),
                 "birth": str(ident.birth) if ident.birth else None,
                 "sex": ident.sex,
+                "country": ident.country,
+                "division": ident.division,
                 "province": ident.province,
                 "municipality": ident.municipality,
                 "affiliation": ident.affiliation,

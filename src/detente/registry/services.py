@@ -31,6 +31,7 @@ from detente.access.policy import Action, require
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import check_precision, check_text, invalid
+from detente.core.places import check_country, check_division, division_from_text
 from detente.registry import search
 from detente.registry.models import CustodyEpisode, Identity, NameToken, Person, Sex
 from detente.registry.status import CustodyStatus
@@ -43,6 +44,8 @@ IDENTITY_FIELDS = (
     "birth_date",
     "birth_precision",
     "sex",
+    "country",
+    "division",
     "province",
     "municipality",
     "affiliation",
@@ -73,6 +76,8 @@ class PersonFields:
     municipality: str = ""
     affiliation: str = ""
     at_risk: bool = False
+    country: str = ""  # "": the registry's country
+    division: str = ""  # "": read from the province as written
 
 
 def check_person_fields(
@@ -88,6 +93,8 @@ def check_person_fields(
     municipality: str = "",
     affiliation: str = "",
     at_risk: bool = False,
+    country: str = "",
+    division: str = "",
 ) -> PersonFields:
     """The checks of :func:`person_create`, shared with :func:`people_create_bulk`: raise a
     field's ``ValidationError`` or return the values as they will be stored."""
@@ -108,6 +115,11 @@ def check_person_fields(
         raise invalid("sex", _("Unknown sex “%(value)s”; use F, M or X.") % {"value": sex})
     if birth_date is not None:
         birth_date = PreciseDate.of(birth_date, birth_precision).value
+    country = check_country("country", country)
+    if division:
+        division = check_division("division", division, country)
+    else:
+        division = division_from_text(province, country)
     return PersonFields(
         given_names=given_names.strip(),
         paternal_surname=paternal_surname.strip(),
@@ -120,6 +132,8 @@ def check_person_fields(
         municipality=municipality.strip(),
         affiliation=affiliation.strip(),
         at_risk=at_risk,
+        country=country,
+        division=division,
     )
 
 
@@ -133,6 +147,8 @@ def _identity(person: Person, fields: PersonFields) -> Identity:
         birth_date=fields.birth_date,
         birth_precision=fields.birth_precision,
         sex=fields.sex,
+        country=fields.country,
+        division=fields.division,
         province=fields.province,
         municipality=fields.municipality,
         affiliation=fields.affiliation,
@@ -153,7 +169,11 @@ def person_create(
     municipality: str = "",
     affiliation: str = "",
     at_risk: bool = False,
+    country: str = "",
+    division: str = "",
 ) -> Person:
+    """Record a person. ``country`` (ISO 3166-1 alpha-2) defaults to the registry's;
+    ``division`` (ISO 3166-2, first level) is read from ``province`` when not given."""
     require(actor, Action.RECORD)
     fields = check_person_fields(
         given_names=given_names,
@@ -167,6 +187,8 @@ def person_create(
         municipality=municipality,
         affiliation=affiliation,
         at_risk=at_risk,
+        country=country,
+        division=division,
     )
     with transaction.atomic():
         # The handle derives from the id, so a unique placeholder comes first.
@@ -258,6 +280,8 @@ _IDENTITY_COLUMNS = (
     "birth_date",
     "birth_precision",
     "sex",
+    "country",
+    "division",
     "province",
     "municipality",
     "affiliation",
@@ -311,6 +335,8 @@ def people_create_bulk(
                     f.birth_date,
                     f.birth_precision,
                     f.sex,
+                    f.country,
+                    f.division,
                     f.province,
                     f.municipality,
                     f.affiliation,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from detente.access.policy import Action, Viewer, can
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Agreement, Membership, MemberState
 from detente.core.dates import DatePrecision
+from detente.core.places import country_choices, default_country, division_choices
 from detente.evidence.models import Credibility, Source
 from detente.registry.models import Sex
 from detente.registry.status import RELEASE_CATEGORIES, CustodyStatus
@@ -82,7 +84,20 @@ class PersonForm(StaffForm):
         initial=DatePrecision.DAY,
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.OTHER)
-    province = forms.CharField(label=_("Province"), required=False, max_length=80)
+    # Not required: left out (an older form, a script), it is the registry's country.
+    country = forms.ChoiceField(label=_("Country"), choices=(), required=False)
+    division = forms.ChoiceField(
+        label=_("Province, state or department"),
+        required=False,
+        choices=(),
+        help_text=_("The first-level division of the country (ISO 3166-2)."),
+    )
+    province = forms.CharField(
+        label=_("Province as the source writes it"),
+        required=False,
+        max_length=80,
+        help_text=_("Kept as written; when no division is chosen above, it is read from this."),
+    )
     municipality = forms.CharField(label=_("Municipality"), required=False, max_length=80)
     affiliation = forms.CharField(label=_("Affiliation"), required=False, max_length=160)
     at_risk = forms.BooleanField(
@@ -95,8 +110,35 @@ class PersonForm(StaffForm):
         required=False,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country_field = self.fields["country"]
+        division_field = self.fields["division"]
+        assert isinstance(country_field, forms.ChoiceField)  # noqa: S101 - for the type checker
+        assert isinstance(division_field, forms.ChoiceField)  # noqa: S101 - for the type checker
+        country_field.choices = country_choices()
+        country_field.initial = default_country()
+        chosen = str(self.data.get("country") or default_country()) if self.is_bound else ""
+        division_field.choices = division_options(chosen or default_country())
+        # Picking another country reloads this list with its divisions (htmx).
+        country_field.widget.attrs.update(
+            {
+                "hx-post": reverse_lazy("staff:divisions"),
+                "hx-trigger": "change",
+                "hx-target": "#id_division",
+                "hx-swap": "innerHTML",
+                "hx-include": "this",
+            }
+        )
+
     def alias_list(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["aliases"].splitlines() if line.strip()]
+
+
+def division_options(country: str) -> list[tuple[str, str]]:
+    """The division choices of a country: "not given" first, then its divisions by name."""
+    unknown = str(_("Not given: read from the province as written"))
+    return [("", unknown), *division_choices(country)]
 
 
 class ClaimForm(StaffForm):

@@ -111,6 +111,8 @@ def person_new(request: HttpRequest) -> HttpResponse:
                 birth_date=data["birth_date"],
                 birth_precision=data["birth_precision"],
                 sex=data["sex"],
+                country=data["country"],
+                division=data["division"],
                 province=data["province"],
                 municipality=data["municipality"],
                 affiliation=data["affiliation"],

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from detente.staff import auth, dashboard, estimates, imports, people, queue, review
+from detente.staff import auth, dashboard, estimates, imports, people, places, queue, review
 
 app_name = "staff"
 urlpatterns: list[URLPattern] = [
@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("people/", people.people, name="people"),
     path("people/new/", people.person_new, name="person_new"),
     path("people/suggest/", people.person_suggest, name="person_suggest"),
+    path("places/divisions/", places.division_list, name="divisions"),
     path("people/<str:handle>/", people.person_page, name="person"),
     path("people/<str:handle>/at-risk/", people.person_at_risk, name="person_at_risk"),
     path("people/<str:handle>/claims/new/", people.claim_new, name="claim_new"),

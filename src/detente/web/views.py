@@ -30,7 +30,8 @@ from detente.agreements.selectors import (
     agreement_timeline,
 )
 from detente.audit.models import AuditEntry
-from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics
+from detente.core.places import country_name, default_country, division_name
+from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics, row_codes
 from detente.registry.selectors import person_detail, person_get
 from detente.web.charts import progress_chart, weekly_dates
 
@@ -144,6 +145,17 @@ LABELS = {OTHER_PROVINCE: _("Other or not recorded"), NO_YEAR: _("Year unknown")
 @public_page
 def statistics_page(request: HttpRequest) -> HttpResponse:
     stats = public_statistics(request.user)
+    codes = row_codes()
+
+    def row_label(label: str) -> str:
+        """A division in the reader's language ("Hawái"), the country said when not ours."""
+        code = codes.get(label)
+        if code is None:
+            return str(LABELS.get(label, label))
+        name = division_name(code)
+        country = code.split("-")[0]
+        return name if country == default_country() else f"{country_name(country)}: {name}"
+
     tables = [
         {
             "name": t.name,
@@ -152,7 +164,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             "threshold": t.threshold,
             "cols": [LABELS.get(c, c) for c in t.col_labels],
             "rows": [
-                (LABELS.get(label, label), cells, total)
+                (row_label(label), cells, total)
                 for label, cells, total in zip(t.row_labels, t.cells, t.row_totals, strict=True)
             ],
             "col_totals": t.col_totals,

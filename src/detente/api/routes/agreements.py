@@ -30,6 +30,7 @@ from detente.agreements.services import (
     agreement_archive,
     agreement_create,
     agreement_edit,
+    agreement_set_policy,
     member_classify,
 )
 from detente.api.pagination import paginate, paginate_rows
@@ -49,6 +50,7 @@ from detente.api.schemas import (
     MembersAdded,
     MembersIn,
     PageQuery,
+    PolicyIn,
     ProgressOut,
     ProgressQuery,
     answers,
@@ -108,6 +110,8 @@ def _detail(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
         "description": agreement.description,
         "description_es": agreement.description_es,
         "expected_release": agreement.expected_release or None,
+        "country": agreement.country,
+        "division": agreement.division,
         "releasing_party": {"slug": agreement.promisor.slug, "name": agreement.promisor.name},
         "counterpart": {"slug": agreement.promisee.slug, "name": agreement.promisee.name},
         "mediators": [
@@ -174,6 +178,8 @@ def post_agreement(request: HttpRequest, payload: AgreementIn) -> Any:
             confirm_min_grade=payload.confirm_min_grade,
             dispute_min_grade=payload.dispute_min_grade,
             status_overrides=payload.status_overrides,
+            country=payload.country,
+            division=payload.division,
         )
     return Status(201, _detail(request, agreement))
 
@@ -197,6 +203,8 @@ def patch_agreement(request: HttpRequest, payload: AgreementPatch, slug: str = S
             "announced_on",
             "promised_count",
             "promised_approximate",
+            "country",
+            "division",
         )
         if field in sent
     }
@@ -238,6 +246,24 @@ def archive_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
 def restore_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Restore an archived agreement (verifiers and administrators, with a write token)."""
     return _archive(request, slug, archived=False)
+
+
+@router.post("/agreements/{slug}/policy", response=WRITTEN, summary="Set an agreement's policy")
+def post_policy(request: HttpRequest, payload: PolicyIn, slug: str = SlugPath) -> Any:
+    """How claims under the agreement are weighed (the lowest grades that confirm and
+    dispute) and how statuses such as house arrest or exile count under it (verifiers and
+    administrators, with a write token). Every member is worked out again; the ledger
+    keeps the policy before and after."""
+    user = manager(request)
+    agreement = agreement_get(user, slug)
+    agreement = agreement_set_policy(
+        actor=user,
+        agreement=agreement,
+        confirm_min_grade=payload.confirm_min_grade,
+        dispute_min_grade=payload.dispute_min_grade,
+        status_overrides=dict(payload.status_overrides),
+    )
+    return _detail(request, agreement_get(user, agreement.slug))
 
 
 @router.get(

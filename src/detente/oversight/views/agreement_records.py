@@ -43,6 +43,7 @@ from detente.oversight.forms import (
     attach_errors,
 )
 from detente.oversight.permissions import allowed, is_manager, may_record
+from detente.registry.status import Category, CustodyStatus
 
 
 def _actor(request: HttpRequest) -> User:
@@ -232,6 +233,16 @@ def member_classify_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/agreement_classify.html", context)
 
 
+def _overrides_text(overrides: dict[str, str]) -> str:
+    if not overrides:
+        return _("every status counts as usual")
+    return ", ".join(
+        _("%(status)s counts as %(category)s")
+        % {"status": CustodyStatus(s).label, "category": Category(c).label}
+        for s, c in sorted(overrides.items())
+    )
+
+
 @allowed(is_manager)
 @require_POST
 def agreement_policy_view(request: HttpRequest, slug: str) -> HttpResponse:
@@ -246,7 +257,9 @@ def agreement_policy_view(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         grades = (data["confirm_min_grade"], data["dispute_min_grade"])
+        overrides = form.overrides()
         policy_changed = grades != (agreement.confirm_min_grade, agreement.dispute_min_grade)
+        policy_changed |= overrides != dict(agreement.status_overrides or {})
         audience_changed = data["audience"] != agreement.audience
         try:
             with transaction.atomic():
@@ -256,7 +269,7 @@ def agreement_policy_view(request: HttpRequest, slug: str) -> HttpResponse:
                         agreement=agreement,
                         confirm_min_grade=grades[0],
                         dispute_min_grade=grades[1],
-                        status_overrides=agreement.status_overrides or {},
+                        status_overrides=overrides,
                     )
                 if audience_changed:
                     agreement_set_audience(
@@ -271,10 +284,14 @@ def agreement_policy_view(request: HttpRequest, slug: str) -> HttpResponse:
                     request,
                     _(
                         "Verification policy saved: sources graded %(confirm)s or better "
-                        "confirm, %(dispute)s or better dispute. Everyone named on the "
-                        "agreement was worked out again."
+                        "confirm, %(dispute)s or better dispute; %(overrides)s. Everyone "
+                        "named on the agreement was worked out again."
                     )
-                    % {"confirm": grades[0], "dispute": grades[1]},
+                    % {
+                        "confirm": grades[0],
+                        "dispute": grades[1],
+                        "overrides": _overrides_text(overrides),
+                    },
                 )
             if audience_changed:
                 messages.success(

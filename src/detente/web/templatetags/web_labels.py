@@ -98,3 +98,37 @@ def exchange_legs(context: Any, agreement: Any) -> list[Any]:
     if request is None:
         return []
     return agreement_exchange(request.user, agreement)
+
+
+@register.filter
+def country_name(code: str | None) -> str:
+    """The ISO 3166 country's name in the reader's language."""
+    from detente.core.places import country_name as name
+
+    return name(code or "")
+
+
+@register.filter
+def division_name(code: str | None) -> str:
+    """The ISO 3166-2 division's name in the reader's language."""
+    from detente.core.places import division_name as name
+
+    return name(code or "")
+
+
+@register.filter
+def place(identity: Any, always: str = "") -> str:
+    """Where a person is from, as a reader says it: "Palma Soriano, Santiago de Cuba" —
+    the division by its ISO name when one is known (else the province as written), and
+    the country when it is not the registry's own (or ``always``: "country")."""
+    from detente.core.places import country_name as country
+    from detente.core.places import default_country
+    from detente.core.places import division_name as division
+
+    if identity is None:
+        return ""
+    parts = [identity.municipality]
+    parts.append(division(identity.division) if identity.division else identity.province)
+    if identity.country and (always == "country" or identity.country != default_country()):
+        parts.append(country(identity.country))
+    return ", ".join(p for p in parts if p)

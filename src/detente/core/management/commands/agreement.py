@@ -26,6 +26,7 @@ from detente.agreements.services import (
     agreement_archive,
     agreement_create,
     agreement_edit,
+    agreement_set_policy,
     member_classify,
 )
 from detente.core.cli_support import add_viewer_argument, find_party, refusal, viewer_from
@@ -48,12 +49,26 @@ OPTIONS = {
     "promised_approximate": "--promised",
     "expected_release": "--expected-release",
     "exchange_legs": "--exchange-with",
+    "country": "--country",
+    "division": "--division",
     "classification": "--political/--other",
     "source": "--source",
     "reason": "--reason",
     "classified_on": "--on",
     "person": "HANDLE",
+    "confirm_min_grade": "--confirm-grade",
+    "dispute_min_grade": "--dispute-grade",
+    "status_overrides": "--count",
 }
+
+
+def _override(text: str) -> tuple[str, str]:
+    status, sep, category = text.partition("=")
+    if not sep or not status.strip() or not category.strip():
+        raise ArgumentTypeError(
+            _("%(text)r is not STATUS=CATEGORY, e.g. house_arrest=conditional") % {"text": text}
+        )
+    return status.strip(), category.strip()
 
 
 def _date(text: str) -> dt.date:
@@ -149,6 +164,18 @@ def _add_agreement_options(parser: ArgumentParser, *, creating: bool) -> None:
     )
     parser.add_argument("--description")
     parser.add_argument("--description-es", help="the description in Spanish")
+    parser.add_argument(
+        "--country",
+        metavar="CC",
+        help="where the releases happen, ISO 3166 alpha-2 (default: the registry's, "
+        "DETENTE_COUNTRY)",
+    )
+    parser.add_argument(
+        "--division",
+        metavar="CC-XX",
+        help="for an agreement local to one first-level division, its ISO 3166-2 code "
+        "(e.g. CU-13)" + ("" if creating else "; '' for the whole country"),
+    )
 
 
 def _promise_given(opts: dict[str, Any]) -> tuple[int | None, bool] | None:
@@ -186,6 +213,26 @@ class Command(BaseCommand):
         ar.add_argument("slug", metavar="SLUG")
         rs = sub.add_parser("restore", help="open an archived agreement again")
         rs.add_argument("slug", metavar="SLUG")
+        po = sub.add_parser(
+            "policy",
+            help="how claims under the agreement are weighed, and how statuses such as house "
+            "arrest or exile count; options left out stay as they are",
+        )
+        po.add_argument("slug", metavar="SLUG")
+        po.add_argument("--confirm-grade", metavar="A-F", help="lowest grade that confirms")
+        po.add_argument("--dispute-grade", metavar="A-F", help="lowest grade that disputes")
+        counts = po.add_mutually_exclusive_group()
+        counts.add_argument(
+            "--count",
+            metavar="STATUS=CATEGORY",
+            type=_override,
+            action="append",
+            help="count a status otherwise than usual, e.g. house_arrest=conditional or "
+            "exiled=conditional (repeatable; replaces the list)",
+        )
+        counts.add_argument(
+            "--count-as-usual", action="store_true", help="every status counts as usual"
+        )
         cl = sub.add_parser(
             "classify",
             help="say, on a source's word, whether a named member is a political prisoner "
@@ -213,7 +260,7 @@ class Command(BaseCommand):
         cl.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="said on (default today)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["action"] in ("create", "edit", "archive", "restore", "classify"):
+        if opts["action"] in ("create", "edit", "archive", "restore", "classify", "policy"):
             options = dict(OPTIONS)
             if opts.get("about") is not None:
                 options["promised_count"] = options["promised_approximate"] = "--about"
@@ -389,6 +436,8 @@ class Command(BaseCommand):
             expected_release=opts["expected_release"] or "",
             description=opts["description"] or "",
             description_es=opts["description_es"] or "",
+            country=opts["country"] or "",
+            division=opts["division"] or "",
         )
         self.stdout.write(
             _("Created the agreement %(slug)s: %(promisor)s promised %(count)s to %(promisee)s.")
@@ -411,6 +460,8 @@ class Command(BaseCommand):
                 ("description_es", "description_es"),
                 ("announced_on", "announced"),
                 ("expected_release", "expected_release"),
+                ("country", "country"),
+                ("division", "division"),
             )
             if opts[option] is not None
         }
@@ -481,3 +532,41 @@ class Command(BaseCommand):
         else:
             done = _("%(handle)s on %(slug)s: a political prisoner.")
         self.stdout.write(done % {"handle": person.handle, "slug": agreement.slug})
+
+    def _policy(self, opts: dict[str, Any]) -> None:
+        agreement = self._agreement(opts["slug"])
+        overrides = dict(agreement.status_overrides or {})
+        if opts["count"] is not None:
+            overrides = dict(opts["count"])
+        elif opts["count_as_usual"]:
+            overrides = {}
+        confirm = opts["confirm_grade"] or agreement.confirm_min_grade
+        dispute = opts["dispute_grade"] or agreement.dispute_min_grade
+        if (confirm, dispute, overrides) == (
+            agreement.confirm_min_grade,
+            agreement.dispute_min_grade,
+            dict(agreement.status_overrides or {}),
+        ):
+            self.stdout.write(_("Nothing changed."))
+            return
+        agreement = agreement_set_policy(
+            actor=cli_actor(),
+            agreement=agreement,
+            confirm_min_grade=confirm.upper(),
+            dispute_min_grade=dispute.upper(),
+            status_overrides=overrides,
+        )
+        counted = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())) or _("as usual")
+        self.stdout.write(
+            _(
+                "Saved the policy of %(slug)s: confirmed by %(confirm)s or better, disputed "
+                "by %(dispute)s or better; statuses count %(counted)s. Every member was "
+                "worked out again."
+            )
+            % {
+                "slug": agreement.slug,
+                "confirm": agreement.confirm_min_grade,
+                "dispute": agreement.dispute_min_grade,
+                "counted": counted,
+            }
+        )
