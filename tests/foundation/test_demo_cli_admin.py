@@ -134,3 +134,15 @@ def test_legislature_user_cannot_use_the_admin(demo: None) -> None:
     client = Client()
     client.force_login(User.objects.get(username="legislator"))
     assert client.get("/admin/agreements/agreement/").status_code in (302, 403)
+
+
+def test_the_admin_takes_only_what_it_can_save(demo: None) -> None:
+    """After creation only the verification policy is changed in the admin; every other
+    field is shown, not offered, so nothing typed there is silently dropped."""
+    client = Client()
+    client.force_login(User.objects.get(username="verifier"))
+    agreement = Agreement.objects.get(slug=DEMO_AGREEMENT)
+    html = client.get(f"/admin/agreements/agreement/{agreement.pk}/change/").content.decode()
+    assert 'name="confirm_min_grade"' in html and 'name="status_overrides"' in html
+    for field in ("audience", "title", "title_es", "country", "promised_count", "mediators"):
+        assert f'name="{field}"' not in html, field

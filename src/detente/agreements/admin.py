@@ -44,20 +44,17 @@ class AgreementAdmin(PolicyAdmin):
     search_fields = ("slug", "title")
     inlines = (MembershipInline,)
 
+    # Who sees the agreement changes through its disclosure services, and everything else
+    # after creation through the staff pages, the CLI or the API: shown here, never taken,
+    # so that nothing typed into this form is dropped without a word.
+    _POLICY = ("confirm_min_grade", "dispute_min_grade", "status_overrides")
+    _NOT_HERE = ("audience", "legislature_list_only", "archived_at", "exchange_legs")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # After creation only the verification policy changes, through its service.
         if obj is None:
-            return ()
-        return (
-            "slug",
-            "title",
-            "promisor",
-            "promisee",
-            "announced_on",
-            "promised_count",
-            "expected_release",
-            "description",
-        )
+            return self._NOT_HERE
+        every = [f.name for f in Agreement._meta.get_fields() if f.concrete or f.many_to_many]
+        return tuple(f for f in every if f not in self._POLICY and f != "id")
 
     def save_model(self, request: HttpRequest, obj: Agreement, form: Any, change: bool) -> None:
         actor = request.user
@@ -78,8 +75,14 @@ class AgreementAdmin(PolicyAdmin):
             promisee=obj.promisee,
             announced_on=obj.announced_on,
             promised_count=obj.promised_count,
+            promised_approximate=obj.promised_approximate,
             expected_release=obj.expected_release,
             description=obj.description,
+            title_es=obj.title_es,
+            description_es=obj.description_es,
+            mediators=list(form.cleaned_data.get("mediators") or ()),
+            country=obj.country,
+            division=obj.division,
             confirm_min_grade=obj.confirm_min_grade,
             dispute_min_grade=obj.dispute_min_grade,
             status_overrides=obj.status_overrides or {},
