@@ -13,12 +13,38 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from detente.access.policy import Action, can
 
 
-class PolicyAdmin(admin.ModelAdmin):
+class UnseenAsMissing(admin.ModelAdmin):
+    """An object of a model this user may not view is not found, as if it did not exist.
+
+    Django's history page looks the object up before it checks the permission, so it
+    would answer 403 for an object that exists and a redirect for one that does not.
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        found = super().get_queryset(request)
+        return found if self.has_view_or_change_permission(request) else found.none()
+
+
+def guard_every_admin(site: admin.AdminSite | None = None) -> None:
+    """Give every registered admin page, third-party ones included, the same guard."""
+    site = site or admin.site
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, UnseenAsMissing):
+            continue
+        guarded = type(
+            f"Guarded{type(model_admin).__name__}", (UnseenAsMissing, type(model_admin)), {}
+        )
+        site.unregister(model)
+        site.register(model, guarded)
+
+
+class PolicyAdmin(UnseenAsMissing):
     add_action = Action.RECORD
     change_action = Action.RECORD
     # A link typed without a scheme is taken as https (Django 6's default, chosen now).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
@@ -27,21 +27,34 @@ def person_list(viewer: Viewer) -> QuerySet[Person]:
     return people_in_view(viewer).filter(merged_into__isnull=True).select_related("identity")
 
 
-def person_get(viewer: Viewer, ref: str | int) -> Person:
+def person_get(viewer: Viewer, ref: str | int, *, named: bool = False) -> Person:
     """Find by id or handle (``P-0017``); Http404 when missing or hidden alike.
 
-    The id or handle of a person merged into another finds the survivor.
+    One query, with what this viewer may see in it, decides: a person hidden from the
+    viewer costs exactly what a missing one does (the same statement, and nothing after
+    it), so neither the answer nor the time taken tells that the handle exists.
+    ``named``: only someone whose identity the viewer may see (the public page shows
+    nobody without a name), also decided in that query.
+
+    The id or handle of a person merged into another finds the survivor, for a viewer
+    who may see the merged record itself; a merged person leaves every agreement, so to
+    anyone but staff their handle is as missing as one never given.
     """
     text = str(ref).strip()
-    if text.isdigit():
-        found = Person.objects.filter(pk=int(text))
-    else:
-        found = Person.objects.filter(handle__iexact=text)
-    pid = found.values_list("pk", flat=True).first()
-    if pid is None:
+    key = Q(pk=int(text)) if text.isdigit() else Q(handle__iexact=text)
+    seen = people_in_view(viewer)
+    if named:
+        seen = seen.filter(identity_visible=True)  # type: ignore[misc]  # an annotation
+    found = seen.filter(key).select_related("identity").first()
+    if found is None:
         raise Http404("no such person")
+    if found.merged_into_id is None:
+        return found
+    survivor = person_list(viewer).filter(pk=survivors([found.pk])[found.pk])
+    if named:
+        survivor = survivor.filter(identity_visible=True)  # type: ignore[misc]
     try:
-        return person_list(viewer).get(pk=survivors([pid])[pid])
+        return survivor.get()
     except Person.DoesNotExist:
         raise Http404("no such person") from None
 

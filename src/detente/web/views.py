@@ -117,10 +117,12 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
 @public_page
 def person_page(request: HttpRequest, handle: str) -> HttpResponse:
     viewer = request.user
-    person = person_get(viewer, handle)
+    # Someone whose name this viewer may not see is answered as missing, and found (or
+    # not) by the same one query, so the page does no more work for them than for a handle
+    # that does not exist: neither the answer nor its time tells that the handle exists.
+    person = person_get(viewer, handle, named=True)
     detail = person_detail(viewer, person).as_json()
-    if detail["identity"] is None:
-        # Same answer as a missing person: the page must not tell that this handle exists.
+    if detail["identity"] is None:  # a disclosure withdrawn in between: still missing
         raise Http404("no such person")
     ident = detail["identity"]
     name = " ".join(
