@@ -151,6 +151,16 @@ def test_names_appear_only_once_disclosed_to_the_public(client: Client, public: 
     assert profile.status_code == 200
     assert "<h1>Yoandri 0 Pérez" in text(profile)
     assert "Reported released" in text(profile)
+    # Where they are from, as a reader says it: the division by its name.
+    from detente.registry.models import Identity
+
+    Identity.objects.filter(person=public.person(0)).update(
+        municipality="Palma Soriano", division="CU-13", province="Stgo. de Cuba"
+    )
+    from django.core.cache import cache
+
+    cache.clear()  # the anonymous copy is keyed on the ledger, which a raw update skips
+    assert "Palma Soriano, Santiago de Cuba" in text(client.get(f"/people/{handle}/"))
 
 
 def test_a_person_without_a_public_name_answers_like_a_missing_one(

@@ -125,10 +125,16 @@ def place(identity: Any, always: str = "") -> str:
     from detente.core.places import default_country
     from detente.core.places import division_name as division
 
-    if identity is None:
+    if not identity:
         return ""
-    parts = [identity.municipality]
-    parts.append(division(identity.division) if identity.division else identity.province)
-    if identity.country and (always == "country" or identity.country != default_country()):
-        parts.append(country(identity.country))
+
+    def get(name: str) -> str:  # an Identity, or a selector's identity as a dict
+        value = identity.get(name) if isinstance(identity, dict) else getattr(identity, name, "")
+        return str(value or "")
+
+    parts = [get("municipality")]
+    parts.append(division(get("division")) if get("division") else get("province"))
+    home = get("country")
+    if home and (always == "country" or home != default_country()):
+        parts.append(country(home))
     return ", ".join(p for p in parts if p)
