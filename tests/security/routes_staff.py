@@ -5,6 +5,9 @@ that get the page (200). Anonymous visitors must be sent to log in; other signed
 get 403 or 404.
 SAMPLES: for a pattern with parameters, how to fill them from the test world.
 POST_ONLY: routes that only take POST (a GET by an allowed role answers 405).
+NAME_SEARCHES: the routes that search by a name, which they take in a POST body only (never
+in the address): route pattern -> (address, body) of a search that finds the test world's
+first person. A GET with the same text in its query string must not search.
 PUBLIC: routes anyone may open without signing in.
 """
 
@@ -132,6 +135,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/queue/<int:pk>/dispute/": lambda w: f"/staff/queue/{_member(w)}/dispute/",
 }
 POST_ONLY: set[str] = {
+    "staff/people/suggest/",
     "staff/places/divisions/",
     "staff/imports/jobs/<int:pk>/map/",
     "staff/imports/jobs/<int:pk>/start/",
@@ -141,6 +145,17 @@ POST_ONLY: set[str] = {
     "staff/people/<str:handle>/at-risk/",
     "staff/queue/<int:pk>/confirm/",
     "staff/queue/<int:pk>/dispute/",
+}
+NAME_SEARCHES: dict[str, Callable[[World], tuple[str, dict[str, str]]]] = {
+    "staff/people/": lambda w: ("/staff/people/", {"q": "Yoandri 0 Perez"}),
+    "staff/people/suggest/": lambda w: (
+        "/staff/people/suggest/",
+        {"given_names": "Yoandri 0", "paternal_surname": "Perez", "sex": "X"},
+    ),
+    "staff/review/<int:pk>/search/": lambda w: (
+        f"/staff/review/{_queued_row(w)}/search/",
+        {"q": "Yoandri 0 Perez"},
+    ),
 }
 # Signing in is for everyone; signing out takes a POST from whoever is signed in.
 PUBLIC: set[str] = {"staff/login/", "staff/logout/"}

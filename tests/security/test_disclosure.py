@@ -409,14 +409,28 @@ def test_flagging_at_risk_later_hides_an_already_public_name(
     assert world.person().handle in names_seen(people["analyst"], world)
 
 
-def test_admin_name_searches_are_recorded(world: World, people: dict[str, User]) -> None:
+def test_admin_searches_people_by_handle_only_and_records_it(
+    world: World, people: dict[str, User]
+) -> None:
+    """The admin's search sends its text in the address (``?q=``, ``?term=``), so it takes a
+    handle and never a name (SECURITY.md: no confidential value in a URL)."""
     from django.test import Client
 
     user = make_user("searcher", Role.ANALYST, staff=True)
     client = Client()
     client.force_login(user)
-    response = client.get("/admin/registry/person/", {"q": "Yoandri"})
-    assert response.status_code == 200
     searches = AuditEntry.objects.filter(action="admin.person.search")
+    by_name = client.get("/admin/registry/person/", {"q": "Yoandri"})
+    assert by_name.status_code == 200
+    assert not any(f">{p.handle}<" in by_name.content.decode() for p in world.people)
+    assert searches.count() == 0
+    autocomplete = client.get(
+        "/admin/autocomplete/",
+        {"term": "Yoandri", "app_label": "evidence", "model_name": "claim", "field_name": "person"},
+    )
+    assert autocomplete.status_code == 200 and autocomplete.json()["results"] == []
+    handle = world.person().handle
+    by_handle = client.get("/admin/registry/person/", {"q": handle})
+    assert by_handle.status_code == 200 and handle in by_handle.content.decode()
     assert searches.count() == 1
-    assert set(searches.get().payload["people"]) == {p.handle for p in world.people}
+    assert handle in searches.get().payload["people"]

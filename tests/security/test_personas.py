@@ -100,7 +100,7 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/queue/{slug}/{handle}/confirm": MANAGERS,
     "POST api/queue/{slug}/{handle}/dispute": MANAGERS,
     "api/estimates": STAFF,
-    "api/match": STAFF,
+    "POST api/match": STAFF,  # reads; the name in the body, never in the address
     "api/review": STAFF,
     "api/review/{row_id}": STAFF,
     "POST api/review/{row_id}": MANAGERS,  # decide a row
@@ -254,6 +254,39 @@ def test_routes_for_every_role(world: World, role: str) -> None:
             assert status == 302 and "login" in response["Location"], (role, url, status)
         else:
             assert status in (403, 404), (role, url, status)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_name_searches_take_the_name_by_post_only_for_every_role(world: World, role: str) -> None:
+    """The routes that search by name (routes_staff.NAME_SEARCHES), with their method: a
+    POST with the name in the body searches for the roles allowed; the same text in the
+    query string of a GET searches for no one (the page with an empty box, or 405)."""
+    from urllib.parse import urlencode
+
+    assert set(routes_staff.NAME_SEARCHES) <= set(ROUTES)
+    client = Client()
+    user = _user(role)
+    if user is not None:
+        client.force_login(user)
+    handle = world.person().handle
+    for pattern, sample in routes_staff.NAME_SEARCHES.items():
+        url, body = sample(world)
+        allowed = ROUTES[pattern]
+        posted = client.post(url, body)
+        looked_up = client.get(url + "?" + urlencode(body))
+        if role in allowed:
+            assert posted.status_code == 200, (role, pattern, posted.status_code)
+            assert handle in posted.content.decode(), (role, pattern)
+            expected = 405 if pattern in POST_ONLY else 200
+            assert looked_up.status_code == expected, (role, pattern, looked_up.status_code)
+            assert handle not in looked_up.content.decode(), (role, pattern)
+        elif role == "anonymous":
+            for response in (posted, looked_up):
+                assert response.status_code == 302, (role, pattern, response.status_code)
+                assert "login" in response["Location"], (role, pattern)
+        else:
+            for response in (posted, looked_up):
+                assert response.status_code in (403, 404), (role, pattern, response.status_code)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "public", "legislature"])
@@ -601,10 +634,14 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         role,
         uploaded.content,
     )
-    found = client.get("/api/match?q=Yoandri+0+Perez", **auth)
-    assert found.status_code == (200 if role in API_ROUTES["api/match"] else 403), role
-    if role in API_ROUTES["api/match"]:
+    found = client.post(
+        "/api/match", _json.dumps({"q": "Yoandri 0 Perez"}), content_type="application/json", **auth
+    )
+    assert found.status_code == (200 if role in API_ROUTES["POST api/match"] else 403), role
+    if role in API_ROUTES["POST api/match"]:
         assert found.json()["items"][0]["handle"] == handle
+    # The old form, the name in the address, is not an operation (and runs no search).
+    assert client.get("/api/match?q=Yoandri+0+Perez", **auth).status_code == 405, role
     # Setting up: parties, sources and agreements (the world's own are restored after).
     party, agreement = world.releasing.slug, world.agreement.slug
     setup = {
@@ -691,7 +728,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         assert sent.status_code == expected, (role, route, sent.content)
     assert set(lists) | set(details) | set(writes) | set(setup) | {
         "api/estimates",
-        "api/match",
+        "POST api/match",
         "api/review",
         "api/review/{row_id}",
         "POST api/review/{row_id}",

@@ -42,7 +42,7 @@ def test_a_person_is_recorded_and_found_at_once(signed_in: Callable[..., Client]
     assert response["Location"] == f"/staff/people/{person.handle}/"
     assert person.identity.aliases == ["Yuni", "Yunieski Fonseca L."]
     assert person.identity.birth_date == dt.date(1984, 1, 1)  # known to the year
-    found = client.get("/staff/people/", {"q": "yunieski fonseca"}).content.decode()
+    found = client.post("/staff/people/", {"q": "yunieski fonseca"}).content.decode()
     assert person.handle in found
 
 

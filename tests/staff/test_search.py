@@ -104,7 +104,7 @@ def test_a_search_records_whose_names_were_shown(
 ) -> None:
     client = signed_in("analyst")
     before = AuditEntry.objects.count()
-    page = client.get("/staff/people/", {"q": "perez"})
+    page = client.post("/staff/people/", {"q": "perez"})
     text = page.content.decode()
     assert "María del Carmen Pérez González" in text and "Juan José Pérez Medina" in text
     entry = AuditEntry.objects.order_by("-position").first()
@@ -121,19 +121,24 @@ def test_while_typing_only_the_results_are_sent_back(
     registry: dict[str, Person], signed_in: Callable[..., Client]
 ) -> None:
     client = signed_in("verifier")
-    full = client.get("/staff/people/", {"q": "pepe"}).content.decode()
-    partial = client.get(
+    full = client.post("/staff/people/", {"q": "pepe"}).content.decode()
+    partial = client.post(
         "/staff/people/", {"q": "pepe"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
     ).content.decode()
     assert "<html" in full and "<html" not in partial
     assert "José Luis Gómez Vázquez" in partial
-    # The plain form works without JavaScript: a GET with ?q= gives the whole page.
-    assert 'action="/staff/people/"' in full and "José Luis Gómez Vázquez" in full
+    # The plain form works without JavaScript: a POST to the same address gives the whole
+    # page, the text typed still in the box.
+    assert 'method="post" action="/staff/people/"' in full and "José Luis Gómez Vázquez" in full
+    assert 'value="pepe"' in full
 
 
 def test_people_outside_the_staff_cannot_search(
     registry: dict[str, Person], signed_in: Callable[..., Client]
 ) -> None:
     for role in ("public", "legislature"):
-        assert signed_in(role).get("/staff/people/", {"q": "perez"}).status_code == 403
+        client = signed_in(role)
+        assert client.post("/staff/people/", {"q": "perez"}).status_code == 403
+        assert client.get("/staff/people/", {"q": "perez"}).status_code == 403
+    assert Client().post("/staff/people/", {"q": "perez"}).status_code == 302
     assert Client().get("/staff/people/?q=perez").status_code == 302

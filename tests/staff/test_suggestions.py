@@ -37,9 +37,9 @@ def test_a_likely_duplicate_is_shown_and_nothing_is_recorded_until_confirmed(
 def test_suggestions_while_typing_and_nothing_for_a_new_name(world: World) -> None:
     client = Client()
     client.force_login(make_user("an", "analyst"))
-    panel = client.get("/staff/people/suggest/", _form(), HTTP_HX_REQUEST="true")
+    panel = client.post("/staff/people/suggest/", _form(), HTTP_HX_REQUEST="true")
     assert world.person(1).handle in panel.content.decode()
-    other = client.get(
+    other = client.post(
         "/staff/people/suggest/",
         _form(given_names="Zenaida", paternal_surname="Quintanilla"),
         HTTP_HX_REQUEST="true",

@@ -50,11 +50,12 @@ class PersonAddForm(forms.ModelForm):
 @admin.register(Person)
 class PersonAdmin(PolicyAdmin):
     list_display = ("handle", "name", "province", "at_risk", "created_at")
-    search_fields = (
-        "handle",
-        "identity__given_names",
-        "identity__paternal_surname",
-        "identity__maternal_surname",
+    # By handle only: the admin's search (and its autocomplete widgets) sends the text in
+    # the address (?q=, ?term=), where no name may go (SECURITY.md). Names are searched in
+    # the staff pages, which send them in a POST body.
+    search_fields = ("handle",)
+    search_help_text = _(
+        "A handle, such as P-0017. To find a person by name, use People in the staff pages."
     )
     list_filter = ("at_risk",)
     readonly_fields = ("handle", "at_risk", "identity_summary")
@@ -85,7 +86,7 @@ class PersonAdmin(PolicyAdmin):
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip():
-            # A name search answers "is this person in the registry?": recorded, like a view.
+            # A search answers "is this person in the registry?": recorded, like a view.
             # (The autocomplete widgets search here too.)
             found = list(results.values_list("handle", flat=True)[:100])
             ledger.record_access(request.user, "admin.person.search", found)

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
@@ -35,9 +35,15 @@ RESULTS = 50
 
 
 @staff_page()
+@require_http_methods(["GET", "HEAD", "POST"])
 def people(request: HttpRequest) -> HttpResponse:
-    """Search by name or handle. With htmx, only the results are sent back as one types."""
-    form = SearchForm(request.GET or None)
+    """Search by name or handle. With htmx, only the results are sent back as one types.
+
+    The text comes in a POST body, never in the address, so that no name reaches the
+    browser's history or a proxy's log: a GET (``?q=`` included) is the page with an empty
+    box, and a search answers at the same address.
+    """
+    form = SearchForm(request.POST if request.method == "POST" else None)
     text = form.cleaned_data["q"].strip() if form.is_valid() else ""
     results = person_search(request.user, text, limit=RESULTS) if text else []
     context = {
@@ -74,11 +80,14 @@ def _suggestions(request: HttpRequest, data: Any) -> list[MatchResult]:
 
 
 @staff_page(Action.RECORD)
+@require_POST
 def person_suggest(request: HttpRequest) -> HttpResponse:
-    """The suggestions panel of the new-person form, refreshed by htmx as names are typed."""
-    form = PersonForm(request.GET)
+    """The suggestions panel of the new-person form, refreshed by htmx as names are typed.
+
+    The names come in a POST body (the form's own fields), never in an address."""
+    form = PersonForm(request.POST)
     form.is_valid()  # partial input is normal while typing: use what is readable
-    data = {**request.GET.dict(), **getattr(form, "cleaned_data", {})}
+    data = {**request.POST.dict(), **getattr(form, "cleaned_data", {})}
     return render(
         request, "staff/partials/suggestions.html", {"suggestions": _suggestions(request, data)}
     )

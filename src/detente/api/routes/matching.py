@@ -1,19 +1,27 @@
-"""Who in the registry a typed name could be: the engine of ``detente match``."""
+"""Who in the registry a typed name could be: the engine of ``detente match``.
+
+The name is sent in a POST body, never in the address (addresses end up in browser
+histories and in the logs of proxies): ``POST /api/match`` reads, and a read token may call
+it. There is no ``GET /api/match``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Router, Schema
 
+from detente.api.auth import TokenAuth
 from detente.api.schemas import answers
 from detente.matching.selectors import MAX_LIMIT, MAX_TEXT, match_query
 
 router = Router(tags=["matching"])
 
 
-class MatchQuery(Schema):
+class MatchIn(Schema):
+    """What to look for. In the body, so that the name is in no address."""
+
     q: str = Field(..., min_length=1, max_length=MAX_TEXT, description="A name as written.")
     birth_year: int | None = Field(None, ge=1850, le=2100)
     province: str | None = Field(None, max_length=80)
@@ -41,20 +49,22 @@ class MatchOut(Schema):
     items: list[Candidate]
 
 
-@router.get(
+@router.post(
     "/match",
-    response=answers(200, MatchOut, forbidden=True),
+    auth=TokenAuth(reads=True),
+    response=answers(200, MatchOut, forbidden=True, body=True),
     summary="Find who a name could be",
 )
-def match(request: HttpRequest, query: Query[MatchQuery]) -> dict[str, Any]:
+def match(request: HttpRequest, body: MatchIn) -> dict[str, Any]:
     """The likeliest registry people for a name, best first, each with a calibrated
-    probability and the reason (staff; 403 for others). Every name shown is recorded in
-    the audit ledger."""
+    probability and the reason (staff; 403 for others). The name goes in the JSON body,
+    never in the address; a read token may ask. Every name shown is recorded in the audit
+    ledger."""
     found = match_query(
         request.user,
-        query.q,
-        birth_year=query.birth_year,
-        province=query.province,
-        limit=query.limit,
+        body.q,
+        birth_year=body.birth_year,
+        province=body.province,
+        limit=body.limit,
     )
     return {"items": [r.as_json() for r in found]}
