@@ -49,6 +49,7 @@ PUBLIC_URLS = {
     "people/<str:handle>/",
     "statistics/",
     "methods/",
+    ".well-known/detente/checkpoint",  # the newest signed ledger checkpoint, for anyone
     "i18n/setlang/",
     "admin/login/",
     "admin/logout/",

@@ -139,3 +139,29 @@ def parse_and_check(
             raise CheckpointError("the signature does not verify with this key") from None
         return Checkpoint(origin, int(size_text), head.hex())
     raise CheckpointError("no signature by this key")
+
+
+def checkpoint_dir() -> Path:
+    return Path(settings.DATA_DIR) / "checkpoints"
+
+
+def newest_published() -> str | None:
+    """The text of the newest checkpoint on this server that verifies with its public key
+    (the largest ledger size), or None: what the public site publishes for anyone to keep.
+
+    Published so that copies exist off the server: an intruder who cuts the ledger short
+    and signs nothing new cannot take back what others already hold."""
+    _private, public_path = key_paths()
+    if not public_path.exists():
+        return None
+    public = load_public(public_path)
+    best: tuple[int, str] | None = None
+    for path in sorted(checkpoint_dir().glob("checkpoint-*.txt")):
+        try:
+            text = path.read_text()
+            cp = parse_and_check(text, public)
+        except (OSError, CheckpointError):
+            continue
+        if best is None or cp.size > best[0]:
+            best = (cp.size, text)
+    return best[1] if best else None

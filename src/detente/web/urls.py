@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("people/<str:handle>/", views.person_page, name="person"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("methods/", views.methods_page, name="methods"),
+    path(".well-known/detente/checkpoint", views.checkpoint_text, name="checkpoint"),
     # Exempt from CSRF on purpose: its only effect is the visitor's own language cookie,
     # and a token in the switch would put a per-visitor value and a Set-Cookie into every
     # public page, which shared caches then could not hold. The redirect target is still

@@ -29,6 +29,7 @@ from detente.agreements.selectors import (
     agreement_progress,
     agreement_timeline,
 )
+from detente.audit import checkpoints
 from detente.audit.models import AuditEntry
 from detente.core.places import country_name, default_country, division_name
 from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics, row_codes
@@ -181,3 +182,20 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
 @public_page
 def methods_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/methods.html", {"section": "methods"})
+
+
+@require_safe
+def checkpoint_text(request: HttpRequest) -> HttpResponse:
+    """The newest signed checkpoint of the audit ledger, as plain text, for anyone to fetch
+    and keep (C2SP signed-note format; docs/operations.md says how to check one). Copies
+    held off the server are what make cutting the ledger short detectable."""
+    text = checkpoints.newest_published()
+    if text is None:
+        response = HttpResponse(
+            "No signed checkpoint is published yet.\n", status=404, content_type="text/plain"
+        )
+    else:
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    # Short: a new checkpoint changes no ledger entry, so nothing else would refresh it.
+    patch_cache_control(response, public=True, max_age=60)
+    return response

@@ -59,6 +59,7 @@ def ledger_verify(request: HttpRequest) -> HttpResponse:
         "result": result,
         "checkpoints": len(cps.expected),
         "unproven": max(result.head_position - covered, 0) if result.ok else 0,
+        "covered": covered,
         "checkpoint_problems": [r for r in cps.rows if r.problem],
     }
     if request.htmx:  # type: ignore[attr-defined]

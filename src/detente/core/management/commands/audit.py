@@ -7,14 +7,13 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from detente.audit import checkpoints, ledger
 
 
 def checkpoint_dir() -> Path:
-    return Path(settings.DATA_DIR) / "checkpoints"
+    return checkpoints.checkpoint_dir()
 
 
 class Command(BaseCommand):
@@ -101,6 +100,10 @@ class Command(BaseCommand):
             "head_hash": result.head_hash,
             "checkpoints_checked": len(files),
             "entries_after_last_checkpoint": uncovered,
+            "last_checkpoint_position": covered,
+            # What no check on this server can see: entries removed from the end after
+            # the last checkpoint leave a shorter chain that is still whole.
+            "cut_after_last_checkpoint_detectable_here": False,
             "first_bad_entry": result.first_bad_position,
             "reason": result.reason or None,
         }
@@ -111,12 +114,21 @@ class Command(BaseCommand):
                 f"OK: {result.checked} entries, head {result.head_hash[:16]}…, "
                 f"consistent with {len(files)} checkpoint(s)."
             )
-            if uncovered:
-                # A chain without a key can be extended by anyone with database access:
-                # only entries under a signed checkpoint are proven.
+            # Said every time, not only when something is pending: a ledger cut short after
+            # the last checkpoint still verifies here, so "OK" alone would overstate it.
+            if not files:
                 self.stdout.write(
-                    f"{uncovered} entries come after the last signed checkpoint and are not "
-                    "yet proven; run 'detente audit checkpoint' and keep it off the server."
+                    "No signed checkpoint: nothing here proves the ledger was not rewritten, "
+                    "extended or cut short by someone with database access. Sign one with "
+                    "'detente audit checkpoint' and keep a copy off this server."
+                )
+            else:
+                self.stdout.write(
+                    f"{uncovered} entries come after the last signed checkpoint (entry "
+                    f"{covered}) and are not yet proven. Entries removed from the end after "
+                    f"entry {covered} cannot be detected on this server: compare this head "
+                    "with a checkpoint kept elsewhere (the public site publishes the newest "
+                    "at /.well-known/detente/checkpoint for anyone to keep)."
                 )
         if not result.ok:
             raise CommandError(
