@@ -365,7 +365,9 @@ def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
 # (who holds the database anyway) and take no --as, so no one can act as someone else.
 COMMANDS = {
     "agreement": "list/status/members: every role via --as (test_commands_for_every_role); "
-    "create/edit/archive/restore operator only (tests/foundation/test_setup_cli.py)",
+    "create/edit/archive/restore/policy/classify operator only, no --as "
+    "(tests/foundation/test_setup_cli.py, tests/oversight/test_places.py, "
+    "tests/oversight/test_member_classification.py)",
     "person": "every role via --as (test_commands_for_every_role)",
     "stats": "every role via --as; the same tables for all (test_statistics)",
     "estimate": "staff via --as; others are refused like a missing source (test_estimate)",
