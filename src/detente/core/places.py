@@ -92,14 +92,14 @@ def division_name(code: str) -> str:
 
 def check_country(field: str, code: object) -> str:
     """The ISO 3166-1 alpha-2 code, upper-cased; "" becomes the registry's country."""
+    from django.utils.translation import gettext as _
+
     if not isinstance(code, str):
-        raise invalid(field, "Expected text.")
+        raise invalid(field, _("Expected text."))
     code = code.strip().upper()
     if not code:
         return default_country()
     if _country(code) is None:
-        from django.utils.translation import gettext as _
-
         raise invalid(
             field,
             _("“%(code)s” is not a country code of ISO 3166 (two letters, e.g. CU, NI, VE).")

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -191,9 +191,8 @@ def checkpoint_text(request: HttpRequest) -> HttpResponse:
     held off the server are what make cutting the ledger short detectable."""
     text = checkpoints.newest_published()
     if text is None:
-        response = HttpResponse(
-            "No signed checkpoint is published yet.\n", status=404, content_type="text/plain"
-        )
+        message = gettext("No signed checkpoint is published yet.")
+        response = HttpResponse(message + "\n", status=404, content_type="text/plain")
     else:
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     # Short: a new checkpoint changes no ledger entry, so nothing else would refresh it.

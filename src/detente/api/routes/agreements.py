@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
-from detente.access.policy import Action, require
+from detente.access.policy import Action
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
     MemberView,
@@ -35,7 +34,7 @@ from detente.agreements.services import (
 )
 from detente.api.pagination import paginate, paginate_rows
 from detente.api.routes.evidence import _lookup
-from detente.api.routes.parties import manager
+from detente.api.routes.parties import acting, manager
 from detente.api.schemas import (
     HANDLE,
     SLUG,
@@ -308,15 +307,6 @@ def list_members(
     }
 
 
-def _recorder(request: HttpRequest) -> User:
-    """The token's user, if it may record (else 403, before anything is looked up, so that
-    whoever may not write is refused the same way whatever they name)."""
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - a token always has a user
-    require(user, Action.RECORD)
-    return user
-
-
 def _member_out(member: MemberView) -> dict[str, Any]:
     return {
         "handle": member.handle,
@@ -338,7 +328,7 @@ def post_members(request: HttpRequest, payload: MembersIn, slug: str = SlugPath)
     records); people named already are left as they are. `named_on` may be in the past
     (a list published earlier), with `named_note` saying why; `named_by` is the source
     that named them."""
-    user = _recorder(request)
+    user = acting(request, Action.RECORD)
     agreement = agreement_get(user, slug)
     people = [_lookup("people", person_get, user, handle) for handle in payload.people]
     named_by = _lookup("named_by", source_get, user, payload.named_by) if payload.named_by else None
@@ -374,7 +364,7 @@ def post_classification(
     token of a user who records). One classified `other` stays named but is left out of
     the promise's figures, the milestones and the releases the gap is measured on, from
     `classified_on`; classify again to undo it."""
-    user = _recorder(request)
+    user = acting(request, Action.RECORD)
     agreement = agreement_get(user, slug)
     person = person_get(user, handle)
     source = _lookup("source", source_get, user, payload.source)

@@ -30,15 +30,20 @@ router = Router(tags=["parties"])
 SlugPath = Path(..., pattern=SLUG, max_length=64, description="The party's slug.")
 
 
-def manager(request: HttpRequest) -> User:
-    """The token's user, if it may manage parties, sources and agreements (else 403).
+def acting(request: HttpRequest, action: str) -> User:
+    """The token's user, if it may do ``action`` (else 403).
 
     The services check this themselves; it is checked here too, before anything is looked
     up, so that whoever may not write is refused the same way whatever they name."""
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - a token always has a user
-    require(user, Action.MANAGE)
+    require(user, action)
     return user
+
+
+def manager(request: HttpRequest) -> User:
+    """The token's user, if it may manage parties, sources and agreements (else 403)."""
+    return acting(request, Action.MANAGE)
 
 
 def party_out(party: Party) -> dict[str, Any]:
