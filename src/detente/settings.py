@@ -250,6 +250,28 @@ if PRODUCTION:
         # Only when the proxy strips this header from clients and sets it itself.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Ledger checkpoints: the signing key and the witnesses (docs/operations.md) ---
+# The key that signs checkpoints lives outside the data directory, so a copy of that
+# directory (a backup, a stolen disk) does not carry it. Default: the operator's
+# configuration folder. The public half is the same path ending in .pub.
+_XDG_CONFIG = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+DETENTE_SIGNING_KEY_FILE = Path(
+    os.environ.get("DETENTE_SIGNING_KEY_FILE") or _XDG_CONFIG / "detente" / "ledger-ed25519.pem"
+)
+# Witnesses that cosign each checkpoint: "<witness vkey> <URL>" entries separated by ";"
+# or new lines (the vkey is what `detente witness init` prints on the witness's machine).
+DETENTE_WITNESSES = [
+    w.strip()
+    for w in os.environ.get("DETENTE_WITNESSES", "").replace("\n", ";").split(";")
+    if w.strip()
+]
+DETENTE_WITNESS_TIMEOUT = float(os.environ.get("DETENTE_WITNESS_TIMEOUT", "10"))
+# Witness mode (`detente witness`, on another machine): its key and state.
+_XDG_STATE = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+DETENTE_WITNESS_DIR = Path(
+    os.environ.get("DETENTE_WITNESS_DIR") or _XDG_STATE / "detente" / "witness"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -196,7 +196,7 @@ def test_two_checkpoints_of_one_size_with_different_heads_are_a_fork(
     call_command("audit", "keygen", stdout=io.StringIO())
     call_command("audit", "checkpoint", stdout=io.StringIO())
     (cp,) = (tmp_path / "checkpoints").glob("*.txt")
-    key = checkpoints.load_private(tmp_path / "keys" / "ledger-ed25519.pem")
+    key = checkpoints.load_private(checkpoints.key_paths()[0])
     (tmp_path / "checkpoints" / "checkpoint-forked.txt").write_text(
         checkpoints.sign(entries, "ab" * 32, key)
     )

@@ -374,6 +374,8 @@ COMMANDS = {
     "match": "staff via --as; others are refused (tests/matching/test_match.py)",
     "disclosure": "operator only; decisions still need a second person",
     "audit": "operator only",
+    "witness": "operator only, on a witness's own machine; no database, no --as "
+    "(tests/security/test_witness.py)",
     "user": "operator only",
     "token": "operator only; the token is printed once",
     "demo": "operator only; refuses to reset PostgreSQL",
@@ -398,7 +400,19 @@ def test_every_command_is_in_the_persona_table() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["disclosure", "audit", "user", "token", "demo", "serve", "merge", "party", "source", "claim"],
+    [
+        "disclosure",
+        "audit",
+        "witness",
+        "user",
+        "token",
+        "demo",
+        "serve",
+        "merge",
+        "party",
+        "source",
+        "claim",
+    ],
 )
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     import argparse

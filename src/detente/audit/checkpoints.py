@@ -9,12 +9,18 @@ Format (https://c2sp.org/tlog-checkpoint and https://c2sp.org/signed-note)::
 
     <origin>
     <N>
-    <base64 of the 32-byte head hash>
+    <base64 of the 32-byte root>
 
     — <key name> <base64 of 4-byte key id + 64-byte signature>
+    — <witness name> <base64 of a cosignature> (detente.audit.cosignature), if any
 
-The third line holds the hash-chain head rather than a Merkle tree root: the ledger is a
-chain, and consistency is checked by recomputing it.
+The third line holds the root of a chain over the entry hashes (ledger.ROOT_GENESIS)
+rather than a Merkle tree root: the ledger is a chain, and a witness checks consistency by
+following it from the entry hashes. Checkpoints signed before witnesses existed hold the
+last entry's own hash there; verification accepts either.
+
+The signing key lives outside the data directory by default (DETENTE_SIGNING_KEY_FILE):
+a copy of the data directory must not carry the key that signs checkpoints.
 """
 
 from __future__ import annotations
@@ -38,9 +44,44 @@ def default_origin() -> str:
     return os.environ.get("DETENTE_LEDGER_ORIGIN", "detente-ledger")
 
 
-def key_paths() -> tuple[Path, Path]:
+def _legacy_key_paths() -> tuple[Path, Path]:
     keys = Path(settings.DATA_DIR) / "keys"
     return keys / "ledger-ed25519.pem", keys / "ledger-ed25519.pub"
+
+
+def configured_key_paths() -> tuple[Path, Path]:
+    """Where ``detente audit keygen`` puts the key: DETENTE_SIGNING_KEY_FILE, by default in
+    the operator's configuration folder, outside the data directory (docs/operations.md)."""
+    private = Path(settings.DETENTE_SIGNING_KEY_FILE)
+    return private, private.with_suffix(".pub")
+
+
+def key_paths() -> tuple[Path, Path]:
+    """The signing key and its public half.
+
+    Outside the data directory by default, so that whoever copies the data directory (a
+    backup, a stolen disk, an intruder who reads files) does not also get the key that
+    signs checkpoints. A key made before it moved, in the data directory's keys/ folder,
+    is still used until it is moved; ``detente check`` and ``audit verify`` warn about it.
+    """
+    private, public = configured_key_paths()
+    if not private.exists() and not public.exists():
+        old_private, old_public = _legacy_key_paths()
+        if old_private.exists() or old_public.exists():
+            return old_private, old_public
+    return private, public
+
+
+def signing_key_in_data_dir() -> Path | None:
+    """The signing key's path when it lies inside the data directory, else None."""
+    private, _public = key_paths()
+    if not private.exists():
+        return None
+    try:
+        private.resolve().relative_to(Path(settings.DATA_DIR).resolve())
+    except ValueError:
+        return None
+    return private
 
 
 def _key_id(name: str, public: bytes) -> bytes:
@@ -48,7 +89,7 @@ def _key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4]
 
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
+def raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -63,7 +104,7 @@ def generate_key(private_path: Path, public_path: Path) -> None:
     fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
-    public_path.write_text(base64.b64encode(_raw_public(key.public_key())).decode() + "\n")
+    public_path.write_text(base64.b64encode(raw_public(key.public_key())).decode() + "\n")
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:
@@ -77,11 +118,51 @@ def load_public(path: Path) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(path.read_text().strip()))
 
 
+class CheckpointError(ValueError):
+    pass
+
+
+def vkey(name: str, public: bytes, signature_type: int = 0x01) -> str:
+    """A signed-note verifier key: ``<name>+<hex key id>+<base64(type || public key)>``."""
+    typed = bytes([signature_type]) + public
+    kid = hashlib.sha256(name.encode() + b"\n" + typed).digest()[:4]
+    return f"{name}+{kid.hex()}+{base64.b64encode(typed).decode()}"
+
+
+def parse_vkey(text: str, signature_type: int = 0x01) -> tuple[str, Ed25519PublicKey]:
+    """The name and Ed25519 key of a verifier key of this signature type, checked."""
+    parts = text.strip().split("+", 2)  # the base64 key may contain "+" itself
+    if len(parts) != 3 or not parts[0] or any(c.isspace() for c in parts[0]):
+        raise CheckpointError(f"{text!r} is not a verifier key (name+keyid+key)")
+    name, _kid, key_b64 = parts
+    try:
+        typed = base64.b64decode(key_b64, validate=True)
+    except ValueError:
+        raise CheckpointError(f"verifier key of {name!r}: the key is not base64") from None
+    if len(typed) != 33 or typed[0] != signature_type:
+        raise CheckpointError(
+            f"verifier key of {name!r}: not an Ed25519 key of signature type {signature_type}"
+        )
+    if vkey(name, typed[1:], signature_type) != text.strip():
+        raise CheckpointError(f"verifier key of {name!r}: the key id does not match the key")
+    return name, Ed25519PublicKey.from_public_bytes(typed[1:])
+
+
+def split_note(text: str) -> tuple[str, list[str]]:
+    """A signed note's text (with its final newline) and its signature lines.
+
+    The signatures follow the last blank line (the text itself may contain one)."""
+    body, sep, sigs = text.rpartition("\n\n")
+    if not sep:
+        raise CheckpointError("not a signed note: no blank line before the signature")
+    return body + "\n", [line for line in sigs.splitlines() if line]
+
+
 def sign(size: int, head_hash_hex: str, key: Ed25519PrivateKey, origin: str | None = None) -> str:
     origin = origin or default_origin()
     body = f"{origin}\n{size}\n{base64.b64encode(bytes.fromhex(head_hash_hex)).decode()}\n"
     signature = key.sign(body.encode())
-    kid = _key_id(origin, _raw_public(key.public_key()))
+    kid = _key_id(origin, raw_public(key.public_key()))
     return f"{body}\n{EM_DASH} {origin} {base64.b64encode(kid + signature).decode()}\n"
 
 
@@ -89,26 +170,17 @@ def sign(size: int, head_hash_hex: str, key: Ed25519PrivateKey, origin: str | No
 class Checkpoint:
     origin: str
     size: int
-    head_hash: str  # hex
-
-
-class CheckpointError(ValueError):
-    pass
+    head_hash: str  # hex: the root (see ledger.ROOT_GENESIS), or an entry hash in old ones
 
 
 _SIZE = re.compile(r"^(0|[1-9][0-9]*)$")
 
 
-def parse_and_check(
-    text: str, public: Ed25519PublicKey, origin_expected: str | None = None
-) -> Checkpoint:
-    """Parse a checkpoint and check its signature; raise CheckpointError saying what failed."""
-    # The signatures follow the last blank line (the body itself may contain one).
-    body, sep, sigs = text.rpartition("\n\n")
-    if not sep:
-        raise CheckpointError("not a signed note: no blank line before the signature")
+def parse_unchecked(text: str, origin_expected: str | None = None) -> tuple[Checkpoint, str]:
+    """The checkpoint a note states and the note's text, signatures NOT checked."""
+    body, _sigs = split_note(text)
     lines = body.split("\n")
-    if len(lines) < 3:
+    if len(lines) < 4:
         raise CheckpointError("a checkpoint body needs origin, size and hash lines")
     origin, size_text, hash_b64 = lines[0], lines[1], lines[2]
     expected = origin_expected or default_origin()
@@ -122,10 +194,20 @@ def parse_and_check(
         raise CheckpointError("the hash line is not base64") from None
     if len(head) != 32:
         raise CheckpointError("the hash line does not hold a SHA-256 hash")
-    kid = _key_id(origin, _raw_public(public))
-    for line in sigs.splitlines():
+    return Checkpoint(origin, int(size_text), head.hex()), body
+
+
+def parse_and_check(
+    text: str, public: Ed25519PublicKey, origin_expected: str | None = None
+) -> Checkpoint:
+    """Parse a checkpoint and check its signature; raise CheckpointError saying what failed.
+
+    Other signature lines (a witness's cosignatures) are ignored here."""
+    cp, body = parse_unchecked(text, origin_expected)
+    kid = _key_id(cp.origin, raw_public(public))
+    for line in split_note(text)[1]:
         parts = line.split(" ")
-        if len(parts) != 3 or parts[0] != EM_DASH or parts[1] != origin:
+        if len(parts) != 3 or parts[0] != EM_DASH or parts[1] != cp.origin:
             continue
         try:
             raw = base64.b64decode(parts[2], validate=True)
@@ -134,10 +216,10 @@ def parse_and_check(
         if raw[:4] != kid:
             continue
         try:
-            public.verify(raw[4:], (body + "\n").encode())
+            public.verify(raw[4:], body.encode())
         except InvalidSignature:
             raise CheckpointError("the signature does not verify with this key") from None
-        return Checkpoint(origin, int(size_text), head.hex())
+        return cp
     raise CheckpointError("no signature by this key")
 
 

@@ -27,6 +27,12 @@ from detente.audit.models import AuditEntry, EntryKind
 
 GENESIS = "0" * 64
 SEP = "\x1f"
+# The root that signed checkpoints carry (their third line) and witnesses follow: a second
+# chain over the entry hashes alone, root(n) = SHA-256(root(n-1) || hash(n)), from 32 zero
+# bytes. A witness that holds root(n) can check a later root(m) from the entry hashes
+# n+1..m, which are opaque digests (no name, no field of any entry), and the chain of
+# entries commits every entry hash to its content, so root(m) commits to all of it.
+ROOT_GENESIS = bytes(32)
 # Any constant works: it serialises appends on PostgreSQL (SQLite serialises writers).
 _LOCK_KEY = 0x6465_7465_6E74
 
@@ -65,6 +71,31 @@ def entry_hash(
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def extend_root(root: bytes, entry_hashes: Iterable[bytes]) -> bytes:
+    """The root after these raw 32-byte entry hashes (what a witness recomputes)."""
+    sha = hashlib.sha256
+    for digest in entry_hashes:
+        root = sha(root + digest).digest()
+    return root
+
+
+def entry_hashes(after: int, upto: int) -> list[bytes]:
+    """The raw hashes of entries after+1 .. upto: the consistency proof sent to witnesses."""
+    rows = (
+        AuditEntry.objects.filter(position__gt=after, position__lte=upto)
+        .order_by("position")
+        .values_list("position", "hash")
+    )
+    out = []
+    for expected, (position, digest) in enumerate(rows.iterator(), start=after + 1):
+        if position != expected:
+            raise ValueError(f"entry {expected} is missing from the ledger")
+        out.append(bytes.fromhex(digest))
+    if len(out) != upto - after:
+        raise ValueError(f"the ledger ends before entry {upto}")
+    return out
 
 
 def canonical(data: Any) -> str:
@@ -198,6 +229,7 @@ class VerifyResult:
     head_hash: str
     first_bad_position: int | None = None
     reason: str = ""
+    root_hash: str = ""  # hex; what a checkpoint of head_position entries signs
 
 
 def _rows(batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
@@ -213,10 +245,13 @@ def verify(hashes_at: dict[int, str] | None = None) -> VerifyResult:
     """Recompute the chain and name the first entry that does not hold.
 
     ``hashes_at`` maps positions to the hashes that earlier checkpoints recorded for them;
-    the chain must still pass through each (consistency with the checkpoints).
+    the chain must still pass through each (consistency with the checkpoints). A
+    checkpoint's hash is the root at that position (see ROOT_GENESIS) or, for checkpoints
+    signed before witnesses, the entry's own hash; either commits to every entry up to it.
     """
     expected_at = dict(hashes_at or {})
     prev, before_prev, expected_pos, checked = GENESIS, "", 1, 0
+    root = ROOT_GENESIS
     sha = hashlib.sha256
     for pos, at, aid, label, kind, action, otype, oid, rid, data, prev_hash, digest in _rows():
         if pos != expected_pos:
@@ -254,7 +289,8 @@ def verify(hashes_at: dict[int, str] | None = None) -> VerifyResult:
             return VerifyResult(
                 False, checked, pos - 1, prev, pos, "its content does not match its hash"
             )
-        if pos in expected_at and expected_at.pop(pos) != digest:
+        root = sha(root + bytes.fromhex(digest)).digest()
+        if pos in expected_at and expected_at.pop(pos) not in (root.hex(), digest):
             return VerifyResult(
                 False, checked, pos, digest, pos, "it differs from a signed checkpoint"
             )
@@ -269,4 +305,4 @@ def verify(hashes_at: dict[int, str] | None = None) -> VerifyResult:
             missing,
             f"a signed checkpoint covers entry {missing}, which is no longer in the ledger",
         )
-    return VerifyResult(True, checked, expected_pos - 1, prev)
+    return VerifyResult(True, checked, expected_pos - 1, prev, root_hash=root.hex())
