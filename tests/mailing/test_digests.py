@@ -4,7 +4,10 @@ the public may see."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 from tests.mailing.conftest import Lists, form_notice
@@ -212,3 +215,35 @@ def test_a_stage_of_the_agreement_is_news_once_in_both_languages(lists: Lists) -
     assert "Stage of the agreement: Suspended or halted" in english.text
     assert "Stage of the agreement" not in spanish.text  # in Spanish, not English
     assert digests.build(lists.deal).digest is None  # nothing new since
+
+
+def test_the_digest_carries_the_newest_signed_checkpoint(
+    lists: Lists, subscribe: Callable[..., Subscriber], sink: Sink, settings: Any, tmp_path: Path
+) -> None:
+    """Every subscriber's mailbox keeps a copy of the ledger's checkpoint, off the server."""
+    from django.core.management import call_command
+
+    from detente.audit import checkpoints
+
+    settings.DATA_DIR = tmp_path
+    subscribe("ana@example.org", lists.deal)
+    lists.confirm_release(0)
+    digests.build(lists.deal)
+    deliver()
+    (before,) = sink.received
+    assert "signed checkpoint" not in before.text()  # none signed yet: nothing claimed
+    call_command("audit", "keygen", stdout=io.StringIO())
+    call_command("audit", "checkpoint", stdout=io.StringIO())
+    lists.confirm_release(1)
+    digests.build(lists.deal)
+    deliver()
+    got = sink.received[-1]
+    text = got.text()
+    assert "The signed checkpoint of Detente's audit ledger" in text
+    assert "https://detente.example/.well-known/detente/checkpoint" in text
+    published = checkpoints.newest_published()
+    assert published is not None and published in text.replace("\r\n", "\n")
+    # The copy in the mail verifies with the ledger's public key, as anyone keeping it would.
+    public = checkpoints.load_public(checkpoints.key_paths()[1])
+    assert checkpoints.parse_and_check(published, public).size > 0
+    assert "<pre" in got.html() and checkpoints.default_origin() in got.html()

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from detente.agreements.models import in_language
+from detente.audit import checkpoints
 from detente.evidence.models import Lifecycle
 from detente.mailing import conf, tokens
 from detente.mailing.digests import PublicView
@@ -162,6 +163,11 @@ def render_digest(
             "preferences_url": PREFERENCES_SLOT,
             "site_url": absolute("/"),
             "language": language,
+            # The ledger's newest signed checkpoint, so that every subscriber's mailbox
+            # holds a copy off the server: a ledger later cut short or rewritten no longer
+            # matches it (docs/operations.md).
+            "checkpoint": checkpoints.newest_published(),
+            "checkpoint_url": absolute(reverse("web:checkpoint")),
         }
         text = render_to_string("mailing/email/digest.txt", context)
         html = render_to_string("mailing/email/digest.html", context)
