@@ -280,8 +280,9 @@ def test_a_malformed_witness_setting_is_reported(signed: int, settings: Any) -> 
 
     settings.DETENTE_WITNESSES = ["not-a-key https://w.example"]
     assert any(m.id == "detente.E101" for m in checks.run_checks())
-    with pytest.raises(CommandError, match="not a verifier key"):
-        run("audit", "checkpoint")
+    out, err = run("audit", "checkpoint")  # signed all the same: a bad setting costs none
+    assert "not a verifier key" in err and "no witness is asked" in err
+    assert "Written to" in out
 
 
 def test_offline_cosigning_through_a_file(
