@@ -796,3 +796,17 @@ def test_every_route_that_takes_post_is_in_the_form_table(world: World) -> None:
     assert takes_post - ANSWERS_ANY_METHOD == set(FORMS)
     assert set(FORMS) | ANSWERS_ANY_METHOD | ANSWERS_PUT <= set(_web_routes())
     assert set(_web_routes()) == set(ROUTES) | (PUBLIC_URLS & set(_web_routes()))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oversight/views/disclosures.py: a decision other than approve/reject adds a form "
+    "error inside the try, so the try's else still runs: 'Disclosure #n rejected.' and a "
+    "redirect, with nothing decided",
+)
+def test_an_unknown_disclosure_decision_is_refused_on_the_form(world: World) -> None:
+    client = Client()
+    client.force_login(_user("verifier"))
+    url, body = _disclosure(world, None, decision="maybe")
+    response = client.post(url, body)
+    assert response.status_code == 200
