@@ -201,6 +201,9 @@ DETENTE_STATISTICS_COUNTRIES = [
     for c in os.environ.get("DETENTE_STATISTICS_COUNTRIES", "").split(",")
     if c.strip()
 ]
+# The public statistics' first year column; earlier arrests count as "before" it. Fixed by
+# configuration so that no column appears or changes meaning because of who is counted.
+DETENTE_STATISTICS_FIRST_YEAR = int(os.environ.get("DETENTE_STATISTICS_FIRST_YEAR", "2015"))
 DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
 # An import prepared but not moved forward for this long is discarded with its file.
 DETENTE_IMPORT_KEEP_HOURS = float(os.environ.get("DETENTE_IMPORT_KEEP_HOURS", "24"))

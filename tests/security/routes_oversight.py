@@ -29,6 +29,13 @@ def _disclosure(world: World) -> str:
     return f"/staff/disclosures/{proposal.pk}/"
 
 
+def _statistics_release(world: World) -> str:
+    from detente.publishing.releases import statistics_propose
+
+    release = statistics_propose(actor=world.actor, reason="persona sample")
+    return f"/staff/statistics/{release.pk}/"
+
+
 def _account(world: World) -> str:
     return f"/staff/users/{make_user('persona-sample', 'analyst').pk}/"
 
@@ -58,6 +65,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/disclosures/": STAFF,
     "staff/disclosures/propose/": STAFF,
     "staff/disclosures/<int:pk>/": STAFF,
+    "staff/statistics/": STAFF,
+    "staff/statistics/<int:pk>/": STAFF,
     "staff/ledger/": MANAGERS,
     "staff/ledger/verify/": MANAGERS,
     "staff/users/": ADMINISTRATORS,
@@ -96,6 +105,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
         f"/staff/sources/{w.sources['ngo'].slug}/archive/"
     ),
     "staff/disclosures/<int:pk>/": _disclosure,
+    "staff/statistics/<int:pk>/": _statistics_release,
     "staff/users/<int:pk>/": _account,
     "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
 }

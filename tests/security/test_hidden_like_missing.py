@@ -48,6 +48,7 @@ from detente.api.services import token_create
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record, source_create
+from detente.publishing.releases import statistics_propose
 from detente.reconcile.merge import person_merge
 from detente.registry.models import CustodyEpisode, Person
 from detente.registry.selectors import person_get
@@ -85,6 +86,7 @@ class Scene:
     operator_token: int  # the command-line operator's API token
     operator: User
     disclosure: int
+    release: int  # a proposed statistics release (staff only)
     member: int  # a membership on the staff-only agreement
     job: int  # the operator's import job
     run: int
@@ -166,6 +168,7 @@ def scene(world: World) -> Scene:
         operator_token=token.pk,
         operator=actor,
         disclosure=disclosure,
+        release=statistics_propose(actor=actor, reason="scene").pk,
         member=Membership.objects.get(agreement=world.agreement, person=closed).pk,
         job=routes_staff._import_job(world),
         run=routes_staff._import_run(world),
@@ -229,6 +232,8 @@ SOURCE = (_slug("a protected source", lambda s: s.protected, MANAGERS),)
 CLAIM = (_pk("a claim", lambda s: s.claim.pk, STAFF, "claim_id"),)
 DISCLOSURE = (_pk("a disclosure", lambda s: s.disclosure, STAFF),)
 API_DISCLOSURE = (_pk("a disclosure", lambda s: s.disclosure, STAFF, "disclosure_id"),)
+RELEASE = (_pk("a statistics release", lambda s: s.release, STAFF),)
+API_RELEASE = (_pk("a statistics release", lambda s: s.release, STAFF, "release_id"),)
 MEMBER = (_pk("a member of a staff-only agreement", lambda s: s.member, STAFF),)
 JOB = (_pk("the operator's import job", lambda s: s.job, MANAGERS),)
 API_JOB = (_pk("the operator's import job", lambda s: s.job, MANAGERS, "job_id"),)
@@ -330,6 +335,7 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/sources/<slug:slug>/edit/": _web("/staff/sources/{slug}/edit/", SOURCE, MANAGERS),
     "staff/sources/<slug:slug>/archive/": _web("/staff/sources/{slug}/archive/", SOURCE, NOBODY),
     "staff/disclosures/<int:pk>/": _web("/staff/disclosures/{pk}/", DISCLOSURE, STAFF),
+    "staff/statistics/<int:pk>/": _web("/staff/statistics/{pk}/", RELEASE, STAFF),
     "staff/users/<int:pk>/": _web("/staff/users/{pk}/", ACCOUNT, NOBODY),
     "staff/tokens/<int:pk>/revoke/": _web("/staff/tokens/{pk}/revoke/", TOKEN, NOBODY),
 }
@@ -361,6 +367,12 @@ API_OPERATIONS: dict[str, Route] = {
     "GET api/parties/{slug}": _api("GET", "/api/parties/{slug}", PARTY),
     "PATCH api/parties/{slug}": _api(
         "PATCH", "/api/parties/{slug}", PARTY, lambda s: {"name": "Renamed"}
+    ),
+    "POST api/statistics/releases/{release_id}/approve": _api(
+        "POST", "/api/statistics/releases/{release_id}/approve", API_RELEASE, lambda s: {}
+    ),
+    "POST api/statistics/releases/{release_id}/reject": _api(
+        "POST", "/api/statistics/releases/{release_id}/reject", API_RELEASE, lambda s: {}
     ),
     "POST api/parties/{slug}/archive": _api("POST", "/api/parties/{slug}/archive", PARTY),
     "POST api/parties/{slug}/restore": _api("POST", "/api/parties/{slug}/restore", PARTY),

@@ -65,6 +65,7 @@ for _table in _ROUTE_TABLES:
 # queue: 403, a staff tool), a detail answering 404 exactly like a missing one. Writing
 # needs a write token of a role that may do it (others: 403). Anonymous callers: 401.
 _SEES_AGREEMENT = STAFF | {"legislature"}
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 API_ROUTES: dict[str, frozenset[str]] = {
     "api/agreements": _SEES_AGREEMENT,
     "POST api/agreements": MANAGERS,
@@ -97,6 +98,12 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/claims/{claim_id}": STAFF,
     "api/disclosures": STAFF,
     "api/disclosures/{disclosure_id}": STAFF,
+    "api/statistics": SIGNED_IN,  # the newest approved release, the same for every token
+    "api/statistics/draft": STAFF,
+    "api/statistics/releases": STAFF,
+    "POST api/statistics/releases": STAFF,  # propose
+    "POST api/statistics/releases/{release_id}/approve": MANAGERS,  # not the proposer
+    "POST api/statistics/releases/{release_id}/reject": MANAGERS,
     "api/queue": STAFF,
     "POST api/queue/{slug}/{handle}/confirm": MANAGERS,
     "POST api/queue/{slug}/{handle}/dispute": MANAGERS,
@@ -131,6 +138,7 @@ def registered_detente_models() -> set[str]:
 # Models with no admin page of their own, and why; every other model must have one above.
 NOT_IN_ADMIN = {
     "registry.identity": "shown inside the person page, never listed on its own",
+    "access.statisticsrelease": "the staff statistics pages (routes_oversight) and the API",
     "registry.nametoken": "the name search index, derived from identities; never shown",
     "agreements.membership": "shown inside the agreement page",
     "access.grant": "written by disclosure approval only",
@@ -369,7 +377,9 @@ COMMANDS = {
     "(tests/foundation/test_setup_cli.py, tests/oversight/test_places.py, "
     "tests/oversight/test_member_classification.py)",
     "person": "every role via --as (test_commands_for_every_role)",
-    "stats": "every role via --as; the same tables for all (test_statistics)",
+    "stats": "show: every role via --as, the same release for all (test_statistics); "
+    "draft/releases: staff via --as; propose: operator only, no --as "
+    "(tests/publishing/test_releases.py)",
     "estimate": "staff via --as; others are refused like a missing source (test_estimate)",
     "match": "staff via --as; others are refused (tests/matching/test_match.py)",
     "disclosure": "operator only; decisions still need a second person",
@@ -486,6 +496,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
     from detente.access.services import disclosure_propose
     from detente.api.services import token_create
     from detente.evidence.services import claim_record
+    from detente.publishing.releases import statistics_propose
 
     agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="legislature")
     reported = claim_record(  # a reported release: a claim, and a member in the queue
@@ -500,6 +511,8 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
     disclosure = disclosure_propose(
         actor=world.actor, audience="legislature", reason="hearing", agreement=world.agreement
     )
+    stats_sample = statistics_propose(actor=world.actor, reason="persona sample")
+    stats_other = statistics_propose(actor=world.actor, reason="persona sample, to refuse")
     user = _user(role)
     assert user is not None
     scope = "write" if role in STAFF else "read"
@@ -586,6 +599,32 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         # A read-only token, or a role that may not do it, is refused in the same way.
         expected = 201 if role in API_ROUTES[route] else 403
         assert response.status_code == expected, (role, route, response.content)
+    statistics = {
+        "api/statistics": client.get("/api/statistics", **auth),
+        "api/statistics/draft": client.get("/api/statistics/draft", **auth),
+    }
+    for route, answer in statistics.items():
+        assert answer.status_code == (200 if role in API_ROUTES[route] else 403), (role, route)
+    releases = client.get("/api/statistics/releases", **auth).json()["items"]
+    assert {r["id"] for r in releases} == (
+        {stats_sample.pk, stats_other.pk}
+        if role in API_ROUTES["api/statistics/releases"]
+        else set()
+    ), role
+    proposed = client.post(
+        "/api/statistics/releases", '{"reason": "persona"}', content_type="application/json", **auth
+    )
+    route = "POST api/statistics/releases"
+    assert proposed.status_code == (201 if role in API_ROUTES[route] else 403), role
+    for decision, release in (("approve", stats_sample), ("reject", stats_other)):
+        route = f"POST api/statistics/releases/{{release_id}}/{decision}"
+        decided = client.post(
+            f"/api/statistics/releases/{release.pk}/{decision}",
+            '{"note": "persona"}',
+            content_type="application/json",
+            **auth,
+        )
+        assert decided.status_code == (200 if role in API_ROUTES[route] else 403), role
     estimate = client.get(
         f"/api/estimates?list=source:{source}&list=agreement:{slug}&method=independence", **auth
     )
@@ -744,6 +783,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         expected = ok if role in API_ROUTES[route] else 403
         assert sent.status_code == expected, (role, route, sent.content)
     assert set(lists) | set(details) | set(writes) | set(setup) | {
+        *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
         "POST api/match",
         "api/review",

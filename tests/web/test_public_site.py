@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from tests.publishing.releasing import release as release_statistics
 from tests.support import World, at, build_world, make_user
 
 from detente.access.policy import Role
@@ -232,6 +233,8 @@ def test_a_signed_in_page_is_never_stored_by_a_cache(client: Client, public: Wor
 
 
 def test_statistics_show_suppressed_cells_as_dashes(client: Client, public: World) -> None:
+    assert "No statistics have been released yet" in text(client.get("/statistics/"))
+    release_statistics()
     html = text(client.get("/statistics/"))
     assert "<h1>Statistics</h1>" in html
     assert "a dash (—) replaces any count below 5" in html

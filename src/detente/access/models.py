@@ -8,6 +8,8 @@ disclosure with a reason, never an edit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -115,3 +117,76 @@ class AgreementAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement_id}:{self.user_id}"
+
+
+class StatisticsRelease(models.Model):
+    """One release of the public statistics: counted when proposed, published when a
+    second person approves it (see ``detente.publishing.releases``)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    counted_at = models.DateTimeField(_("counted at"))
+    people = models.PositiveIntegerField(_("people counted"))
+    # What the public will read: ``PublicStatistics.as_json()``, small figures suppressed.
+    published = models.JSONField()
+    # The same tables before suppression: what was really counted, for staff only.
+    counts = models.JSONField()
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("statistics release")
+        verbose_name_plural = _("statistics releases")
+        ordering = ["-proposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"statistics #{self.pk} ({self.status})"
+
+    def statistics(self) -> Any:
+        """The release as ``PublicStatistics`` (what the page, the command and the API
+        show)."""
+        from detente.publishing.statistics import PublicStatistics
+        from detente.publishing.suppression import PublishedTable
+
+        data = self.published
+        tables = [
+            PublishedTable(
+                name=t["name"],
+                row_labels=tuple(t["row_labels"]),
+                col_labels=tuple(t["col_labels"]),
+                cells=tuple(tuple(row) for row in t["cells"]),
+                row_totals=tuple(t["row_totals"]),
+                col_totals=tuple(t["col_totals"]),
+                total=t["total"],
+                threshold=t["threshold"],
+            )
+            for t in data["tables"]
+        ]
+        return PublicStatistics(
+            population=data["population"],
+            people=data["people"],
+            tables=tables,
+            withheld=list(data["withheld"]),
+            release=self.pk,
+            counted_at=_utc(self.counted_at),
+            released_at=_utc(self.decided_at) if self.decided_at else None,
+        )
+
+
+def _utc(moment: Any) -> str:
+    """To the second, in UTC: the same text on the page's source, the command and the API."""
+    import datetime as dt
+
+    return str(moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -26,6 +26,7 @@ from detente.api.routes import (
     parties,
     people,
     queue,
+    statistics,
 )
 from detente.reconcile.api import build_router
 
@@ -88,7 +89,17 @@ api = DetenteAPI(
     renderer=Renderer(),
 )
 errors.install(api)
-for module in (agreements, parties, people, evidence, disclosures, queue, estimates, matching):
+for module in (
+    agreements,
+    parties,
+    people,
+    evidence,
+    disclosures,
+    queue,
+    estimates,
+    matching,
+    statistics,
+):
     api.add_router("", module.router)
 api.add_router("", build_router())  # the import review queue (detente.reconcile)
 

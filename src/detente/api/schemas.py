@@ -646,6 +646,80 @@ class DisclosureQuery(PageQuery):
     agreement: Slug | None = None
 
 
+# --- Statistics ---------------------------------------------------------------------------
+
+
+class StatisticsTable(Schema):
+    name: str
+    threshold: int = Field(description="Counts below this are suppressed (null).")
+    row_labels: list[str]
+    col_labels: list[str]
+    cells: list[list[int | None]] = Field(description="null = suppressed.")
+    row_totals: list[int | None]
+    col_totals: list[int | None]
+    total: int | None
+    note: str
+
+
+class StatisticsOut(Schema):
+    release: int | None = Field(
+        description="The approved release these figures come from (null: none yet)."
+    )
+    counted_at: str | None = Field(None, description="When counted (UTC, to the second).")
+    released_at: str | None = Field(None, description="When approved (UTC, to the second).")
+    population: str | None = None
+    people: int | None = None
+    tables: list[StatisticsTable] = Field(default_factory=list)
+    withheld: list[str] = Field(default_factory=list, description="Tables withheld whole.")
+
+
+class FigureMoved(Schema):
+    row: str
+    col: str = Field(description="A column, or `total` for the row's total.")
+    before: int
+    after: int
+
+
+class ReleaseConflict(Schema):
+    release: int = Field(description="The approved release compared with.")
+    released_at: str
+    moved: list[FigureMoved] = Field(
+        description="Figures published in both that moved by fewer people than the threshold."
+    )
+
+
+class StatisticsDraft(StatisticsOut):
+    conflicts: list[ReleaseConflict] = Field(
+        description="Why a release counted now would be refused (empty: it may be proposed)."
+    )
+
+
+class ReleaseOut(Schema):
+    id: int
+    status: DisclosureStatus
+    people: int
+    counted_at: dt.datetime
+    reason: str
+    proposed_by: str
+    proposed_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    published: StatisticsOut = Field(description="What the public reads once approved.")
+
+
+class ReleasePage(Paged):
+    items: list[ReleaseOut]
+
+
+class ReleaseIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+
+
+class DecisionIn(Schema):
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
 # --- The verification queue --------------------------------------------------------------
 
 

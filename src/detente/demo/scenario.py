@@ -43,6 +43,7 @@ from detente.core.dates import DatePrecision
 from detente.demo.names import PersonGenerator, SyntheticPerson
 from detente.evidence.models import Claim, ClaimKind, Credibility, Lifecycle, Source, SourceKind
 from detente.evidence.services import claim_record, source_create
+from detente.publishing.releases import statistics_approve, statistics_propose
 from detente.registry.models import Person
 from detente.registry.services import custody_episode_add, person_create
 from detente.registry.status import CustodyStatus
@@ -659,6 +660,16 @@ def _later_agreements(
     agreement_set_audience(actor=actor, agreement=unnumbered, audience="legislature")
 
 
+def _statistics_release() -> None:
+    """The public statistics as a release: proposed by the analyst, approved by the
+    verifier (the public page shows nothing until one is approved)."""
+    users = {u.username: u for u in User.objects.filter(username__in=["analyst", "verifier"])}
+    release = statistics_propose(
+        actor=users["analyst"], reason="First release of the demo's public statistics."
+    )
+    statistics_approve(actor=users["verifier"], release=release)
+
+
 def load_demo(seed: int = 2014) -> DemoResult:
     """Load the scenario once; a second call only returns the existing logins."""
     if Agreement.objects.filter(slug=DEMO_AGREEMENT).exists():
@@ -727,6 +738,7 @@ def load_demo(seed: int = 2014) -> DemoResult:
         _disclosures(actor, agreement, members)
         _other_leg(actor, agreement, releasing, counterpart, src, gen, rng)
         _later_agreements(actor, releasing, counterpart, src, gen, rng)
+        _statistics_release()
         _write_logins(logins)
     return DemoResult(
         created=True,

@@ -7,6 +7,7 @@ from detente.oversight.views import (
     ledger,
     parties,
     sources,
+    statistics,
     tokens,
     users,
 )
@@ -60,6 +61,8 @@ urlpatterns: list[URLPattern] = [
     path("disclosures/", disclosures.disclosure_list_page, name="disclosures"),
     path("disclosures/propose/", disclosures.disclosure_propose_page, name="disclosure_propose"),
     path("disclosures/<int:pk>/", disclosures.disclosure_page, name="disclosure"),
+    path("statistics/", statistics.statistics_page, name="statistics"),
+    path("statistics/<int:pk>/", statistics.release_page, name="statistics_release"),
     path("ledger/", ledger.ledger_list_page, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
     path("users/", users.user_list_page, name="users"),

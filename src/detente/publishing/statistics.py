@@ -17,15 +17,26 @@ progress and member list, so:
   Anything else is counted as "other or not recorded", so free text typed into a record
   is never published.
 
-There is no way to ask for another cut, so no one can difference two free queries.
+There is no way to ask for another cut, so no one can difference two free queries. The
+columns are fixed too: "before" a configured first year (``DETENTE_STATISTICS_FIRST_YEAR``),
+each year since, and "year unknown" — never a column because someone was arrested then.
+
+What the public reads is not computed here on each request: it is a *release*
+(:mod:`detente.publishing.releases`), counted when proposed and published when a second
+person approves it, and only if no figure differs from any earlier release's by fewer than
+the threshold (:func:`differences`). Naming, changing or removing one person changes
+nothing the public reads until such a release is approved.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 
 from detente.access.policy import Viewer
 from detente.agreements.models import Membership
@@ -41,6 +52,8 @@ from detente.registry.models import CustodyEpisode
 
 OTHER_PROVINCE = "other or not recorded"
 NO_YEAR = "year unknown"
+BEFORE = "before "  # + the first year: "before 2015"
+TOTAL = "total"  # the margin's name in a difference
 
 
 @dataclass(frozen=True)
@@ -49,9 +62,15 @@ class PublicStatistics:
     people: int
     tables: list[PublishedTable]
     withheld: list[str]  # tables withheld whole, by name
+    release: int | None = None  # the approved release these figures come from
+    counted_at: str | None = None  # ISO 8601, when the release was counted
+    released_at: str | None = None  # ISO 8601, when it was approved
 
     def as_json(self) -> dict[str, object]:
         return {
+            "release": self.release,
+            "counted_at": self.counted_at,
+            "released_at": self.released_at,
             "population": self.population,
             "people": self.people,
             "tables": [t.as_json() for t in self.tables],
@@ -61,6 +80,26 @@ class PublicStatistics:
 
 def threshold() -> int:
     return int(getattr(settings, "DETENTE_SUPPRESSION_THRESHOLD", 5))
+
+
+def first_year() -> int:
+    return int(getattr(settings, "DETENTE_STATISTICS_FIRST_YEAR", 2015))
+
+
+def year_columns(today: dt.date | None = None) -> list[str]:
+    """The fixed columns: before the first year, each year from it to this one, unknown.
+
+    Set by configuration and the calendar, never by the data: a column for a year
+    appears on the first of January whether or not anyone was arrested in it."""
+    this_year = (today or timezone.localdate()).year
+    first = first_year()
+    return [f"{BEFORE}{first}", *(str(y) for y in range(first, this_year + 1)), NO_YEAR]
+
+
+def _year_label(year: int | None, today: dt.date) -> str:
+    if year is None or year > today.year:  # a date in the future is an error, not a column
+        return NO_YEAR
+    return f"{BEFORE}{first_year()}" if year < first_year() else str(year)
 
 
 def countries() -> list[str]:
@@ -117,7 +156,7 @@ def _row_of(
     return by_code.get(code, OTHER_PROVINCE)
 
 
-def _population() -> list[tuple[str, str]]:
+def _population(today: dt.date | None = None) -> list[tuple[str, str]]:
     """(province, arrest year) for each person on a public agreement."""
     rows_of = _divisions()
     by_code = dict(rows_of)
@@ -138,18 +177,19 @@ def _population() -> list[tuple[str, str]]:
         .annotate(last=Max("start_date"))
         .values_list("person_id", "last")
     )
+    today = today or timezone.localdate()
     return [
         (
             _row_of(place[0], place[1], place[2], by_code, names),
-            str(arrests[pid].year) if pid in arrests else NO_YEAR,
+            _year_label(arrests[pid].year if pid in arrests else None, today),
         )
         for pid, place in rows.items()
     ]
 
 
-def province_by_year(people: list[tuple[str, str]]) -> Table:
+def province_by_year(people: list[tuple[str, str]], today: dt.date | None = None) -> Table:
     rows = [*provinces(), OTHER_PROVINCE]
-    years = sorted({y for _, y in people}) or [NO_YEAR]
+    years = year_columns(today)
     counts = {(p, y): 0 for p in rows for y in years}
     for key in people:
         counts[key] += 1
@@ -170,11 +210,14 @@ def _withheld(table: PublishedTable) -> PublishedTable:
     )
 
 
-def public_statistics(viewer: Viewer) -> PublicStatistics:
-    """The same fixed, suppressed tables for every viewer: there is nothing to restrict."""
-    del viewer  # taken for uniformity with every other selector
-    people = _population()
-    original = province_by_year(people)
+POPULATION = "people named on agreements shown to the public, counted once each"
+
+
+def draft_statistics(today: dt.date | None = None) -> tuple[PublicStatistics, Table]:
+    """What a release counted now would publish, and the table before suppression (kept
+    with the release, for staff, to check later releases against)."""
+    people = _population(today)
+    original = province_by_year(people, today)
     (published,) = suppress_together([original], threshold())
     # The total is public elsewhere (the agreements' named counts): audit with it known.
     known_total = replace(published, total=len(people))
@@ -182,9 +225,83 @@ def public_statistics(viewer: Viewer) -> PublicStatistics:
     if recoverable_cells([known_total], [original]) or narrowed_cells([known_total], [original]):
         known_total = _withheld(known_total)
         withheld.append(original.name)
-    return PublicStatistics(
-        population="people named on agreements shown to the public, counted once each",
-        people=len(people),
-        tables=[known_total],
-        withheld=withheld,
+    stats = PublicStatistics(
+        population=POPULATION, people=len(people), tables=[known_total], withheld=withheld
     )
+    return stats, original
+
+
+def public_statistics(viewer: Viewer) -> PublicStatistics | None:
+    """The newest approved release, the same for every viewer; ``None`` before the first.
+
+    Never the live counts: those change as people are named, and each change would point
+    at the person named (see the module's docstring)."""
+    from detente.publishing.releases import latest_release
+
+    release = latest_release(viewer)
+    return release.statistics() if release is not None else None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One published figure that moved between two releases: a cell, or a margin (the
+    column or row is ``TOTAL``)."""
+
+    row: str
+    col: str
+    before: int
+    after: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"row": self.row, "col": self.col, "before": self.before, "after": self.after}
+
+
+def _figures(table: dict[str, Any]) -> dict[tuple[str, str], int | None]:
+    rows, cols = table["row_labels"], table["col_labels"]
+    out: dict[tuple[str, str], int | None] = {}
+    for r, values in zip(rows, table["cells"], strict=True):
+        out |= {(r, c): v for c, v in zip(cols, values, strict=True)}
+    out |= {(r, TOTAL): v for r, v in zip(rows, table["row_totals"], strict=True)}
+    out |= {(TOTAL, c): v for c, v in zip(cols, table["col_totals"], strict=True)}
+    return out
+
+
+def _true_figures(counts: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """The same figures from the table before suppression (``name``, labels, ``counts``)."""
+    rows, cols, cells = counts["row_labels"], counts["col_labels"], counts["counts"]
+    out: dict[tuple[str, str], int] = {}
+    for r, values in zip(rows, cells, strict=True):
+        out |= {(r, c): v for c, v in zip(cols, values, strict=True)}
+        out[(r, TOTAL)] = sum(values)
+    for j, c in enumerate(cols):
+        out[(TOTAL, c)] = sum(row[j] for row in cells)
+    return out
+
+
+def differences(
+    new: dict[str, Any],
+    new_counts: dict[str, Any],
+    old: dict[str, Any],
+    old_counts: dict[str, Any],
+    threshold: int,
+) -> list[Difference]:
+    """Figures that moved by fewer than ``threshold`` people between two releases: each
+    tells which cell the few people named, changed or removed in between fall in (and the
+    public sees which handles came and went).
+
+    ``new`` and ``old`` are the published tables (``as_json``), ``*_counts`` the same
+    tables before suppression. A figure shown in either release is compared by its true
+    counts: one shown as 10 and then hidden is still bounded by what else is shown, so a
+    hidden 9 would give away a move of one. A figure hidden in both is not compared. The
+    grand total is left out (the named counts are public on the agreements).
+    """
+    shown_new, shown_old = _figures(new), _figures(old)
+    true_new, true_old = _true_figures(new_counts), _true_figures(old_counts)
+    moved = []
+    for key, after in true_new.items():
+        before = true_old.get(key)
+        if before is None or (shown_new.get(key) is None and shown_old.get(key) is None):
+            continue  # a row or column one of them lacks, or hidden in both
+        if 0 < abs(after - before) < threshold:
+            moved.append(Difference(key[0], key[1], before, after))
+    return moved

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -32,7 +33,14 @@ from detente.agreements.selectors import (
 from detente.audit import checkpoints
 from detente.audit.models import AuditEntry
 from detente.core.places import country_name, default_country, division_name
-from detente.publishing.statistics import NO_YEAR, OTHER_PROVINCE, public_statistics, row_codes
+from detente.publishing.statistics import (
+    BEFORE,
+    NO_YEAR,
+    OTHER_PROVINCE,
+    PublicStatistics,
+    public_statistics,
+    row_codes,
+)
 from detente.registry.selectors import person_detail, person_get
 from detente.web.charts import progress_chart, weekly_dates
 
@@ -145,9 +153,16 @@ TABLE_TITLES = {
 LABELS = {OTHER_PROVINCE: _("Other or not recorded"), NO_YEAR: _("Year unknown")}
 
 
-@public_page
-def statistics_page(request: HttpRequest) -> HttpResponse:
-    stats = public_statistics(request.user)
+def column_label(label: str) -> str:
+    """A fixed column in the reader's language: "before 2015", a year, "year unknown"."""
+    if label.startswith(BEFORE):
+        return gettext("before %(year)s") % {"year": label.removeprefix(BEFORE)}
+    return str(LABELS.get(label, label))
+
+
+def statistics_tables(stats: PublicStatistics) -> list[dict[str, object]]:
+    """The release's tables as the pages show them (the public page and the staff
+    release pages), labels in the reader's language."""
     codes = row_codes()
 
     def row_label(label: str) -> str:
@@ -159,13 +174,13 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         country = code.split("-")[0]
         return name if country == default_country() else f"{country_name(country)}: {name}"
 
-    tables = [
+    return [
         {
             "name": t.name,
             "title": TABLE_TITLES.get(t.name, t.name),
             "withheld": t.name in stats.withheld,
             "threshold": t.threshold,
-            "cols": [LABELS.get(c, c) for c in t.col_labels],
+            "cols": [column_label(c) for c in t.col_labels],
             "rows": [
                 (row_label(label), cells, total)
                 for label, cells, total in zip(t.row_labels, t.cells, t.row_totals, strict=True)
@@ -175,7 +190,20 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         }
         for t in stats.tables
     ]
-    context = {"people": stats.people, "tables": tables, "section": "statistics"}
+
+
+@public_page
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    """The newest approved release, never live counts (see publishing.releases)."""
+    stats = public_statistics(request.user)
+    context: dict[str, object] = {"section": "statistics", "stats": stats}
+    if stats is not None:
+        context |= {
+            "people": stats.people,
+            "tables": statistics_tables(stats),
+            "counted_at": parse_datetime(stats.counted_at or ""),
+            "released_at": parse_datetime(stats.released_at or ""),
+        }
     return render(request, "web/statistics.html", context)
 
 

@@ -25,6 +25,7 @@ PAGES: tuple[tuple[str, Any, Check], ...] = (
     ("oversight:parties", _("Parties"), is_staff),
     ("oversight:sources", _("Sources"), is_staff),
     ("oversight:disclosures", _("Disclosures"), is_staff),
+    ("oversight:statistics", _("Statistics releases"), is_staff),
     ("oversight:ledger", _("Audit ledger"), is_manager),
     ("oversight:users", _("Users"), is_administrator),
     ("oversight:tokens", _("API tokens"), signed_in),
