@@ -57,7 +57,9 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
     ("agreement", "status"): (frozenset(ROLES), ("{slug}", "--json")),
     ("agreement", "members"): (frozenset(ROLES), ("{slug}", "--json")),
     ("person", "show"): (frozenset(ROLES), ("{handle}", "--json")),
-    ("stats", ""): (frozenset(ROLES), ("--json",)),
+    ("stats", "show"): (frozenset(ROLES), ("--json",)),
+    ("stats", "draft"): (STAFF, ("--json",)),
+    ("stats", "releases"): (STAFF, ("--json",)),
     ("estimate", ""): (STAFF, ("--source", "deal-ngo", "--source", "deal-gov", "--json")),
     ("match", ""): (STAFF, ("{name}", "--json")),
     ("duplicates", ""): (STAFF, ("--json",)),
@@ -69,7 +71,7 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
 # through one (an --as is refused before anything runs).
 OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "agreement": ("create", "edit", "archive", "restore", "policy", "classify"),
-    "audit": ("verify", "checkpoint", "keygen"),
+    "audit": ("verify", "checkpoint", "keygen", "vkey", "proof"),
     "claim": ("status", "count", "stage", "retract", "list"),
     "demo": ("",),
     "disclosure": ("list", "report", "propose"),
@@ -91,6 +93,8 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "review": ("accept", "reject", "choose", "accept-above"),
     "serve": ("",),
     "source": ("list", "create", "edit", "archive", "restore"),
+    "stats": ("propose",),
+    "witness": ("init", "add-log", "vkey", "serve", "cosign", "show"),
     "token": ("create", "revoke", "list"),
     "user": (
         "disable",

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import model_validator
 
 from detente.access.models import Audience, DisclosureAction, DisclosureStatus
 from detente.agreements.models import Classification, MemberState, PartyKind
@@ -174,7 +175,21 @@ class PartyIn(Schema):
     independence_group: Slug = Field(description="Sources in this group speak for this party.")
 
 
-class PartyPatch(Schema):
+class Patch(Schema):
+    """A PATCH body: a JSON object of the fields to change. Anything else (a list, a
+    number) is refused rather than read as "change nothing"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        # ninja hands the body over wrapped (DjangoGetter), so look at what was sent.
+        sent = getattr(data, "_obj", data)
+        if not isinstance(sent, dict):
+            raise ValueError("send a JSON object of the fields to change")
+        return data
+
+
+class PartyPatch(Patch):
     name: Name = unchanged()
     kind: PartyKind = unchanged()
     independence_group: Slug = unchanged(
@@ -231,7 +246,7 @@ class PolicyIn(Schema):
     )
 
 
-class AgreementPatch(Schema):
+class AgreementPatch(Patch):
     title: Title = unchanged()
     title_es: Title = unchanged()
     description: LongText = unchanged()
@@ -521,7 +536,7 @@ class SourceIn(Schema):
     )
 
 
-class SourcePatch(Schema):
+class SourcePatch(Patch):
     name: Name = unchanged()
     kind: SourceKind = unchanged()
     reliability: Reliability = unchanged("Changing it rederives every person its claims are about.")
@@ -716,7 +731,7 @@ class ReleaseIn(Schema):
     reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
 
 
-class DecisionIn(Schema):
+class ReleaseDecisionIn(Schema):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 

@@ -40,6 +40,7 @@ class StaffLoginView(LoginView):
     form_class = StaffLoginForm
     authentication_form = StaffLoginForm
     template_name = "staff/login.html"
+    http_method_names = ["get", "head", "post"]  # nothing else means anything here
 
     def get_success_url(self) -> str:
         """Staff go where they were heading (or the dashboard); other accounts to the

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from detente.access.models import DisclosureStatus
 from detente.access.policy import Action, can
@@ -22,6 +23,7 @@ RECENT = 10
 
 
 @staff_page()
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     sees_protected = can(viewer, Action.MANAGE)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from detente.agreements.selectors import agreement_list
 from detente.evidence.estimates import registry_estimate
@@ -78,6 +79,7 @@ class EstimateForm(forms.Form):
 
 
 @staff_page()
+@require_safe
 def estimates(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     form = EstimateForm(request.GET if "lists" in request.GET else None, viewer=viewer)

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRefresh
 
 from detente.access.policy import Action, can
@@ -259,6 +260,7 @@ def _post_only(request: HttpRequest) -> HttpResponse | None:
 
 
 @staff_page()
+@require_safe
 def imports(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     page = Paginator(jobs.import_runs(viewer), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -280,6 +282,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page(Action.RECORD)
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_new(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     form = UploadForm(request.POST or None, request.FILES or None, viewer=viewer)
@@ -385,6 +388,7 @@ def _progress(job: ImportJob) -> dict[str, Any]:
 
 
 @staff_page(Action.RECORD)
+@require_safe
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     return _job_page(request, jobs.import_job_get(request.user, pk))
 
@@ -442,6 +446,7 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_page(Action.RECORD)
+@require_safe
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress fragment, polled by htmx; when the task is over, htmx reloads the page."""
     job = jobs.import_job_get(request.user, pk)
@@ -455,6 +460,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_page()
+@require_safe
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = jobs.import_run_get(request.user, pk)
     context = {"run": run, "source": _source_shown(request.user, run.source), "section": "imports"}
@@ -462,6 +468,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_page()
+@require_safe
 def import_rows_csv(request: HttpRequest, pk: int) -> HttpResponse:
     run: ImportRun = jobs.import_run_get(request.user, pk)
     response = HttpResponse(

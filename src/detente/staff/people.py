@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
@@ -94,6 +94,7 @@ def person_suggest(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page(Action.RECORD)
+@require_http_methods(["GET", "HEAD", "POST"])
 def person_new(request: HttpRequest) -> HttpResponse:
     form = PersonForm(request.POST or None)
     suggestions: list[MatchResult] = []
@@ -182,6 +183,7 @@ def _member_agreements(viewer: Viewer, person: Person) -> QuerySet[Agreement]:
 
 
 @staff_page()
+@require_safe
 def person_page(request: HttpRequest, handle: str) -> HttpResponse:
     viewer = request.user
     person = person_get(viewer, handle)
@@ -232,6 +234,7 @@ def person_at_risk(request: HttpRequest, handle: str) -> HttpResponse:
 
 
 @staff_page(Action.RECORD)
+@require_http_methods(["GET", "HEAD", "POST"])
 def claim_new(request: HttpRequest, handle: str) -> HttpResponse:
     viewer = request.user
     person = person_get(viewer, handle)

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
 from detente.agreements.derivation import policy_for
@@ -101,6 +101,7 @@ def _add_forms(viewer: Viewer, item: Item) -> None:
 
 
 @staff_page()
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     agreements = agreement_list(viewer)

@@ -29,7 +29,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
 from detente.core.dates import DatePrecision
@@ -285,6 +285,7 @@ def _list_url(filters: Filters) -> str:
 
 
 @staff_page()
+@require_safe
 def review_list(request: HttpRequest) -> HttpResponse:
     filters, form = _filter_form(request)
     qs = review_queue(request.user, **filters.selection())
@@ -525,6 +526,7 @@ def _detail(
 
 
 @staff_page()
+@require_safe
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, review_get(request.user, pk))
 
@@ -604,6 +606,7 @@ def review_search(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_page(Action.MANAGE)
+@require_http_methods(["GET", "HEAD", "POST"])
 def review_bulk(request: HttpRequest) -> HttpResponse:
     """Accept every waiting row of an import at or above a probability: first the count and
     a sample (GET), then the acceptance of exactly that many (POST)."""

@@ -19,8 +19,8 @@ from detente.api.pagination import paginate
 from detente.api.routes.parties import acting
 from detente.api.schemas import (
     MAX_ID,
-    DecisionIn,
     PageQuery,
+    ReleaseDecisionIn,
     ReleaseIn,
     ReleaseOut,
     ReleasePage,
@@ -112,7 +112,9 @@ def post_release(request: HttpRequest, payload: ReleaseIn) -> Any:
     return Status(201, _release(release))
 
 
-def _decide(request: HttpRequest, release_id: int, payload: DecisionIn, approve: bool) -> Any:
+def _decide(
+    request: HttpRequest, release_id: int, payload: ReleaseDecisionIn, approve: bool
+) -> Any:
     user = acting(request, Action.MANAGE)
     release = release_list(user).filter(pk=release_id).first()
     if release is None:
@@ -129,7 +131,9 @@ def _decide(request: HttpRequest, release_id: int, payload: DecisionIn, approve:
     response=answers(200, ReleaseOut, lookup=True, write=True),
     summary="Approve a statistics release",
 )
-def approve_release(request: HttpRequest, payload: DecisionIn, release_id: int = ReleaseId) -> Any:
+def approve_release(
+    request: HttpRequest, payload: ReleaseDecisionIn, release_id: int = ReleaseId
+) -> Any:
     """Publish a proposed release (a verifier or administrator other than the proposer).
     Checked again against every release approved since it was proposed."""
     return _decide(request, release_id, payload, approve=True)
@@ -140,7 +144,9 @@ def approve_release(request: HttpRequest, payload: DecisionIn, release_id: int =
     response=answers(200, ReleaseOut, lookup=True, write=True),
     summary="Reject a statistics release",
 )
-def reject_release(request: HttpRequest, payload: DecisionIn, release_id: int = ReleaseId) -> Any:
+def reject_release(
+    request: HttpRequest, payload: ReleaseDecisionIn, release_id: int = ReleaseId
+) -> Any:
     """Refuse a proposed release, with a note saying why (a verifier or administrator
     other than the proposer)."""
     return _decide(request, release_id, payload, approve=False)

@@ -105,15 +105,17 @@ def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
         if not is_manager(viewer):
             raise PermissionDenied
         decision = request.POST.get("decision")
-        if form.is_valid():
+        if decision not in ("approve", "reject"):
+            # Checked before anything is decided: no message may claim a decision.
+            form.is_valid()
+            form.add_error(None, _("Choose “Approve” or “Reject”."))
+        elif form.is_valid():
             note = form.cleaned_data["note"]
             try:
                 if decision == "approve":
                     disclosure_approve(actor=viewer, disclosure=disclosure, note=note)
-                elif decision == "reject":
-                    disclosure_reject(actor=viewer, disclosure=disclosure, note=note)
                 else:
-                    form.add_error(None, _("Choose “Approve” or “Reject”."))
+                    disclosure_reject(actor=viewer, disclosure=disclosure, note=note)
             except ValidationError as exc:
                 attach_errors(form, exc)
             except PermissionDenied:

@@ -107,15 +107,17 @@ def release_page(request: HttpRequest, pk: int) -> HttpResponse:
         if not is_manager(viewer):
             raise PermissionDenied
         decision = request.POST.get("decision")
-        if form.is_valid():
+        if decision not in ("approve", "reject"):
+            # Checked before anything is decided: no message may claim a decision.
+            form.is_valid()
+            form.add_error(None, _("Choose “Approve” or “Reject”."))
+        elif form.is_valid():
             note = form.cleaned_data["note"]
             try:
                 if decision == "approve":
                     statistics_approve(actor=viewer, release=release, note=note)
-                elif decision == "reject":
-                    statistics_reject(actor=viewer, release=release, note=note)
                 else:
-                    form.add_error(None, _("Choose “Approve” or “Reject”."))
+                    statistics_reject(actor=viewer, release=release, note=note)
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:

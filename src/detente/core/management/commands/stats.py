@@ -88,6 +88,8 @@ class Command(BaseCommand):
             )
 
     def _releases(self, opts: dict[str, Any]) -> None:
+        viewer = viewer_from(opts)
+        require(viewer, Action.READ)  # staff only: proposals are not public
         rows = [
             {
                 "id": r.pk,
@@ -99,7 +101,7 @@ class Command(BaseCommand):
                 "decided_at": r.decided_at.isoformat() if r.decided_at else None,
                 "reason": r.reason,
             }
-            for r in release_list(viewer_from(opts))
+            for r in release_list(viewer)
         ]
         if opts["json"]:
             self.stdout.write(json.dumps({"releases": rows}, indent=2, ensure_ascii=False))
