@@ -17,6 +17,19 @@ from detente.access.policy import Action, can
 View = Callable[..., HttpResponse]
 
 
+# Query keys that can carry a name someone typed (old bookmarks of the search page, a
+# hand-made link): never copied into the login address, where it would stay in history.
+NAME_KEYS = frozenset({"q", "name", "given_names", "paternal_surname", "maternal_surname"})
+
+
+def login_next(request: HttpRequest) -> str:
+    """Where to go back after signing in: the whole address, or the path alone when its
+    query string could hold a name."""
+    if NAME_KEYS & set(request.GET):
+        return request.path
+    return request.get_full_path()
+
+
 def staff_page(action: str = Action.READ) -> Callable[[View], View]:
     """Signed-in staff allowed ``action`` only.
 
@@ -29,7 +42,7 @@ def staff_page(action: str = Action.READ) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return redirect_to_login(login_next(request))
             if not can(request.user, action):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
