@@ -47,6 +47,7 @@ def test_propose_on_the_page_then_a_second_person_approves(
     assert StatisticsRelease.objects.get().status == "approved"
     assert entries("statistics.approve")[0]["people"] == 3
     assert f"Release #{release.pk}" in page(Client().get("/statistics/"))
+    assert "nothing new to publish" in page(analyst.get("/staff/statistics/"))
 
 
 def test_the_page_says_why_a_release_would_point_at_someone(

@@ -116,7 +116,7 @@ def conflicts(
     return found
 
 
-def _same_as_latest(published: dict[str, object]) -> StatisticsRelease | None:
+def same_as_latest(published: dict[str, object]) -> StatisticsRelease | None:
     latest = latest_release(None)  # type: ignore[arg-type]
     if latest is None:
         return None
@@ -163,7 +163,7 @@ def statistics_propose(*, actor: User, reason: str) -> StatisticsRelease:
         ledger.serialize()
         stats, original = draft_statistics()
         published = stats.as_json()
-        same = _same_as_latest(published)
+        same = same_as_latest(published)
         if same is not None:
             raise invalid(
                 "figures",

@@ -22,6 +22,7 @@ from detente.publishing.releases import (
     latest_release,
     may_decide,
     release_list,
+    same_as_latest,
     statistics_approve,
     statistics_propose,
     statistics_reject,
@@ -91,6 +92,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "draft": draft,
         "tables": statistics_tables(draft),
         "conflicts": _moved(found),
+        "unchanged": same_as_latest(draft.as_json()),
         "latest": latest_release(viewer),
         "releases": release_list(viewer)[:50],
     }
