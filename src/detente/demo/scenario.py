@@ -5,8 +5,9 @@ person's data is used. The shape follows the brief: 53 promised, names withheld 
 to the counterpart), releases reported over several weeks by the releasing government,
 most confirmed by the counterpart's embassy, a few only reported, two disputed by family,
 one re-arrested, several conditional; an NGO's larger list overlapping the agreement; and
-other cases raised. Everything is written through the services, so the audit ledger holds
-the whole history.
+other cases raised; and a second NGO's source with no claims, into which the README imports
+the example list ``examples/ngo-list.csv``. Everything is written through the services, so
+the audit ledger holds the whole history.
 """
 
 from __future__ import annotations
@@ -215,6 +216,9 @@ def _sources(actor: User) -> dict[str, Source]:
             "independent-press",
             False,
         ),
+        # No claims of its own: the source of the example list the README imports
+        # (examples/ngo-list.csv), so `detente import … --source ngo-list` works on the demo.
+        ("ngo-list", "A second NGO's list (demo)", SourceKind.NGO, "C", "ngo-list", False),
     ]
     return {
         slug: source_create(
