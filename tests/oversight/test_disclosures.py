@@ -11,11 +11,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from tests.oversight.kit import entries, field_errors, page
-from tests.support import World
+from tests.support import World, make_user
 
 from detente.access.models import Disclosure, Grant
 from detente.access.services import disclosure_propose
 from detente.registry.services import person_set_at_risk
+
+# What approving on the page takes: a reason and the box ticked after checking the list.
+APPROVE = {"decision": "approve", "note": "The committee may see them.", "confirm": "on"}
 
 
 def propose_form(world: World, **changes: Any) -> dict[str, Any]:
@@ -152,7 +155,7 @@ def test_a_different_verifier_approves(
     url = f"/staff/disclosures/{disclosure.pk}/"
     second = login("verifier", username="victor")
     assert 'value="approve"' in page(second.get(url))
-    response = second.post(url, {"decision": "approve", "note": "checked"}, follow=True)
+    response = second.post(url, APPROVE | {"note": "checked"}, follow=True)
     assert f"Disclosure #{disclosure.pk} approved." in page(response)
     disclosure.refresh_from_db()
     assert (disclosure.status, disclosure.decided_by.username) == ("approved", "victor")
@@ -187,7 +190,7 @@ def test_people_at_risk_are_left_out_of_a_public_opening_and_the_page_says_so(
     assert not disclosure.at_risk_override  # the box is not an analyst's to tick
     html = page(proposer.get(f"/staff/disclosures/{disclosure.pk}/"))
     assert "1 person flagged at risk will be left out when this is approved." in html
-    login("verifier").post(f"/staff/disclosures/{disclosure.pk}/", {"decision": "approve"})
+    login("verifier").post(f"/staff/disclosures/{disclosure.pk}/", APPROVE)
     assert list(Grant.objects.values_list("person__handle", flat=True)) == [world.person(1).handle]
 
 
@@ -206,13 +209,13 @@ def test_only_an_administrator_approves_a_disclosure_of_people_at_risk(
 
     verifier = login("verifier")
     assert "only an administrator may approve it" in page(verifier.get(url))
-    refused = verifier.post(url, {"decision": "approve"})
+    refused = verifier.post(url, APPROVE)
     assert field_errors(refused) == {
         "__all__": ["Only an administrator may approve a disclosure that includes people at risk."]
     }
     assert not Grant.objects.exists()
 
-    assert login("administrator").post(url, {"decision": "approve"}).status_code == 302
+    assert login("administrator").post(url, APPROVE).status_code == 302
     assert Grant.objects.count() == 2
 
 
@@ -250,8 +253,54 @@ def test_non_staff_are_refused(
     for url in ("/staff/disclosures/", "/staff/disclosures/propose/"):
         assert client.get(url).status_code == 403
     assert client.get(f"/staff/disclosures/{disclosure.pk}/").status_code == 403
-    assert (
-        client.post(f"/staff/disclosures/{disclosure.pk}/", {"decision": "approve"}).status_code
-        == 403
-    )
+    assert client.post(f"/staff/disclosures/{disclosure.pk}/", APPROVE).status_code == 403
     assert client.post("/staff/disclosures/propose/", propose_form(world)).status_code == 403
+
+
+def test_the_approver_sees_who_and_must_confirm_with_a_reason(
+    world: World, proposal: tuple[Disclosure, Client], login: Callable[..., Client]
+) -> None:
+    """Issue 14 point 6: names, where each stands and the at-risk marks, before one click
+    can publish anyone; a warning when people in it are still held."""
+    disclosure, _proposer = proposal
+    url = f"/staff/disclosures/{disclosure.pk}/"
+    approver = login("verifier", username="victor")
+    html = page(approver.get(url))
+    assert "Yoandri 0 Pérez" in html and "Yoandri 1 Pérez" in html  # names, not handles only
+    assert "2 people: 0 at risk, 2 still held." in html
+    assert "2 people in this disclosure are still held" in html
+    # A click without the box and a reason approves nothing, and says what is missing.
+    bare = approver.post(url, {"decision": "approve", "note": ""})
+    assert set(field_errors(bare)) == {"confirm", "note"}
+    disclosure.refresh_from_db()
+    assert disclosure.status == "proposed" and not Grant.objects.exists()
+    # Opening the page as the approver is recorded: the names were seen.
+    seen = entries("person.list")
+    assert seen and set(seen[0]["people"]) == {world.person(0).handle, world.person(1).handle}
+    assert approver.post(url, APPROVE).status_code == 302
+    assert Grant.objects.filter(disclosure=disclosure).count() == 2
+
+
+def test_the_legislature_sees_which_names_are_not_public(
+    world: World, login: Callable[..., Client]
+) -> None:
+    from detente.access.services import agreement_set_audience, disclosure_approve
+
+    agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="public")
+    to_legislature = disclosure_propose(
+        actor=world.actor, audience="legislature", reason="hearing", agreement=world.agreement
+    )
+    disclosure_approve(actor=make_user("vic", "verifier"), disclosure=to_legislature)
+    to_public = disclosure_propose(
+        actor=world.actor, audience="public", reason="released", people=[world.person(0)]
+    )
+    disclosure_approve(actor=make_user("vera", "verifier"), disclosure=to_public)
+    legislator = login("legislature")
+    html = page(legislator.get("/agreements/deal/"))
+    assert html.count(">not public</strong>") == 2  # persons 1 and 2; person 0 is public
+    assert "2 names below are marked “not public”" in html
+    assert "not public" in page(legislator.get(f"/people/{world.person(1).handle}/"))
+    assert "not public" not in page(legislator.get(f"/people/{world.person(0).handle}/"))
+    # The public sees no such mark (and no such name).
+    public = page(Client().get("/agreements/deal/"))
+    assert "not public</strong>" not in public and "Yoandri 1" not in public

@@ -237,7 +237,8 @@ def _bulk(w: World, _u: User | None, *, expected: str = "1") -> tuple[str, Body]
 
 
 def _disclosure(w: World, _u: User | None, **body: str) -> tuple[str, Body]:
-    return SAMPLES["staff/disclosures/<int:pk>/"](w), {"decision": "approve", "note": ""} | body
+    approve = {"decision": "approve", "note": "Checked.", "confirm": "on"}
+    return SAMPLES["staff/disclosures/<int:pk>/"](w), approve | body
 
 
 def _release(w: World, _u: User | None, **body: str) -> tuple[str, Body]:

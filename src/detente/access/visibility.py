@@ -93,13 +93,24 @@ def with_identity_flag_for_tier(
     )
     if viewer_tier == LEGISLATURE:
         qs = qs.annotate(_leg_action=_latest(Audience.LEGISLATURE, "action", now))
-    return qs.annotate(
+    qs = qs.annotate(
         identity_visible=Case(
             When(identity_visible_q(viewer_tier), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
     )
+    if viewer_tier == LEGISLATURE:
+        # The legislature sees names the public does not: each is marked "not public" so
+        # that no one quotes it by mistake.
+        qs = qs.annotate(
+            identity_public=Case(
+                When(identity_visible_q(PUBLIC), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    return qs
 
 
 def people_in_view(viewer: Viewer, now: dt.datetime | None = None) -> QuerySet[Person]:

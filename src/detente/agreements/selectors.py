@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
-from detente.access.visibility import visible_agreements, with_identity_flag
+from detente.access.visibility import LEGISLATURE, tier, visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
 from detente.agreements.models import (
     Agreement,
@@ -342,6 +342,8 @@ class MemberView:
     name: str | None  # None unless the viewer may see this identity
     # "other": classified not a political prisoner, left out of the promise's figures.
     classification: str = Classification.POLITICAL
+    # The viewer sees the name but the public does not (the legislature's view).
+    not_public: bool = False
 
 
 def agreement_members(viewer: Viewer, agreement: Agreement, *, state: str = "") -> list[MemberView]:
@@ -401,7 +403,7 @@ def _member_rows(
     if after:
         people = people.filter(handle__gt=after)
     people = with_identity_flag(people, viewer).order_by("handle")
-    columns = (
+    columns: tuple[str, ...] = (
         "pk",
         "handle",
         "identity_visible",  # annotated by with_identity_flag
@@ -409,13 +411,16 @@ def _member_rows(
         "identity__paternal_surname",
         "identity__maternal_surname",
     )
+    legislature = tier(viewer) == LEGISLATURE
+    if legislature:
+        columns = (*columns, "identity_public")  # annotated for the legislature only
     found = list(people.values_list(*columns)[:limit] if limit else people.values_list(*columns))
     states = {
         m.person_id: m
         for m in Membership.objects.filter(agreement=agreement, person_id__in=[r[0] for r in found])
     }
     rows = []
-    for pk, handle, visible, given, paternal, maternal in found:
+    for pk, handle, visible, given, paternal, maternal, *public in found:
         m = states[pk]
         name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
         rows.append(
@@ -427,6 +432,7 @@ def _member_rows(
                 m.released_on,
                 name,
                 m.classification,
+                not_public=bool(legislature and name is not None and not public[0]),
             )
         )
     return rows

@@ -912,6 +912,28 @@ class DecisionForm(forms.Form):
     )
 
 
+class DisclosureDecisionForm(DecisionForm):
+    """Approving a disclosure names people: the approver says they checked who, and why."""
+
+    confirm = forms.BooleanField(
+        label=_("I have checked the people listed above, their status and the at-risk marks."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["note"].help_text = _(
+            "Why: required to approve or reject; kept in the audit ledger."
+        )
+
+    def check_approval(self) -> None:
+        """What approving needs beyond the note a rejection needs (called for "approve")."""
+        if not self.cleaned_data.get("confirm"):
+            self.add_error("confirm", _("Tick this box to confirm you have checked the list."))
+        if not self.cleaned_data.get("note", "").strip():
+            self.add_error("note", _("Say why these names may be seen now."))
+
+
 # --- Ledger ---------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from detente.access.visibility import LEGISLATURE, PUBLIC, tier, with_identity_flag_for_tier
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
@@ -41,6 +42,7 @@ from detente.publishing.statistics import (
     public_statistics,
     row_codes,
 )
+from detente.registry.models import Person
 from detente.registry.selectors import person_detail, person_get
 from detente.web.charts import progress_chart, weekly_dates
 
@@ -113,10 +115,12 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         (day, past.claimed, past.confirmed)
         for day, past in zip(days, agreement_timeline(viewer, agreement, days), strict=True)
     ]
+    members = agreement_members(viewer, agreement)
     context = {
         "agreement": agreement,
         "p": progress,
-        "members": agreement_members(viewer, agreement),
+        "members": members,
+        "not_public": sum(1 for m in members if m.not_public),
         "chart": progress_chart(series, progress.total),
         "section": "agreements",
     }
@@ -143,7 +147,20 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         for s in detail["statuses"]
         if s["agreement"]
     ]
-    context = {"person": detail, "name": name, "statuses": statuses, "section": ""}
+    # The legislature sees names the public does not: say so on the page.
+    not_public = (
+        tier(viewer) == LEGISLATURE
+        and not with_identity_flag_for_tier(Person.objects.filter(pk=person.pk), PUBLIC)
+        .filter(identity_visible=True)  # type: ignore[misc]  # annotated just above
+        .exists()
+    )
+    context = {
+        "person": detail,
+        "name": name,
+        "statuses": statuses,
+        "not_public": not_public,
+        "section": "",
+    }
     return render(request, "web/person_detail.html", context)
 
 

@@ -20,11 +20,15 @@ from django.views.decorators.http import require_http_methods, require_safe
 from detente.access.models import Audience, DisclosureAction, DisclosureStatus
 from detente.access.selectors import disclosure_list
 from detente.access.services import disclosure_approve, disclosure_propose, disclosure_reject
-from detente.agreements.selectors import agreement_get
-from detente.oversight.forms import DecisionForm, ProposeForm, attach_errors
+from detente.agreements.models import MemberState
+from detente.agreements.selectors import agreement_get, agreement_list
+from detente.oversight.forms import DisclosureDecisionForm, ProposeForm, attach_errors
 from detente.oversight.permissions import allowed, is_administrator, is_manager, is_staff
+from detente.registry.selectors import person_rows
 
 PAGE_SIZE = 50
+# Where a member stands that means they are not free: naming them is the riskiest kind.
+STILL_HELD = frozenset({MemberState.HELD, MemberState.REARRESTED, MemberState.DISPUTED})
 TABS = {
     "pending": DisclosureStatus.PROPOSED,
     "approved": DisclosureStatus.APPROVED,
@@ -100,16 +104,22 @@ def disclosure_propose_page(request: HttpRequest) -> HttpResponse:
 def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)
     disclosure = get_object_or_404(disclosure_list(viewer), pk=pk)
-    form = DecisionForm(request.POST if request.method == "POST" else None)
+    form = DisclosureDecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not is_manager(viewer):
             raise PermissionDenied
         decision = request.POST.get("decision")
+        may_decide_now = (
+            disclosure.status == DisclosureStatus.PROPOSED
+            and disclosure.proposed_by_id != viewer.pk
+        )
         if decision not in ("approve", "reject"):
             # Checked before anything is decided: no message may claim a decision.
             form.is_valid()
             form.add_error(None, _("Choose “Approve” or “Reject”."))
-        elif form.is_valid():
+        elif decision == "approve" and form.is_valid() and may_decide_now:
+            form.check_approval()  # (a proposer or a decided one: the service says why not)
+        if decision in ("approve", "reject") and form.is_valid():
             note = form.cleaned_data["note"]
             try:
                 if decision == "approve":
@@ -142,14 +152,32 @@ def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
     pending = disclosure.status == DisclosureStatus.PROPOSED
     own = disclosure.proposed_by_id == viewer.pk
     needs_admin = disclosure.at_risk_override and not is_administrator(viewer)
+    may_decide = pending and is_manager(viewer) and not own
+    # Whoever decides sees who it names (names, where each stands, the at-risk marks):
+    # one click must never publish people nobody looked at. Recorded as seen.
+    rows = person_rows(viewer, list(disclosure.people.order_by("handle"))) if may_decide else []
+    held = [r for r in rows if any(s.state in STILL_HELD for s in r.standings)]
+    titles = dict(agreement_list(viewer).values_list("slug", "title"))
     context = {
         "d": disclosure,
         "people": people,
+        "rows": [
+            {
+                "handle": r.handle,
+                "name": r.name,
+                "at_risk": r.at_risk,
+                "held": r in held,
+                "standings": [(titles.get(s.agreement, s.agreement), s.state) for s in r.standings],
+            }
+            for r in rows
+        ],
+        "held": len(held),
+        "opening": disclosure.action == DisclosureAction.OPEN,
         "at_risk": [h for h, risk in people if risk],
         "public_opening": public_opening,
         "pending": pending,
         "own": own,
-        "may_decide": pending and is_manager(viewer) and not own,
+        "may_decide": may_decide,
         "needs_admin": needs_admin,
         "form": form,
     }
