@@ -2,7 +2,10 @@
 
 Everything that differs between machines comes from the environment:
 
-- ``DETENTE_DATA_DIR``: where the SQLite database, keys and uploads live (default ``./var``).
+- ``DETENTE_DATA_DIR``: where the SQLite database, keys and uploads live. Unset, it is the
+  source checkout's own ``var/`` (whichever folder ``detente`` is run from), or else a
+  ``./var`` already holding Detente's data; failing both, nothing starts and ``detente``
+  says to set it (``detente.cli.data_dir``).
 - ``DATABASE_URL``: ``sqlite:///path`` or ``postgres://user@host:port/name``; default is the
   SQLite file in the data directory.
 - ``DETENTE_SECRET_KEY``: overrides the key generated into the data directory.
@@ -21,8 +24,14 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from detente.cli import NO_DATA_DIR, data_dir
+
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("DETENTE_DATA_DIR", Path.cwd() / "var")).resolve()
+_data_dir = data_dir()
+if _data_dir is None:
+    # `detente` says this itself before getting here; this is for other ways in (WSGI).
+    raise ImproperlyConfigured(NO_DATA_DIR)
+DATA_DIR = _data_dir
 
 
 def _ensure_data_dir() -> None:
