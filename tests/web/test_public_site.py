@@ -99,9 +99,22 @@ def test_the_chart_shows_what_was_known_each_week(client: Client, public: World)
     assert html.count('class="line-confirmed"') == 1
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)</td></tr>', html)
     assert rows[0] == ("Jan. 10, 2020", "0", "0")  # the announcement: nothing yet
-    assert ("Feb. 7, 2020", "2", "0") in rows  # both claimed, none confirmed yet
-    assert rows[-1][1:] == ("2", "1")
+    assert rows[-1][1:] == ("2", "1")  # today, as the headline
     assert len(rows) <= 27
+    assert [int(c) for _d, c, _f in rows] == sorted(int(c) for _d, c, _f in rows)
+
+
+def test_chart_dates_are_weekly_when_they_fit_and_always_end_today() -> None:
+    from detente.web.charts import chart_dates
+
+    start = dt.date(2020, 1, 10)
+    weekly = chart_dates(start, dt.date(2020, 3, 1))
+    assert weekly[:3] == [start, dt.date(2020, 1, 17), dt.date(2020, 1, 24)]
+    assert weekly[-1] == dt.date(2020, 3, 1)
+    spread = chart_dates(start, dt.date(2026, 12, 6))
+    assert spread[0] == start and spread[-1] == dt.date(2026, 12, 6)
+    assert len(spread) == 26 and spread == sorted(set(spread))
+    assert chart_dates(dt.date(2030, 1, 1), dt.date(2026, 12, 6)) == [dt.date(2026, 12, 6)]
 
 
 def test_milestones_are_listed_with_their_dates(client: Client, public: World) -> None:
@@ -317,3 +330,32 @@ def test_the_spanish_catalogue_is_complete_and_compiles() -> None:
     assert result.returncode == 0, result.stderr
     # "N translated messages." and nothing fuzzy or untranslated.
     assert "fuzzy" not in result.stderr and "untranslated" not in result.stderr, result.stderr
+
+
+def test_the_chart_runs_to_today_and_ends_on_the_headline(
+    client: Client, db: Any, tmp_path: Path, settings: Any
+) -> None:
+    """Issue 14 point 5: the chart's last point is today's figure, the headline's, however
+    long ago the agreement was announced (the demo's: December 2014)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from detente.agreements.models import Agreement
+    from detente.agreements.selectors import agreement_progress
+    from detente.demo.scenario import DEMO_AGREEMENT, load_demo
+
+    settings.DATA_DIR = tmp_path  # the demo writes its logins there
+    load_demo()
+    html = text(client.get(f"/agreements/{DEMO_AGREEMENT}/"))
+    progress = agreement_progress(AnonymousUser(), Agreement.objects.get(slug=DEMO_AGREEMENT))
+    row = r"<tr><th scope=\"row\">([^<]+)</th><td>(\d+)</td><td>(\d+)</td></tr>"
+    rows = re.findall(row, html)
+    assert len(rows) >= 20
+    assert rows[-1] == (
+        date_format(timezone.localdate(), "DATE_FORMAT"),
+        str(progress.claimed),
+        str(progress.confirmed),
+    )
+    assert f"{progress.claimed} claimed and {progress.confirmed} confirmed at the end" in html
+    assert "Figures as of" in html

@@ -14,12 +14,31 @@ WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
 
 
-def weekly_dates(start: dt.date, today: dt.date, limit: int = MAX_POINTS) -> list[dt.date]:
-    """One date a week from ``start``, at most ``limit`` of them, never after ``today``.
+def chart_dates(start: dt.date, today: dt.date, limit: int = MAX_POINTS) -> list[dt.date]:
+    """The chart's dates: from ``start`` to ``today`` always, so that its last point is
+    today's figure, the one the headline shows.
 
-    Each point recomputes progress from the claims, so the count is capped; the headline
-    figures always show today.
+    A week apart while that fits in ``limit`` points; otherwise ``limit`` dates spread
+    evenly over the whole span (each point recomputes progress from the claims, so the
+    count is capped).
     """
+    if start >= today:
+        return [today]
+    span = (today - start).days
+    if span <= 7 * (limit - 1):
+        days = [start + dt.timedelta(weeks=k) for k in range(span // 7 + 1)]
+    else:
+        days = sorted(
+            {start + dt.timedelta(days=round(k * span / (limit - 1))) for k in range(limit)}
+        )
+    if days[-1] != today:
+        days.append(today)
+    return days
+
+
+def weekly_dates(start: dt.date, today: dt.date, limit: int = MAX_POINTS) -> list[dt.date]:
+    """A week apart from ``start``, at most ``limit`` dates, never after ``today`` (the
+    timeline tests' sampling; the chart uses :func:`chart_dates`)."""
     if start > today:
         return [today]
     days = [start + dt.timedelta(weeks=k) for k in range(limit)]

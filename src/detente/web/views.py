@@ -44,7 +44,7 @@ from detente.publishing.statistics import (
 )
 from detente.registry.models import Person
 from detente.registry.selectors import person_detail, person_get
-from detente.web.charts import progress_chart, weekly_dates
+from detente.web.charts import chart_dates, progress_chart
 
 View = Callable[..., HttpResponse]
 
@@ -110,7 +110,7 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     agreement = agreement_get(viewer, slug)
     progress = agreement_progress(viewer, agreement)
     today = timezone.localdate()
-    days = weekly_dates(agreement.announced_on, today)
+    days = chart_dates(agreement.announced_on, today)
     series = [
         (day, past.claimed, past.confirmed)
         for day, past in zip(days, agreement_timeline(viewer, agreement, days), strict=True)
@@ -121,6 +121,7 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         "p": progress,
         "members": members,
         "not_public": sum(1 for m in members if m.not_public),
+        "today": today,
         "chart": progress_chart(series, progress.total),
         "section": "agreements",
     }
