@@ -359,6 +359,12 @@ def sweep(kept: list[tuple[float, int, int]], truth: set[tuple[int, int]]) -> tu
     return best
 
 
+# Known rows made new with their person not even a candidate: (the row as typed, the
+# registry's record), for --dump-missed (to read on the project generator, never to tune on
+# the independent one).
+MISSED: list[dict[str, Any]] = []
+
+
 def score_run(run_id: int, data: Dataset, person_of: dict[str, int]) -> Scored:
     from detente.reconcile.models import ImportRow, Outcome
 
@@ -415,6 +421,8 @@ def score_run(run_id: int, data: Dataset, person_of: dict[str, int]) -> Scored:
             if true is not None:
                 dups += 1
                 no_cand += true not in ids
+                if true not in ids:
+                    MISSED.append({"row": data.rows[index], "truth": true_pid})
     precision, recall, f1 = _f1(reviewer, truth)
     return Scored(
         rows=len(rows),
@@ -568,6 +576,9 @@ def main() -> None:
     )
     parser.add_argument("--digest", action="store_true")
     parser.add_argument("--keep", help="keep the data directory here")
+    parser.add_argument(
+        "--dump-missed", help="write the duplicates made without a candidate here (JSON lines)"
+    )
     args = parser.parse_args()
 
     tmp = args.keep or tempfile.mkdtemp(prefix="detente-bench-")
@@ -634,6 +645,12 @@ def main() -> None:
         print("  " + line)
     if args.digest:
         print(f"  outcome digest {scored.digest}")
+    if args.dump_missed:
+        records = {r["pid"]: r for r in data.registry}
+        with open(args.dump_missed, "w", encoding="utf-8") as out:
+            for miss in MISSED:
+                row = {"row": miss["row"], "registry": records[miss["truth"]]}
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     if args.splink:
         for line in run_splink(data, run, person_of):
             print("  " + line)
