@@ -47,6 +47,7 @@ class LedgerRow:
     object_id: str
     request_id: str
     data: str
+    name: str = ""  # how people know the object (a handle, a slug), when the entry says
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,20 @@ def _parse_at(text: str) -> dt.datetime | None:
         return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     except ValueError:
         return None  # a tampered row still shows; verify names it
+
+
+def _name(data: str) -> str:
+    """The handle or slug an entry's data names its object by, if any."""
+    try:
+        found = json.loads(data)
+    except ValueError:
+        return ""
+    if not isinstance(found, dict):
+        return ""
+    for key in ("handle", "slug"):
+        if isinstance(found.get(key), str):
+            return str(found[key])
+    return ""
 
 
 def _pretty(data: str) -> str:
@@ -117,7 +132,7 @@ def ledger_page(
         found = found[:size]
         more_newer = bool(found) and qs.filter(position__gt=found[0][0]).exists()
     rows = [
-        LedgerRow(pos, _parse_at(at), label, kind, act, otype, oid, rid, _pretty(data))
+        LedgerRow(pos, _parse_at(at), label, kind, act, otype, oid, rid, _pretty(data), _name(data))
         for pos, at, label, kind, act, otype, oid, rid, data in found
     ]
     head = AuditEntry.objects.order_by("-position").values_list("position", flat=True).first()

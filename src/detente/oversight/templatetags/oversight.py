@@ -8,6 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from detente.audit.labels import action_label, object_label
 from detente.oversight.forms import role_label
 from detente.oversight.permissions import (
     Check,
@@ -50,3 +51,15 @@ def oversight_links(context: template.Context) -> list[dict[str, Any]]:
 @register.filter
 def role_name(value: str) -> Any:
     return role_label(value)
+
+
+@register.filter
+def ledger_action(code: str) -> str:
+    """A ledger action in words ("approved a disclosure"); the code itself when unknown."""
+    return action_label(code)
+
+
+@register.simple_tag
+def ledger_object(object_type: str, object_id: str, name: str = "") -> str:
+    """A ledger entry's object in words ("person P-0001", "agreement 3")."""
+    return object_label(object_type, object_id, name)
