@@ -160,6 +160,11 @@ def test_a_reset_blocks_login_until_a_new_authenticator_is_confirmed(
     response = admin_login(client, "ana", PASSWORD, "123456")
     assert NOT_ENROLLED in response.content.decode() and not logged_in(client)
     [entry] = entries("totp.reset")
-    assert entry == {"username": "ana", "reason": "phone lost", "was_confirmed": True}
+    assert entry == {
+        "username": "ana",
+        "reason": "phone lost",
+        "was_confirmed": True,
+        "recovery_codes_removed": 0,
+    }
     with pytest.raises(ValidationError, match="no authenticator"):
         totp_reset(actor=actor, user=analyst, reason="again")

@@ -15,11 +15,9 @@ from tests.support import make_user
 
 from detente.access.policy import CLI_USERNAME, Role, cli_actor, roles_of
 from detente.accounts import services
-from detente.accounts.models import LoginThrottle, TOTPDevice
+from detente.accounts.models import Invitation, LoginThrottle, TOTPDevice
 from detente.api.models import ApiToken
 from detente.api.services import token_create
-
-GOOD_PASSWORD = "a long walk by the malecon 7"
 
 
 @pytest.fixture(autouse=True)
@@ -65,53 +63,29 @@ def test_the_list_shows_role_second_factor_and_state(admin: Client, ana: User) -
     assert "Enrolled, not confirmed" in html and "Locked" in html
 
 
-def test_an_administrator_creates_an_account(admin: Client) -> None:
-    form = {
-        "username": "leo",
-        "email": "leo@example.org",
-        "role": "legislature",
-        "password1": GOOD_PASSWORD,
-        "password2": GOOD_PASSWORD,
-    }
-    response = admin.post("/staff/users/new/", form, follow=True)
-    user = User.objects.get(username="leo")
-    assert response.redirect_chain[-1][0] == f"/staff/users/{user.pk}/"
-    assert "Account leo created." in page(response)
-    assert roles_of(user) == {Role.LEGISLATURE} and user.check_password(GOOD_PASSWORD)
-    assert entries("user.create") == [{"username": "leo", "role": "legislature"}]
-
-
-def test_a_weak_password_is_refused_on_its_field_and_nothing_is_created(admin: Client) -> None:
-    form = {
-        "username": "leo",
-        "email": "",
-        "role": "analyst",
-        "password1": "short",
-        "password2": "short",
-    }
+def test_an_administrator_invites_a_person(admin: Client) -> None:
+    form = {"username": "leo", "email": "leo@example.org", "role": "legislature"}
     response = admin.post("/staff/users/new/", form)
     assert response.status_code == 200
-    errors = field_errors(response)
-    assert list(errors) == ["password1"]
-    assert "too short" in errors["password1"][0]
-    html = page(response)
-    assert 'value="leo"' in html and 'value="short"' not in html  # never echo a password
-    assert not User.objects.filter(username="leo").exists()
+    user = User.objects.get(username="leo")
+    link = response.context["link"]
+    assert link.startswith("http://testserver/staff/welcome/")
+    assert link in page(response)  # shown this once
+    assert roles_of(user) == {Role.LEGISLATURE} and not user.has_usable_password()
+    assert entries("user.create") == [{"username": "leo", "role": "legislature"}]
+    assert [e["username"] for e in entries("user.invite")] == ["leo"]
+    # The link itself is nowhere in the database or the ledger.
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert not Invitation.objects.filter(token_hash__contains=token).exists()
+    assert token not in str(entries("user.invite"))
 
 
-def test_differing_passwords_and_a_taken_name(admin: Client, ana: User) -> None:
-    form = {
-        "username": "ANA",
-        "role": "analyst",
-        "password1": GOOD_PASSWORD,
-        "password2": GOOD_PASSWORD + "x",
-    }
-    assert field_errors(admin.post("/staff/users/new/", form)) == {
-        "password2": ["The two passwords differ."]
-    }
-    form["password2"] = GOOD_PASSWORD
-    errors = field_errors(admin.post("/staff/users/new/", form))
+def test_a_bad_or_taken_username_is_refused_on_its_field(admin: Client, ana: User) -> None:
+    errors = field_errors(admin.post("/staff/users/new/", {"username": "ANA", "role": "analyst"}))
     assert errors == {"username": ["The username “ANA” is already taken."]}
+    errors = field_errors(admin.post("/staff/users/new/", {"username": "a b", "role": "analyst"}))
+    assert list(errors) == ["username"]
+    assert not User.objects.filter(username="a b").exists()
 
 
 def test_changing_a_role(admin: Client, ana: User) -> None:

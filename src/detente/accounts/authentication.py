@@ -127,7 +127,8 @@ def attempt_login(
     if not code:
         _refuse(Refusal.CODE_MISSING, request, username, address, now, user)
     if not totp.is_well_formed(code):
-        _refuse(Refusal.CODE_MALFORMED, request, username, address, now, user)
+        _recovery_login(request, user, code, address, now)
+        return user
     try:
         step = device.match(code, now)
     except (sealing.InvalidToken, ValueError):
@@ -152,6 +153,34 @@ def attempt_login(
         _refuse(Refusal.CODE_REUSED, request, username, address, now, user)
     throttle.record_success(username, address)
     return user
+
+
+def _recovery_login(
+    request: HttpRequest | None, user: User, text: str, address: str, now: dt.datetime
+) -> None:
+    """A recovery code in place of the authenticator's: spent and audited, or refused."""
+    from detente.accounts.services import (
+        looks_like_recovery_code,
+        normalise_recovery_code,
+        recovery_code_consume,
+        recovery_codes_left,
+    )
+
+    username = user.get_username()
+    if not looks_like_recovery_code(normalise_recovery_code(text)):
+        _refuse(Refusal.CODE_MALFORMED, request, username, address, now, user)
+    with transaction.atomic():
+        spent = recovery_code_consume(user, text, now)
+        if spent:
+            ledger.append(
+                user,
+                "auth.recovery_code",
+                user,
+                {"username": username, "address": address, "left": recovery_codes_left(user)},
+            )
+    if not spent:
+        _refuse(Refusal.CODE_INVALID, request, username, address, now, user)
+    throttle.record_success(username, address)
 
 
 def _refuse(

@@ -28,13 +28,14 @@ class SecondFactorAuthenticationForm(AuthenticationForm):
         label=_("Authentication code"),
         required=False,
         strip=True,
-        help_text=_("The 6-digit code your authenticator app shows now."),
+        help_text=_(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
-                "inputmode": "numeric",
                 "spellcheck": "false",
-                "size": "8",
+                "size": "12",
             }
         ),
     )

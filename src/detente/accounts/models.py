@@ -91,3 +91,66 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of user {self.user_id}"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a person set their password and enrol their second factor.
+
+    Only a keyed hash of the link's token is kept (``sealing.keyed_hashes``): the token is
+    shown once, to the administrator who issued it. A link works until it is used, it
+    expires, or a newer link for the same account replaces it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    created_at = models.DateTimeField(_("issued at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} of user {self.user_id}"
+
+    def usable(self, now: dt.datetime) -> bool:
+        return self.used_at is None and self.cancelled_at is None and now < self.expires_at
+
+
+class RecoveryCode(models.Model):
+    """One recovery code: accepted once at login in place of the authenticator's code.
+
+    Only a keyed hash is kept; the codes are shown once, when they are made.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+        verbose_name=_("user"),
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    used_at = models.DateTimeField(_("used at"), null=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        indexes = [models.Index(fields=["user", "code_hash"], name="accounts_recovery_lookup")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of user {self.user_id}"

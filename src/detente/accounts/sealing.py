@@ -48,3 +48,27 @@ def unseal(owner_pk: int, token: str) -> str:
     if owner != str(owner_pk):
         raise InvalidToken
     return secret
+
+
+def _hmac_key(secret_key: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=purpose).derive(
+        secret_key.encode()
+    )
+
+
+def keyed_hashes(purpose: str, message: str) -> list[str]:
+    """HMAC-SHA256 of ``message`` under a key derived from each secret key (current first).
+
+    For invitation tokens and recovery codes: the database keeps only this hash, and
+    without ``SECRET_KEY`` a copy of the database can neither check a guess against it
+    nor make a value that matches.
+    """
+    import hmac
+
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [
+        hmac.new(
+            _hmac_key(k, f"detente-{purpose}-v1".encode()), message.encode(), "sha256"
+        ).hexdigest()
+        for k in keys
+    ]

@@ -11,13 +11,20 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from detente.access.policy import Role, roles_of
 from detente.accounts import sealing, totp
 from detente.accounts.authentication import code_message_invalid, code_message_missing
-from detente.accounts.models import LoginThrottle, TOTPDevice, UserSession
+from detente.accounts.models import (
+    Invitation,
+    LoginThrottle,
+    RecoveryCode,
+    TOTPDevice,
+    UserSession,
+)
 from detente.accounts.signals import user_disabled
 from detente.audit import ledger
 from detente.core.errors import check_text, invalid
@@ -109,7 +116,8 @@ def totp_confirm(
 
 
 def totp_reset(*, actor: User, user: User, reason: str) -> None:
-    """Remove ``user``'s authenticator (lost phone, suspected copy). Administrator only.
+    """Remove ``user``'s authenticator and recovery codes (lost phone, suspected copy).
+    Administrator only.
 
     Until a new one is enrolled and confirmed, an account that needs a second factor
     cannot log in at all.
@@ -123,14 +131,23 @@ def totp_reset(*, actor: User, user: User, reason: str) -> None:
                 "user",
                 _("%(username)s has no authenticator.") % {"username": user.get_username()},
             )
-        was_confirmed = device.confirmed
-        ledger.append(
-            actor,
-            "totp.reset",
-            device,
-            {"username": user.get_username(), "reason": reason, "was_confirmed": was_confirmed},
-        )
-        device.delete()
+        _reset_device(actor, user, device, reason)
+
+
+def _reset_device(actor: User, user: User, device: TOTPDevice, reason: str) -> None:
+    codes, _by_model = RecoveryCode.objects.filter(user=user).delete()
+    ledger.append(
+        actor,
+        "totp.reset",
+        device,
+        {
+            "username": user.get_username(),
+            "reason": reason,
+            "was_confirmed": device.confirmed,
+            "recovery_codes_removed": codes,
+        },
+    )
+    device.delete()
 
 
 # --- Login throttle -------------------------------------------------------------------
@@ -252,20 +269,12 @@ def _set_role_groups(user: User, role: str) -> None:
         del user._detente_roles  # roles_of caches per object; this one just changed
 
 
-def user_create(*, actor: User, username: str, role: str, password: str, email: str = "") -> User:
-    """Create an account with one role (or none). Administrator only.
-
-    The password must pass the configured validators. The new account cannot sign in
-    until an authenticator is enrolled for it (``detente user totp-enrol``) when its role
-    needs a second factor. Neither the password nor the e-mail address reaches the ledger.
-    """
-    from django.contrib.auth.password_validation import validate_password
+def _check_new_account(username: object, role: object, email: object) -> tuple[str, str, str]:
+    """The new account's username, role and e-mail address, checked (not yet taken)."""
     from django.contrib.auth.validators import UnicodeUsernameValidator
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
-    from django.db import IntegrityError
 
-    require_administrator(actor)
     username = check_text("username", username, 150, required=True)
     try:
         UnicodeUsernameValidator()(username)
@@ -273,9 +282,8 @@ def user_create(*, actor: User, username: str, role: str, password: str, email: 
         raise invalid(
             "username", _("Use only letters, digits and the characters @ . + - _ in a username.")
         ) from None
-    taken = _("The username “%(username)s” is already taken.") % {"username": username}
     if User.objects.filter(username__iexact=username).exists():
-        raise invalid("username", taken)
+        raise invalid("username", _taken(username))
     role = _check_role(role)
     email = check_text("email", email, 254)
     if email:
@@ -285,6 +293,27 @@ def user_create(*, actor: User, username: str, role: str, password: str, email: 
             raise invalid(
                 "email", _("“%(value)s” is not an e-mail address.") % {"value": email}
             ) from None
+    return username, role, email
+
+
+def _taken(username: str) -> str:
+    return _("The username “%(username)s” is already taken.") % {"username": username}
+
+
+def user_create(*, actor: User, username: str, role: str, password: str, email: str = "") -> User:
+    """Create an account with one role (or none) and a password. Administrator only.
+
+    The password must pass the configured validators. The new account cannot sign in
+    until an authenticator is enrolled for it when its role needs a second factor; an
+    invitation (``user_invite``) does both at once and is the usual way. Neither the
+    password nor the e-mail address reaches the ledger.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError
+
+    require_administrator(actor)
+    username, role, email = _check_new_account(username, role, email)
     if not isinstance(password, str) or not password:
         raise invalid("password", _("This field is required."))
     try:
@@ -297,7 +326,7 @@ def user_create(*, actor: User, username: str, role: str, password: str, email: 
             _set_role_groups(user, role)
             ledger.append(actor, "user.create", user, {"username": username, "role": role or None})
     except IntegrityError:  # created by someone else between the check and the insert
-        raise invalid("username", taken) from None
+        raise invalid("username", _taken(username)) from None
     return user
 
 
@@ -343,3 +372,348 @@ def user_set_role(*, actor: User, user: User, role: str, reason: str = "") -> No
                 "reason": reason,
             },
         )
+
+
+# --- Invitations: the browser's way to set a password and enrol -------------------------
+
+INVITATION_HOURS = 72
+_INVITATION = "invitation"
+
+
+class InvitationUnusable(Exception):
+    """The link is unknown, used, expired, replaced, or its account is disabled.
+
+    One exception for all of them: the page answers each the same way, so a link tells
+    nobody whether it ever existed.
+    """
+
+
+def invitation_hours() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DETENTE_INVITATION_HOURS", INVITATION_HOURS))
+
+
+def _issue_invitation(actor: User, user: User, now: dt.datetime) -> tuple[Invitation, str, int]:
+    """A new link for ``user`` (its token, shown once), replacing any link still open."""
+    import secrets
+
+    cancelled = Invitation.objects.filter(
+        user=user, used_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        user=user,
+        token_hash=sealing.keyed_hashes(_INVITATION, token)[0],
+        created_by=actor,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=invitation_hours()),
+    )
+    return invitation, token, cancelled
+
+
+def user_invite(
+    *, actor: User, username: str, role: str, email: str = "", now: dt.datetime | None = None
+) -> tuple[User, Invitation, str]:
+    """Create an account with one role (or none) and no password, and its invitation link.
+
+    Returns the account, the invitation and the link's token, which is shown once and
+    never stored (only its keyed hash is). Whoever opens the link sets the password and
+    enrols the authenticator (``invitation_accept``). Administrator only; two ledger
+    entries, ``user.create`` and ``user.invite``.
+    """
+    from django.db import IntegrityError
+
+    require_administrator(actor)
+    now = now or timezone.now()
+    username, role, email = _check_new_account(username, role, email)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=None)
+            _set_role_groups(user, role)
+            ledger.append(actor, "user.create", user, {"username": username, "role": role or None})
+            invitation, token, _cancelled = _issue_invitation(actor, user, now)
+            ledger.append(
+                actor,
+                "user.invite",
+                user,
+                {
+                    "username": username,
+                    "expires_at": invitation.expires_at.isoformat(),
+                    "reason": "",
+                    "reset": False,
+                    "replaced": 0,
+                },
+            )
+    except IntegrityError:
+        raise invalid("username", _taken(username)) from None
+    return user, invitation, token
+
+
+def invitation_issue(
+    *,
+    actor: User,
+    user: User,
+    reason: str,
+    reset: bool = False,
+    now: dt.datetime | None = None,
+) -> tuple[Invitation, str]:
+    """A new invitation link for an existing account (a new phone, a forgotten password).
+
+    Opening it lets the person choose a new password and enrol a new authenticator; until
+    then their current password and authenticator keep working, unless ``reset`` removes
+    the authenticator and recovery codes now (a lost phone, a suspected copy). An older
+    link still open stops working. Administrator only; the account must be enabled.
+    """
+    require_administrator(actor)
+    reason = check_text("reason", reason, REASON_MAX, required=True)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not User.objects.select_for_update().get(pk=user.pk).is_active:
+            raise invalid(
+                "user",
+                _("%(username)s is disabled; enable the account before inviting them again.")
+                % {"username": user.get_username()},
+            )
+        if reset:
+            device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+            if device is not None:
+                _reset_device(actor, user, device, reason)
+        invitation, token, cancelled = _issue_invitation(actor, user, now)
+        ledger.append(
+            actor,
+            "user.invite",
+            user,
+            {
+                "username": user.get_username(),
+                "expires_at": invitation.expires_at.isoformat(),
+                "reason": reason,
+                "reset": reset,
+                "replaced": cancelled,
+            },
+        )
+    return invitation, token
+
+
+def _find_invitation(token: str, now: dt.datetime, *, lock: bool = False) -> Invitation:
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise InvitationUnusable
+    qs = Invitation.objects.select_related("user").filter(
+        token_hash__in=sealing.keyed_hashes(_INVITATION, token)
+    )
+    if lock:
+        qs = qs.select_for_update()
+    invitation = qs.first()
+    if invitation is None or not invitation.usable(now) or not invitation.user.is_active:
+        raise InvitationUnusable
+    return invitation
+
+
+def invitation_open(token: str, now: dt.datetime | None = None) -> Invitation:
+    """The open invitation of this token, or ``InvitationUnusable``. Changes nothing."""
+    return _find_invitation(token, now or timezone.now())
+
+
+def enrolment_secret() -> str:
+    return totp.generate_secret()
+
+
+def enrolment_seal(invitation: Invitation, secret: str) -> str:
+    """The new secret, encrypted for the invitation page's form: the page carries it from
+    showing the QR code to the code that confirms it, and nothing is stored before that."""
+    return sealing.seal(invitation.user_id, f"{invitation.pk}:{secret}")
+
+
+def enrolment_unseal(invitation: Invitation, sealed: str) -> str | None:
+    try:
+        plain = sealing.unseal(invitation.user_id, sealed)
+    except (sealing.InvalidToken, ValueError, UnicodeError):
+        return None
+    owner, _sep, secret = plain.partition(":")
+    if owner != str(invitation.pk):
+        return None
+    try:
+        totp.decode_secret(secret)
+    except ValueError:
+        return None
+    return secret
+
+
+def invitation_accept(
+    *, token: str, password: str, sealed_secret: str, code: str, now: dt.datetime | None = None
+) -> tuple[User, list[str]]:
+    """Use an invitation: set the password, enrol and confirm the authenticator, make
+    recovery codes, all at once or not at all. Returns the account and its recovery codes
+    (shown once).
+
+    Refused with ``InvitationUnusable`` for a link that cannot be used, and with a
+    ``ValidationError`` on ``password`` (the configured validators) or ``code`` (not the
+    code the new authenticator shows now). A previous authenticator and recovery codes
+    are replaced; the new password ends the account's other sessions.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = _find_invitation(token, now, lock=True)
+        user = invitation.user
+        errors: dict[str, list[str]] = {}
+        if not isinstance(password, str) or not password:
+            errors["password"] = [_("This field is required.")]
+        else:
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                errors["password"] = list(exc.messages)
+        secret = enrolment_unseal(invitation, sealed_secret)
+        code = totp.normalise_code(code)
+        step = None
+        if secret is not None and totp.is_well_formed(code):
+            step = totp.match_step(totp.decode_secret(secret), code, now.timestamp())
+        if secret is None:
+            errors["code"] = [
+                _("The page is out of date; open the link again and scan the new code.")
+            ]
+        elif not totp.is_well_formed(code):
+            errors["code"] = [code_message_missing()]
+        elif step is None:
+            errors["code"] = [code_message_invalid()]
+        if errors:
+            raise ValidationError(errors)
+        assert secret is not None  # noqa: S101 - errors were raised above otherwise
+        old = TOTPDevice.objects.select_for_update().filter(user=user).first()
+        replaced = old is not None and old.confirmed
+        if old is not None:
+            old.delete()
+        device = TOTPDevice(user=user, created_at=now, confirmed=True, confirmed_at=now)
+        device.sealed_secret = sealing.seal(user.pk, secret)
+        device.last_used_step = step
+        device.save()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        codes = _replace_recovery_codes(user, now)
+        invitation.used_at = now
+        invitation.save(update_fields=["used_at"])
+        ledger.append(
+            user,
+            "user.invitation_accept",
+            user,
+            {
+                "username": user.get_username(),
+                "invitation": invitation.pk,
+                "replaced_authenticator": replaced,
+                "recovery_codes": len(codes),
+            },
+        )
+    return user, codes
+
+
+# --- Recovery codes ----------------------------------------------------------------------
+
+RECOVERY_CODES = 10
+_RECOVERY = "recovery-code"
+# No 0/o, 1/l/i: a code read off paper is typed back without guessing.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_CODE_LENGTH = 10
+
+
+def _recovery_message(user: User, code: str) -> str:
+    return f"{user.pk}:{code}"
+
+
+def normalise_recovery_code(text: str | None) -> str:
+    """The code as stored: lower case, without the spaces and dashes it is printed with."""
+    return "".join(c for c in (text or "").lower() if c not in " -\t")
+
+
+def looks_like_recovery_code(text: str) -> bool:
+    return len(text) == _CODE_LENGTH and all(c in _ALPHABET for c in text)
+
+
+def _replace_recovery_codes(user: User, now: dt.datetime) -> list[str]:
+    """New codes for ``user`` in place of all their old ones; returned as printed."""
+    import secrets
+
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = [
+        "".join(secrets.choice(_ALPHABET) for _i in range(_CODE_LENGTH))
+        for _n in range(RECOVERY_CODES)
+    ]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(
+            user=user,
+            code_hash=sealing.keyed_hashes(_RECOVERY, _recovery_message(user, c))[0],
+            created_at=now,
+        )
+        for c in codes
+    )
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def recovery_codes_left(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def recovery_code_consume(user: User, code: str, now: dt.datetime) -> bool:
+    """Spend one of ``user``'s unused recovery codes; False if ``code`` is none of them.
+
+    A conditional UPDATE: of two requests racing with one code, exactly one spends it.
+    """
+    code = normalise_recovery_code(code)
+    if not looks_like_recovery_code(code):
+        return False
+    hashes = sealing.keyed_hashes(_RECOVERY, _recovery_message(user, code))
+    found = (
+        RecoveryCode.objects.filter(user=user, code_hash__in=hashes, used_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        return False
+    return bool(RecoveryCode.objects.filter(pk=found, used_at__isnull=True).update(used_at=now))
+
+
+def recovery_codes_regenerate(
+    *, actor: User, code: str, address: str = "", now: dt.datetime | None = None
+) -> list[str]:
+    """New recovery codes for the signed-in ``actor``, in place of their old ones.
+
+    Needs the code the authenticator shows now (a session left open is not enough), and
+    a wrong code counts towards the login lockout of this username and address. The
+    step the code belongs to is spent.
+    """
+    from detente.accounts import throttle
+
+    now = now or timezone.now()
+    code = totp.normalise_code(code)
+    if not totp.is_well_formed(code):
+        raise invalid("code", code_message_missing())
+    username = actor.get_username()
+    device = TOTPDevice.objects.filter(user=actor, confirmed=True).first()
+    if device is None:
+        raise invalid(
+            "code",
+            _("Your account has no authenticator; ask an administrator for an invitation link."),
+        )
+    if not throttle.charge(username, address, now):
+        raise invalid("code", _("Too many wrong codes; try again in a while."))
+    step = device.match(code, now)
+    codes: list[str] = []
+    with transaction.atomic():
+        spent = step is not None and (
+            TOTPDevice.objects.filter(pk=device.pk)
+            .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+            .update(last_used_step=step)
+        )
+        if spent:
+            codes = _replace_recovery_codes(actor, now)
+            ledger.append(
+                actor, "recovery.regenerate", actor, {"username": username, "count": len(codes)}
+            )
+    if not spent:
+        with transaction.atomic():
+            throttle.record_failure(username, address, now)
+        raise invalid("code", code_message_invalid())
+    throttle.record_success(username, address)
+    return codes

@@ -111,8 +111,24 @@ def _demo_users(actor: User) -> list[tuple[str, str, str]]:
         group, _ = Group.objects.get_or_create(name=role)
         user.groups.add(group)
         ledger.append(actor, "user.create", user, {"username": username, "role": role})
+        _demo_authenticator(actor, user)
         rows.append((username, password, role))
     return rows
+
+
+def _demo_authenticator(actor: User, user: User) -> None:
+    """Enrol and confirm an authenticator, so the account arrives ready to sign in (with
+    ``detente user totp-code`` giving the code). Confirmed with the previous step's code,
+    inside the drift window, so the current and next steps stay free for logging in."""
+    from django.utils import timezone
+
+    from detente.accounts import services as accounts
+    from detente.accounts import totp
+
+    now = timezone.now()
+    device, _uri = accounts.totp_enroll(actor=actor, user=user, now=now)
+    code = totp.totp(device.key(), now.timestamp() - totp.PERIOD)
+    accounts.totp_confirm(actor=actor, user=user, code=code, now=now)
 
 
 def _received(day: dt.date, rng: random.Random) -> dt.datetime:

@@ -68,6 +68,8 @@ urlpatterns: list[URLPattern] = [
     path("users/", users.user_list_page, name="users"),
     path("users/new/", users.user_create_page, name="user_create"),
     path("users/<int:pk>/", users.user_page, name="user"),
+    path("welcome/<str:token>/", users.welcome_page, name="welcome"),  # an invitation link
+    path("account/", users.account_page, name="account"),
     path("tokens/", tokens.token_list_page, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

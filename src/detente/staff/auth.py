@@ -28,7 +28,8 @@ class StaffLoginForm(SecondFactorAuthenticationForm):
             {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         )
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
-        self.fields["otp"].widget.attrs.update({"pattern": r"[0-9 ]*", "maxlength": "9"})
+        # Six digits, or a recovery code (letters and digits, "abcde-23456").
+        self.fields["otp"].widget.attrs.update({"maxlength": "16"})
         self.error_messages["invalid_login"] = _(
             "The username, password or code is not right, or the account is locked for a "
             "while after too many attempts. Both the username and the password are "

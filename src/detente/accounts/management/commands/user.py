@@ -1,4 +1,5 @@
-"""``detente user …``: disable and enable accounts, enrol authenticators, lift lockouts.
+"""``detente user …``: invite people, disable and enable accounts, enrol authenticators,
+lift lockouts.
 
 Runs as the operator account (``cli_actor()``), so every change is in the audit ledger.
 ``totp-code`` prints a valid login code and exists ONLY so a local demo can be logged
@@ -71,11 +72,41 @@ def usable_code(device: TOTPDevice, now: dt.datetime) -> tuple[str, dt.datetime]
     return None
 
 
+def invitation_link(token: str) -> str:
+    """The link's full address, on the site's public address (``DETENTE_PUBLIC_URL``)."""
+    from django.urls import reverse
+
+    base = str(settings.MAILING.get("PUBLIC_URL", "")).rstrip("/")
+    return base + reverse("oversight:welcome", args=[token])
+
+
 class Command(BaseCommand):
-    help = "Manage accounts: disable, enable, authenticators, lockouts."
+    help = "Manage accounts: invite, disable, enable, authenticators, lockouts."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
+        i = sub.add_parser(
+            "invite",
+            help="create an account with a role and print its one-time invitation link",
+        )
+        i.add_argument("username")
+        i.add_argument(
+            "--role",
+            required=True,
+            choices=["administrator", "verifier", "analyst", "legislature", "none"],
+        )
+        i.add_argument("--email", default="")
+        n = sub.add_parser(
+            "reinvite",
+            help="print a new invitation link for an account (new password and authenticator)",
+        )
+        n.add_argument("username")
+        n.add_argument("--reason", required=True, help="why (kept in the audit ledger)")
+        n.add_argument(
+            "--reset",
+            action="store_true",
+            help="remove the current authenticator and recovery codes now",
+        )
         d = sub.add_parser("disable", help="disable an account and end its sessions at once")
         d.add_argument("username")
         d.add_argument("--reason", required=True, help="why (kept in the audit ledger)")
@@ -106,12 +137,35 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action: str = opts["action"]
-        user = _user(opts["username"])
         actor = cli_actor()
         try:
+            if action == "invite":
+                self._invite(actor, opts)
+                return
+            user = _user(opts["username"])
             getattr(self, "_" + action.replace("-", "_"))(actor, user, opts)
         except ValidationError as exc:
             raise _refusal(exc) from None
+
+    def _invite(self, actor: User, opts: dict[str, Any]) -> None:
+        role = "" if opts["role"] == "none" else opts["role"]
+        user, invitation, token = services.user_invite(
+            actor=actor, username=opts["username"], role=role, email=opts["email"]
+        )
+        self._print_link(user, invitation.expires_at, token)
+
+    def _reinvite(self, actor: User, user: User, opts: dict[str, Any]) -> None:
+        invitation, token = services.invitation_issue(
+            actor=actor, user=user, reason=opts["reason"], reset=opts["reset"]
+        )
+        self._print_link(user, invitation.expires_at, token)
+
+    def _print_link(self, user: User, expires_at: dt.datetime, token: str) -> None:
+        self.stderr.write(
+            f"Invitation for {user.username} (shown once; pass it on by a channel you "
+            f"trust). It works once, until {expires_at:%Y-%m-%d %H:%M} UTC:"
+        )
+        self.stdout.write(invitation_link(token))
 
     def _disable(self, actor: User, user: User, opts: dict[str, Any]) -> None:
         ended = services.user_disable(actor=actor, user=user, reason=opts["reason"])
