@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
@@ -248,6 +248,10 @@ def person_filter(
     agreement: Any = None,
     state: str = "",
     category: str = "",
+    country: str = "",
+    division: str = "",
+    source: Any = None,
+    at_risk: bool | None = None,
 ) -> QuerySet[Person]:
     """People this viewer may know exist, narrowed by their standing on the agreements the
     viewer sees: named on ``agreement`` (an Agreement the viewer sees), in member ``state``
@@ -258,8 +262,6 @@ def person_filter(
     ``died`` and ``disappeared`` match those states. A standing on an agreement hidden from
     the viewer never matches, so a filter reveals nothing a member list would not.
     """
-    from django.db.models import Exists, OuterRef, Q
-
     from detente.agreements.models import MemberState
     from detente.core.errors import invalid
     from detente.registry.status import Category
@@ -269,6 +271,19 @@ def person_filter(
     if category and category not in Category.values:
         raise invalid("category", _unknown(category, Category.values))
     qs = person_list(viewer)
+    staff = can(viewer, Action.READ)
+    # Places, sources and the at-risk flag are what staff know about a person: for anyone
+    # else such a filter would tell them something, so it matches no one.
+    if (country or division or source is not None or at_risk is not None) and not staff:
+        return qs.none()
+    if country:
+        qs = qs.filter(identity__country=country)
+    if division:
+        qs = qs.filter(identity__division=division)
+    if source is not None:
+        qs = qs.filter(Exists(Claim.objects.filter(person=OuterRef("pk"), source=source)))
+    if at_risk is not None:
+        qs = qs.filter(at_risk=at_risk)
     if agreement is None and not state and not category:
         return qs
     named = Membership.objects.filter(

@@ -50,6 +50,57 @@ class SourceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.reliability})"
 
 
+def filter_sources(viewer: Viewer) -> QuerySet[Source]:
+    """The sources a list may be narrowed by: archived ones too; a protected source only
+    for those who may know it (whom it spoke about would point at it)."""
+    qs = Source.objects.order_by("name")
+    return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
+
+
+class PeopleFilterForm(StaffForm):
+    """The People list's filters: in the address (GET), so a list can be bookmarked; none of
+    them can carry a name (names are searched by POST, above it)."""
+
+    SORTS = (
+        ("handle", _("Handle")),
+        ("name", _("Surname")),
+        ("newest", _("Newest first")),
+    )
+    agreement = forms.ChoiceField(label=_("Agreement"), required=False)
+    state = forms.ChoiceField(
+        label=_("Where they stand"),
+        required=False,
+        choices=[("", _("Any")), *MemberState.choices],
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    division = forms.CharField(label=_("Division (ISO 3166-2)"), required=False, max_length=8)
+    source = forms.ChoiceField(label=_("Source spoke about them"), required=False)
+    at_risk = forms.ChoiceField(
+        label=_("At risk"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("At risk")), ("no", _("Not at risk"))],
+    )
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=SORTS)
+
+    def __init__(self, *args: Any, viewer: Viewer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from detente.agreements.selectors import agreement_list
+
+        agreements = agreement_list(viewer).order_by("-announced_on").values_list("slug", "title")
+        sources = filter_sources(viewer).values_list("slug", "name")
+        for name, values in (
+            ("agreement", agreements),
+            ("country", country_choices()),
+            ("source", sources),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+            field.choices = [("", _("Any")), *values]
+
+    def clean_division(self) -> str:
+        return str(self.cleaned_data.get("division") or "").strip().upper()
+
+
 class SearchForm(StaffForm):
     q = forms.CharField(
         label=_("Name or handle"),

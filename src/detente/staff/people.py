@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,16 +23,29 @@ from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
 from detente.registry.models import Person
 from detente.registry.search import person_search
-from detente.registry.selectors import PersonDetail, person_detail, person_get
+from detente.registry.selectors import (
+    PersonDetail,
+    person_detail,
+    person_filter,
+    person_get,
+    person_rows,
+)
 from detente.registry.services import person_create, person_set_at_risk
 from detente.staff.common import apply_errors, htmx_target, staff_page
-from detente.staff.forms import ClaimForm, PersonForm, SearchForm
+from detente.staff.forms import (
+    ClaimForm,
+    PeopleFilterForm,
+    PersonForm,
+    SearchForm,
+    filter_sources,
+)
 from detente.staff.labels import rule_text
 
 # Candidates this likely are shown before a new person is recorded.
 SUGGEST_ABOVE = 0.5
 
 RESULTS = 50
+PAGE_SIZE = 50
 
 
 @staff_page()
@@ -56,7 +70,63 @@ def people(request: HttpRequest) -> HttpResponse:
     }
     if htmx_target(request) == "results":
         return render(request, "staff/partials/people_results.html", context)
+    if not text:
+        context |= _people_list(request)
     return render(request, "staff/people.html", context)
+
+
+SORT_ORDER = {
+    "handle": ("handle",),
+    "name": ("identity__paternal_surname", "identity__maternal_surname", "handle"),
+    "newest": ("-created_at", "-handle"),
+}
+
+
+def _people_list(request: HttpRequest) -> dict[str, Any]:
+    """Everyone the viewer may know, filtered (agreement, standing, place, source, at
+    risk), sorted and in pages; each row with where the person stands."""
+    viewer = request.user
+    filters = PeopleFilterForm(request.GET or None, viewer=viewer)
+    if request.GET and not filters.is_valid():
+        return {"filters": filters, "rows": [], "page": None, "filtered": True}
+    data = filters.cleaned_data if request.GET else {}
+    agreement = (
+        agreement_list(viewer).filter(slug=data["agreement"]).first()
+        if data.get("agreement")
+        else None
+    )
+    source = (
+        filter_sources(viewer).filter(slug=data["source"]).first() if data.get("source") else None
+    )
+    at_risk = {"yes": True, "no": False}.get(data.get("at_risk") or "")
+    qs = person_filter(
+        viewer,
+        agreement=agreement,
+        state=data.get("state") or "",
+        country=data.get("country") or "",
+        division=data.get("division") or "",
+        source=source,
+        at_risk=at_risk,
+    ).order_by(*SORT_ORDER[data.get("sort") or "handle"])
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = person_rows(viewer, list(page.object_list))
+    titles = dict(agreement_list(viewer).values_list("slug", "title"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "filters": filters,
+        "page": page,
+        "total": page.paginator.count,
+        "rows": [
+            {
+                "row": r,
+                "standings": [(titles.get(s.agreement, s.agreement), s) for s in r.standings],
+            }
+            for r in rows
+        ],
+        "filtered": any(v for k, v in data.items() if k != "sort"),
+        "list_query": query.urlencode(),
+    }
 
 
 def _suggestions(request: HttpRequest, data: Any) -> list[MatchResult]:
