@@ -46,7 +46,7 @@ def test_each_item_shows_what_was_reported_by_whom(
     page = signed_in("analyst").get("/staff/queue/").content.decode()
     assert reported.person.handle in page and "Yoandri 0 Pérez" in page
     assert "Reported released" in page and "Pardoned or amnestied" in page
-    assert "gov (C)" in page  # the source and its grade
+    assert "gov (C: fairly reliable)" in page  # the source and its grade
     assert "Feb. 1, 2020" in page
 
 

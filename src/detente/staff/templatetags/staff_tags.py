@@ -30,3 +30,14 @@ def allowed(context: template.Context, action: str) -> bool:
     """Whether the signed-in user may take ``action`` (read, record, manage)."""
     request = context.get("request")
     return request is not None and can(request.user, action)
+
+
+@register.filter
+def grade_text(value: str) -> str:
+    """A source's grade with what it means ("C: fairly reliable"), in the page's language."""
+    from detente.evidence.models import Reliability
+
+    try:
+        return str(Reliability(value).label)
+    except ValueError:
+        return value
