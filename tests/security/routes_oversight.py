@@ -72,6 +72,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/users/": ADMINISTRATORS,
     "staff/users/new/": ADMINISTRATORS,
     "staff/users/<int:pk>/": ADMINISTRATORS,
+    # One's own account: the second factor, new recovery codes.
+    "staff/account/": SIGNED_IN,
     # Every signed-in account keeps its own API tokens (the legislature reads by API too).
     "staff/tokens/": SIGNED_IN,
     "staff/tokens/<int:pk>/revoke/": SIGNED_IN,
@@ -107,6 +109,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/disclosures/<int:pk>/": _disclosure,
     "staff/statistics/<int:pk>/": _statistics_release,
     "staff/users/<int:pk>/": _account,
+    "staff/welcome/<str:token>/": lambda w: "/staff/welcome/no-such-invitation-token-0000000000/",
     "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
 }
 POST_ONLY: set[str] = {
@@ -117,4 +120,6 @@ POST_ONLY: set[str] = {
     "staff/parties/<slug:slug>/archive/",
     "staff/sources/<slug:slug>/archive/",
 }
-PUBLIC: set[str] = set()
+# The invitation link's page: the token is the credential (unknown, used and expired
+# tokens all answer 404 alike; tests/accounts/test_invitations.py).
+PUBLIC: set[str] = {"staff/welcome/<str:token>/"}

@@ -476,6 +476,8 @@ NOT_RECORDS = {
     "updates/preferences/<str:token>/export/": "a signed link (tests/mailing)",
     "updates/preferences/<str:token>/erase/": "a signed link (tests/mailing)",
     "updates/mailchimp/<str:secret>/": "a shared secret compared in constant time",
+    "staff/welcome/<str:token>/": "an invitation link: a random token of which only a keyed "
+    "hash is kept; unknown, used and expired ones answer alike (tests/accounts)",
     "updates/webhooks/<slug:esp>/<slug:kind>/": "names the configured mail provider, no record",
     ADMIN_APP_INDEX: "an application's index in the admin, not a record",
     "admin/(?P<url>.*)$": "the admin's catch-all: redirects or 404 without reading anything",

@@ -144,7 +144,10 @@ NOT_IN_ADMIN = {
     "access.grant": "written by disclosure approval only",
     "access.agreementaccess": "granted and revoked through services (agreement_access_*)",
     "api.apitoken": "made and revoked through services; only a hash of the secret is kept",
-    "accounts.totpdevice": "managed only through `detente user totp-*`; secrets are never shown",
+    "accounts.totpdevice": "enrolled through invitation links or `detente user totp-*`; "
+    "secrets are never shown again",
+    "accounts.invitation": "issued from the users pages or `detente user invite`; a hash only",
+    "accounts.recoverycode": "shown once when made (invitation, own account page); hashes only",
     "accounts.loginthrottle": "internal login counters; lifted with `detente user unlock`",
     "accounts.usersession": "internal index of sessions per user, used to end them on disable",
     "reconcile.importrun": "written by `detente import` only; read through the review API/CLI",

@@ -97,6 +97,8 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "witness": ("init", "add-log", "vkey", "serve", "cosign", "show"),
     "token": ("create", "revoke", "list"),
     "user": (
+        "invite",
+        "reinvite",
         "disable",
         "enable",
         "totp-enrol",
