@@ -32,6 +32,7 @@ ACTIONS: dict[str, Any] = {
     "api.token_revoke_all": _("revoked every API token of an account"),
     "auth.lockout": _("locked an account out after failed sign-ins"),
     "auth.otp_failed": _("entered a wrong one-time code"),
+    "auth.recovery_code": _("signed in with a recovery code"),
     "auth.unlock": _("unlocked an account"),
     "custody.add": _("recorded a period in custody"),
     "disclosure.approve": _("approved a disclosure"),
@@ -69,6 +70,7 @@ ACTIONS: dict[str, Any] = {
     "person.split": _("split a merged person"),
     "person.view": _("viewed a person"),
     "queue.view": _("viewed the verification queue"),
+    "recovery.regenerate": _("made new recovery codes"),
     "source.archive": _("archived a source"),
     "source.create": _("recorded a source"),
     "source.edit": _("edited a source"),
@@ -83,6 +85,8 @@ ACTIONS: dict[str, Any] = {
     "user.create": _("created an account"),
     "user.disable": _("disabled an account"),
     "user.enable": _("enabled an account"),
+    "user.invitation_accept": _("set up an account from an invitation link"),
+    "user.invite": _("made an invitation link for an account"),
     "user.role": _("changed an account's role"),
 }
 
