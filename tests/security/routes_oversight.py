@@ -44,6 +44,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/agreements/": STAFF,
     "staff/agreements/new/": MANAGERS,  # setting up agreements, parties and sources
     "staff/agreements/<slug:slug>/": STAFF,
+    "staff/agreements/<slug:slug>/members.<str:fmt>": STAFF,  # the members as a file
     "staff/agreements/<slug:slug>/edit/": MANAGERS,
     "staff/agreements/<slug:slug>/archive/": MANAGERS,
     # What a source says of the agreement as a whole, and who is named on it: recording
@@ -80,6 +81,9 @@ ROUTES: dict[str, frozenset[str]] = {
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/agreements/<slug:slug>/": lambda w: f"/staff/agreements/{w.agreement.slug}/",
+    "staff/agreements/<slug:slug>/members.<str:fmt>": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/members.csv"
+    ),
     "staff/agreements/<slug:slug>/edit/": lambda w: f"/staff/agreements/{w.agreement.slug}/edit/",
     "staff/agreements/<slug:slug>/archive/": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/archive/"

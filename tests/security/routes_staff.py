@@ -84,6 +84,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/": STAFF,
     "staff/people/": STAFF,
     "staff/people/new/": STAFF,  # recording people and claims: every staff role
+    "staff/people/export.<str:fmt>": STAFF,  # the People list as a file
     "staff/people/suggest/": STAFF,
     "staff/places/divisions/": STAFF,  # a country's divisions, for the forms' lists
     "staff/people/<str:handle>/": STAFF,
@@ -122,6 +123,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     ),
     "staff/imports/<int:pk>/": lambda w: f"/staff/imports/{_import_run(w)}/",
     "staff/imports/<int:pk>/rows.csv": lambda w: f"/staff/imports/{_import_run(w)}/rows.csv",
+    "staff/people/export.<str:fmt>": lambda w: "/staff/people/export.csv",
     "staff/review/<int:pk>/": lambda w: f"/staff/review/{_queued_row(w)}/",
     "staff/review/<int:pk>/decide/": lambda w: f"/staff/review/{_queued_row(w)}/decide/",
     "staff/review/<int:pk>/search/": lambda w: f"/staff/review/{_queued_row(w)}/search/",

@@ -346,11 +346,14 @@ class MemberView:
     not_public: bool = False
 
 
-def agreement_members(viewer: Viewer, agreement: Agreement, *, state: str = "") -> list[MemberView]:
-    """The named members as this viewer may see them, by handle; a seen identity is recorded."""
+def agreement_members(
+    viewer: Viewer, agreement: Agreement, *, state: str = "", action: str = "agreement.members"
+) -> list[MemberView]:
+    """The named members as this viewer may see them, by handle; a seen identity is recorded
+    (under ``action``: an export says so)."""
     agreement = agreement_get(viewer, agreement.slug)
     rows = _member_rows(viewer, agreement, after="", limit=None, state=state)
-    _record_members(viewer, agreement, rows)
+    _record_members(viewer, agreement, rows, action)
     return rows
 
 
@@ -367,10 +370,12 @@ def agreement_members_page(
     return rows, (rows[-1].handle if more and rows else "")
 
 
-def _record_members(viewer: Viewer, agreement: Agreement, rows: list[MemberView]) -> None:
+def _record_members(
+    viewer: Viewer, agreement: Agreement, rows: list[MemberView], action: str = "agreement.members"
+) -> None:
     ledger.record_access(
         viewer,
-        "agreement.members",
+        action,
         [r.handle for r in rows if r.name is not None],
         {"agreement": agreement.slug},
     )

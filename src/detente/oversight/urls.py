@@ -20,6 +20,11 @@ urlpatterns: list[URLPattern] = [
     path("agreements/<slug:slug>/", agreements.agreement_page, name="agreement"),
     path("agreements/<slug:slug>/edit/", agreements.agreement_edit_page, name="agreement_edit"),
     path(
+        "agreements/<slug:slug>/members.<str:fmt>",
+        agreements.agreement_members_export,
+        name="agreement_members_export",
+    ),
+    path(
         "agreements/<slug:slug>/archive/",
         agreements.agreement_archive_view,
         name="agreement_archive",

@@ -315,7 +315,9 @@ def _unknown(value: str, choices: Any) -> str:
     }
 
 
-def person_rows(viewer: Viewer, people: list[Person]) -> list[PersonRow]:
+def person_rows(
+    viewer: Viewer, people: list[Person], *, action: str = "person.list"
+) -> list[PersonRow]:
     """``people`` as this viewer may see them, in the order given; anyone the viewer may not
     know exists is left out. Visibility is decided here for this viewer (never taken from
     how the objects were loaded), and the identities shown are recorded as seen."""
@@ -338,7 +340,7 @@ def person_rows(viewer: Viewer, people: list[Person]) -> list[PersonRow]:
         )
         for p in shown
     ]
-    ledger.record_access(viewer, "person.list", [r.handle for r in rows if r.name is not None])
+    ledger.record_access(viewer, action, [r.handle for r in rows if r.name is not None])
     return rows
 
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -18,6 +18,7 @@ from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.selectors import agreement_list
+from detente.core.exports import export
 from detente.evidence.models import Source
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
@@ -82,13 +83,13 @@ SORT_ORDER = {
 }
 
 
-def _people_list(request: HttpRequest) -> dict[str, Any]:
-    """Everyone the viewer may know, filtered (agreement, standing, place, source, at
-    risk), sorted and in pages; each row with where the person stands."""
+def _filtered(request: HttpRequest) -> tuple[PeopleFilterForm, QuerySet[Person] | None]:
+    """The People list's filters from the address, and the people they select (None when a
+    filter is not valid)."""
     viewer = request.user
     filters = PeopleFilterForm(request.GET or None, viewer=viewer)
     if request.GET and not filters.is_valid():
-        return {"filters": filters, "rows": [], "page": None, "filtered": True}
+        return filters, None
     data = filters.cleaned_data if request.GET else {}
     agreement = (
         agreement_list(viewer).filter(slug=data["agreement"]).first()
@@ -108,11 +109,26 @@ def _people_list(request: HttpRequest) -> dict[str, Any]:
         source=source,
         at_risk=at_risk,
     ).order_by(*SORT_ORDER[data.get("sort") or "handle"])
+    return filters, qs
+
+
+def _people_list(request: HttpRequest) -> dict[str, Any]:
+    """Everyone the viewer may know, filtered (agreement, standing, place, source, at
+    risk), sorted and in pages; each row with where the person stands."""
+    viewer = request.user
+    filters, qs = _filtered(request)
+    if qs is None:
+        return {"filters": filters, "rows": [], "page": None, "filtered": True}
+    data = filters.cleaned_data if request.GET else {}
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = person_rows(viewer, list(page.object_list))
     titles = dict(agreement_list(viewer).values_list("slug", "title"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # Only the filters go into the pager's and the downloads' addresses: anything else in
+    # the query string (a ?q= someone typed) could hold a name.
+    query = QueryDict(mutable=True)
+    for key in PeopleFilterForm.base_fields:
+        if request.GET.get(key):
+            query[key] = request.GET[key]
     return {
         "filters": filters,
         "page": page,
@@ -126,7 +142,34 @@ def _people_list(request: HttpRequest) -> dict[str, Any]:
         ],
         "filtered": any(v for k, v in data.items() if k != "sort"),
         "list_query": query.urlencode(),
+        "formats": DOWNLOADS,
     }
+
+
+EXPORT_LIMIT = 100_000
+DOWNLOADS = (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"))
+
+
+@staff_page()
+@require_safe
+def people_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The People list as filtered, every page, as CSV, Excel or JSON; the names in it are
+    recorded as downloaded."""
+    _filters, qs = _filtered(request)
+    if qs is None:
+        return HttpResponseBadRequest(_("A filter is not valid; the list was not exported."))
+    rows = person_rows(request.user, list(qs[:EXPORT_LIMIT]), action="person.export")
+    columns = ["handle", "name", "at_risk", "agreements"]
+    data = [
+        {
+            "handle": r.handle,
+            "name": r.name or "",
+            "at_risk": r.at_risk,
+            "agreements": "; ".join(f"{s.agreement}: {s.state}" for s in r.standings),
+        }
+        for r in rows
+    ]
+    return export("people", fmt, columns, data)
 
 
 def _suggestions(request: HttpRequest, data: Any) -> list[MatchResult]:

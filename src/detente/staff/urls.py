@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern] = [
     path("", dashboard.dashboard, name="dashboard"),
     path("people/", people.people, name="people"),
     path("people/new/", people.person_new, name="person_new"),
+    path("people/export.<str:fmt>", people.people_export, name="people_export"),
     path("people/suggest/", people.person_suggest, name="person_suggest"),
     path("places/divisions/", places.division_list, name="divisions"),
     path("people/<str:handle>/", people.person_page, name="person"),

@@ -19,10 +19,12 @@ from detente.access.selectors import disclosure_report
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
+    agreement_members,
     agreement_members_page,
     agreement_progress,
 )
 from detente.agreements.services import agreement_archive, agreement_create, agreement_edit
+from detente.core.exports import export
 from detente.oversight.forms import (
     AgreementForm,
     ArchiveForm,
@@ -174,3 +176,35 @@ def agreement_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
         done = _("Agreement “%(title)s” restored.")
     messages.success(request, done % {"title": agreement.title})
     return redirect("oversight:agreement_edit", slug=agreement.slug)
+
+
+@allowed(is_staff)
+@require_safe
+def agreement_members_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """Every named member as the page shows them (names as this viewer may see them), as
+    CSV, Excel or JSON; recorded as a download of those names."""
+    viewer = request.user
+    agreement = agreement_get(viewer, slug)
+    members = agreement_members(viewer, agreement, action="agreement.members.export")
+    columns = [
+        "handle",
+        "name",
+        "state",
+        "status",
+        "release_category",
+        "released_on",
+        "classification",
+    ]
+    rows = [
+        {
+            "handle": m.handle,
+            "name": m.name or "",
+            "state": m.state,
+            "status": m.status,
+            "release_category": m.release_category,
+            "released_on": m.released_on.isoformat() if m.released_on else "",
+            "classification": m.classification,
+        }
+        for m in members
+    ]
+    return export(f"{agreement.slug}-members", fmt, columns, rows)
