@@ -12,6 +12,16 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 
+def public_url(host: str, port: int, environ: dict[str, str]) -> str:
+    """The address links in emails and invitation links point to: ``DETENTE_PUBLIC_URL``
+    when set, else the address being served (not a fixed port 8000 whatever the port)."""
+    given = environ.get("DETENTE_PUBLIC_URL", "").strip().rstrip("/")
+    if given:
+        return given
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name, not a bind
+    return f"http://{shown}:{port}"
+
+
 class Command(BaseCommand):
     help = "Serve Detente with gunicorn."
 
@@ -44,6 +54,12 @@ class Command(BaseCommand):
             "--access-logformat",
             '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s %({x-request-id}o)s',
         ]
+        link = public_url(opts["host"], opts["port"], dict(os.environ))
+        os.environ["DETENTE_PUBLIC_URL"] = link  # the workers read it (execv keeps environ)
         self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C stops)")
+        self.stdout.write(
+            f"Links in emails and invitations point to {link} (set DETENTE_PUBLIC_URL to the "
+            "address people use, e.g. https://detente.example.org)"
+        )
         self.stdout.flush()
         os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with the server
