@@ -227,6 +227,11 @@ AGREEMENT = (
     _slug("shown to staff only", lambda s: s.closed_deal, STAFF),
     _slug("listed to other legislators", lambda s: s.listed_deal, STAFF),
 )
+# Open data is the public's view whoever asks: an agreement not public is missing to all.
+OPEN_AGREEMENT = (
+    _slug("shown to staff only", lambda s: s.closed_deal, NOBODY),
+    _slug("listed to other legislators", lambda s: s.listed_deal, NOBODY),
+)
 PARTY = (_slug("a party", lambda s: s.world.releasing, STAFF),)
 SOURCE = (_slug("a protected source", lambda s: s.protected, MANAGERS),)
 CLAIM = (_pk("a claim", lambda s: s.claim.pk, STAFF, "claim_id"),)
@@ -286,6 +291,12 @@ def _review(s: Scene) -> dict[str, Any]:
 WEB_ROUTES: dict[str, Route] = {
     "people/<str:handle>/": _web("/people/{handle}/", PUBLIC_PERSON),
     "agreements/<slug:slug>/": _web("/agreements/{slug}/", AGREEMENT),
+    "open/agreements/<slug:slug>/members.json": _web(
+        "/open/agreements/{slug}/members.json", OPEN_AGREEMENT
+    ),
+    "open/agreements/<slug:slug>/members.csv": _web(
+        "/open/agreements/{slug}/members.csv", OPEN_AGREEMENT
+    ),
     "staff/people/<str:handle>/": _web("/staff/people/{handle}/", STAFF_PERSON, STAFF),
     "staff/people/<str:handle>/at-risk/": _web(
         "/staff/people/{handle}/at-risk/", STAFF_PERSON, NOBODY

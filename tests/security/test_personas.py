@@ -50,6 +50,13 @@ PUBLIC_URLS = {
     "statistics/",
     "methods/",
     ".well-known/detente/checkpoint",  # the newest signed ledger checkpoint, for anyone
+    # Open data: the public's view as files, whoever asks (tests/web/test_open_data.py).
+    "open/agreements.json",
+    "open/agreements.csv",
+    "open/agreements/<slug:slug>/members.json",
+    "open/agreements/<slug:slug>/members.csv",
+    "open/statistics.json",
+    "open/statistics.csv",
     "i18n/setlang/",
     "admin/login/",
     "admin/logout/",
@@ -127,6 +134,13 @@ for _table in _ROUTE_TABLES:
     ROUTES |= _table.ROUTES
     SAMPLES |= _table.SAMPLES
     POST_ONLY |= _table.POST_ONLY
+# Public files of the test world's agreement (so the redaction test reads real members).
+SAMPLES |= {
+    f"open/agreements/<slug:slug>/members.{ext}": (
+        lambda w, ext=ext: f"/open/agreements/{w.agreement.slug}/members.{ext}"
+    )
+    for ext in ("json", "csv")
+}
 
 
 def registered_detente_models() -> set[str]:

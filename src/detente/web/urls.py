@@ -2,7 +2,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from . import views
+from . import open_data, views
 
 app_name = "web"
 urlpatterns: list[URLPattern] = [
@@ -11,6 +11,27 @@ urlpatterns: list[URLPattern] = [
     path("people/<str:handle>/", views.person_page, name="person"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("methods/", views.methods_page, name="methods"),
+    # Open data: the public figures as files, without a token (web/open_data.py).
+    path(
+        "open/agreements.json", open_data.agreements, {"fmt": "json"}, name="open-agreements-json"
+    ),
+    path("open/agreements.csv", open_data.agreements, {"fmt": "csv"}, name="open-agreements-csv"),
+    path(
+        "open/agreements/<slug:slug>/members.json",
+        open_data.members,
+        {"fmt": "json"},
+        name="open-members-json",
+    ),
+    path(
+        "open/agreements/<slug:slug>/members.csv",
+        open_data.members,
+        {"fmt": "csv"},
+        name="open-members-csv",
+    ),
+    path(
+        "open/statistics.json", open_data.statistics, {"fmt": "json"}, name="open-statistics-json"
+    ),
+    path("open/statistics.csv", open_data.statistics, {"fmt": "csv"}, name="open-statistics-csv"),
     path(".well-known/detente/checkpoint", views.checkpoint_text, name="checkpoint"),
     # Exempt from CSRF on purpose: its only effect is the visitor's own language cookie,
     # and a token in the switch would put a per-visitor value and a Set-Cookie into every
