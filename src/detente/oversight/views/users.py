@@ -254,7 +254,7 @@ def _qr_svg(uri: str) -> str:
     svg: str = qr.svg_inline(
         scale=5, border=4, dark="#000", light="#fff", title=_("QR code for your authenticator app")
     )
-    return svg
+    return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
 def _unusable(request: HttpRequest) -> HttpResponse:
