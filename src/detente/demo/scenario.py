@@ -680,6 +680,15 @@ def _later_agreements(
     agreement_set_audience(actor=actor, agreement=unnumbered, audience="legislature")
 
 
+def _mailing_lists(actor: User, agreement: Agreement) -> None:
+    """Lists to follow by email: every update, and the demo agreement's (the public page's
+    "Follow by email" then has something to offer)."""
+    from detente.mailing.services import list_create
+
+    list_create(actor=actor, slug="all-updates", kind="all")
+    list_create(actor=actor, slug=agreement.slug, kind="agreement", agreement=agreement)
+
+
 def _statistics_release() -> None:
     """The public statistics as a release: proposed by the analyst, approved by the
     verifier (the public page shows nothing until one is approved)."""
@@ -759,6 +768,7 @@ def load_demo(seed: int = 2014) -> DemoResult:
         _other_leg(actor, agreement, releasing, counterpart, src, gen, rng)
         _later_agreements(actor, releasing, counterpart, src, gen, rng)
         _statistics_release()
+        _mailing_lists(actor, agreement)
         _write_logins(logins)
     return DemoResult(
         created=True,
