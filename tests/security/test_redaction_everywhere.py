@@ -369,6 +369,9 @@ def test_the_names_are_shown_where_they_may_be(registry: Registry) -> None:
     assert registry.names[public][0] in _person_page(0, staff=False)(registry, "anonymous")
     assert registry.names[hidden][0] in _person_page(2, staff=True)(registry, "analyst")
     assert registry.names[public][0] in _email("en")(registry, "public")
+    for ext in ("json", "csv"):  # the open-data file of the agreement's members
+        members = _page(f"open/agreements/<slug:slug>/members.{ext}")(registry, "anonymous")
+        assert registry.names[public][0] in members
     members = _cli("agreement", "members")(registry, "legislature")
     assert registry.names[list(registry.names)[1]][0] in members
 

@@ -282,6 +282,7 @@ def test_the_files_are_the_same_in_every_language(client: Client, public: World)
         cache.clear()
         spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
         assert spanish["ETag"] == english["ETag"], url
+        assert spanish["Content-Language"] == english["Content-Language"] == "en", url
         if url.endswith(".json"):
             english_data, spanish_data = english.json(), spanish.json()
             english_data.pop("as_of"), spanish_data.pop("as_of")

@@ -187,6 +187,7 @@ def open_file(build: Build) -> Callable[..., HttpResponse]:
             # Signed-in answers are made no-store by SecurityHeadersMiddleware, as elsewhere.
             patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
         response["ETag"] = etag
+        response["Content-Language"] = "en"  # whatever was asked (LocaleMiddleware keeps it)
         response = get_conditional_response(request, etag=etag, response=response) or response
         response["Link"] = LICENSE_LINK  # on a 304 too
         return response
