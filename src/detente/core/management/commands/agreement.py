@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from detente.access.policy import cli_actor
-from detente.agreements.models import Agreement
+from detente.agreements.models import Agreement, MemberState
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
@@ -33,6 +33,7 @@ from detente.core.cli_support import add_viewer_argument, find_party, refusal, v
 from detente.evidence.models import BREAKDOWN_PARTS
 from detente.evidence.selectors import source_get
 from detente.registry.selectors import person_get
+from detente.registry.status import CustodyStatus
 
 # The services' field names, as the options of the writing subcommands.
 OPTIONS = {
@@ -330,8 +331,11 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"members": rows}, indent=2, ensure_ascii=False))
                 return
             for m in members:
+                # Words, not codes (the --json output keeps the codes, for programs).
+                state = str(MemberState(m.state).label)
+                status = str(CustodyStatus(m.status).label) if m.status else ""
                 self.stdout.write(
-                    f"{m.handle:<10} {m.state:<11} {m.status or '':<22} "
+                    f"{m.handle:<10} {state:<30} {status:<34} "
                     f"{m.name or '[identity not disclosed]'}"
                 )
             return
