@@ -952,30 +952,6 @@ class LedgerFilterForm(forms.Form):
 # --- Users ----------------------------------------------------------------------------------
 
 
-class UserCreateForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
-    email = forms.EmailField(label=_("E-mail address"), required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=role_choices(), widget=forms.RadioSelect)
-    password1 = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters, not a common password, not like the username."),
-    )
-    password2 = forms.CharField(
-        label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        one, two = data.get("password1"), data.get("password2")
-        if one and two and one != two:
-            self.add_error("password2", _("The two passwords differ."))
-        return data
-
-
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("New role"), choices=role_choices(), widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
