@@ -260,3 +260,65 @@ def test_a_worker_ahead_leaves_the_import_whole(
     assert ImportRow.objects.filter(run=run).count() == 20 == summary.rows
     assert import_verify(run)
     assert not multiprocessing.active_children()
+
+
+def test_a_worker_reading_the_file_itself_gives_the_same_import(
+    tmp_path: Path, world: World, actor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file is validated by a forked child while the registry's index loads, and
+    read again by the worker that proposes: the same outcome as one process, the rows
+    an earlier import stored are unchanged, and a row the worker wrongly takes for known
+    (its short hash colliding) is still matched."""
+    from detente.reconcile import importer
+
+    rows = [
+        _row(f"Persona{n} Apellido{n} Otro{n}", f"19{50 + n}-01-0{1 + n % 9}") for n in range(12)
+    ]
+    rows += [_row("Yoandri Cardet Oquendo", "1983-05-12", town="Moa")] * 2
+    first = write_list(tmp_path / "first.csv", rows, OWN)
+    source = world.sources["ngo"]
+    monkeypatch.setattr(importer, "BATCH", 5)
+
+    def outcome(path: Path, **kwargs: object) -> dict[str, object]:
+        shown = import_list(actor=actor, path=path, source=source, **kwargs).as_dict()  # type: ignore[arg-type]
+        return {k: shown[k] for k in ("rows", "linked", "queued", "new", "unchanged", "reasons")}
+
+    inline = outcome(first, dry_run=True)
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(importer, "PARALLEL_BYTES", 1)
+    assert outcome(first, dry_run=True) == inline
+    stored = outcome(first)
+    assert stored == inline
+    # Again, with one row more: the stored rows are unchanged, the new one is matched.
+    second = write_list(tmp_path / "second.csv", [*rows, _row("Ana Díaz Abreu", "1987-01-10")], OWN)
+    again = outcome(second)
+    assert (again["unchanged"], again["new"]) == (len(rows), 1)
+    # Every short hash the same: the worker takes every row for known; the main process
+    # proposes for those it finds new itself.
+    monkeypatch.setattr(importer, "_short", lambda row_hash: 7)
+    third = write_list(tmp_path / "third.csv", [*rows, _row("Luis Mora Paz", "1970-02-02")], OWN)
+    assert outcome(third)["unchanged"] == len(rows)
+    assert Person.objects.filter(identity__given_names="Luis").count() == 1
+
+
+def test_a_bad_row_found_by_the_forked_validation_is_reported_as_at_home(
+    tmp_path: Path, world: World, actor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detente.reconcile import importer
+
+    rows = [_row(f"Persona{n} Apellido{n}", "1970-01-01") for n in range(5)]
+    rows.append(_row("Ana Díaz", "31/02/1980"))
+    path = write_list(tmp_path / "bad.csv", rows, OWN)
+    before = Person.objects.count()
+
+    def failure() -> dict[str, object]:
+        with pytest.raises(ImportFailed) as caught:
+            import_list(actor=actor, path=path, source=world.sources["ngo"])
+        shown = caught.value.summary.as_dict()
+        return {k: shown[k] for k in ("rows", "rejected", "errors", "status")}
+
+    inline = failure()
+    assert inline["errors"][0]["row"] == 7  # type: ignore[index]
+    monkeypatch.setattr(importer, "PARALLEL_BYTES", 1)
+    assert failure() == inline
+    assert Person.objects.count() == before

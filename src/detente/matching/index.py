@@ -246,8 +246,10 @@ def _weigh(
     weights = sparse.csr_matrix(
         (np.asarray(q_vals, dtype=float), (q_rows, q_cols)), shape=(n, len(col_slots))
     )
+    # The product has one entry per (query, slot), in row order; within a row the slots
+    # come unsorted, which nothing downstream depends on (ties are broken by slot), so
+    # the sort that canonical form would cost (a tenth of a batch's ranking) is skipped.
     scores = (weights @ postings).tocsr()
-    scores.sum_duplicates()
     rows = np.repeat(np.arange(n), np.diff(scores.indptr))
     return rows, scores.indices.astype(np.int64), scores.data
 

@@ -294,14 +294,72 @@ class Decided:
 # this process decides and writes the current one (the two cores of a small server both
 # busy). Below it, a worker costs more than it saves. The answers are the same either way.
 PARALLEL_ROWS = 20_000
-_WORKER_LINKER: Linker | None = None  # the worker's (inherited) copy of the linker
 
 
-def _propose_in_worker(records: list[Record]) -> list[list[tuple[Any, ...]]]:
-    linker = _WORKER_LINKER
-    assert linker is not None  # noqa: S101 - set before the fork
+@dataclass
+class _Worker:
+    """What the forked worker inherits: the linker, how to read the file, and the short
+    hashes of the rows this source gave in earlier imports (sorted; those are not matched).
+    The worker reads the file itself (a third of the main process's work otherwise)."""
+
+    linker: Linker
+    reading: tuple[Path, str, str, dict[str, str], Defaults]
+    known: Any  # numpy array of int64, sorted
+    batches: Iterator[list[ParsedRow]] | None = None  # opened in the worker, on first use
+
+
+_WORKER: _Worker | None = None
+
+
+def _short(row_hash: str) -> int:
+    """A row hash's first 64 bits, as numpy's int64 holds them."""
+    value = int(row_hash[:16], 16)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _propose(linker: Linker, records: list[Record]) -> list[list[Proposal]]:
+    keep = _kept(linker.policy)
     found = propose_many(linker.index, linker.scorer, records, linker.policy)
-    return [[(p.key, p.weight, p.levels, p.swapped, p.order) for p in row] for row in found]
+    return [row[:keep] for row in found]
+
+
+def _read_and_propose(
+    _call: int,
+) -> tuple[list[ParsedRow], list[Record], list[list[tuple[Any, ...]]]] | None:
+    """In the worker: the file's next batch, its rows' records (those not known from an
+    earlier import) and their proposals, by key; None at the end of the file."""
+    import numpy as np
+
+    state = _WORKER
+    assert state is not None  # noqa: S101 - set before the fork
+    if state.batches is None:
+        state.batches = _batches(*state.reading)
+    batch = next(state.batches, None)
+    if batch is None:
+        return None
+    for parsed in batch:
+        _ = parsed.row_hash  # hashed here, kept with the row: the main process needs it too
+    known = state.known
+    fresh = batch
+    if len(known):
+        shorts = np.fromiter((_short(p.row_hash) for p in batch), dtype=np.int64, count=len(batch))
+        at = np.minimum(np.searchsorted(known, shorts), len(known) - 1)
+        seen = (known[at] == shorts).tolist()
+        fresh = [parsed for parsed, was in zip(batch, seen, strict=True) if not was]
+    records = [parsed.record(("row", parsed.number)) for parsed in fresh]
+    found = _propose(state.linker, records)
+    return (
+        batch,
+        records,
+        [[(p.key, p.weight, p.levels, p.swapped, p.order) for p in row] for row in found],
+    )
+
+
+def _kept(policy: Policy) -> int:
+    """How many of a row's best proposals the decision can read (:func:`decide` reads the
+    first ``shown`` and the runner-up): the rest are dropped before they are sent back or
+    merged, which changes no outcome (the best of a merge are among the merged bests)."""
+    return max(policy.shown, 2)
 
 
 @dataclass
@@ -313,28 +371,63 @@ class Ahead:
 
 
 class _Proposer:
-    """Candidates and scores for batch after batch: in this process, or in one forked
-    worker a batch ahead (see :data:`PARALLEL_ROWS`)."""
+    """Batches of the file with their rows' candidates and scores: read and proposed in
+    this process, or by one forked worker a batch ahead (see :data:`PARALLEL_ROWS`).
 
-    def __init__(self, linker: Linker, rows: int, source: Source) -> None:
-        global _WORKER_LINKER  # what the forked worker inherits
+    Rows the source gave in an earlier import are not proposed for (they add nothing);
+    which rows are new is decided again by the caller (:func:`_unseen`), and a row the
+    worker took for known is proposed for here (:meth:`complete`)."""
+
+    def __init__(
+        self,
+        linker: Linker,
+        rows: int,
+        source: Source,
+        reading: tuple[Path, str, str, dict[str, str], Defaults],
+    ) -> None:
+        global _WORKER  # what the forked worker inherits
         self.linker = linker
         self.source = source
+        self.reading = reading
         self.pool: Any = None
         self.record_of: dict[Any, Record] = {}
         if rows >= PARALLEL_ROWS and "fork" in multiprocessing.get_all_start_methods():
-            _WORKER_LINKER = linker
+            import numpy as np
+
+            hashes = ImportRow.objects.filter(source=source).values_list("row_hash", flat=True)
+            known = np.fromiter(
+                (_short(h) for h in hashes.iterator(chunk_size=10_000)), dtype=np.int64
+            )
+            known.sort()
+            _WORKER = _Worker(linker, reading, known)
             self.pool = multiprocessing.get_context("fork").Pool(1)
             # The worker answers with keys; the registry's index does not change meanwhile.
             self.record_of = {record.key: record for record in linker.index.records()}
 
-    def batches(
-        self, batches: Iterator[list[ParsedRow]]
-    ) -> Iterator[tuple[list[ParsedRow], Ahead]]:
-        """Each batch with its proposals; the next batch is sent to the worker before
-        the current one is handed back."""
-        pending: tuple[list[ParsedRow], list[Record], Any] | None = None
-        for batch in batches:
+    def batches(self) -> Iterator[tuple[list[ParsedRow], Ahead]]:
+        """Each batch with its proposals; with a worker, the next batch is asked for
+        before the current one is handed back."""
+        if self.pool is None:
+            yield from self._here()
+            return
+        record_of = self.record_of
+        call = 0
+        job = self.pool.apply_async(_read_and_propose, (call,))
+        while True:
+            answer = job.get()
+            if answer is None:
+                return
+            call += 1
+            job = self.pool.apply_async(_read_and_propose, (call,))
+            batch, records, raw = answer
+            found = [
+                [Proposal(record_of[key], w, lv, sw, order) for key, w, lv, sw, order in row]
+                for row in raw
+            ]
+            yield batch, self._ahead(records, found)
+
+    def _here(self) -> Iterator[tuple[list[ParsedRow], Ahead]]:
+        for batch in _batches(*self.reading):
             # Rows this source gave in an earlier import add nothing: not matched at all.
             known = set(
                 ImportRow.objects.filter(
@@ -343,42 +436,32 @@ class _Proposer:
             )
             fresh = [parsed for parsed in batch if parsed.row_hash not in known]
             records = [parsed.record(("row", parsed.number)) for parsed in fresh]
-            job = self._start(records)
-            if pending is not None:
-                yield self._finish(*pending)
-            pending = (batch, records, job)
-        if pending is not None:
-            yield self._finish(*pending)
+            yield batch, self._ahead(records, _propose(self.linker, records))
 
-    def _start(self, records: list[Record]) -> Any:
-        if self.pool is None:
-            return None
-        return self.pool.apply_async(_propose_in_worker, (records,))
-
-    def _finish(
-        self, batch: list[ParsedRow], records: list[Record], job: Any
-    ) -> tuple[list[ParsedRow], Ahead]:
-        linker = self.linker
-        if job is None:
-            found = propose_many(linker.index, linker.scorer, records, linker.policy)
-        else:
-            record_of = self.record_of
-            found = [
-                [Proposal(record_of[key], w, lv, sw, order) for key, w, lv, sw, order in row]
-                for row in job.get()
-            ]
+    @staticmethod
+    def _ahead(records: list[Record], found: list[list[Proposal]]) -> Ahead:
         numbers = [record.key[1] for record in records]  # type: ignore[index]
-        return batch, Ahead(
+        return Ahead(
             dict(zip(numbers, records, strict=True)), dict(zip(numbers, found, strict=True))
         )
 
+    def complete(self, ahead: Ahead, rows: list[tuple[ParsedRow, str]]) -> None:
+        """Propose here for the rows to be decided that were not proposed for (a worker's
+        short hash of an earlier row can collide with a new row's)."""
+        missing = [parsed for parsed, _hash in rows if parsed.number not in ahead.proposals]
+        if missing:
+            records = [parsed.record(("row", parsed.number)) for parsed in missing]
+            more = self._ahead(records, _propose(self.linker, records))
+            ahead.records.update(more.records)
+            ahead.proposals.update(more.proposals)
+
     def close(self) -> None:
-        global _WORKER_LINKER
+        global _WORKER
         if self.pool is not None:
             self.pool.close()
             self.pool.join()
             self.pool = None
-        _WORKER_LINKER = None
+        _WORKER = None
 
 
 def _made_here(key: Any) -> bool:
@@ -416,7 +499,8 @@ def _decide(
         earlier_made = linker.made.candidate_records_many([records[i] for i in unsettled], 8)
         for i, others in zip(unsettled, earlier_made, strict=True):
             if others:
-                first = len(proposals[i])
+                # After every registry candidate, in blocking order (ties go to those).
+                first = 1 + max((p.order for p in proposals[i]), default=-1)
                 proposals[i] = sorted(
                     [*proposals[i], *scorer._propose(records[i], others, first)],
                     key=lambda p: (-p.weight, p.order),
@@ -516,6 +600,66 @@ def _source_label(source: Source) -> str:
     )
 
 
+# From this file size on, pass 1 runs in a forked child beside the index's loading.
+PARALLEL_BYTES = 2_000_000
+
+
+@dataclass
+class _Checked:
+    """What pass 1 found: plain data, so a forked child can send it back."""
+
+    rows: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False  # more problems than are listed
+    fatal: tuple[str, str, int | None] | None = None  # a file that cannot be read on
+    sample: list[Record] = field(default_factory=list)
+
+
+def _validate(
+    path: Path,
+    fmt: str,
+    encoding: str,
+    mapping: dict[str, str],
+    defaults: Defaults,
+    report: Progress | None = None,
+) -> _Checked:
+    """Pass 1: every row parsed and checked, nothing written, nothing read from the
+    database (it may run in a forked child)."""
+    checked = _Checked()
+    sampler = _Sampler(TRAIN_SAMPLE)
+    # A value that recurs (an unknown status) is listed once with its count and rows.
+    repeated = RepeatedValues(MAX_ERRORS)
+    dropped = 0
+    try:
+        for item in _parsed_rows(path, fmt, encoding, mapping, defaults):
+            checked.rows += 1
+            if isinstance(item, ParsedRow):
+                sampler.offer(item)
+            else:
+                checked.rejected += 1
+                for problem in item:
+                    if repeated.add(problem):
+                        continue
+                    if len(checked.errors) < MAX_ERRORS:
+                        checked.errors.append(_problem(problem))
+                    else:
+                        dropped += 1
+            if report is not None and checked.rows % 5000 == 0:
+                report("validate", checked.rows, 0)
+    except ReadError as exc:
+        checked.rejected += 1
+        checked.errors, _left = repeated.merged(checked.errors, MAX_ERRORS)
+        checked.fatal = (str(exc.args[0]), exc.column, exc.row)
+        return checked
+    if report is not None:
+        report("validate", checked.rows, checked.rows)
+    checked.errors, left_off = repeated.merged(checked.errors, MAX_ERRORS)
+    checked.truncated = bool(dropped or left_off)
+    checked.sample = sampler.records
+    return checked
+
+
 def import_list(
     *,
     actor: User,
@@ -601,39 +745,29 @@ def import_list(
     )
 
     # Pass 1: validate everything, write nothing, keep nothing but the problems (and a
-    # fixed random sample of rows to estimate the linkage model on).
-    sampler = _Sampler(TRAIN_SAMPLE)
-    # A value that recurs (an unknown status) is listed once with its count and rows.
-    total = 0
-    repeated = RepeatedValues(MAX_ERRORS)
-    dropped = 0
-    try:
-        for item in _parsed_rows(path, fmt, encoding, mapping, defaults):
-            total += 1
-            if isinstance(item, ParsedRow):
-                sampler.offer(item)
-            if isinstance(item, list):
-                summary.rejected += 1
-                for problem in item:
-                    if repeated.add(problem):
-                        continue
-                    if len(summary.errors) < MAX_ERRORS:
-                        summary.errors.append(_problem(problem))
-                    else:
-                        dropped += 1
-            if total % 5000 == 0:
-                report("validate", total, 0)
-    except ReadError as exc:
-        summary.rows = total
-        summary.rejected += 1
-        summary.errors, _left = repeated.merged(summary.errors, MAX_ERRORS)
-        raise _fail(summary, str(exc.args[0]), exc.column, exc.row) from None
-    summary.rows = total
-    report("validate", total, total)
-    summary.errors, left_off = repeated.merged(summary.errors, MAX_ERRORS)
+    # fixed random sample of rows to estimate the linkage model on). A large file is read
+    # by a forked child while this process loads the registry's index: the two are
+    # independent, and each takes about as long.
+    parallel = (
+        linker is None
+        and path.stat().st_size >= PARALLEL_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if parallel:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            job = pool.apply_async(_validate, (path, fmt, encoding, mapping, defaults))
+            linker = registry_linker()
+            checked = job.get()
+        report("validate", checked.rows, checked.rows)
+    else:
+        checked = _validate(path, fmt, encoding, mapping, defaults, report)
+    summary.rows, summary.rejected, summary.errors = checked.rows, checked.rejected, checked.errors
+    if checked.fatal is not None:
+        message, column, row = checked.fatal
+        raise _fail(summary, message, column, row)
     if summary.errors:
         summary.status = RunStatus.FAILED
-        if dropped or left_off:
+        if checked.truncated:
             summary.warnings.append(
                 {
                     "row": None,
@@ -644,8 +778,8 @@ def import_list(
 
     linker = linker or registry_linker()
     linker.prepare(
-        sampler.records,
-        total,
+        checked.sample,
+        checked.rows,
         mode=mode,
         link_above=link_above,
         review_above=review_above,
@@ -789,10 +923,11 @@ def _match_only(
     # A dry run writes no rows to recognise repeats by, so it keeps a short hash of each
     # row (about 100 bytes a row; the real import keeps nothing).
     in_file: dict[int, int] = {}
-    proposer = _Proposer(linker, summary.rows, source)
+    proposer = _Proposer(linker, summary.rows, source, (path, fmt, encoding, mapping, defaults))
     try:
-        for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
+        for batch, ahead in proposer.batches():
             fresh = _unseen(source, batch, summary, in_file=in_file)
+            proposer.complete(ahead, fresh)
             for d in _decide(fresh, linker, taken, mode, ahead):
                 _count(summary, d)
             done += len(batch)
@@ -891,10 +1026,12 @@ def _write(
     taken: set[Any] = set()
     person_of: dict[Any, int] = {}  # ("new", row) -> the person made for that row
     done = episodes = 0
-    proposer = _Proposer(linker, summary.rows, source)
+    proposer = _Proposer(linker, summary.rows, source, (path, fmt, encoding, mapping, defaults))
     try:
-        for batch, ahead in proposer.batches(_batches(path, fmt, encoding, mapping, defaults)):
-            decided = _decide(_unseen(source, batch, summary, run=run), linker, taken, mode, ahead)
+        for batch, ahead in proposer.batches():
+            fresh = _unseen(source, batch, summary, run=run)
+            proposer.complete(ahead, fresh)
+            decided = _decide(fresh, linker, taken, mode, ahead)
             # 1. New people, in row order.
             new = [d for d in decided if d.outcome == Outcome.NEW]
             made = people_create_bulk(actor=actor, people=[d.row.person for d in new])

@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -256,12 +257,31 @@ def insert_rows(
             params = [value for row in part for value in row]
             cursor.execute(sql.rsplit(" VALUES ", 1)[0] + " VALUES " + values, params)
 
+    # A list repeats its values (the day received, the event date, the status): each
+    # hashable value is prepared once per field. Only dates, times and numbers are kept:
+    # a value's own type decides its preparation, and True == 1 must not share a slot.
+    cache: list[dict[Any, Any]] = [{} for _f in columns]
+    keyed = (dt.date, dt.datetime, dt.time, str, int, float, Decimal)
+
+    def prepare(field: Any, memo: dict[Any, Any], value: Any) -> Any:
+        if field is None:
+            return value
+        if value is None or type(value) not in keyed:
+            return field.get_db_prep_save(value, connection)
+        key = (type(value), value)
+        out = memo.get(key, memo)
+        if out is memo:
+            if len(memo) > 10_000:  # values that hardly repeat (birth dates): bounded
+                memo.clear()
+            out = memo[key] = field.get_db_prep_save(value, connection)
+        return out
+
     with connection.cursor() as cursor:
         for row in rows:
             batch.append(
                 [
-                    value if field is None else field.get_db_prep_save(value, connection)
-                    for field, value in zip(prepared, row, strict=True)
+                    prepare(field, memo, value)
+                    for field, memo, value in zip(prepared, cache, row, strict=True)
                 ]
             )
             if len(batch) >= batch_size:
