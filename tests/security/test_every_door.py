@@ -521,6 +521,25 @@ FORMS: dict[str, Form] = {
     "staff/tokens/<int:pk>/revoke/": Form(_token, None, 1),
     # New recovery codes, shown once: needs the code the persona's authenticator shows now.
     "staff/account/": Form(_recovery_codes, _at("staff/account/", {"code": ""}), 1, ok=200),
+    # --- Email updates: the mailing lists (verifiers and administrators).
+    "staff/updates/new/": Form(
+        _at("staff/updates/new/", {"slug": "door-news", "kind": "all", "frequency": "weekly"}),
+        _at("staff/updates/new/", {"slug": "", "kind": "all", "frequency": "weekly"}),
+        1,
+    ),
+    "staff/updates/<slug:slug>/": Form(
+        _at("staff/updates/<slug:slug>/", {"frequency": "weekly"}),
+        _at("staff/updates/<slug:slug>/", {"frequency": "monthly"}),
+        1,
+    ),
+    "staff/updates/<slug:slug>/archive/": Form(
+        _at("staff/updates/<slug:slug>/archive/", {"op": "archive"}),
+        _at("staff/updates/<slug:slug>/archive/", {"op": "x"}),
+        1,
+        bad=400,
+    ),
+    # Nothing new in the test world: the request is recorded, no digest is built.
+    "staff/updates/<slug:slug>/send/": Form(_at("staff/updates/<slug:slug>/send/", {}), None, 1),
     # --- Public routes.
     "staff/login/": Form(
         _reader_login,

@@ -492,6 +492,10 @@ NOT_RECORDS = {
     "updates/preferences/<str:token>/export/": "a signed link (tests/mailing)",
     "updates/preferences/<str:token>/erase/": "a signed link (tests/mailing)",
     "updates/mailchimp/<str:secret>/": "a shared secret compared in constant time",
+    "staff/updates/<slug:slug>/": "a mailing list: verifiers and administrators see every "
+    "one, everyone else is refused before any lookup (tests/mailing/test_staff_pages.py)",
+    "staff/updates/<slug:slug>/archive/": "a mailing list (as above)",
+    "staff/updates/<slug:slug>/send/": "a mailing list (as above)",
     "staff/welcome/<str:token>/": "an invitation link: a random token of which only a keyed "
     "hash is kept; unknown, used and expired ones answer alike (tests/accounts)",
     "updates/webhooks/<slug:esp>/<slug:kind>/": "names the configured mail provider, no record",

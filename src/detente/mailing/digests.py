@@ -144,9 +144,18 @@ def take_baseline(ml: MailingList, now: dt.datetime | None = None) -> None:
 
 
 def is_due(ml: MailingList, now: dt.datetime) -> bool:
+    """Whether a list's next digest may be built now: an archived list never; "as it
+    happens" always; daily once per calendar day, weekly once per ISO week (UTC, from
+    the list's previous digest)."""
+    if not ml.active:
+        return False
     if ml.frequency == Frequency.IMMEDIATE or ml.snapshot_at is None:
         return True
-    return ml.snapshot_at.date() < now.date()  # once per calendar day (UTC)
+    last = ml.snapshot_at.astimezone(dt.UTC)
+    now = now.astimezone(dt.UTC)
+    if ml.frequency == Frequency.WEEKLY:
+        return last.isocalendar()[:2] < now.isocalendar()[:2]
+    return last.date() < now.date()
 
 
 @dataclass(frozen=True)
@@ -156,12 +165,25 @@ class Built:
     recipients: int
 
 
-def build(ml: MailingList, now: dt.datetime | None = None) -> Built:
+def build(
+    ml: MailingList,
+    now: dt.datetime | None = None,
+    *,
+    only_if_due: bool = False,
+    actor: Any = None,
+) -> Built:
     """Diff the list's public view against its snapshot; queue one message per confirmed,
-    active subscriber (at most one per digest and subscriber, by constraint)."""
+    active subscriber (at most one per digest and subscriber, by constraint).
+
+    ``only_if_due`` checks the schedule again under the list's row lock, so two workers
+    that both saw the list due build its digest once (the second finds it no longer due).
+    ``actor`` is whoever asked ("send now"); the schedule itself acts as no one.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         ml = MailingList.objects.select_for_update().get(pk=ml.pk)
+        if only_if_due and not is_due(ml, now):
+            return Built(ml, None, 0)
         views = public_views(ml)
         if ml.snapshot_at is None:
             take_baseline(ml, now)
@@ -204,7 +226,7 @@ def build(ml: MailingList, now: dt.datetime | None = None) -> Built:
             with connection.cursor() as cur:
                 cur.execute("ANALYZE " + ", ".join(m._meta.db_table for m in tables))
         ledger.append(
-            None,
+            actor,
             "mailing.digest",
             digest,
             {
@@ -217,9 +239,10 @@ def build(ml: MailingList, now: dt.datetime | None = None) -> Built:
 
 
 def build_due(frequency: str | None = None, now: dt.datetime | None = None) -> list[Built]:
-    """Build the digests that are due (immediate lists every run, daily lists once a day)."""
+    """Build the digests that are due (immediate lists every run, daily lists once a day,
+    weekly lists once a week); archived lists never."""
     now = now or timezone.now()
     lists = MailingList.objects.filter(active=True).order_by("slug")
     if frequency:
         lists = lists.filter(frequency=frequency)
-    return [build(ml, now) for ml in lists if is_due(ml, now)]
+    return [build(ml, now, only_if_due=True) for ml in lists if is_due(ml, now)]

@@ -21,8 +21,11 @@ class ListKind(models.TextChoices):
 
 
 class Frequency(models.TextChoices):
-    DAILY = "daily", _("Daily digest")
+    """How often a list's digest goes out (the worker sends it when due: see schedule.py)."""
+
     IMMEDIATE = "immediate", _("As it happens")
+    DAILY = "daily", _("Daily digest")
+    WEEKLY = "weekly", _("Weekly digest")
 
 
 class MailingList(models.Model):
@@ -56,6 +59,8 @@ class MailingList(models.Model):
     frequency = models.CharField(
         _("frequency"), max_length=16, choices=Frequency.choices, default=Frequency.DAILY
     )
+    # False: archived (kept with its subscribers and history, offered to no one, sends
+    # nothing); restoring it starts its digests from the present again.
     active = models.BooleanField(_("active"), default=True)
     mailchimp_interest_id = models.CharField(max_length=64, blank=True)
     # What the public could see at the last digest: the next digest is the difference.

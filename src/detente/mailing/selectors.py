@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from detente.access.policy import Action, Viewer, require
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_list
-from detente.mailing.models import MailingList, Subscriber, Subscription
+from detente.mailing.models import (
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 
 
 def public_agreements() -> QuerySet[Agreement]:
@@ -35,9 +44,66 @@ def offered_lists() -> QuerySet[MailingList]:
 
 
 def mailing_lists(viewer: Viewer) -> QuerySet[MailingList]:
-    """Every list with its confirmed subscriber count (operators and managers only)."""
+    """Every list, archived ones too, with its subscriber counts (verifiers,
+    administrators and the operator): ``n_confirmed`` (of active subscribers, those a
+    digest goes to), ``n_pending`` (not confirmed yet) and ``n_unsubscribed``."""
     require(viewer, Action.MANAGE)
-    return MailingList.objects.select_related("agreement", "party").order_by("kind", "slug")
+
+    def count(status: str, **more: Any) -> Count:
+        return Count("subscriptions", filter=Q(subscriptions__status=status, **more))
+
+    return (
+        MailingList.objects.select_related("agreement", "party")
+        .annotate(
+            n_confirmed=count(
+                SubscriptionStatus.CONFIRMED,
+                subscriptions__subscriber__status=SubscriberStatus.ACTIVE,
+            ),
+            n_pending=count(SubscriptionStatus.PENDING),
+            n_unsubscribed=count(SubscriptionStatus.UNSUBSCRIBED),
+        )
+        .order_by("-active", "kind", "slug")
+    )
+
+
+def mailing_list_get(viewer: Viewer, slug: str) -> MailingList:
+    """One list with its counts (as :func:`mailing_lists`); 404 when there is none.
+
+    Whoever may not manage lists is refused before anything is looked up, so the answer
+    says nothing about which lists exist."""
+    found = mailing_lists(viewer).filter(slug=slug).first()
+    if found is None:
+        raise Http404("no such mailing list")
+    return found
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What "send now" would send: the news since the list's previous digest."""
+
+    events: int
+    agreements: int
+    recipients: int
+    since: dt.datetime | None
+
+
+def pending_digest(viewer: Viewer, mailing_list: MailingList) -> Pending:
+    """The digest a list would get now (nothing is written): what became public since its
+    previous digest, and how many confirmed, active subscribers it would go to."""
+    from detente.mailing.digests import changes, public_views
+
+    require(viewer, Action.MANAGE)
+    sections = (
+        changes(mailing_list.snapshot, public_views(mailing_list))
+        if mailing_list.snapshot_at is not None
+        else []
+    )
+    return Pending(
+        events=sum(len(s["events"]) for s in sections),
+        agreements=len(sections),
+        recipients=confirmed_count(mailing_list),
+        since=mailing_list.snapshot_at,
+    )
 
 
 def confirmed_count(mailing_list: MailingList) -> int:

@@ -420,6 +420,15 @@ def export_for_operator(*, actor: User, subscriber: Subscriber) -> dict[str, obj
 # --- Lists (staff) -----------------------------------------------------------------------
 
 
+def _check_frequency(frequency: object) -> None:
+    if frequency not in Frequency.values:
+        raise invalid(
+            "frequency",
+            _("Unknown frequency “%(value)s”; use immediate, daily or weekly.")
+            % {"value": frequency},
+        )
+
+
 def list_create(
     *,
     actor: User,
@@ -432,16 +441,14 @@ def list_create(
 ) -> MailingList:
     require(actor, Action.MANAGE)
     slug = check_slug("slug", slug)
+    if slug == "new":  # the staff pages' address for a new list
+        raise invalid("slug", _("“new” cannot name a list; choose another slug."))
     if kind not in ListKind.values:
         raise invalid(
             "kind",
             _("Unknown kind “%(value)s”; use agreement, country or all.") % {"value": kind},
         )
-    if frequency not in Frequency.values:
-        raise invalid(
-            "frequency",
-            _("Unknown frequency “%(value)s”; use daily or immediate.") % {"value": frequency},
-        )
+    _check_frequency(frequency)
     if kind == ListKind.AGREEMENT and agreement is None:
         raise invalid("agreement", _("An agreement list needs its agreement."))
     if kind == ListKind.COUNTRY and party is None:
@@ -489,25 +496,92 @@ def list_update(
     frequency: str | None = None,
     active: bool | None = None,
 ) -> MailingList:
+    """Change whether a list is offered on the public form and how often it sends.
+
+    What a list follows (its kind, agreement or country) and its slug do not change: its
+    subscribers agreed to that list, and their consent records name it by its slug.
+    ``active`` archives or restores it (:func:`list_archive`).
+    """
     require(actor, Action.MANAGE)
-    if frequency is not None and frequency not in Frequency.values:
-        raise invalid(
-            "frequency",
-            _("Unknown frequency “%(value)s”; use daily or immediate.") % {"value": frequency},
-        )
+    if frequency is not None:
+        _check_frequency(frequency)
     changes = {
         k: v
-        for k, v in (("public", public), ("frequency", frequency), ("active", active))
+        for k, v in (("public", public), ("frequency", frequency))
         if v is not None and getattr(mailing_list, k) != v
     }
-    if not changes:
-        return mailing_list
-    with transaction.atomic():
-        before = {k: getattr(mailing_list, k) for k in changes}
-        for k, v in changes.items():
-            setattr(mailing_list, k, v)
-        mailing_list.save(update_fields=list(changes))
-        ledger.append(
-            actor, "mailing.list_update", mailing_list, {"before": before, "after": changes}
-        )
+    if changes:
+        with transaction.atomic():
+            before = {k: getattr(mailing_list, k) for k in changes}
+            for k, v in changes.items():
+                setattr(mailing_list, k, v)
+            mailing_list.save(update_fields=list(changes))
+            ledger.append(
+                actor, "mailing.list_update", mailing_list, {"before": before, "after": changes}
+            )
+    if active is not None:
+        mailing_list = list_archive(actor=actor, mailing_list=mailing_list, archived=not active)
     return mailing_list
+
+
+def list_archive(*, actor: User, mailing_list: MailingList, archived: bool) -> MailingList:
+    """Archive a list (it is offered to no one and sends nothing; its subscribers and
+    history stay) or restore it. A restored list starts from the present: its next digest
+    does not report what happened while it was archived. Doing it twice changes nothing."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        ml = MailingList.objects.select_for_update().get(pk=mailing_list.pk)
+        if ml.active != archived:
+            return ml
+        ml.active = not archived
+        ml.save(update_fields=["active"])
+        if not archived:
+            from detente.mailing.digests import take_baseline
+
+            take_baseline(ml)
+        if archived:
+            ledger.append(actor, "mailing.list_archive", ml, {"slug": ml.slug})
+        else:
+            ledger.append(actor, "mailing.list_restore", ml, {"slug": ml.slug})
+    return ml
+
+
+@dataclass(frozen=True)
+class SentNow:
+    mailing_list: MailingList
+    digest_id: int | None
+    events: int
+    recipients: int
+
+
+def list_send_now(*, actor: User, mailing_list: MailingList) -> SentNow:
+    """Build a list's digest now, whether or not it is due, and queue its delivery.
+
+    The digest holds what became public since the list's previous one; with nothing new,
+    nothing is sent (and the next digest still starts from here). An archived list sends
+    nothing. The request is audited with what it did; the digest has its own entry.
+    """
+    from detente.mailing.digests import build
+    from detente.mailing.schedule import queue_delivery
+
+    require(actor, Action.MANAGE)
+    if not mailing_list.active:
+        raise invalid("list", _("This list is archived: it sends nothing. Restore it first."))
+    with transaction.atomic():
+        built = build(mailing_list, actor=actor)
+        digest = built.digest
+        events = sum(len(s["events"]) for s in digest.content.get("sections", [])) if digest else 0
+        ledger.append(
+            actor,
+            "mailing.send_now",
+            built.mailing_list,
+            {
+                "slug": built.mailing_list.slug,
+                "digest": digest.pk if digest else None,
+                "events": events,
+                "recipients": built.recipients,
+            },
+        )
+        if built.recipients:
+            queue_delivery()
+    return SentNow(built.mailing_list, digest.pk if digest else None, events, built.recipients)

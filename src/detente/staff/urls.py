@@ -1,6 +1,16 @@
 from django.urls import URLPattern, path
 
-from detente.staff import auth, dashboard, estimates, imports, people, places, queue, review
+from detente.staff import (
+    auth,
+    dashboard,
+    estimates,
+    imports,
+    mailing,
+    people,
+    places,
+    queue,
+    review,
+)
 
 app_name = "staff"
 urlpatterns: list[URLPattern] = [
@@ -33,4 +43,10 @@ urlpatterns: list[URLPattern] = [
     path("imports/jobs/<int:pk>/discard/", imports.import_discard, name="import_discard"),
     path("imports/<int:pk>/", imports.import_run, name="import_run"),
     path("imports/<int:pk>/rows.csv", imports.import_rows_csv, name="import_rows_csv"),
+    # Email updates. "new/" before "<slug>/": the slug "new" is refused for lists.
+    path("updates/", mailing.list_page, name="mailing_lists"),
+    path("updates/new/", mailing.create_page, name="mailing_list_create"),
+    path("updates/<slug:slug>/", mailing.edit_page, name="mailing_list"),
+    path("updates/<slug:slug>/archive/", mailing.archive_view, name="mailing_list_archive"),
+    path("updates/<slug:slug>/send/", mailing.send_page, name="mailing_list_send"),
 ]

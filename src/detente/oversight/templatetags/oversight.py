@@ -33,6 +33,11 @@ PAGES: tuple[tuple[str, Any, Check], ...] = (
 )
 
 
+# Pages that sit under an entry without one of their own (the menu is full): the email
+# updates live under Agreements.
+UNDER: dict[str, tuple[str, ...]] = {"oversight:agreements": ("staff:mailing_lists",)}
+
+
 @register.simple_tag(takes_context=True)
 def oversight_links(context: template.Context) -> list[dict[str, Any]]:
     request = context.get("request")
@@ -44,7 +49,8 @@ def oversight_links(context: template.Context) -> list[dict[str, Any]]:
     for name, label, check in PAGES:
         if check(user):
             url = reverse(name)
-            links.append({"url": url, "label": label, "current": path.startswith(url)})
+            prefixes = (url, *(reverse(n) for n in UNDER.get(name, ())))
+            links.append({"url": url, "label": label, "current": path.startswith(prefixes)})
     return links
 
 
