@@ -188,6 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# "17 Dec 2014" / "17 dic 2014" wherever a person reads a date (see detente/formats).
+FORMAT_MODULE_PATH = ["detente.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

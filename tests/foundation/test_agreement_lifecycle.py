@@ -382,7 +382,7 @@ def test_an_aggregate_count_carries_its_parts_and_warnings(world: World) -> None
     assert any("above the 5 promised" in x for x in warnings)
     assert any("before the agreement was announced" in x for x in warnings)
     assert aggregate_warnings(w.agreement, 3, dt.date(2020, 3, 5)) == [
-        "An earlier figure (5 on 2020-03-01) is higher: the count goes down."
+        "An earlier figure (5 on 1 Mar 2020) is higher: the count goes down."
     ]
     assert aggregate_warnings(w.agreement, 5, dt.date(2020, 3, 5)) == []
 

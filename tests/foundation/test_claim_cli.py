@@ -179,7 +179,7 @@ def test_warnings_are_printed_and_the_count_recorded_all_the_same(world: World) 
     )
     c = recorded(out)
     assert err.splitlines() == [
-        "warning: An earlier figure (4 on 2020-02-01) is higher: the count goes down."
+        "warning: An earlier figure (4 on 1 Feb 2020) is higher: the count goes down."
     ]
     assert (c.released_count, c.event_precision) == (3, "month")
     out, err = run_both(
@@ -188,7 +188,7 @@ def test_warnings_are_printed_and_the_count_recorded_all_the_same(world: World) 
     assert recorded(out).released_count == 7
     assert err.splitlines() == [
         "warning: The count 7 is above the 5 promised.",
-        "warning: The date 2020-01-05 is before the agreement was announced (2020-01-10).",
+        "warning: The date 5 Jan 2020 is before the agreement was announced (10 Jan 2020).",
     ]
     assert len(status_json(world)["aggregate_claims"]) == 3
 
@@ -423,7 +423,7 @@ def test_bad_count_and_stage_input_names_the_option(world: World) -> None:
     assert message.startswith("--political/--other/") and "more than the 3 released" in message
     stage = ("claim", "stage", "deal", "--source", "deal-gov", "--stage")
     assert "--stage: invalid choice: 'over'" in refused(*stage, "over", "--date", "2020-02-01")
-    assert "--date: The agreement was announced on 2020-01-10" in refused(
+    assert "--date: The agreement was announced on 10 Jan 2020" in refused(
         *stage, "suspended", "--date", "2019-12"
     )
     assert "--date: " in refused(*stage, "suspended", "--date", "2020-02-01T10:00")

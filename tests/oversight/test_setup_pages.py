@@ -361,7 +361,7 @@ def test_a_refused_correction_changes_nothing(world: World, verifier: Client) ->
     response = verifier.post("/staff/agreements/deal/edit/", data)
     assert response.status_code == 200
     assert list(field_errors(response)) == ["announced_on"]
-    assert "2020-01-15" in field_errors(response)["announced_on"][0]
+    assert "15 Jan 2020" in field_errors(response)["announced_on"][0]
     agreement = Agreement.objects.get(slug="deal")
     assert (agreement.title, agreement.announced_on) == ("Test agreement", dt.date(2020, 1, 10))
     assert ledger_size() == before

@@ -47,7 +47,7 @@ def test_the_person_page_explains_the_status_with_its_claims(
     page = signed_in("analyst").get(f"/staff/people/{handle}/").content.decode()
     assert "Yoandri 0 Pérez" in page
     # Custody timeline, claims with their sources, grades, credibility and evidence.
-    assert "Sentenced" in page and "May 1, 2018" in page
+    assert "Sentenced" in page and "1 May 2018" in page
     assert "Conditional release: parole" in page and "grade C" in page
     assert "Visited in prison on Sunday." in page and 'href="https://example.org/visit"' in page
     # Why the status is what it is: the rule in words, and the claims it rests on.

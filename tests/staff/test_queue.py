@@ -47,7 +47,7 @@ def test_each_item_shows_what_was_reported_by_whom(
     assert reported.person.handle in page and "Yoandri 0 Pérez" in page
     assert "Reported released" in page and "Pardoned or amnestied" in page
     assert "gov (C: fairly reliable)" in page  # the source and its grade
-    assert "Feb. 1, 2020" in page
+    assert "1 Feb 2020" in page
 
 
 def test_analysts_read_the_queue_but_cannot_act(

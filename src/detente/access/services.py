@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from detente.access.models import (
@@ -61,7 +62,7 @@ def disclosure_propose(
             raise invalid(
                 "effective_from",
                 _("The scheduled time %(when)s is in the past; leave it empty for “now”.")
-                % {"when": effective_from.isoformat(timespec="minutes")},
+                % {"when": date_format(timezone.localtime(effective_from), "DATETIME_FORMAT")},
             )
     covered = list({p.pk: p for p in people}.values())
     if agreement is not None:

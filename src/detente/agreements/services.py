@@ -17,6 +17,7 @@ from detente.access.policy import Action, require
 from detente.agreements.derivation import rebuild_agreement, refresh
 from detente.agreements.models import Agreement, Classification, Membership, Party, PartyKind
 from detente.audit import ledger
+from detente.core.dates import localized
 from detente.core.errors import check_slug, check_text, invalid
 from detente.core.places import check_country, check_division
 from detente.evidence.models import Reliability, Source
@@ -406,7 +407,7 @@ def agreement_edit(
                             "People were named on this agreement on %(date)s, before "
                             "that announcement date."
                         )
-                        % {"date": first_named.isoformat()},
+                        % {"date": localized(first_named)},
                     )
                 agreement.announced_on = announced_on
             if country is not _UNSET:

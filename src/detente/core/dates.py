@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 
@@ -70,3 +71,16 @@ class PreciseDate:
         if self.precision == DatePrecision.MONTH:
             return f"{self.value.year:04d}-{self.value.month:02d}"
         return self.value.isoformat()
+
+
+def localized(value: dt.date | None, precision: str = DatePrecision.DAY) -> str:
+    """A date as a person reads it, in the active language, no more precise than known:
+    "17 Dec 2014" / "17 dic 2014", "Mar 1985" / "mar 1985", "1985" (``detente.formats``).
+    Machines get ``str(PreciseDate)`` or ISO 8601 instead."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return date_format(value, "YEAR_MONTH_FORMAT")
+    return date_format(value, "DATE_FORMAT")

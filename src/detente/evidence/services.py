@@ -18,7 +18,7 @@ from detente.agreements.derivation import policy_for, refresh_people
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.services import check_open
 from detente.audit import ledger
-from detente.core.dates import DatePrecision, PreciseDate
+from detente.core.dates import DatePrecision, PreciseDate, localized
 from detente.core.errors import check_precision, check_slug, check_text, invalid
 from detente.evidence.models import (
     BREAKDOWN_PARTS,
@@ -460,7 +460,7 @@ def claim_record(
             raise invalid(
                 "event_date",
                 _("The agreement was announced on %(day)s; nothing happened to it before.")
-                % {"day": agreement.announced_on.isoformat()},
+                % {"day": localized(agreement.announced_on)},
             )
     else:
         if corrects is None:
@@ -575,7 +575,7 @@ def aggregate_warnings(agreement: Agreement, released_count: int, event_date: dt
     if event_date < agreement.announced_on:
         warnings.append(
             _("The date %(day)s is before the agreement was announced (%(announced)s).")
-            % {"day": event_date.isoformat(), "announced": agreement.announced_on.isoformat()}
+            % {"day": localized(event_date), "announced": localized(agreement.announced_on)}
         )
     earlier = (
         Claim.objects.filter(
@@ -591,7 +591,7 @@ def aggregate_warnings(agreement: Agreement, released_count: int, event_date: dt
         if count is not None and day is not None and count > released_count:
             warnings.append(
                 _("An earlier figure (%(n)d on %(day)s) is higher: the count goes down.")
-                % {"n": count, "day": day.isoformat()}
+                % {"n": count, "day": localized(day)}
             )
     return warnings
 

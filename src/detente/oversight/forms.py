@@ -27,6 +27,7 @@ from detente.agreements.models import Agreement, Classification, Party, PartyKin
 from detente.agreements.selectors import agreement_list
 from detente.api.models import Scope
 from detente.api.services import MAX_DAYS
+from detente.core.dates import localized
 from detente.core.places import country_choices, default_country, division_choices
 from detente.evidence.models import (
     BREAKDOWN_PARTS,
@@ -106,7 +107,7 @@ class AsOfForm(forms.Form):
         if value is not None and value > timezone.now().date():
             raise ValidationError(
                 _("%(date)s is in the future; choose today or an earlier day."),
-                params={"date": value.isoformat()},
+                params={"date": localized(value)},
             )
         return value
 

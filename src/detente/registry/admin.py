@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from detente.access.policy import Action, can
 from detente.audit import ledger
 from detente.core.admin_base import PolicyAdmin, ReadOnlyPolicyInline
-from detente.core.dates import DatePrecision
+from detente.core.dates import DatePrecision, localized
 from detente.registry.models import CustodyEpisode, Person, Sex
 from detente.registry.services import (
     IDENTITY_FIELDS,
@@ -22,8 +22,17 @@ from detente.registry.services import (
 
 class CustodyInline(ReadOnlyPolicyInline):
     model = CustodyEpisode
-    readonly_fields = ("status", "start_date", "start_precision", "end_date", "place")
+    readonly_fields = ("status", "started", "ended", "place")
     fields = readonly_fields
+
+    # As far as each date is known ("Mar 2019", not the 1st of March).
+    @admin.display(description=_("start date"))
+    def started(self, obj: CustodyEpisode) -> str:
+        return localized(obj.start_date, obj.start_precision)
+
+    @admin.display(description=_("end date"))
+    def ended(self, obj: CustodyEpisode) -> str:
+        return localized(obj.end_date, obj.end_precision) or "—"
 
 
 class PersonAddForm(forms.ModelForm):
@@ -33,7 +42,12 @@ class PersonAddForm(forms.ModelForm):
     aliases = forms.CharField(
         label=_("aliases"), required=False, help_text=_("One per line."), widget=forms.Textarea
     )
-    birth_date = forms.DateField(label=_("birth date"), required=False)
+    # The browser's date picker: it sends ISO dates whatever the language shown.
+    birth_date = forms.DateField(
+        label=_("birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     birth_precision = forms.ChoiceField(
         label=_("birth date precision"), choices=DatePrecision.choices, initial="day"
     )
@@ -75,7 +89,13 @@ class PersonAdmin(PolicyAdmin):
     @admin.display(description=_("identity"))
     def identity_summary(self, obj: Person) -> str:
         ident = obj.identity
-        return "; ".join(f"{f}: {getattr(ident, f)}" for f in IDENTITY_FIELDS)
+
+        def shown(field: str) -> Any:
+            if field == "birth_date":  # "1985" for a year, not 1985-01-01
+                return localized(ident.birth_date, ident.birth_precision) or "—"
+            return getattr(ident, field)
+
+        return "; ".join(f"{f}: {shown(f)}" for f in IDENTITY_FIELDS if f != "birth_precision")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # identity edits need a service with its own audit trail (not yet)

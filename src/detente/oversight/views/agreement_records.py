@@ -30,6 +30,7 @@ from detente.agreements.services import (
     agreement_set_policy,
     member_classify,
 )
+from detente.core.dates import localized
 from detente.evidence.models import ClaimKind, Lifecycle
 from detente.evidence.services import aggregate_warnings, claim_record
 from detente.oversight.forms import (
@@ -97,7 +98,7 @@ def count_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
                     "id": claim.pk,
                     "source": data["source"].name,
                     "n": claim.released_count,
-                    "day": data["event_date"].isoformat(),
+                    "day": localized(data["event_date"]),
                 },
             )
             for warning in warnings:
@@ -141,7 +142,7 @@ def stage_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
                 % {
                     "id": claim.pk,
                     "stage": Lifecycle(claim.lifecycle).label,
-                    "day": data["event_date"].isoformat(),
+                    "day": localized(data["event_date"]),
                     "source": data["source"].name,
                 },
             )

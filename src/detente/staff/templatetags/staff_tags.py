@@ -5,24 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils.formats import date_format
 
 from detente.access.policy import can
-from detente.core.dates import DatePrecision
+from detente.core.dates import DatePrecision, PreciseDate, localized
 
 register = template.Library()
 
 
 @register.filter
-def precise_date(value: dt.date | None, precision: str = DatePrecision.DAY) -> str:
-    """``2015-03-01`` with precision "month" → "March 2015" (in the page's language)."""
-    if value is None:
+def precise_date(value: dt.date | str | None, precision: str = DatePrecision.DAY) -> str:
+    """``2015-03-01`` with precision "month" → "Mar 2015" (in the page's language); text as
+    read from a file ("1985", "1985-03") the same way, or as it is when it is not a date."""
+    if value is None or value == "":
         return "—"
-    if precision == DatePrecision.YEAR:
-        return date_format(value, "Y")
-    if precision == DatePrecision.MONTH:
-        return date_format(value, "YEAR_MONTH_FORMAT")
-    return date_format(value, "DATE_FORMAT")
+    if isinstance(value, str):
+        try:
+            read = PreciseDate.parse(value)
+        except ValueError:
+            return value
+        return localized(read.value, read.precision)
+    return localized(value, precision)
 
 
 @register.simple_tag(takes_context=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from argparse import ArgumentParser
 from typing import Any
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.core.dates import PreciseDate
 from detente.registry.selectors import person_detail, person_get
 
 
@@ -61,8 +63,14 @@ class Command(BaseCommand):
         out.append("  claims:")
         for c in data["claims"]:
             what = c["status"] or f"retracts #{c['corrects']}"
+            # As known: "2015-03" for a month, not the first day of it.
+            when = (
+                str(PreciseDate.of(dt.date.fromisoformat(c["event_date"]), c["event_precision"]))
+                if c["event_date"]
+                else ""
+            )
             out.append(
-                f"    #{c['id']:<6} {c['event_date'] or '':<10} {what:<24} "
+                f"    #{c['id']:<6} {when:<10} {what:<24} "
                 f"{c['source']} ({c['reliability']}, {c['independence_group']})"
             )
         out.append("  status:")
