@@ -264,8 +264,6 @@ def insert_rows(
     keyed = (dt.date, dt.datetime, dt.time, str, int, float, Decimal)
 
     def prepare(field: Any, memo: dict[Any, Any], value: Any) -> Any:
-        if field is None:
-            return value
         if value is None or type(value) not in keyed:
             return field.get_db_prep_save(value, connection)
         key = (type(value), value)
@@ -280,7 +278,7 @@ def insert_rows(
         for row in rows:
             batch.append(
                 [
-                    prepare(field, memo, value)
+                    value if field is None else prepare(field, memo, value)
                     for field, memo, value in zip(prepared, cache, row, strict=True)
                 ]
             )
