@@ -82,9 +82,11 @@ def test_the_persona_table_holds_every_operation_by_method_and_path() -> None:
 
 def _fill(path: str, world: World) -> str:
     """A concrete address for an operation: the world's own records where they exist."""
+    from tests.security.routes_mailing import _list_slug
     from tests.security.routes_staff import _import_job, _import_run, _queued_row
 
     slugs = {
+        "/api/mailing-lists/": _list_slug(world) if path.startswith("/api/mailing-lists/") else "",
         "/api/parties/": world.releasing.slug,
         "/api/sources/": world.sources["ngo"].slug,
         "/api/queue/": world.agreement.slug,

@@ -496,6 +496,13 @@ NOT_RECORDS = {
     "one, everyone else is refused before any lookup (tests/mailing/test_staff_pages.py)",
     "staff/updates/<slug:slug>/archive/": "a mailing list (as above)",
     "staff/updates/<slug:slug>/send/": "a mailing list (as above)",
+    "GET api/mailing-lists/{slug}": "a mailing list: managers see every one, every other "
+    "token is refused (403) before any lookup (tests/mailing/test_list_admin.py)",
+    "GET api/mailing-lists/{slug}/pending": "a mailing list (as above)",
+    "PATCH api/mailing-lists/{slug}": "a mailing list (as above)",
+    "POST api/mailing-lists/{slug}/archive": "a mailing list (as above)",
+    "POST api/mailing-lists/{slug}/restore": "a mailing list (as above)",
+    "POST api/mailing-lists/{slug}/send": "a mailing list (as above)",
     "staff/welcome/<str:token>/": "an invitation link: a random token of which only a keyed "
     "hash is kept; unknown, used and expired ones answer alike (tests/accounts)",
     "updates/webhooks/<slug:esp>/<slug:kind>/": "names the configured mail provider, no record",

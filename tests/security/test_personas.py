@@ -125,6 +125,15 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/imports": STAFF,  # upload a list (a write token of a role that records)
     "api/imports/jobs/{job_id}": MANAGERS,  # the operator's job; its creator sees it too
     "POST api/imports/jobs/{job_id}/start": NOBODY,  # its creator only (reconcile/test_jobs)
+    # Email updates: managers only; everyone else 403, before any lookup.
+    "api/mailing-lists": MANAGERS,
+    "POST api/mailing-lists": MANAGERS,
+    "api/mailing-lists/{slug}": MANAGERS,
+    "PATCH api/mailing-lists/{slug}": MANAGERS,
+    "POST api/mailing-lists/{slug}/archive": MANAGERS,
+    "POST api/mailing-lists/{slug}/restore": MANAGERS,
+    "api/mailing-lists/{slug}/pending": MANAGERS,
+    "POST api/mailing-lists/{slug}/send": MANAGERS,
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
@@ -168,7 +177,8 @@ NOT_IN_ADMIN = {
     "reconcile.importrow": "decided through review services (API, `detente review`), not edited",
     "reconcile.merge": "written by the merge and split services, which keep it exact",
     "reconcile.importjob": "the staff import pages and the API (reconcile.jobs); holds a file path",
-    "mailing.mailinglist": "made and changed with `detente mailing list-create|list-set`",
+    "mailing.mailinglist": "the staff pages (routes_mailing), `detente mailing list-*` and the "
+    "API (tests/mailing/test_list_admin.py)",
     "mailing.subscriber": "personal data: only the subscriber's signed links and `detente mailing`",
     "mailing.subscription": "changed only through the subscriber's signed links",
     "mailing.consent": "written at confirmation; shown in the privacy export",
@@ -808,7 +818,53 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         # A read-only token, or a role that may not do it, is refused in the same way.
         expected = ok if role in API_ROUTES[route] else 403
         assert sent.status_code == expected, (role, route, sent.content)
-    assert set(lists) | set(details) | set(writes) | set(setup) | {
+    # Email updates: managers get each operation; every other role 403, whatever it names.
+    from tests.security.routes_mailing import _list_slug
+
+    ml = _list_slug(world)
+    mailing = {
+        "api/mailing-lists": ("get", "/api/mailing-lists", None, 200),
+        "api/mailing-lists/{slug}": ("get", f"/api/mailing-lists/{ml}", None, 200),
+        "api/mailing-lists/{slug}/pending": ("get", f"/api/mailing-lists/{ml}/pending", None, 200),
+        "POST api/mailing-lists": (
+            "post",
+            "/api/mailing-lists",
+            {"slug": "persona-news", "kind": "all"},
+            201,
+        ),
+        "PATCH api/mailing-lists/{slug}": (
+            "patch",
+            f"/api/mailing-lists/{ml}",
+            {"frequency": "weekly"},
+            200,
+        ),
+        "POST api/mailing-lists/{slug}/archive": (
+            "post",
+            f"/api/mailing-lists/{ml}/archive",
+            None,
+            200,
+        ),
+        "POST api/mailing-lists/{slug}/restore": (
+            "post",
+            f"/api/mailing-lists/{ml}/restore",
+            None,
+            200,
+        ),
+        "POST api/mailing-lists/{slug}/send": ("post", f"/api/mailing-lists/{ml}/send", None, 200),
+    }
+    for route, (method, url, body, ok) in mailing.items():
+        if method == "get":
+            sent = client.get(url, **auth)
+            refused = client.get(url.replace(ml, "no-such-list"), **auth)
+            if role not in API_ROUTES[route]:
+                assert refused.status_code == 403, (role, route)
+        else:
+            sent = getattr(client, method)(
+                url, _json.dumps(body or {}), content_type="application/json", **auth
+            )
+        expected = ok if role in API_ROUTES[route] else 403
+        assert sent.status_code == expected, (role, route, sent.content)
+    assert set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | {
         *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
         "POST api/match",

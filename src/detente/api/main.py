@@ -22,6 +22,7 @@ from detente.api.routes import (
     disclosures,
     estimates,
     evidence,
+    mailing,
     matching,
     parties,
     people,
@@ -99,6 +100,7 @@ for module in (
     estimates,
     matching,
     statistics,
+    mailing,
 ):
     api.add_router("", module.router)
 api.add_router("", build_router())  # the import review queue (detente.reconcile)

@@ -66,6 +66,15 @@ def mailing_lists(viewer: Viewer) -> QuerySet[MailingList]:
     )
 
 
+def counts(ml: MailingList) -> dict[str, int]:
+    """The subscriber counts of a list read through :func:`mailing_lists`."""
+    return {
+        "confirmed": int(getattr(ml, "n_confirmed", 0)),
+        "pending": int(getattr(ml, "n_pending", 0)),
+        "unsubscribed": int(getattr(ml, "n_unsubscribed", 0)),
+    }
+
+
 def mailing_list_get(viewer: Viewer, slug: str) -> MailingList:
     """One list with its counts (as :func:`mailing_lists`); 404 when there is none.
 

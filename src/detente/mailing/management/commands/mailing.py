@@ -1,5 +1,8 @@
 """``detente mailing …``: lists, digests, delivery, privacy requests and Mailchimp sync.
 
+The worker (``detente db_worker``) sends the digests that are due by itself; ``digest``
+and ``list-send`` are for doing it by hand.
+
 Operator only (the server's shell): every change acts as the operator account and is
 audited; no ``--as``, so no one can act as someone else from here.
 """
@@ -27,7 +30,7 @@ from detente.mailing.models import (
     OutboxStatus,
     SubscriberStatus,
 )
-from detente.mailing.selectors import confirmed_count, mailing_lists
+from detente.mailing.selectors import counts, mailing_list_get, mailing_lists, pending_digest
 
 
 class Command(BaseCommand):
@@ -51,6 +54,21 @@ class Command(BaseCommand):
         st.add_argument("--frequency", choices=Frequency.values)
         st.add_argument("--active", dest="active", action="store_true", default=None)
         st.add_argument("--inactive", dest="active", action="store_false")
+        sh = sub.add_parser("list-show", help="one list: its counts and what it would send now")
+        sh.add_argument("slug")
+        sh.add_argument("--json", action="store_true")
+        ar = sub.add_parser("list-archive", help="archive a list: offered to no one, sends nothing")
+        ar.add_argument("slug")
+        rs = sub.add_parser("list-restore", help="restore an archived list (from the present on)")
+        rs.add_argument("slug")
+        sn = sub.add_parser("list-send", help="build one list's digest now, due or not")
+        sn.add_argument("slug")
+        sn.add_argument(
+            "--dry-run", action="store_true", help="say what would go out, and to how many"
+        )
+        sn.add_argument(
+            "--deliver", action="store_true", help="deliver here and now instead of by the worker"
+        )
         dg = sub.add_parser("digest", help="build the digests that are due and queue them")
         dg.add_argument("--frequency", choices=Frequency.values)
         dg.add_argument(
@@ -93,7 +111,7 @@ class Command(BaseCommand):
                 "public": ml.public,
                 "active": ml.active,
                 "frequency": ml.frequency,
-                "confirmed": confirmed_count(ml),
+                **counts(ml),
                 "last_digest_at": ml.snapshot_at,
             }
             for ml in mailing_lists(cli_actor())
@@ -102,7 +120,7 @@ class Command(BaseCommand):
             self._out({"lists": rows})
             return
         for r in rows:
-            flags = ("" if r["public"] else " private") + ("" if r["active"] else " inactive")
+            flags = ("" if r["public"] else " private") + ("" if r["active"] else " archived")
             self.stdout.write(
                 f"{r['slug']:<32} {r['kind']:<10} {r['frequency']:<10} "
                 f"{r['confirmed']:>7} confirmed{flags}  {r['title']}"
@@ -146,6 +164,65 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{ml.slug}: public={ml.public} active={ml.active} frequency={ml.frequency}"
         )
+
+    def _list_show(self, opts: dict[str, Any]) -> None:
+        actor = cli_actor()
+        ml = self._get_list(opts["slug"])
+        ml = mailing_list_get(actor, ml.slug)
+        pending = pending_digest(actor, ml) if ml.active else None
+        data = {
+            "slug": ml.slug,
+            "title": ml.title,
+            "kind": ml.kind,
+            "agreement": ml.agreement.slug if ml.agreement else None,
+            "party": ml.party.slug if ml.party else None,
+            "public": ml.public,
+            "archived": not ml.active,
+            "frequency": ml.frequency,
+            **counts(ml),
+            "last_digest_at": ml.snapshot_at,
+            "news_since_last_digest": pending.events if pending else None,
+        }
+        if opts["json"]:
+            self._out(data)
+            return
+        for key, value in data.items():
+            self.stdout.write(f"{key:<24} {'' if value is None else value}")
+
+    def _list_archive(self, opts: dict[str, Any]) -> None:
+        ml = services.list_archive(
+            actor=cli_actor(), mailing_list=self._get_list(opts["slug"]), archived=True
+        )
+        self.stdout.write(f"{ml.slug}: archived (offered to no one, sends nothing).")
+
+    def _list_restore(self, opts: dict[str, Any]) -> None:
+        ml = services.list_archive(
+            actor=cli_actor(), mailing_list=self._get_list(opts["slug"]), archived=False
+        )
+        self.stdout.write(f"{ml.slug}: restored; its next digest starts from now.")
+
+    def _list_send(self, opts: dict[str, Any]) -> None:
+        actor = cli_actor()
+        ml = self._get_list(opts["slug"])
+        if opts["dry_run"]:
+            if not ml.active:
+                raise CommandError(f"{ml.slug} is archived: it sends nothing")
+            pending = pending_digest(actor, ml)
+            self.stdout.write(
+                f"{ml.slug}: {pending.events} piece(s) of news for {pending.recipients} "
+                "confirmed subscriber(s); nothing sent (--dry-run)."
+            )
+            return
+        sent = services.list_send_now(actor=actor, mailing_list=ml)
+        if sent.digest_id is None:
+            self.stdout.write(f"{ml.slug}: nothing new since the previous digest; nothing sent.")
+            return
+        self.stdout.write(
+            f"{ml.slug}: digest #{sent.digest_id} ({sent.events} piece(s) of news) for "
+            f"{sent.recipients} subscriber(s)."
+        )
+        if opts["deliver"]:
+            self._send(opts)
 
     def _digest(self, opts: dict[str, Any]) -> None:
         built = digests.build_due(opts["frequency"])
