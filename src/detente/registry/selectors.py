@@ -101,6 +101,11 @@ class PersonDetail:
             "independence_group": source.independence_group,
         }
 
+    def episodes(self) -> list[Any]:
+        """The custody record (staff only), with the episodes of people merged into this
+        one: the same record the status is derived against (``latest_arrests``)."""
+        return list(_episodes(self.person)) if self.staff else []
+
     def as_json(self) -> dict[str, Any]:
         ident = self.person.identity
         identity = (

@@ -19,7 +19,7 @@ from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.selectors import agreement_list
 from detente.core.exports import export
-from detente.evidence.models import Source
+from detente.evidence.models import ClaimKind, Source
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
 from detente.registry.models import Person
@@ -253,27 +253,52 @@ def person_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _claim_rows(detail: PersonDetail, titles: dict[str, str]) -> list[dict[str, Any]]:
+def _claim_rows(
+    detail: PersonDetail, titles: dict[str, str], void: frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
     """The claims as the selector shows them to this viewer (protected sources masked),
-    with what the page needs beside: names of the sources shown, dates as dates."""
+    with what the page needs beside: names of the sources shown, dates as dates, and for a
+    claim left out of the status (``void``) the correction that did it."""
     shown = detail.as_json()["claims"]
     objects = {c.pk: c for c in detail.claims}
     slugs = [c["source"] for c in shown if c["source"] != "protected"]
     names = dict(Source.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    # What undid each claim left out: its correction that is itself still standing (a
+    # correction that was retracted undoes nothing: evidence.verification.effective).
+    children: dict[int, list[Any]] = {}
+    for c in detail.claims:
+        if c.corrects_id is not None:
+            children.setdefault(c.corrects_id, []).append(c)
+
+    def standing(claim_id: int, depth: int = 0) -> list[Any]:
+        if depth > 50:  # a correction chain this long is not shown claim by claim
+            return []
+        return [k for k in children.get(claim_id, ()) if not standing(k.pk, depth + 1)]
+
     rows = []
     for c in shown:
         claim = objects[c["id"]]
         protected = c["source"] == "protected"
+        undone = standing(claim.pk) if claim.pk in void else []
+        by = undone[-1] if undone else None
         rows.append(
             {
                 "id": c["id"],
                 "kind": claim.get_kind_display(),
+                "void": claim.pk in void,
+                "retracted_by": by.pk
+                if by is not None and by.kind == ClaimKind.RETRACTION
+                else None,
+                "superseded_by": by.pk
+                if by is not None and by.kind != ClaimKind.RETRACTION
+                else None,
                 "protected": protected,
                 "source": _("protected source") if protected else names.get(c["source"], ""),
                 "reliability": c["reliability"],
                 "status": c["status"],
                 "event_date": claim.event_date,
                 "event_precision": claim.event_precision,
+                "event_time": claim.event_time,
                 "received_at": claim.received_at,
                 "credibility": claim.get_credibility_display(),
                 "agreement": titles.get(c["agreement"], c["agreement"]),
@@ -284,6 +309,55 @@ def _claim_rows(detail: PersonDetail, titles: dict[str, str]) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _timeline(episodes: list[Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The person's story by the date things happened: the custody episodes the registry
+    records, and every claim in the list below that still stands (the status reads the
+    same ones: retracted and superseded claims are left out of both). Claims that say the
+    same thing on the same day are one line, with each source's claim number.
+
+    Built from the rows of the claim list itself, so the two cannot disagree, and a
+    protected source stays masked here as it is there."""
+    entries: list[dict[str, Any]] = [
+        {
+            "episode": True,
+            "date": e.start_date,
+            "precision": e.start_precision,
+            "end_date": e.end_date,
+            "end_precision": e.end_precision,
+            "status": e.status,
+            "place": e.place,
+            "claims": [],
+            "key": (e.start_date, 0, dt.time.min, e.start_date, e.pk),
+        }
+        for e in episodes
+    ]
+    lines: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        if r["void"] or not r["status"]:
+            continue  # retracted or superseded, or a retraction: not an event
+        day = r["event_date"]
+        same = (day, r["event_precision"], r["status"])
+        if same not in lines:
+            lines[same] = {
+                "episode": False,
+                "date": day,
+                "precision": r["event_precision"],
+                "status": r["status"],
+                "claims": [],
+                # Undated claims (none are, from the forms) go by when they came in.
+                "key": (
+                    day or r["received_at"].date(),
+                    1,
+                    r["event_time"] or dt.time.min,
+                    r["received_at"],
+                    r["id"],
+                ),
+            }
+            entries.append(lines[same])
+        lines[same]["claims"].append(r)
+    return sorted(entries, key=lambda e: e["key"])
 
 
 def _member_agreements(viewer: Viewer, person: Person) -> QuerySet[Agreement]:
@@ -319,11 +393,14 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
                 "why": rule_text(s["rule"]),
             }
         )
+    # Retracted and superseded claims (and the retractions): the same under every policy.
+    void = frozenset(i for s in data["statuses"] for i in s["void_claims"])
+    claims = _claim_rows(detail, dict(agreement_list(viewer).values_list("slug", "title")), void)
     context = {
         "person": detail.person,
         "identity": detail.person.identity if detail.identity_visible else None,
-        "episodes": list(detail.person.episodes.all()),
-        "claims": _claim_rows(detail, dict(agreement_list(viewer).values_list("slug", "title"))),
+        "timeline": _timeline(detail.episodes(), claims),
+        "claims": claims,
         "statuses": statuses,
         "can_record": can(viewer, Action.RECORD),
         "section": "people",
