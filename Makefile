@@ -32,10 +32,11 @@ migrate: install
 demo: migrate
 	$(BIN)/detente demo
 
-# The local demo sends email updates inside the request (printed to the console) instead of
-# needing `detente db_worker` beside the server; production runs the worker (docs/mailing.md).
+# The server and, beside it, the background worker (`--worker`): confirmation emails and
+# the digests that fall due are printed to this console. Production runs the worker as its
+# own service (docs/mailing.md).
 run: demo
-	DETENTE_TASKS=immediate $(BIN)/detente serve --host $(HOST) --port $(PORT)
+	$(BIN)/detente serve --worker --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check src tests bench

@@ -330,6 +330,8 @@ MAILING = {
     "CONNECTIONS": int(os.environ.get("DETENTE_MAIL_CONNECTIONS", "8")),
     # Seconds before a dead worker's outbox lease may be taken over.
     "LEASE_SECONDS": int(os.environ.get("DETENTE_MAIL_LEASE", "60")),
+    # Seconds between two looks by the worker for digests that are due (no cron).
+    "SCHEDULE_SECONDS": int(os.environ.get("DETENTE_MAIL_SCHEDULE", "60")),
     # The mailto: half of List-Unsubscribe (read by the ESP's inbound webhook).
     "UNSUBSCRIBE_MAILTO": os.environ.get("DETENTE_MAIL_UNSUBSCRIBE_MAILTO", ""),
     # The ESP whose Anymail webhooks are accepted (bounces, complaints, inbound mail);

@@ -426,6 +426,7 @@ COMMANDS = {
     "token": "operator only; the token is printed once",
     "demo": "operator only; refuses to reset PostgreSQL",
     "serve": "operator only",
+    "db_worker": "operator only: the background worker (tasks, and the digests that are due)",
     "import": "operator only; `import show` staff via --as (tests/reconcile/test_jobs)",
     "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_review)",
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",

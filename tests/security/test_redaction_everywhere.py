@@ -73,6 +73,7 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "agreement": ("create", "edit", "archive", "restore", "policy", "classify"),
     "audit": ("verify", "checkpoint", "keygen", "vkey", "proof"),
     "claim": ("status", "count", "stage", "retract", "list"),
+    "db_worker": ("",),
     "demo": ("",),
     "disclosure": ("list", "report", "propose"),
     "import": ("",),

@@ -45,17 +45,17 @@ def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
         "DETENTE_DATA_DIR": str(tmp_path),
         "DETENTE_PRODUCTION": "1",
         "DETENTE_ALLOWED_HOSTS": "detente.example.org",
+        "DETENTE_PUBLIC_URL": "https://detente.example.org",
     }
     env.pop("DETENTE_DEBUG", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "detente.cli", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = [sys.executable, "-m", "detente.cli", "check", "--deploy", "--fail-level", "WARNING"]
+    run = subprocess.run(check, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout
+    # Without the public address, links in emails would lead nowhere: the check says so.
+    env.pop("DETENTE_PUBLIC_URL")
+    run = subprocess.run(check, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    assert run.returncode != 0 and "mailing.E001" in run.stdout + run.stderr
 
 
 def test_admin_views_of_names_are_recorded_with_the_request_id(world: World) -> None:

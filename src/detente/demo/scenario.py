@@ -681,12 +681,18 @@ def _later_agreements(
 
 
 def _mailing_lists(actor: User, agreement: Agreement) -> None:
-    """Lists to follow by email: every update, and the demo agreement's (the public page's
-    "Follow by email" then has something to offer)."""
+    """Lists to follow by email: every update (daily), and the demo agreement's, sent as it
+    happens (the worker `make run` starts sends it within a minute of the news)."""
     from detente.mailing.services import list_create
 
     list_create(actor=actor, slug="all-updates", kind="all")
-    list_create(actor=actor, slug=agreement.slug, kind="agreement", agreement=agreement)
+    list_create(
+        actor=actor,
+        slug=agreement.slug,
+        kind="agreement",
+        agreement=agreement,
+        frequency="immediate",
+    )
 
 
 def _statistics_release() -> None:

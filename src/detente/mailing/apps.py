@@ -9,4 +9,7 @@ class MailingConfig(AppConfig):
     def ready(self) -> None:
         # Connects the Anymail tracking and inbound receivers (bounces, complaints,
         # unsubscribe emails).
-        from detente.mailing import webhooks  # noqa: F401
+        from detente.mailing import (
+            checks,  # noqa: F401  (registers the system check)
+            webhooks,  # noqa: F401
+        )

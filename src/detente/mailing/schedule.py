@@ -48,16 +48,19 @@ def _delivery_waiting(now: dt.datetime) -> bool:
 
 
 def _delivery_queued() -> bool:
-    """Whether a delivery task is already waiting in the database queue."""
+    """Whether a delivery task waits in the database queue, ready to run now.
+
+    Not the successor each run schedules for later (tasks.py, ``_watchdog``): counting it
+    would hold new digests back until the lease time. Not a running one either: it may
+    have looked at the outbox for the last time already (a second run finds the lease
+    held, or nothing to do)."""
     try:
         from django_tasks_db.models import DBTaskResult
     except ImportError:  # pragma: no cover - django-tasks-db is a dependency
         return False
     from detente.mailing.tasks import deliver_outbox
 
-    return DBTaskResult.objects.filter(
-        task_path=deliver_outbox.module_path, status__in=["READY", "RUNNING"]
-    ).exists()
+    return DBTaskResult.objects.ready().filter(task_path=deliver_outbox.module_path).exists()
 
 
 def queue_delivery() -> bool:

@@ -1,0 +1,103 @@
+"""``detente db_worker``: django-tasks' database worker, which also sends the digests that
+are due (no cron).
+
+The same command and options as django-tasks-db's own, plus a thread that looks for due
+digests every ``DETENTE_MAIL_SCHEDULE`` seconds (``detente.mailing.schedule``). With
+``--batch`` it looks once, runs what is queued, and exits.
+
+At start it checks ``DETENTE_PUBLIC_URL`` (the address links in the emails point to) and
+refuses to start when it is malformed, or missing in production.
+"""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django_tasks_db.management.commands import db_worker as base
+
+from detente.mailing import conf, schedule
+
+
+class DigestWorker(base.Worker):
+    """The database worker, with the digest schedule beside its task loop."""
+
+    def __init__(self, *, digest_interval: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.digest_interval = digest_interval
+
+    def run(self) -> None:
+        if not self.digest_interval:
+            super().run()
+            return
+        if self.batch:
+            schedule.tick()  # once, before running what is queued
+            super().run()
+            return
+        scheduler = schedule.Scheduler(self.digest_interval)
+        scheduler.start()
+        try:
+            super().run()
+        finally:
+            scheduler.stop()
+
+
+def check_public_url(stderr: Any) -> None:
+    """Refuse to start with an address links cannot use; warn of a doubtful one."""
+    found = conf.public_url_problems(
+        os.environ.get(conf.PUBLIC_URL_VARIABLE),
+        production=bool(getattr(settings, "PRODUCTION", False)),
+    )
+    for message in found.warnings:
+        stderr.write(f"Warning: {message}")
+    if found.errors:
+        raise CommandError(" ".join(found.errors))
+
+
+class Command(base.Command):
+    help = (
+        "Run the background worker: queued tasks (emails, imports…) and the email digests "
+        "that are due."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--digest-interval",
+            type=base.valid_interval,
+            default=float(conf.number("SCHEDULE_SECONDS")),
+            help="Seconds between two looks for digests that are due; 0 turns the schedule "
+            "off for this worker (default: DETENTE_MAIL_SCHEDULE, %(default)s)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        check_public_url(self.stderr)
+        self.configure_logging(options["verbosity"])
+        reload = options["reload"]
+        if reload and options["batch"]:
+            reload = False
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        if excluded and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = DigestWorker(
+            digest_interval=options["digest_interval"],
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        if reload:
+            if os.environ.get(base.DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()
+            base.run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()
