@@ -25,6 +25,16 @@ from detente.mailing.models import Digest, MailingList, OutboxMessage, Subscribe
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker closes connections it finds outside autocommit: right in production,
+    where it runs between transactions; here the whole test is one transaction
+    (PostgreSQL would lose it)."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+
 def _worker(capture: Any) -> None:
     """A pass of the real worker: the schedule, then every queued task.
 
