@@ -56,7 +56,8 @@ def test_a_verifier_sets_up_an_agreement_in_spanish(
     sign_in(page, demo, "verifier", SPANISH)
     assert page.locator("html").get_attribute("lang") == "es"
 
-    # A party, from the menu.
+    # A party, from the menu (under "More": the bar keeps the everyday pages).
+    page.locator("nav .nav-more summary").click()
     page.locator("nav a[href='/staff/parties/']").click()
     page.locator("#new-party").click()
     assert page.url == demo.base + "/staff/parties/new/"
@@ -96,6 +97,7 @@ def test_a_verifier_sets_up_an_agreement_in_spanish(
     page.screenshot(path=str(shots / "setup-agreement-created-es.png"), full_page=True)
 
     # A source.
+    page.locator("nav .nav-more summary").click()
     page.locator("nav a[href='/staff/sources/']").click()
     page.locator("#new-source").click()
     page.locator("#id_slug").fill(SOURCE)

@@ -33,6 +33,10 @@ PAGES: tuple[tuple[str, Any, Check], ...] = (
 )
 
 
+# The entries shown in the menu bar itself; the others are under "More" (staff/nav.html),
+# so that the menu holds on one line of a laptop screen.
+MAIN = frozenset({"oversight:agreements"})
+
 # Pages that sit under an entry without one of their own (the menu is full): the email
 # updates live under Agreements.
 UNDER: dict[str, tuple[str, ...]] = {"oversight:agreements": ("staff:mailing_lists",)}
@@ -50,8 +54,21 @@ def oversight_links(context: template.Context) -> list[dict[str, Any]]:
         if check(user):
             url = reverse(name)
             prefixes = (url, *(reverse(n) for n in UNDER.get(name, ())))
-            links.append({"url": url, "label": label, "current": path.startswith(prefixes)})
+            links.append(
+                {
+                    "url": url,
+                    "label": label,
+                    "current": path.startswith(prefixes),
+                    "main": name in MAIN,
+                }
+            )
     return links
+
+
+@register.filter
+def more_current(links: list[dict[str, Any]]) -> bool:
+    """Whether the page shown is one of the entries under "More"."""
+    return any(link["current"] and not link["main"] for link in links)
 
 
 @register.filter
