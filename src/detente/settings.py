@@ -289,7 +289,10 @@ DETENTE_WITNESS_DIR = Path(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # An ordinary refusal (403) is one line in the log, not a traceback (core/log.py).
+    "filters": {"one_line_client_errors": {"()": "detente.core.log.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["one_line_client_errors"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
