@@ -6,7 +6,7 @@ export DETENTE_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test install-bench lint pytest migrate demo serve bench lock clean chromium
+.PHONY: run test install install-test install-bench lint pytest migrate demo serve bench lock clean chromium pango
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ $(VENV)/.test-installed: requirements/test.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.base-installed
 
-install: $(VENV)/.base-installed
-install-test: $(VENV)/.test-installed
+install: $(VENV)/.base-installed pango
+install-test: $(VENV)/.test-installed pango
+
+# WeasyPrint (the agreement briefing as a PDF) lays text out with Debian's Pango.
+pango:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	  else \
+	    echo "The PDF briefing needs Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"; exit 1; \
+	  fi; }
 
 migrate: install
 	$(BIN)/detente migrate --no-input

@@ -80,6 +80,15 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/tokens/<int:pk>/revoke/": SIGNED_IN,
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
+    # The public site's agreement pages (a made-up slug would only ever answer 404).
+    "agreements/<slug:slug>/": lambda w: f"/agreements/{w.agreement.slug}/",
+    "agreements/<slug:slug>/briefing.pdf": lambda w: f"/agreements/{w.agreement.slug}/briefing.pdf",
+    "open/agreements/<slug:slug>/members.json": lambda w: (
+        f"/open/agreements/{w.agreement.slug}/members.json"
+    ),
+    "open/agreements/<slug:slug>/members.csv": lambda w: (
+        f"/open/agreements/{w.agreement.slug}/members.csv"
+    ),
     "staff/agreements/<slug:slug>/": lambda w: f"/staff/agreements/{w.agreement.slug}/",
     "staff/agreements/<slug:slug>/members.<str:fmt>": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/members.csv"

@@ -291,6 +291,7 @@ def _review(s: Scene) -> dict[str, Any]:
 WEB_ROUTES: dict[str, Route] = {
     "people/<str:handle>/": _web("/people/{handle}/", PUBLIC_PERSON),
     "agreements/<slug:slug>/": _web("/agreements/{slug}/", AGREEMENT),
+    "agreements/<slug:slug>/briefing.pdf": _web("/agreements/{slug}/briefing.pdf", AGREEMENT),
     "open/agreements/<slug:slug>/members.json": _web(
         "/open/agreements/{slug}/members.json", OPEN_AGREEMENT
     ),
@@ -366,6 +367,9 @@ API_OPERATIONS: dict[str, Route] = {
     ),
     "GET api/agreements/{slug}/progress": _api("GET", "/api/agreements/{slug}/progress", AGREEMENT),
     "GET api/agreements/{slug}/members": _api("GET", "/api/agreements/{slug}/members", AGREEMENT),
+    "GET api/agreements/{slug}/briefing.pdf": _api(
+        "GET", "/api/agreements/{slug}/briefing.pdf", AGREEMENT
+    ),
     "POST api/agreements/{slug}/members": _api(
         "POST",
         "/api/agreements/{slug}/members",

@@ -46,6 +46,7 @@ ADMIN_PAGES: dict[str, dict[str, frozenset[str]]] = {
 PUBLIC_URLS = {
     "",
     "agreements/<slug:slug>/",
+    "agreements/<slug:slug>/briefing.pdf",
     "people/<str:handle>/",
     "statistics/",
     "methods/",
@@ -82,6 +83,7 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/agreements/{slug}/restore": MANAGERS,
     "api/agreements/{slug}/progress": _SEES_AGREEMENT,
     "api/agreements/{slug}/members": _SEES_AGREEMENT,
+    "api/agreements/{slug}/briefing.pdf": _SEES_AGREEMENT,
     "POST api/agreements/{slug}/members": STAFF,  # name people on it
     "POST api/agreements/{slug}/policy": MANAGERS,
     "POST api/agreements/{slug}/members/{handle}/classification": STAFF,
@@ -408,7 +410,8 @@ def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
 # checked above for every role; the others act only as the operator at the server's shell
 # (who holds the database anyway) and take no --as, so no one can act as someone else.
 COMMANDS = {
-    "agreement": "list/status/members: every role via --as (test_commands_for_every_role); "
+    "agreement": "list/status/members/briefing: every role via --as "
+    "(test_commands_for_every_role, tests/web/test_briefing.py); "
     "create/edit/archive/restore/policy/classify operator only, no --as "
     "(tests/foundation/test_setup_cli.py, tests/oversight/test_places.py, "
     "tests/oversight/test_member_classification.py)",
@@ -584,6 +587,10 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         "api/agreements/{slug}/progress": (
             f"/api/agreements/{slug}/progress",
             "/api/agreements/no-such-deal/progress",
+        ),
+        "api/agreements/{slug}/briefing.pdf": (
+            f"/api/agreements/{slug}/briefing.pdf",
+            "/api/agreements/no-such-deal/briefing.pdf",
         ),
         "api/people/{handle}": (f"/api/people/{handle}", "/api/people/P-999999"),
         "api/parties/{slug}": (

@@ -17,14 +17,19 @@ The command table (READERS, OPERATOR_ONLY) must list every subcommand of every c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import io
+import os
 import random
 import string
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -46,6 +51,7 @@ from detente.api.services import token_create
 from detente.evidence.services import claim_record
 from detente.registry.models import Person
 from detente.registry.services import person_create
+from detente.web import views as web_views
 
 # --- The command table ---------------------------------------------------------------------
 
@@ -56,6 +62,8 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
     ("agreement", "list"): (frozenset(ROLES), ("--json",)),
     ("agreement", "status"): (frozenset(ROLES), ("{slug}", "--json")),
     ("agreement", "members"): (frozenset(ROLES), ("{slug}", "--json")),
+    # The PDF's HTML is read (see _printed): the PDF itself holds glyph codes, not words.
+    ("agreement", "briefing"): (frozenset(ROLES), ("{slug}", "--output", "{output}")),
     ("person", "show"): (frozenset(ROLES), ("{handle}", "--json")),
     ("stats", "show"): (frozenset(ROLES), ("--json",)),
     ("stats", "draft"): (STAFF, ("--json",)),
@@ -262,7 +270,8 @@ def _page(route: str) -> Output:
         client = Client()
         if r.users[role] is not None:
             client.force_login(r.users[role])  # type: ignore[arg-type]
-        response = client.get(_url(route)(r.world))
+        with _printed():
+            response = client.get(_url(route)(r.world))
         return response.content.decode(errors="replace")
 
     return get
@@ -283,7 +292,9 @@ def _person_page(i: int, staff: bool) -> Output:
 def _api(path: str, i: int = 0) -> Output:
     def get(r: Registry, role: str) -> str:
         url = _fill(path, r.world).replace(r.world.person().handle, list(r.names)[i])
-        return Client().get(url, **r.tokens.get(role, {})).content.decode(errors="replace")
+        with _printed():
+            answer = Client().get(url, **r.tokens.get(role, {}))
+        return answer.content.decode(errors="replace")
 
     return get
 
@@ -297,17 +308,35 @@ def _cli_args(r: Registry, role: str, command: str, sub: str, i: int) -> list[st
         "{run}": str(r.run),
         "{row}": str(r.row),
         "{name}": " ".join(r.names[handle][:2]),
+        "{output}": str(_BRIEFING),
     }
     args = [values.get(a, a) for a in READERS[(command, sub)][1]]
     return [command, *([sub] if sub else []), *args, "--as", user.username if user else "anonymous"]
 
 
+# Where a briefing from the command line is written (its HTML, see _printed).
+_BRIEFING = Path(tempfile.gettempdir()) / f"detente-redaction-{os.getpid()}.pdf"
+
+
+@contextlib.contextmanager
+def _printed() -> Iterator[None]:
+    """A briefing's PDF is made of its HTML: keep the HTML instead, which is what is read."""
+    with mock.patch.object(web_views, "render_pdf", lambda html, base_url: html.encode()):
+        yield
+
+
 def _cli(command: str, sub: str, i: int = 0) -> Output:
     def run(r: Registry, role: str) -> str:
+        _BRIEFING.unlink(missing_ok=True)
         try:
-            return _run(*_cli_args(r, role, command, sub, i))
+            with _printed():
+                out = _run(*_cli_args(r, role, command, sub, i))
         except CommandError as refused:
             return str(refused)
+        if _BRIEFING.exists():
+            out += _BRIEFING.read_text(encoding="utf-8")
+            _BRIEFING.unlink()
+        return out
 
     return run
 
@@ -379,6 +408,11 @@ def test_the_names_are_shown_where_they_may_be(registry: Registry) -> None:
         assert registry.names[public][0] in members
     members = _cli("agreement", "members")(registry, "legislature")
     assert registry.names[list(registry.names)[1]][0] in members
+    # The briefing, printed from the site and from the command line, carries them too.
+    briefing = _page("agreements/<slug:slug>/briefing.pdf")(registry, "legislature")
+    assert registry.names[list(registry.names)[1]][0] in briefing
+    printed = _cli("agreement", "briefing")(registry, "legislature")
+    assert registry.names[list(registry.names)[1]][0] in printed
 
 
 _DRAWN: dict[str, int] = {}

@@ -27,6 +27,7 @@ ACTIONS: dict[str, Any] = {
     "agreement.edit": _("edited an agreement"),
     "agreement.members": _("viewed an agreement's members"),
     "agreement.members.export": _("downloaded an agreement's members"),
+    "agreement.briefing": _("printed an agreement's briefing"),
     "agreement.policy": _("changed an agreement's confirmation rules"),
     "api.token_create": _("created an API token"),
     "api.token_revoke": _("revoked an API token"),

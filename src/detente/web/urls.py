@@ -8,6 +8,9 @@ app_name = "web"
 urlpatterns: list[URLPattern] = [
     path("", views.agreement_list_page, name="agreements"),
     path("agreements/<slug:slug>/", views.agreement_page, name="agreement"),
+    path(
+        "agreements/<slug:slug>/briefing.pdf", views.agreement_briefing, name="agreement-briefing"
+    ),
     path("people/<str:handle>/", views.person_page, name="person"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("methods/", views.methods_page, name="methods"),

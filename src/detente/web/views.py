@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.dateparse import parse_datetime
@@ -44,6 +45,7 @@ from detente.publishing.statistics import (
 )
 from detente.registry.models import Person
 from detente.registry.selectors import person_detail, person_get
+from detente.web.briefing import render_pdf
 from detente.web.charts import chart_dates, progress_chart
 
 View = Callable[..., HttpResponse]
@@ -104,8 +106,9 @@ def agreement_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agreement_list.html", {"rows": rows, "section": "agreements"})
 
 
-@public_page
-def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
+def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str, Any]:
+    """The agreement page's figures, chart and members as this viewer may see them (the
+    names seen recorded under ``action``)."""
     viewer = request.user
     agreement = agreement_get(viewer, slug)
     progress = agreement_progress(viewer, agreement)
@@ -115,17 +118,36 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
         (day, past.claimed, past.confirmed)
         for day, past in zip(days, agreement_timeline(viewer, agreement, days), strict=True)
     ]
-    members = agreement_members(viewer, agreement)
-    context = {
+    members = agreement_members(viewer, agreement, action=action)
+    return {
         "agreement": agreement,
         "p": progress,
         "members": members,
         "not_public": sum(1 for m in members if m.not_public),
         "today": today,
+        "now": timezone.now(),
         "chart": progress_chart(series, progress.total),
         "section": "agreements",
     }
+
+
+@public_page
+def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
+    context = _agreement_context(request, slug, "agreement.members")
     return render(request, "web/agreement_detail.html", context)
+
+
+@public_page
+def agreement_briefing(request: HttpRequest, slug: str) -> HttpResponse:
+    """The agreement page printed as a PDF briefing, for this viewer (see web.briefing)."""
+    context = _agreement_context(request, slug, "agreement.briefing")
+    context["briefing"] = True
+    html = render_to_string("web/agreement_detail.html", context, request=request)
+    pdf = render_pdf(html, request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"{context['agreement'].slug}-briefing-{context['today']:%Y-%m-%d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @public_page

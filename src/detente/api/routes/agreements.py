@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -100,6 +100,27 @@ def list_agreements(request: HttpRequest, page: Query[PageQuery]) -> dict[str, A
 def get_agreement(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """One agreement: its parties, verification policy and headline figures."""
     return _detail(request, agreement_get(request.user, slug))
+
+
+@router.get(
+    "/agreements/{slug}/briefing.pdf",
+    response=answers(200, None, lookup=True),
+    summary="Print an agreement's briefing (PDF)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The briefing as a PDF.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_briefing(request: HttpRequest, slug: str = SlugPath) -> HttpResponse:
+    """The agreement page printed as a PDF: the figures as of now, the chart, the members
+    with the names this token's user may see (recorded as seen) and the method note."""
+    from detente.web.views import agreement_briefing
+
+    return agreement_briefing(request, slug)
 
 
 def _detail(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:

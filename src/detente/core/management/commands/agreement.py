@@ -1,4 +1,4 @@
-"""``detente agreement list|status|members`` (read, as any viewer with ``--as``) and
+"""``detente agreement list|status|members|briefing`` (read, as any viewer with ``--as``) and
 ``detente agreement create|edit|archive|restore`` (write, as the operator account, so
 every change is in the audit ledger)."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from argparse import ArgumentParser, ArgumentTypeError
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,6 +205,13 @@ class Command(BaseCommand):
         mb.add_argument("slug")
         mb.add_argument("--json", action="store_true")
         add_viewer_argument(mb)
+        br = sub.add_parser(
+            "briefing", help="the agreement page printed as a PDF, as the viewer may see it"
+        )
+        br.add_argument("slug")
+        br.add_argument("--output", "-o", required=True, metavar="FILE", help="where to write it")
+        br.add_argument("--language", choices=("en", "es"), default="en")
+        add_viewer_argument(br)
         cr = sub.add_parser("create", help="record an agreement")
         _add_agreement_options(cr, creating=True)
         ed = sub.add_parser("edit", help="correct an agreement; options left out stay as they are")
@@ -260,6 +268,36 @@ class Command(BaseCommand):
         cl.add_argument("--reason", required=True, help="why, as the source puts it")
         cl.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="said on (default today)")
 
+    def _briefing(self, viewer: Any, agreement: Any, opts: dict[str, Any]) -> None:
+        """The page's PDF as the site would serve it to this viewer, at the public address
+        (its links point there)."""
+        from urllib.parse import urlsplit
+
+        from django.conf import settings
+        from django.test import RequestFactory
+        from django.test.utils import override_settings
+        from django.utils import translation
+
+        from detente.web.views import agreement_briefing
+
+        public = urlsplit(str(settings.MAILING["PUBLIC_URL"]))
+        host = public.netloc or "127.0.0.1"
+        request = RequestFactory().get(
+            f"/agreements/{agreement.slug}/briefing.pdf",
+            HTTP_HOST=host,
+            secure=public.scheme == "https",
+        )
+        request.user = viewer
+        hosts = [*settings.ALLOWED_HOSTS, public.hostname or host]
+        with translation.override(opts["language"]), override_settings(ALLOWED_HOSTS=hosts):
+            request.LANGUAGE_CODE = opts["language"]
+            response = agreement_briefing(request, agreement.slug)
+        try:
+            Path(opts["output"]).write_bytes(response.content)
+        except OSError as exc:
+            raise CommandError(f"cannot write {opts['output']}: {exc.strerror}") from None
+        self.stdout.write(f"{opts['output']}: {len(response.content):,} bytes")
+
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] in ("create", "edit", "archive", "restore", "classify", "policy"):
             options = dict(OPTIONS)
@@ -313,6 +351,9 @@ class Command(BaseCommand):
             agreement = agreement_get(viewer, opts["slug"])
         except Http404:
             raise CommandError(f"no agreement with the slug {opts['slug']!r}") from None
+        if opts["action"] == "briefing":
+            self._briefing(viewer, agreement, opts)
+            return
         if opts["action"] == "members":
             members = agreement_members(viewer, agreement)
             if opts["json"]:
