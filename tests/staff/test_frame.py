@@ -91,3 +91,25 @@ def test_the_api_docs_are_inside_the_site_frame(db: Any) -> None:
     spanish = Client().get("/api/docs", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert '<html lang="es">' in spanish and ">Acuerdos</a>" in spanish
     assert "Cómo funciona" in spanish  # the documentation's own text, in Spanish too
+
+
+def test_the_api_operations_are_summed_up_in_the_reader_s_language(db: Any) -> None:
+    """Each operation's one-line summary is translated on the documentation page; the
+    schema, which programs read, keeps the English."""
+    english = Client().get("/api/docs").content.decode()
+    spanish = Client().get("/api/docs", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "List agreements" in english and "Listar los acuerdos" not in english
+    assert "Listar los acuerdos" in spanish and "List agreements" not in spanish
+    assert "Imprimir el informe de un acuerdo (PDF)" in spanish
+    schema = Client().get("/api/openapi.json", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert schema["paths"]["/api/agreements"]["get"]["summary"] == "List agreements"
+
+
+def test_every_api_operation_summary_has_its_spanish(db: Any) -> None:
+    from django.utils import translation
+
+    schema = Client().get("/api/openapi.json").json()
+    summaries = {op["summary"] for ops in schema["paths"].values() for op in ops.values()}
+    with translation.override("es"):
+        untranslated = sorted(s for s in summaries if translation.gettext(s) == s)
+    assert untranslated == []

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from detente.api.main import api
 from detente.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -70,7 +71,9 @@ def docs(request: HttpRequest) -> HttpResponse:
                     "method": method.upper(),
                     "path": path,
                     "tag": (op.get("tags") or [""])[0],
-                    "summary": op.get("summary", ""),
+                    # Summaries are marked for translation where the routes declare
+                    # them; the schema itself keeps them in English (it is for programs).
+                    "summary": gettext(op["summary"]) if op.get("summary") else "",
                     "description": op.get("description", ""),
                     "parameters": [
                         {

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -77,7 +78,9 @@ def _summary(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
 
 
 @router.get(
-    "/agreements", response=answers(200, AgreementPage, paged=True), summary="List agreements"
+    "/agreements",
+    response=answers(200, AgreementPage, paged=True),
+    summary=gettext_noop("List agreements"),
 )
 def list_agreements(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """Agreements this token's user may see, by slug, with their headline figures."""
@@ -95,7 +98,7 @@ def list_agreements(request: HttpRequest, page: Query[PageQuery]) -> dict[str, A
 @router.get(
     "/agreements/{slug}",
     response=answers(200, AgreementDetail, lookup=True),
-    summary="Get an agreement",
+    summary=gettext_noop("Get an agreement"),
 )
 def get_agreement(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """One agreement: its parties, verification policy and headline figures."""
@@ -105,7 +108,7 @@ def get_agreement(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
 @router.get(
     "/agreements/{slug}/briefing.pdf",
     response=answers(200, None, lookup=True),
-    summary="Print an agreement's briefing (PDF)",
+    summary=gettext_noop("Print an agreement's briefing (PDF)"),
     openapi_extra={
         "responses": {
             200: {
@@ -170,7 +173,7 @@ WRITTEN = answers(200, AgreementDetail, lookup=True, write=True)
 @router.post(
     "/agreements",
     response=answers(201, AgreementDetail, write=True),
-    summary="Create an agreement",
+    summary=gettext_noop("Create an agreement"),
 )
 def post_agreement(request: HttpRequest, payload: AgreementIn) -> Any:
     """Record an agreement: its parties (by slug), announcement, promise and verification
@@ -204,7 +207,7 @@ def post_agreement(request: HttpRequest, payload: AgreementIn) -> Any:
     return Status(201, _detail(request, agreement))
 
 
-@router.patch("/agreements/{slug}", response=WRITTEN, summary="Edit an agreement")
+@router.patch("/agreements/{slug}", response=WRITTEN, summary=gettext_noop("Edit an agreement"))
 def patch_agreement(request: HttpRequest, payload: AgreementPatch, slug: str = SlugPath) -> Any:
     """Correct what was recorded of an agreement; fields left out stay as they are
     (verifiers and administrators, with a write token). `"promised_count": null` records
@@ -254,7 +257,9 @@ def _archive(request: HttpRequest, slug: str, archived: bool) -> Any:
     return _detail(request, agreement_get(user, agreement.slug))
 
 
-@router.post("/agreements/{slug}/archive", response=WRITTEN, summary="Archive an agreement")
+@router.post(
+    "/agreements/{slug}/archive", response=WRITTEN, summary=gettext_noop("Archive an agreement")
+)
 def archive_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Archive an agreement: its page, figures and history stay; no new members or claims
     are recorded under it (verifiers and administrators, with a write token). Archiving
@@ -262,13 +267,17 @@ def archive_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
     return _archive(request, slug, archived=True)
 
 
-@router.post("/agreements/{slug}/restore", response=WRITTEN, summary="Restore an agreement")
+@router.post(
+    "/agreements/{slug}/restore", response=WRITTEN, summary=gettext_noop("Restore an agreement")
+)
 def restore_agreement(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Restore an archived agreement (verifiers and administrators, with a write token)."""
     return _archive(request, slug, archived=False)
 
 
-@router.post("/agreements/{slug}/policy", response=WRITTEN, summary="Set an agreement's policy")
+@router.post(
+    "/agreements/{slug}/policy", response=WRITTEN, summary=gettext_noop("Set an agreement's policy")
+)
 def post_policy(request: HttpRequest, payload: PolicyIn, slug: str = SlugPath) -> Any:
     """How claims under the agreement are weighed (the lowest grades that confirm and
     dispute) and how statuses such as house arrest or exile count under it (verifiers and
@@ -289,7 +298,7 @@ def post_policy(request: HttpRequest, payload: PolicyIn, slug: str = SlugPath) -
 @router.get(
     "/agreements/{slug}/progress",
     response=answers(200, ProgressOut, lookup=True),
-    summary="Get an agreement's progress",
+    summary=gettext_noop("Get an agreement's progress"),
 )
 def get_progress(
     request: HttpRequest, query: Query[ProgressQuery], slug: str = SlugPath
@@ -302,7 +311,7 @@ def get_progress(
 @router.get(
     "/agreements/{slug}/members",
     response=answers(200, MemberPage, paged=True, lookup=True),
-    summary="List an agreement's members",
+    summary=gettext_noop("List an agreement's members"),
 )
 def list_members(
     request: HttpRequest, query: Query[MemberQuery], slug: str = SlugPath
@@ -342,7 +351,7 @@ def _member_out(member: MemberView) -> dict[str, Any]:
 @router.post(
     "/agreements/{slug}/members",
     response=answers(200, MembersAdded, lookup=True, write=True),
-    summary="Name people on an agreement",
+    summary=gettext_noop("Name people on an agreement"),
 )
 def post_members(request: HttpRequest, payload: MembersIn, slug: str = SlugPath) -> Any:
     """Name recorded people on the agreement by handle (a write token of a user who
@@ -373,7 +382,7 @@ def post_members(request: HttpRequest, payload: MembersIn, slug: str = SlugPath)
 @router.post(
     "/agreements/{slug}/members/{handle}/classification",
     response=answers(200, MemberOut, lookup=True, write=True),
-    summary="Classify a named member as a political prisoner or not",
+    summary=gettext_noop("Classify a named member as a political prisoner or not"),
 )
 def post_classification(
     request: HttpRequest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 
 from detente.access.models import Disclosure
@@ -42,7 +43,9 @@ def _disclosure(d: Disclosure) -> dict[str, Any]:
 
 
 @router.get(
-    "/disclosures", response=answers(200, DisclosurePage, paged=True), summary="List disclosures"
+    "/disclosures",
+    response=answers(200, DisclosurePage, paged=True),
+    summary=gettext_noop("List disclosures"),
 )
 def list_disclosures(request: HttpRequest, query: Query[DisclosureQuery]) -> dict[str, Any]:
     """Disclosures, newest first (staff; empty for others)."""
@@ -65,7 +68,7 @@ def list_disclosures(request: HttpRequest, query: Query[DisclosureQuery]) -> dic
 @router.get(
     "/disclosures/{disclosure_id}",
     response=answers(200, DisclosureDetail, lookup=True),
-    summary="Get a disclosure",
+    summary=gettext_noop("Get a disclosure"),
 )
 def get_disclosure(
     request: HttpRequest,

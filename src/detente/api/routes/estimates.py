@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema
 
 from detente.access.policy import Action, require
@@ -83,7 +84,7 @@ class EstimateOut(Schema):
 @router.get(
     "/estimates",
     response=answers(200, EstimateOut, lookup=True, forbidden=True),
-    summary="Estimate how many people no list names",
+    summary=gettext_noop("Estimate how many people no list names"),
 )
 def estimate(request: HttpRequest, query: Query[EstimateQuery]) -> dict[str, Any]:
     """The capture table of the chosen lists and the estimates of the total (staff; 403 for

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -67,7 +68,7 @@ def _source(source: Source) -> dict[str, Any]:
     "/sources",
     response=answers(200, SourcePage, paged=True),
     tags=["sources"],
-    summary="List sources",
+    summary=gettext_noop("List sources"),
 )
 def list_sources(request: HttpRequest, query: Query[SourceQuery]) -> dict[str, Any]:
     """Sources by slug (staff; a protected source only for verifiers and administrators);
@@ -92,7 +93,7 @@ SourcePath = Path(..., pattern=SLUG, max_length=64, description="The source's sl
     "/sources/{slug}",
     response=answers(200, SourceOut, lookup=True),
     tags=["sources"],
-    summary="Get a source",
+    summary=gettext_noop("Get a source"),
 )
 def get_source(request: HttpRequest, slug: str = SourcePath) -> dict[str, Any]:
     """One source; hidden ones answer exactly like missing ones."""
@@ -103,7 +104,7 @@ def get_source(request: HttpRequest, slug: str = SourcePath) -> dict[str, Any]:
     "/sources",
     response=answers(201, SourceOut, write=True),
     tags=["sources"],
-    summary="Create a source",
+    summary=gettext_noop("Create a source"),
 )
 def post_source(request: HttpRequest, payload: SourceIn) -> Any:
     """Record a source: who it is, its kind, its reliability grade and its independence
@@ -125,7 +126,7 @@ def post_source(request: HttpRequest, payload: SourceIn) -> Any:
     "/sources/{slug}",
     response=answers(200, SourceOut, lookup=True, write=True),
     tags=["sources"],
-    summary="Edit a source",
+    summary=gettext_noop("Edit a source"),
 )
 def patch_source(request: HttpRequest, payload: SourcePatch, slug: str = SourcePath) -> Any:
     """Correct a source; fields left out stay as they are (verifiers and administrators,
@@ -151,7 +152,7 @@ def _archive_source(request: HttpRequest, slug: str, archived: bool) -> Any:
     "/sources/{slug}/archive",
     response=answers(200, SourceOut, lookup=True, write=True),
     tags=["sources"],
-    summary="Archive a source",
+    summary=gettext_noop("Archive a source"),
 )
 def archive_source(request: HttpRequest, slug: str = SourcePath) -> Any:
     """Archive a source: its claims stand, no new ones are taken from it (verifiers and
@@ -163,7 +164,7 @@ def archive_source(request: HttpRequest, slug: str = SourcePath) -> Any:
     "/sources/{slug}/restore",
     response=answers(200, SourceOut, lookup=True, write=True),
     tags=["sources"],
-    summary="Restore a source",
+    summary=gettext_noop("Restore a source"),
 )
 def restore_source(request: HttpRequest, slug: str = SourcePath) -> Any:
     """Restore an archived source (verifiers and administrators, with a write token)."""
@@ -205,7 +206,10 @@ def _lookup(field: str, find: Any, *args: Any) -> Any:
 
 
 @router.get(
-    "/claims", response=answers(200, ClaimPage, paged=True), tags=["claims"], summary="List claims"
+    "/claims",
+    response=answers(200, ClaimPage, paged=True),
+    tags=["claims"],
+    summary=gettext_noop("List claims"),
 )
 def list_claims(request: HttpRequest, query: Query[ClaimQuery]) -> dict[str, Any]:
     """Claims in the order they were received (staff; empty for others), about a person,
@@ -235,7 +239,7 @@ def list_claims(request: HttpRequest, query: Query[ClaimQuery]) -> dict[str, Any
     "/claims/{claim_id}",
     response=answers(200, ClaimView, lookup=True),
     tags=["claims"],
-    summary="Get a claim",
+    summary=gettext_noop("Get a claim"),
 )
 def get_claim(
     request: HttpRequest,
@@ -249,7 +253,7 @@ def get_claim(
     "/claims",
     response=answers(201, ClaimRecorded, write=True),
     tags=["claims"],
-    summary="Record a claim",
+    summary=gettext_noop("Record a claim"),
 )
 def post_claim(request: HttpRequest, payload: ClaimIn) -> Any:
     """Record what a source asserts (a write token of a user who records).

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 
@@ -101,7 +102,7 @@ def list_out(ml: Any) -> dict[str, Any]:
 @router.get(
     "/mailing-lists",
     response=answers(200, MailingListPage, paged=True, forbidden=True),
-    summary="List mailing lists",
+    summary=gettext_noop("List mailing lists"),
 )
 def list_mailing_lists(request: HttpRequest, query: Query[MailingListQuery]) -> dict[str, Any]:
     """Every mailing list with its subscriber counts, by slug; archived ones only with
@@ -118,7 +119,7 @@ def list_mailing_lists(request: HttpRequest, query: Query[MailingListQuery]) -> 
 @router.get(
     "/mailing-lists/{slug}",
     response=answers(200, MailingListOut, lookup=True, forbidden=True),
-    summary="Get a mailing list",
+    summary=gettext_noop("Get a mailing list"),
 )
 def get_mailing_list(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """One list and its subscriber counts (verifiers and administrators; 403 for others)."""
@@ -128,7 +129,7 @@ def get_mailing_list(request: HttpRequest, slug: str = SlugPath) -> dict[str, An
 @router.post(
     "/mailing-lists",
     response=answers(201, MailingListOut, write=True),
-    summary="Create a mailing list",
+    summary=gettext_noop("Create a mailing list"),
 )
 def post_mailing_list(request: HttpRequest, payload: MailingListIn) -> Any:
     """A list following one agreement, one country (the releasing party of its
@@ -159,7 +160,7 @@ def post_mailing_list(request: HttpRequest, payload: MailingListIn) -> Any:
 @router.patch(
     "/mailing-lists/{slug}",
     response=answers(200, MailingListOut, lookup=True, write=True),
-    summary="Change a mailing list",
+    summary=gettext_noop("Change a mailing list"),
 )
 def patch_mailing_list(
     request: HttpRequest, payload: MailingListPatch, slug: str = SlugPath
@@ -188,7 +189,7 @@ def _archive(request: HttpRequest, slug: str, archived: bool) -> Any:
 @router.post(
     "/mailing-lists/{slug}/archive",
     response=answers(200, MailingListOut, lookup=True, write=True),
-    summary="Archive a mailing list",
+    summary=gettext_noop("Archive a mailing list"),
 )
 def archive_mailing_list(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Offered to no one and sending nothing; subscribers and history are kept. Archiving
@@ -199,7 +200,7 @@ def archive_mailing_list(request: HttpRequest, slug: str = SlugPath) -> Any:
 @router.post(
     "/mailing-lists/{slug}/restore",
     response=answers(200, MailingListOut, lookup=True, write=True),
-    summary="Restore a mailing list",
+    summary=gettext_noop("Restore a mailing list"),
 )
 def restore_mailing_list(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Offered (if public) and sending again; its next digest starts from now (verifiers
@@ -210,7 +211,7 @@ def restore_mailing_list(request: HttpRequest, slug: str = SlugPath) -> Any:
 @router.post(
     "/mailing-lists/{slug}/send",
     response=answers(200, SendOut, lookup=True, write=True),
-    summary="Send a mailing list's digest now",
+    summary=gettext_noop("Send a mailing list's digest now"),
 )
 def send_mailing_list(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Build the list's digest now, due or not, and queue it for the worker: what became
@@ -238,7 +239,7 @@ class PendingOut(Schema):
 @router.get(
     "/mailing-lists/{slug}/pending",
     response=answers(200, PendingOut, lookup=True, forbidden=True),
-    summary="What a mailing list would send now",
+    summary=gettext_noop("What a mailing list would send now"),
 )
 def pending_mailing_list(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """The news since the list's previous digest and how many it would go to; nothing is

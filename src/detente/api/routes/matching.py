@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Field, Router, Schema
 
 from detente.api.auth import TokenAuth
@@ -53,7 +54,7 @@ class MatchOut(Schema):
     "/match",
     auth=TokenAuth(reads=True),
     response=answers(200, MatchOut, forbidden=True, body=True),
-    summary="Find who a name could be",
+    summary=gettext_noop("Find who a name could be"),
 )
 def match(request: HttpRequest, body: MatchIn) -> dict[str, Any]:
     """The likeliest registry people for a name, best first, each with a calibrated

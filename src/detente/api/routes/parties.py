@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -56,7 +57,9 @@ def party_out(party: Party) -> dict[str, Any]:
     }
 
 
-@router.get("/parties", response=answers(200, PartyPage, paged=True), summary="List parties")
+@router.get(
+    "/parties", response=answers(200, PartyPage, paged=True), summary=gettext_noop("List parties")
+)
 def list_parties(request: HttpRequest, query: Query[PartyQuery]) -> dict[str, Any]:
     """Parties by slug (staff; empty for others); archived ones only with `archived=true`."""
     qs = party_list(request.user)
@@ -71,14 +74,20 @@ def list_parties(request: HttpRequest, query: Query[PartyQuery]) -> dict[str, An
 
 
 @router.get(
-    "/parties/{slug}", response=answers(200, PartyDetail, lookup=True), summary="Get a party"
+    "/parties/{slug}",
+    response=answers(200, PartyDetail, lookup=True),
+    summary=gettext_noop("Get a party"),
 )
 def get_party(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
     """One party (staff); hidden ones answer exactly like missing ones."""
     return party_out(party_get(request.user, slug))
 
 
-@router.post("/parties", response=answers(201, PartyDetail, write=True), summary="Create a party")
+@router.post(
+    "/parties",
+    response=answers(201, PartyDetail, write=True),
+    summary=gettext_noop("Create a party"),
+)
 def post_party(request: HttpRequest, payload: PartyIn) -> Any:
     """Record a government or body that makes, receives, mediates or guarantees an
     agreement (verifiers and administrators, with a write token)."""
@@ -96,7 +105,7 @@ def post_party(request: HttpRequest, payload: PartyIn) -> Any:
 @router.patch(
     "/parties/{slug}",
     response=answers(200, PartyDetail, lookup=True, write=True),
-    summary="Edit a party",
+    summary=gettext_noop("Edit a party"),
 )
 def patch_party(request: HttpRequest, payload: PartyPatch, slug: str = SlugPath) -> Any:
     """Change a party's name, kind or independence group; fields left out stay as they are
@@ -121,7 +130,7 @@ def _archive(request: HttpRequest, slug: str, archived: bool) -> Any:
 @router.post(
     "/parties/{slug}/archive",
     response=answers(200, PartyDetail, lookup=True, write=True),
-    summary="Archive a party",
+    summary=gettext_noop("Archive a party"),
 )
 def archive_party(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Archive a party: kept for its history, no longer offered for new agreements
@@ -133,7 +142,7 @@ def archive_party(request: HttpRequest, slug: str = SlugPath) -> Any:
 @router.post(
     "/parties/{slug}/restore",
     response=answers(200, PartyDetail, lookup=True, write=True),
-    summary="Restore a party",
+    summary=gettext_noop("Restore a party"),
 )
 def restore_party(request: HttpRequest, slug: str = SlugPath) -> Any:
     """Restore an archived party (verifiers and administrators, with a write token)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 
 from detente.agreements.selectors import agreement_get
@@ -39,7 +40,9 @@ def no_such(field: str) -> Exception:
     return invalid(field, _("Nothing by that name here."))
 
 
-@router.get("/people", response=answers(200, PersonPage, paged=True), summary="List people")
+@router.get(
+    "/people", response=answers(200, PersonPage, paged=True), summary=gettext_noop("List people")
+)
 def list_people(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, Any]:
     """People this user may know exist, by handle; `name` only where disclosed to them."""
     agreement = None
@@ -80,7 +83,9 @@ def list_people(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, An
 
 
 @router.get(
-    "/people/{handle}", response=answers(200, PersonOut, lookup=True), summary="Get a person"
+    "/people/{handle}",
+    response=answers(200, PersonOut, lookup=True),
+    summary=gettext_noop("Get a person"),
 )
 def get_person(request: HttpRequest, handle: str = HandlePath) -> dict[str, Any]:
     """A person as this user may see them, with their status and why, per agreement.
@@ -98,7 +103,7 @@ def get_person(request: HttpRequest, handle: str = HandlePath) -> dict[str, Any]
 @router.get(
     "/people/{handle}/custody",
     response=answers(200, CustodyPage, paged=True, lookup=True),
-    summary="List a person's custody episodes",
+    summary=gettext_noop("List a person's custody episodes"),
 )
 def list_custody(
     request: HttpRequest, page: Query[PageQuery], handle: str = HandlePath

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -51,7 +52,7 @@ def _item(m: Membership) -> dict[str, Any]:
 @router.get(
     "/queue",
     response=answers(200, QueuePage, paged=True, forbidden=True),
-    summary="List the verification queue",
+    summary=gettext_noop("List the verification queue"),
 )
 def list_queue(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, Any]:
     """Reported releases awaiting independent confirmation, and disputed ones, oldest
@@ -113,7 +114,9 @@ REVIEW = answers(201, ReviewOut, lookup=True, write=True)
 
 
 @router.post(
-    "/queue/{slug}/{handle}/confirm", response=REVIEW, summary="Confirm a reported release"
+    "/queue/{slug}/{handle}/confirm",
+    response=REVIEW,
+    summary=gettext_noop("Confirm a reported release"),
 )
 def confirm(
     request: HttpRequest, body: ReviewIn, slug: str = SlugPath, handle: str = HandlePath
@@ -123,7 +126,9 @@ def confirm(
     return _review(request, slug, handle, body, review_confirm)
 
 
-@router.post("/queue/{slug}/{handle}/dispute", response=REVIEW, summary="Dispute a release")
+@router.post(
+    "/queue/{slug}/{handle}/dispute", response=REVIEW, summary=gettext_noop("Dispute a release")
+)
 def dispute(
     request: HttpRequest, body: ReviewIn, slug: str = SlugPath, handle: str = HandlePath
 ) -> Any:

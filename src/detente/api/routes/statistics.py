@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
@@ -58,7 +59,9 @@ def _release(r: StatisticsRelease) -> dict[str, Any]:
     }
 
 
-@router.get("/statistics", response=answers(200, StatisticsOut), summary="Public statistics")
+@router.get(
+    "/statistics", response=answers(200, StatisticsOut), summary=gettext_noop("Public statistics")
+)
 def get_statistics(request: HttpRequest) -> dict[str, Any]:
     """The newest approved release: fixed tables, small counts suppressed (null). The same
     for every caller; `release` is null until the first is approved."""
@@ -69,7 +72,7 @@ def get_statistics(request: HttpRequest) -> dict[str, Any]:
 @router.get(
     "/statistics/draft",
     response=answers(200, StatisticsDraft, forbidden=True),
-    summary="What a release counted now would publish",
+    summary=gettext_noop("What a release counted now would publish"),
 )
 def get_draft(request: HttpRequest) -> dict[str, Any]:
     """The figures as they stand (staff), and every approved release they could be
@@ -83,7 +86,7 @@ def get_draft(request: HttpRequest) -> dict[str, Any]:
 @router.get(
     "/statistics/releases",
     response=answers(200, ReleasePage, paged=True),
-    summary="List statistics releases",
+    summary=gettext_noop("List statistics releases"),
 )
 def list_releases(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """Every release, newest first, proposed, approved or rejected (staff; empty for
@@ -102,7 +105,7 @@ def list_releases(request: HttpRequest, query: Query[PageQuery]) -> dict[str, An
 @router.post(
     "/statistics/releases",
     response=answers(201, ReleaseOut, write=True),
-    summary="Propose a statistics release",
+    summary=gettext_noop("Propose a statistics release"),
 )
 def post_release(request: HttpRequest, payload: ReleaseIn) -> Any:
     """Count the figures now and propose publishing them (staff, with a write token).
@@ -129,7 +132,7 @@ def _decide(
 @router.post(
     "/statistics/releases/{release_id}/approve",
     response=answers(200, ReleaseOut, lookup=True, write=True),
-    summary="Approve a statistics release",
+    summary=gettext_noop("Approve a statistics release"),
 )
 def approve_release(
     request: HttpRequest, payload: ReleaseDecisionIn, release_id: int = ReleaseId
@@ -142,7 +145,7 @@ def approve_release(
 @router.post(
     "/statistics/releases/{release_id}/reject",
     response=answers(200, ReleaseOut, lookup=True, write=True),
-    summary="Reject a statistics release",
+    summary=gettext_noop("Reject a statistics release"),
 )
 def reject_release(
     request: HttpRequest, payload: ReleaseDecisionIn, release_id: int = ReleaseId
