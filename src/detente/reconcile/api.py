@@ -14,6 +14,7 @@ from typing import Any, Literal
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Path, Query, Router, Schema
 
 from detente.access.policy import Action, can, require
@@ -232,7 +233,7 @@ def build_router() -> Router:
     @router.get(
         "/imports/{run_id}",
         response=answers(200, RunOut, lookup=True),
-        summary="Show an import's summary",
+        summary=gettext_noop("Show an import's summary"),
     )
     def show_import(request: HttpRequest, run_id: int = RowPath) -> dict[str, Any]:
         """What one import did: rows linked, queued, new, unchanged; its digest (staff)."""
@@ -241,7 +242,7 @@ def build_router() -> Router:
     @router.get(
         "/review",
         response=answers(200, ReviewPage, paged=True, forbidden=True, lookup=True),
-        summary="List the import review queue",
+        summary=gettext_noop("List the import review queue"),
     )
     def list_queue(request: HttpRequest, query: Query[ReviewFilter]) -> dict[str, Any]:
         """Rows of imports waiting for a decision (or decided ones), by import and row
@@ -268,7 +269,7 @@ def build_router() -> Router:
     @router.post(
         "/review/bulk",
         response=answers(200, BulkOut, lookup=True, write=True),
-        summary="Accept the rows of an import at or above a probability",
+        summary=gettext_noop("Accept the rows of an import at or above a probability"),
     )
     def decide_bulk(request: HttpRequest, body: BulkIn) -> dict[str, Any]:
         """Accept, in one transaction, every waiting row of the import whose best candidate
@@ -302,7 +303,7 @@ def build_router() -> Router:
     @router.get(
         "/review/{row_id}",
         response=answers(200, RowOut, lookup=True),
-        summary="Show a queued row with its candidates",
+        summary=gettext_noop("Show a queued row with its candidates"),
     )
     def show_row(request: HttpRequest, row_id: int = RowPath) -> dict[str, Any]:
         """The row as the list gave it, and each candidate with its probability and the
@@ -312,7 +313,7 @@ def build_router() -> Router:
     @router.post(
         "/review/{row_id}",
         response=answers(200, RowOut, lookup=True, write=True),
-        summary="Decide a queued row",
+        summary=gettext_noop("Decide a queued row"),
     )
     def decide(request: HttpRequest, body: DecisionIn, row_id: int = RowPath) -> dict[str, Any]:
         """Accept the best candidate, reject (a new person) or choose another person.

@@ -23,6 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, File, Form, Path, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -183,7 +184,7 @@ def add_routes(router: Router) -> None:
     @router.post(
         "/imports",
         response=answers(202, ImportJobOut, forbidden=True, write=True),
-        summary="Upload a list to import",
+        summary=gettext_noop("Upload a list to import"),
     )
     def upload_import(
         request: HttpRequest, file: File[UploadedFile], options: Form[ImportIn]
@@ -247,7 +248,7 @@ def add_routes(router: Router) -> None:
     @router.get(
         "/imports/jobs/{job_id}",
         response=answers(200, ImportJobOut, lookup=True),
-        summary="Follow an uploaded import",
+        summary=gettext_noop("Follow an uploaded import"),
     )
     def show_job(request: HttpRequest, job_id: int = JobPath) -> dict[str, Any]:
         """An import job's state (uploaded, mapped, dry_run_running, dry_run_done, running,
@@ -258,7 +259,7 @@ def add_routes(router: Router) -> None:
     @router.post(
         "/imports/jobs/{job_id}/start",
         response=answers(202, ImportJobOut, lookup=True, forbidden=True, write=True),
-        summary="Import an uploaded list once checked",
+        summary=gettext_noop("Import an uploaded list once checked"),
     )
     def start_job(request: HttpRequest, job_id: int = JobPath) -> Any:
         """Import a job whose dry run found no problem (or one mapped and not yet checked:
@@ -274,7 +275,7 @@ def add_routes(router: Router) -> None:
     @router.get(
         "/imports/{run_id}/rows",
         response=answers(200, ImportRowPage, paged=True, lookup=True),
-        summary="List what became of each row of an import",
+        summary=gettext_noop("List what became of each row of an import"),
     )
     def import_rows(
         request: HttpRequest, query: Query[PageQuery], run_id: int = RunPath
