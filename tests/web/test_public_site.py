@@ -359,3 +359,26 @@ def test_the_chart_runs_to_today_and_ends_on_the_headline(
     )
     assert f"{progress.claimed} claimed and {progress.confirmed} confirmed at the end" in html
     assert "Figures as of" in html
+
+
+def test_a_woman_s_status_agrees_with_her_in_spanish(client: Client, public: World) -> None:
+    """'Indultada' for a woman, 'Indultado' for a man, where the name is shown; English reads
+    the same for both."""
+    from django.core.cache import cache
+
+    from detente.registry.models import Identity
+
+    person = public.person(2)
+    release(public, "embassy", 2, "2020-03-01", CustodyStatus.PARDONED)
+    disclose(public, "public")
+    url = f"/people/{person.handle}/"
+    shown = {}
+    for sex in ("F", "M"):
+        Identity.objects.filter(person=person).update(sex=sex)
+        cache.clear()  # the identity changed behind the services' back: no new data version
+        shown[sex] = text(client.get(url, HTTP_ACCEPT_LANGUAGE="es"))
+    assert "<td>Indultada o amnistiada</td>" in shown["F"] and "Indultado" not in shown["F"]
+    assert "<td>Indultado o amnistiado</td>" in shown["M"] and "Indultada" not in shown["M"]
+    Identity.objects.filter(person=person).update(sex="F")
+    cache.clear()
+    assert "<td>Pardoned or amnestied</td>" in text(client.get(url))

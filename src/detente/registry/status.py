@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustodyStatus(models.TextChoices):
@@ -31,6 +32,32 @@ class CustodyStatus(models.TextChoices):
     DIED_IN_CUSTODY = "died_in_custody", _("Died in custody")
     DISAPPEARED = "disappeared", _("Disappeared")
     REARRESTED = "rearrested", _("Re-arrested")
+
+
+# The labels that agree with the person in languages that mark it (Spanish: "Detenida"),
+# for a woman whose identity the reader may see. English reads the same; elsewhere, and
+# whenever the identity is hidden (the form would tell her sex), the plain label is used.
+FEMININE: Mapping[str, object] = {
+    CustodyStatus.DETAINED: pgettext_lazy("custody status, of a woman", "Detained"),
+    CustodyStatus.SENTENCED: pgettext_lazy("custody status, of a woman", "Sentenced"),
+    CustodyStatus.PARDONED: pgettext_lazy("custody status, of a woman", "Pardoned or amnestied"),
+    CustodyStatus.EXILED: pgettext_lazy(
+        "custody status, of a woman", "Released into exile or deported"
+    ),
+    CustodyStatus.DIED_IN_CUSTODY: pgettext_lazy("custody status, of a woman", "Died in custody"),
+    CustodyStatus.DISAPPEARED: pgettext_lazy("custody status, of a woman", "Disappeared"),
+    CustodyStatus.REARRESTED: pgettext_lazy("custody status, of a woman", "Re-arrested"),
+}
+
+
+def status_label(status: str, sex: str = "") -> str:
+    """A custody status in the reader's language, agreeing with a woman (``sex`` "F")."""
+    if sex == "F" and status in FEMININE:
+        return str(FEMININE[status])
+    try:
+        return str(CustodyStatus(status).label)
+    except ValueError:
+        return status
 
 
 class Category(models.TextChoices):

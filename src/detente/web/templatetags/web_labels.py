@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import get_language
 
 from detente.agreements.models import MemberState
-from detente.registry.status import Category, CustodyStatus
+from detente.registry.status import Category, CustodyStatus, status_label
 
 register = template.Library()
 
@@ -29,8 +29,10 @@ def member_state(value: str | None) -> str:
 
 
 @register.filter
-def custody_status(value: str | None) -> str:
-    return _label(CustodyStatus, value)
+def custody_status(value: str | None, sex: str | None = "") -> str:
+    """``{{ status|custody_status:identity.sex }}`` agrees with a woman whose identity the
+    reader sees; leave the argument out where the identity is hidden."""
+    return status_label(value, sex or "") if value else ""
 
 
 @register.filter
