@@ -59,3 +59,21 @@ def _shots() -> Any:
     path = Path(__file__).resolve().parents[2] / "var" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def test_a_visitor_prints_the_briefing(server: str, browser: Any) -> None:
+    """The agreement page's "Briefing to print (PDF)" gives the PDF of the page; printing
+    the page itself leaves out the navigation and the link (the print stylesheet)."""
+    page = browser.new_page(locale="en-US")
+    page.goto(server + "/agreements/cuba-us-2014/")
+    link = page.get_by_role("link", name="Briefing to print (PDF)")
+    href = link.get_attribute("href")
+    assert href == "/agreements/cuba-us-2014/briefing.pdf"
+    answer = page.request.get(server + href)
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.body().startswith(b"%PDF-")
+    page.emulate_media(media="print")
+    assert not link.is_visible()
+    assert not page.locator(".site-header nav").is_visible()
+    assert page.get_by_role("heading", name="How these figures are made").is_visible()
+    page.close()
