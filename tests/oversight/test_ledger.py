@@ -220,3 +220,47 @@ def test_only_verifiers_and_administrators_see_the_ledger(
 
 def test_the_verify_button_needs_a_post(head: int, login: Callable[..., Client]) -> None:
     assert login("verifier").get("/staff/ledger/verify/").status_code == 405
+
+
+def test_the_entries_as_filtered_download_and_the_download_is_an_entry(
+    head: int, login: Callable[..., Client]
+) -> None:
+    import csv
+    import json
+
+    client = login("verifier")
+    people = AuditEntry.objects.filter(action__startswith="person.").count()
+    assert people >= 4
+    listed = client.get("/staff/ledger/?action=person.")
+    assert "/staff/ledger/export.csv?action=person." in page(listed)
+    answer = client.get("/staff/ledger/export.csv?action=person.")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode().removeprefix("\ufeff"))))
+    assert len(rows) == people and {r["action"] for r in rows} == {"person.create"}
+    assert [int(r["position"]) for r in rows] == sorted(
+        (int(r["position"]) for r in rows), reverse=True
+    )
+    # The download is recorded: who, which filter, how many entries, in what form.
+    entry = AuditEntry.objects.order_by("-position").first()
+    assert entry is not None and entry.action == "ledger.export"
+    assert entry.actor_label == client.user.username  # type: ignore[attr-defined]
+    assert json.loads(entry.data) == {
+        "format": "csv",
+        "filters": {"action": "person."},
+        "entries": people,
+    }
+    assert ledger.verify().ok
+    every = json.loads(client.get("/staff/ledger/export.json").content)
+    assert len(every) == head + 1  # all entries, the first download's own included
+    assert client.get("/staff/ledger/export.xlsx").content[:2] == b"PK"
+    assert client.get("/staff/ledger/export.exe").status_code == 404
+    assert client.get("/staff/ledger/export.csv?before=zero").status_code == 400
+
+
+def test_only_those_who_may_read_the_ledger_may_download_it(
+    head: int, login: Callable[..., Client]
+) -> None:
+    before = AuditEntry.objects.count()
+    assert login("analyst").get("/staff/ledger/export.csv").status_code == 403
+    assert Client().get("/staff/ledger/export.csv").status_code == 302  # to the login page
+    assert AuditEntry.objects.count() == before

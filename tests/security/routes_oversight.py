@@ -70,6 +70,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/statistics/<int:pk>/": STAFF,
     "staff/ledger/": MANAGERS,
     "staff/ledger/verify/": MANAGERS,
+    "staff/ledger/export.<str:fmt>": MANAGERS,  # the entries as filtered, as a file
     "staff/users/": ADMINISTRATORS,
     "staff/users/new/": ADMINISTRATORS,
     "staff/users/<int:pk>/": ADMINISTRATORS,
@@ -124,6 +125,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/users/<int:pk>/": _account,
     "staff/welcome/<str:token>/": lambda w: "/staff/welcome/no-such-invitation-token-0000000000/",
     "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
+    "staff/ledger/export.<str:fmt>": lambda w: "/staff/ledger/export.csv",
 }
 POST_ONLY: set[str] = {
     "staff/ledger/verify/",

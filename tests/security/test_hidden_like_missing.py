@@ -489,6 +489,8 @@ ADMIN_APP_INDEX = "admin/^(?P<app_label>…)/$"
 NOT_RECORDS = {
     "staff/people/export.<str:fmt>": "a file format (csv, xlsx, json), not a record: an "
     "unknown one is 404 for every staff role (tests/staff/test_exports.py)",
+    "staff/ledger/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
+    "(tests/oversight/test_ledger.py)",
     "updates/confirm/<str:token>/": "a signed link: without the server's key no one can name "
     "a subscriber, so nothing can be probed (tests/mailing)",
     "updates/unsubscribe/<str:token>/": "a signed link (tests/mailing)",

@@ -52,6 +52,7 @@ ACTIONS: dict[str, Any] = {
     "import.review.view": _("viewed a row waiting for review"),
     "import.rows.download": _("downloaded an import's rows"),
     "import.run": _("imported a list"),
+    "ledger.export": _("downloaded entries of the ledger"),
     "mailing.digest": _("sent an email digest"),
     "mailing.erase": _("erased a subscriber"),
     "mailing.export": _("exported a subscriber's data"),

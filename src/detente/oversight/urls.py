@@ -70,6 +70,7 @@ urlpatterns: list[URLPattern] = [
     path("statistics/<int:pk>/", statistics.release_page, name="statistics_release"),
     path("ledger/", ledger.ledger_list_page, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
+    path("ledger/export.<str:fmt>", ledger.ledger_export, name="ledger_export"),
     path("users/", users.user_list_page, name="users"),
     path("users/new/", users.user_create_page, name="user_create"),
     path("users/<int:pk>/", users.user_page, name="user"),

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from detente.access.policy import Action, require
 from detente.audit import ledger
+from detente.audit.models import AuditEntry
+from detente.core.exports import FORMATS, export
 from detente.oversight.forms import LedgerFilterForm
 from detente.oversight.permissions import allowed, is_manager
 from detente.oversight.selectors import ledger_checkpoints, ledger_page
 
 PAGE_SIZE = 50
+# Entries in one download (the newest that match the filters); a file says when it stops.
+EXPORT_LIMIT = 10_000
 
 
 def _context(request: HttpRequest, form: LedgerFilterForm) -> dict[str, Any]:
@@ -37,6 +45,8 @@ def _context(request: HttpRequest, form: LedgerFilterForm) -> dict[str, Any]:
         "filters": filters,
         "filtered": bool(filters),
         "checkpoints": ledger_checkpoints(request.user),
+        "export_formats": [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")],
+        "export_limit": EXPORT_LIMIT,
     }
 
 
@@ -67,3 +77,52 @@ def ledger_verify(request: HttpRequest) -> HttpResponse:
     context = _context(request, LedgerFilterForm({}))
     context["verify"] = verify
     return render(request, "oversight/ledger.html", context)
+
+
+def ledger_export_record(actor: User, *, fmt: str, filters: dict[str, str], rows: int) -> None:
+    """The download is itself an entry: who took which part of the ledger, in what form."""
+    require(actor, Action.MANAGE)
+    with transaction.atomic():
+        ledger.serialize()
+        head = AuditEntry.objects.order_by("-position").first()
+        data = {"format": fmt, "filters": filters, "entries": rows}
+        ledger.append(actor, "ledger.export", head if head is not None else "ledger", data)
+
+
+@allowed(is_manager)
+@require_safe
+def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The entries as filtered on the page, newest first (up to ``EXPORT_LIMIT``), as CSV,
+    Excel or JSON; the download is recorded in the ledger."""
+    if fmt not in FORMATS:
+        return export("ledger", fmt, [], [])  # the same 404 as any unknown format
+    form = LedgerFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("A filter is not valid; the ledger was not exported."))
+    data = form.cleaned_data
+    filters = {k: v for k in ("action", "actor") if (v := (data.get(k) or "").strip())}
+    page = ledger_page(
+        request.user,
+        before=data.get("before"),
+        action=filters.get("action", ""),
+        actor=filters.get("actor", ""),
+        size=EXPORT_LIMIT,
+    )
+    columns = ["position", "at", "actor", "kind", "action", "object_type", "object_id", "data"]
+    rows = [
+        {
+            "position": e.position,
+            "at": e.at.isoformat() if e.at else "",
+            "actor": e.actor,
+            "kind": e.kind,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "data": e.data,
+        }
+        for e in page.rows
+    ]
+    actor = request.user
+    assert isinstance(actor, User)  # noqa: S101 - allowed() let only managers through
+    ledger_export_record(actor, fmt=fmt, filters=filters, rows=len(rows))
+    return export("ledger", fmt, columns, rows)
