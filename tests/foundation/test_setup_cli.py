@@ -519,5 +519,5 @@ def test_only_the_reading_agreement_subcommands_act_as_someone_else() -> None:
     takes_as = {
         name for name, sub in subparsers.choices.items() if "--as" in sub._option_string_actions
     }
-    assert takes_as == {"list", "status", "members"}
+    assert takes_as == {"list", "status", "members", "briefing"}
     assert {"create", "edit", "archive", "restore"} <= set(subparsers.choices)
