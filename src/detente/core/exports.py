@@ -19,6 +19,8 @@ from django.http import Http404, HttpResponse
 
 from detente.reconcile.readers import neutralise
 
+# The formats offered on a page, with their names as people know them.
+DOWNLOADS = (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"))
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -18,7 +18,7 @@ from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.selectors import agreement_list
-from detente.core.exports import export
+from detente.core.exports import DOWNLOADS, export
 from detente.evidence.models import ClaimKind, Source
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
@@ -147,7 +147,6 @@ def _people_list(request: HttpRequest) -> dict[str, Any]:
 
 
 EXPORT_LIMIT = 100_000
-DOWNLOADS = (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"))
 
 
 @staff_page()

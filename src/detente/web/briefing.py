@@ -9,6 +9,7 @@ static files, from disk: a briefing never makes a network request.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,6 @@ def _static_file(url: str) -> Path | None:
     if not name or ".." in Path(name).parts:
         return None
     found = finders.find(name)
-    if isinstance(found, list):
-        found = found[0] if found else None
     if found is None and settings.STATIC_ROOT:
         candidate = Path(settings.STATIC_ROOT) / name
         found = str(candidate) if candidate.is_file() else None
@@ -45,8 +44,7 @@ def render_pdf(html: str, base_url: str) -> bytes:
             path = _static_file(url)
             if path is None:
                 raise ValueError(f"not one of the site's static files: {url}")
-            kinds = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
-            kind = kinds.get(path.suffix, "application/octet-stream")
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
 
     document = HTML(string=html, base_url=base_url, url_fetcher=SiteFiles())

@@ -9,23 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from detente.access.policy import Action, require
 from detente.audit import ledger
-from detente.audit.models import AuditEntry
-from detente.core.exports import FORMATS, export
+from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.oversight.forms import LedgerFilterForm
 from detente.oversight.permissions import allowed, is_manager
 from detente.oversight.selectors import ledger_checkpoints, ledger_page
+from detente.oversight.services import ledger_export_record
 
 PAGE_SIZE = 50
 # Entries in one download (the newest that match the filters); a file says when it stops.
 EXPORT_LIMIT = 10_000
+
+
+def _filters(data: dict[str, Any]) -> dict[str, str]:
+    """The filters given (action, actor), as the page's links and the download carry them."""
+    return {k: v for k in ("action", "actor") if (v := (data.get(k) or "").strip())}
 
 
 def _context(request: HttpRequest, form: LedgerFilterForm) -> dict[str, Any]:
@@ -38,14 +41,14 @@ def _context(request: HttpRequest, form: LedgerFilterForm) -> dict[str, Any]:
         actor=(data.get("actor") or "").strip(),
         size=PAGE_SIZE,
     )
-    filters = {k: v for k in ("action", "actor") if (v := (data.get(k) or "").strip())}
+    filters = _filters(data)
     return {
         "form": form,
         "page": page,
         "filters": filters,
         "filtered": bool(filters),
         "checkpoints": ledger_checkpoints(request.user),
-        "export_formats": [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")],
+        "export_formats": DOWNLOADS,
         "export_limit": EXPORT_LIMIT,
     }
 
@@ -79,16 +82,6 @@ def ledger_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/ledger.html", context)
 
 
-def ledger_export_record(actor: User, *, fmt: str, filters: dict[str, str], rows: int) -> None:
-    """The download is itself an entry: who took which part of the ledger, in what form."""
-    require(actor, Action.MANAGE)
-    with transaction.atomic():
-        ledger.serialize()
-        head = AuditEntry.objects.order_by("-position").first()
-        data = {"format": fmt, "filters": filters, "entries": rows}
-        ledger.append(actor, "ledger.export", head if head is not None else "ledger", data)
-
-
 @allowed(is_manager)
 @require_safe
 def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -100,7 +93,7 @@ def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(_("A filter is not valid; the ledger was not exported."))
     data = form.cleaned_data
-    filters = {k: v for k in ("action", "actor") if (v := (data.get(k) or "").strip())}
+    filters = _filters(data)
     page = ledger_page(
         request.user,
         before=data.get("before"),
