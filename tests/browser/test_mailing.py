@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browser import test_staff
+from tests.browser.test_staff import DESKTOP, ENGLISH, Demo, new_page, sign_in
 from tests.mailing.sink import Received, Sink, free_port, running_sink
+
+# Where the screenshots go (see test_staff).
+shots = test_staff.shots
 
 pytestmark = pytest.mark.browser
 
@@ -61,13 +67,13 @@ class MailServer:
         )
         return done.stdout
 
-    def wait_for_mail(self, count: int) -> list[Received]:
+    def wait_for_mail(self, count: int, address: str = ADDRESS) -> list[Received]:
         for _ in range(100):
-            found = self.sink.to(ADDRESS)
+            found = self.sink.to(address)
             if len(found) >= count:
                 return found
             time.sleep(0.1)
-        raise AssertionError(f"expected {count} message(s), got {len(self.sink.to(ADDRESS))}")
+        raise AssertionError(f"expected {count} message(s), got {len(self.sink.to(address))}")
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +184,69 @@ def test_subscribe_in_spanish_confirm_from_the_email_and_leave_from_its_footer(
     assert [s["status"] for s in held["subscriptions"]] == ["unsubscribed"]
     assert errors == [], errors
     page.close()
+
+
+READER = "reader@example.org"
+
+
+def test_a_verifier_sends_a_list_now_and_the_subscriber_gets_the_news(
+    mail_server: MailServer, browser: Any, shots: Path
+) -> None:
+    problems: list[str] = []
+    # A reader follows every public agreement (the daily list), and confirms.
+    page = new_page(browser, problems, locale="en-US")
+    page.goto(mail_server.url + "/")
+    page.get_by_role("link", name="Follow by email").click()
+    page.get_by_label("All updates").check()
+    page.get_by_label("Email address").fill(READER)
+    page.get_by_role("button", name="Subscribe").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    (confirmation,) = mail_server.wait_for_mail(1, READER)
+    page.set_content(confirmation.html())
+    page.get_by_role("link", name="Confirm your subscription").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Confirm subscription").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Subscription confirmed"
+    page.context.close()
+
+    # News: a verifier confirms a reported release from the queue.
+    data = Path(mail_server.env["DETENTE_DATA_DIR"])
+    logins = [line.split("\t") for line in (data / "demo-logins.txt").read_text().splitlines()]
+    demo = Demo(mail_server.url, data, {user: password for user, password, _role in logins})
+    page = new_page(browser, problems, locale="en-US", viewport=DESKTOP)
+    page.goto(mail_server.url + "/staff/queue/?state=reported")
+    sign_in(page, demo, "verifier", ENGLISH)
+    item = page.locator("li.queue-item").first
+    handle = item.locator(".handle").inner_text()
+    item.get_by_text("Confirm the release").click()
+    form = item.locator("form[action$='/confirm/']")
+    form.get_by_label("On whose word").select_option(
+        label="Counterpart embassy, human rights officer (A)"
+    )
+    form.get_by_label("Evidence", exact=True).fill("Officer visited the home on Monday.")
+    form.get_by_role("button", name="Confirm", exact=True).click()
+    page.locator(".queue-item .done").wait_for()
+    # The daily list would send it tomorrow: nothing has gone out yet.
+    assert len(mail_server.sink.to(READER)) == 1
+
+    # The verifier sends the list now, seeing first what would go out, and to whom.
+    page.goto(mail_server.url + "/staff/updates/")
+    page.screenshot(path=str(shots / "staff-mailing-lists.png"))
+    page.get_by_role("link", name="All updates").click()
+    page.get_by_role("link", name="Send the digest now…").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Send the digest now"
+    assert page.locator("#recipients").inner_text() == "1"
+    summary = page.locator("main").inner_text()
+    assert "The digest will go to 1 confirmed subscriber, now" in summary
+    page.screenshot(path=str(shots / "staff-mailing-send.png"))
+    page.get_by_role("button", name="Send to 1 subscriber").click()
+    page.wait_for_load_state()
+    assert "The digest is on its way to 1 subscriber." in page.locator("main").inner_text()
+    page.context.close()
+
+    digest = mail_server.wait_for_mail(2, READER)[1]
+    assert re.fullmatch(r"Detente: \d+ updates? on All updates", str(digest.message["Subject"]))
+    text = digest.text()
+    assert re.search(rf"{handle}\)?: release (on conditions )?independently confirmed\.", text)
+    assert "December 2014 release commitment (synthetic demo)" in text
+    assert [p for p in problems if "favicon.ico" not in p] == []
