@@ -117,3 +117,15 @@ def triggers_off() -> Iterator[None]:
         sql("DROP TRIGGER audit_no_update")
         sql("DROP TRIGGER audit_no_delete")
     yield
+
+
+def forget_public_copies() -> None:
+    """Drop every kept copy of the public pages (the shared copies and the per-process
+    cache of the open data): for a test that changes data behind the services' back,
+    which no data version sees."""
+    from django.core.cache import cache
+
+    from detente.web import pages
+
+    cache.clear()
+    pages.forget()

@@ -296,6 +296,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# --- Public pages (detente.web.pages; docs/operations.md, "Public pages") ---
+# "background": the worker (`detente db_worker`) makes the anonymous pages' shared copies
+# and no slow page is made while a visitor waits; "request": the visitor's request makes
+# them (development and tests). `detente serve --worker` and production use background.
+PUBLIC_PAGES = {
+    "MODE": os.environ.get("DETENTE_PUBLIC_PAGES") or ("background" if PRODUCTION else "request"),
+    # Seconds a copy is current with no change to the data ("as of", "today").
+    "MAX_AGE": int(os.environ.get("DETENTE_PUBLIC_MAX_AGE", "600")),
+    # Seconds after a change during which the copy made before it may still be served
+    # while the worker makes the new one (what Cache-Control lets any cache keep).
+    "GRACE": 60,
+    # A page whose last making took this long is never made on the request path.
+    "SLOW_SECONDS": 0.5,
+    # Seconds after which a copy asked for and not made means the worker is down.
+    "WORKER_LATE": 30,
+    # Seconds between two looks by the worker for copies to make; 0: none.
+    "REFRESH_SECONDS": float(os.environ.get("DETENTE_PUBLIC_REFRESH", "2")),
+}
+if PUBLIC_PAGES["MODE"] not in ("background", "request"):
+    raise ImproperlyConfigured(
+        f"DETENTE_PUBLIC_PAGES is {PUBLIC_PAGES['MODE']!r}: it must be background or request"
+    )
+
 # --- Updates by email (detente.mailing; every setting is explained in docs/mailing.md) ---
 # Background tasks run by `detente db_worker` from the database; DETENTE_TASKS=immediate
 # runs them inside the request instead (development without a worker).

@@ -33,7 +33,6 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 from django.db import transaction
 from django.test import Client
@@ -42,7 +41,7 @@ from hypothesis import strategies as st
 from tests.security.test_every_door import _state, _url
 from tests.security.test_every_operation import _fill, _operations
 from tests.security.test_personas import PUBLIC_URLS, ROLES, ROUTES, STAFF, _user
-from tests.support import World, make_user
+from tests.support import World, forget_public_copies, make_user
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience, disclosure_approve, disclosure_propose
@@ -65,6 +64,8 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
     # The PDF's HTML is read (see _printed): the PDF itself holds glyph codes, not words.
     ("agreement", "briefing"): (frozenset(ROLES), ("{slug}", "--output", "{output}")),
     ("person", "show"): (frozenset(ROLES), ("{handle}", "--json")),
+    ("person", "claims"): (STAFF, ("{handle}", "--json")),
+    ("queue", "list"): (STAFF, ("--json",)),
     ("stats", "show"): (frozenset(ROLES), ("--json",)),
     ("stats", "draft"): (STAFF, ("--json",)),
     ("stats", "releases"): (STAFF, ("--json",)),
@@ -432,7 +433,7 @@ def test_no_output_names_anyone_hidden_from_its_reader(registry: Registry, data:
     with transaction.atomic():  # whatever the output sets up or records is undone
         text = produce(registry, role)
         transaction.set_rollback(True)
-    cache.clear()
+    forget_public_copies()
     leaked = [word for word in _hidden(registry, role) if word.lower() in text.lower()]
     assert leaked == [], (name, role, leaked)
 

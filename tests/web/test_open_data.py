@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from tests.publishing.releasing import release as release_statistics
-from tests.support import World, at, build_world, make_user
+from tests.support import World, at, build_world, forget_public_copies, make_user
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience, disclosure_approve, disclosure_propose
@@ -218,10 +218,9 @@ def test_cache_and_licence_headers_and_conditional_get(
 def test_the_etag_follows_the_figures_not_the_clock(
     client: Client, public: World, monkeypatch: Any
 ) -> None:
-    from django.core.cache import cache
 
     first = client.get("/open/agreements.json")
-    cache.clear()
+    forget_public_copies()
     later = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
     monkeypatch.setattr("detente.web.open_data.timezone.now", lambda: later)
     second = client.get("/open/agreements.json")
@@ -274,12 +273,11 @@ def test_statistics_before_and_after_the_first_release(client: Client, public: W
 
 
 def test_the_files_are_the_same_in_every_language(client: Client, public: World) -> None:
-    from django.core.cache import cache
 
     disclose("public", [public.person()])
     for url in FILES:
         english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
-        cache.clear()
+        forget_public_copies()
         spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
         assert spanish["ETag"] == english["ETag"], url
         assert spanish["Content-Language"] == english["Content-Language"] == "en", url
@@ -291,7 +289,7 @@ def test_the_files_are_the_same_in_every_language(client: Client, public: World)
         else:
             header = english.content.decode().splitlines()[0]
             assert spanish.content.decode().splitlines()[0] == header, url
-        cache.clear()
+        forget_public_copies()
 
 
 def test_the_api_docs_list_the_files_and_the_licence(client: Client) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from tests.publishing.releasing import release as release_statistics
-from tests.support import World, at, build_world, make_user
+from tests.support import World, at, build_world, forget_public_copies, make_user
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience, disclosure_approve, disclosure_propose
@@ -35,14 +35,18 @@ def release(w: World, source: str, i: int, day: str, status: str = "") -> None:
     )
 
 
-@pytest.fixture
-def public(world: World) -> World:
+def make_public(world: World) -> World:
     """The small agreement, shown to everyone: one release reported, one confirmed."""
     agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="public")
     release(world, "gov", 0, "2020-02-01")
     release(world, "gov", 1, "2020-02-01", CustodyStatus.PAROLE)
     release(world, "embassy", 1, "2020-02-20", CustodyStatus.PAROLE)
     return world
+
+
+@pytest.fixture
+def public(world: World) -> World:
+    return make_public(world)
 
 
 def disclose(w: World, audience: str) -> None:
@@ -171,9 +175,8 @@ def test_names_appear_only_once_disclosed_to_the_public(client: Client, public: 
     Identity.objects.filter(person=public.person(0)).update(
         municipality="Palma Soriano", division="CU-13", province="Stgo. de Cuba"
     )
-    from django.core.cache import cache
 
-    cache.clear()  # the anonymous copy is keyed on the ledger, which a raw update skips
+    forget_public_copies()  # the anonymous copy is keyed on the ledger, which a raw update skips
     assert "Palma Soriano, Santiago de Cuba" in text(client.get(f"/people/{handle}/"))
 
 
@@ -212,7 +215,7 @@ def test_an_anonymous_page_is_rendered_once_until_something_changes(
     client: Client, public: World, django_assert_max_num_queries: Any
 ) -> None:
     first = text(client.get("/agreements/deal/"))
-    with django_assert_max_num_queries(1):  # only the ledger head, to know nothing changed
+    with django_assert_max_num_queries(1):  # the copy, with the data version beside it
         assert text(client.get("/agreements/deal/")) == first
     release(public, "embassy", 0, "2020-03-01")
     assert figure(text(client.get("/agreements/deal/")), "Independently confirmed") == "2"
@@ -364,7 +367,6 @@ def test_the_chart_runs_to_today_and_ends_on_the_headline(
 def test_a_woman_s_status_agrees_with_her_in_spanish(client: Client, public: World) -> None:
     """'Indultada' for a woman, 'Indultado' for a man, where the name is shown; English reads
     the same for both."""
-    from django.core.cache import cache
 
     from detente.registry.models import Identity
 
@@ -375,10 +377,10 @@ def test_a_woman_s_status_agrees_with_her_in_spanish(client: Client, public: Wor
     shown = {}
     for sex in ("F", "M"):
         Identity.objects.filter(person=person).update(sex=sex)
-        cache.clear()  # the identity changed behind the services' back: no new data version
+        forget_public_copies()  # changed behind the services' back: no new data version
         shown[sex] = text(client.get(url, HTTP_ACCEPT_LANGUAGE="es"))
     assert "<td>Indultada o amnistiada</td>" in shown["F"] and "Indultado" not in shown["F"]
     assert "<td>Indultado o amnistiado</td>" in shown["M"] and "Indultada" not in shown["M"]
     Identity.objects.filter(person=person).update(sex="F")
-    cache.clear()
+    forget_public_copies()
     assert "<td>Pardoned or amnestied</td>" in text(client.get(url))

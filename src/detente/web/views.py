@@ -2,7 +2,8 @@
 
 Every page here is for anyone, so each answers with an ETag (a hash of the page exactly
 as rendered, which already carries the language) and a 304 to a conditional GET; an
-anonymous answer may be kept 60 seconds by any cache.
+anonymous answer may be kept 60 seconds by any cache, and is itself served from one copy
+per change shared by every server process (web.pages).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -33,7 +32,6 @@ from detente.agreements.selectors import (
     agreement_timeline,
 )
 from detente.audit import checkpoints
-from detente.audit.models import AuditEntry
 from detente.core.places import country_name, default_country, division_name
 from detente.publishing.statistics import (
     BEFORE,
@@ -45,6 +43,7 @@ from detente.publishing.statistics import (
 )
 from detente.registry.models import Person
 from detente.registry.selectors import person_detail, person_get
+from detente.web import pages
 from detente.web.briefing import render_pdf
 from detente.web.charts import chart_dates, progress_chart
 
@@ -53,50 +52,40 @@ View = Callable[..., HttpResponse]
 PUBLIC_MAX_AGE = 60
 
 
-def _data_version() -> int:
-    """The ledger's head: every change to what the site shows appends an entry."""
-    return AuditEntry.objects.aggregate(head=Max("position"))["head"] or 0
+def _data_version() -> str:
+    """What the public pages are made from (see web.pages.data_version)."""
+    return pages.data_version()
 
 
-def _render_cached(request: HttpRequest, view: View, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Anonymous pages are the same for every anonymous visitor in one language, so each
-    server process renders one at most once per data version and per ``PUBLIC_MAX_AGE``.
+def public_page(view: View | None = None, *, slow: bool = False) -> Any:
+    """GET/HEAD only; for anonymous visitors the shared copy (web.pages), an ETag, the
+    conditional GET and public caching. ``slow``: a page never made while a visitor waits
+    when a background worker makes the copies."""
 
-    The version makes a change show at once; the time limit covers what changes without a
-    write (a disclosure scheduled for a moment that has now passed; "today" on the chart).
-    """
-    if request.user.is_authenticated:
-        return view(request, *args, **kwargs)
-    key = f"web:{get_language()}:{_data_version()}:{request.get_full_path()}"
-    hit = cache.get(key)
-    if hit is not None:
-        content, content_type = hit
-        return HttpResponse(content, content_type=content_type)
-    response = view(request, *args, **kwargs)
-    if response.status_code == 200 and not response.streaming:
-        cache.set(key, (response.content, response["Content-Type"]), PUBLIC_MAX_AGE)
-    return response
+    def decorate(view: View) -> View:
+        @require_safe
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = pages.serve(request, view, args, kwargs, slow=slow)
+            # The language comes from the cookie or Accept-Language, so a cache keys on both.
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            if response.status_code != 200:
+                return response
+            if not request.user.is_authenticated:
+                # Signed-in answers may hold names: SecurityHeadersMiddleware makes them
+                # no-store.
+                patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+            etag = response.get("ETag")
+            if not etag:
+                digest = hashlib.sha256(response.content)
+                digest.update((get_language() or "").encode())
+                etag = f'"{digest.hexdigest()[:40]}"'
+                response["ETag"] = etag
+            return get_conditional_response(request, etag=etag, response=response) or response
 
+        return wrapped
 
-def public_page(view: View) -> View:
-    """GET/HEAD only; ETag, conditional GET and public caching for anonymous visitors."""
-
-    @require_safe
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = _render_cached(request, view, *args, **kwargs)
-        # The language comes from the cookie or Accept-Language, so a cache keys on both.
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
-        if not request.user.is_authenticated:
-            # Signed-in answers may hold names: SecurityHeadersMiddleware makes them no-store.
-            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-        digest = hashlib.sha256(response.content)
-        digest.update((get_language() or "").encode())
-        etag = f'"{digest.hexdigest()[:40]}"'
-        response["ETag"] = etag
-        return get_conditional_response(request, etag=etag, response=response) or response
-
-    return wrapped
+    return decorate(view) if view is not None else decorate
 
 
 @public_page
@@ -131,13 +120,13 @@ def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str
     }
 
 
-@public_page
+@public_page(slow=True)
 def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = _agreement_context(request, slug, "agreement.members")
     return render(request, "web/agreement_detail.html", context)
 
 
-@public_page
+@public_page(slow=True)
 def agreement_briefing(request: HttpRequest, slug: str) -> HttpResponse:
     """The agreement page printed as a PDF briefing, for this viewer (see web.briefing)."""
     context = _agreement_context(request, slug, "agreement.briefing")

@@ -91,7 +91,11 @@ class Command(BaseCommand):
         if not opts["worker"]:
             self.stdout.flush()
             os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with the server
-        self.stdout.write("The background worker runs beside it (tasks, email digests).")
+        # The worker makes the public pages, so no visitor waits on a slow one.
+        os.environ.setdefault("DETENTE_PUBLIC_PAGES", "background")
+        self.stdout.write(
+            "The background worker runs beside it (tasks, email digests, public pages)."
+        )
         self.stdout.flush()
         worker = [sys.executable, "-m", "detente.cli", "db_worker", "--no-reload"]
         raise SystemExit(supervise([argv, worker]))

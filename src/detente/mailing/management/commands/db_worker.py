@@ -1,9 +1,11 @@
 """``detente db_worker``: django-tasks' database worker, which also sends the digests that
-are due (no cron).
+are due (no cron) and makes the public pages again when the data changes.
 
 The same command and options as django-tasks-db's own, plus a thread that looks for due
-digests every ``DETENTE_MAIL_SCHEDULE`` seconds (``detente.mailing.schedule``). With
-``--batch`` it looks once, runs what is queued, and exits.
+digests every ``DETENTE_MAIL_SCHEDULE`` seconds (``detente.mailing.schedule``) and one that
+makes the public pages' shared copies every ``DETENTE_PUBLIC_REFRESH`` seconds
+(``detente.web.pages``). With ``--batch`` it looks for digests once, runs what is queued,
+and exits.
 
 At start it checks ``DETENTE_PUBLIC_URL`` (the address links in the emails point to) and
 refuses to start when it is malformed, or missing in production.
@@ -20,29 +22,36 @@ from django.core.management.base import CommandError
 from django_tasks_db.management.commands import db_worker as base
 
 from detente.mailing import conf, schedule
+from detente.web import pages
 
 
 class DigestWorker(base.Worker):
-    """The database worker, with the digest schedule beside its task loop."""
+    """The database worker, with the digest schedule and the public pages' refresh beside
+    its task loop."""
 
-    def __init__(self, *, digest_interval: float, **kwargs: Any) -> None:
+    def __init__(self, *, digest_interval: float, pages_interval: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.digest_interval = digest_interval
+        self.pages_interval = pages_interval
 
     def run(self) -> None:
-        if not self.digest_interval:
-            super().run()
-            return
         if self.batch:
-            schedule.tick()  # once, before running what is queued
+            if self.digest_interval:
+                schedule.tick()  # once, before running what is queued
             super().run()
             return
-        scheduler = schedule.Scheduler(self.digest_interval)
-        scheduler.start()
+        threads: list[schedule.Scheduler | pages.Refresher] = []
+        if self.digest_interval:
+            threads.append(schedule.Scheduler(self.digest_interval))
+        if self.pages_interval:
+            threads.append(pages.Refresher(self.pages_interval))
+        for thread in threads:
+            thread.start()
         try:
             super().run()
         finally:
-            scheduler.stop()
+            for thread in threads:
+                thread.stop()
 
 
 def check_public_url(stderr: Any) -> None:
@@ -72,6 +81,13 @@ class Command(base.Command):
             help="Seconds between two looks for digests that are due; 0 turns the schedule "
             "off for this worker (default: DETENTE_MAIL_SCHEDULE, %(default)s)",
         )
+        parser.add_argument(
+            "--pages-interval",
+            type=base.valid_interval,
+            default=float(str(settings.PUBLIC_PAGES["REFRESH_SECONDS"])),
+            help="Seconds between two looks for public pages to make again after a change; "
+            "0 turns it off for this worker (default: DETENTE_PUBLIC_REFRESH, %(default)s)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_public_url(self.stderr)
@@ -85,6 +101,7 @@ class Command(base.Command):
             raise CommandError("--exclude-queues can only be used with --queue-name=*")
         worker = DigestWorker(
             digest_interval=options["digest_interval"],
+            pages_interval=options["pages_interval"],
             queue_names=queue_names,
             interval=options["interval"],
             batch=options["batch"],
