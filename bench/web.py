@@ -24,6 +24,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -247,11 +248,11 @@ def pages(requests: int, seed: int) -> None:
     print(f"staff person search          {_percentiles(search)}")
     staff_page = [timed(client, f"/staff/agreements/{AGREEMENT}/") for _ in range(30)]
     print(f"staff agreement page         {_percentiles(staff_page)}")
-    from django.core.cache import cache
+    from detente.web import pages as shared
 
     public_cold = []
     for _ in range(5):
-        cache.clear()
+        shared.forget()  # no kept copy: the page is made (request mode, as in tests)
         public_cold.append(timed(anonymous, f"/agreements/{AGREEMENT}/"))
     print(f"public agreement page, cold  {_percentiles(public_cold)}")
     public_warm = [timed(anonymous, f"/agreements/{AGREEMENT}/") for _ in range(30)]
@@ -285,25 +286,55 @@ def _wrk(url: str, seconds: int, clients: int) -> dict[str, Any]:
     }
 
 
+def _change() -> None:
+    """A change through the services (a new party): the ledger's head moves, so every
+    public copy is stale and the worker makes them again."""
+    from detente.access.policy import cli_actor
+    from detente.agreements.services import party_create
+
+    party_create(
+        actor=cli_actor(),
+        slug=f"bench-{time.time_ns()}",
+        name="Bench change",
+        independence_group="bench",
+    )
+
+
 def load(seconds: int, clients: int) -> None:
+    """The page against its static twin under ``clients`` connections, as production serves
+    it (``detente serve --worker``: the worker makes the shared copies); then the page again
+    while the data changes, to show no visitor waits for the 10,000-name page to be made."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
-    env = {**os.environ, "DETENTE_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        "DETENTE_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DETENTE_PUBLIC_PAGES": "background",
+    }
     detente = str(Path(sys.executable).with_name("detente"))
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from detente.web import pages as shared
+
+    # The copies as the worker makes them (both languages), before the server starts.
+    t0 = time.perf_counter()
+    shared.forget()
+    shared.refresh()
+    print(f"worker made every standing page in {time.perf_counter() - t0:.1f} s")
+    from detente.web.models import RenderedPage
+
+    copy = RenderedPage.objects.get(path=f"/agreements/{AGREEMENT}/", language="en")
     # The static twin: the page's own bytes, collected as a static file and served by the
     # same server (whitenoise), so the only difference measured is the work per request.
-    _setup()
-    from django.test import Client
-
-    page = Client().get(f"/agreements/{AGREEMENT}/", HTTP_HOST="127.0.0.1")
-    assert page.status_code == 200
     # Written into the collected static root, which `serve` fills without clearing and
     # whitenoise reads when the workers start.
     twin = DATA_DIR / "static" / "bench"
     twin.mkdir(parents=True, exist_ok=True)
-    (twin / "page.html").write_bytes(page.content)
+    (twin / "page.html").write_bytes(bytes(copy.content))
     server = subprocess.Popen(  # noqa: S603
-        [detente, "serve", "--host", "127.0.0.1", "--port", str(PORT)],
+        [detente, "serve", "--worker", "--host", "127.0.0.1", "--port", str(PORT)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -321,20 +352,35 @@ def load(seconds: int, clients: int) -> None:
         page_url = f"{base}/agreements/{AGREEMENT}/"
         with urllib.request.urlopen(static_url) as r:  # noqa: S310
             static_size = len(r.read())
-        print(f"page {len(page.content)} bytes; static twin {static_size} bytes")
-        # Each worker renders the page once per data version; warm them all before measuring
-        # (the cold render is reported by `pages`).
+        print(f"page {len(copy.content)} bytes; static twin {static_size} bytes")
+        # Each process reads the shared copy's bytes once; warm them before measuring.
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
             list(pool.map(lambda _: urllib.request.urlopen(page_url).read(), range(24)))  # noqa: S310
+        results = {}
         for label, url in (
             ("public agreement page", page_url),
             ("static file, same size", static_url),
         ):
-            r = _wrk(url, seconds, clients)
+            r = results[label] = _wrk(url, seconds, clients)
             print(
                 f"{label:24s} {r['rps']:8.1f} req/s  {r['requests']} requests  "
                 f"errors {r['errors']}  p50 {r['p50']}  p99 {r['p99']}"
             )
+        ratio = results["public agreement page"]["rps"] / results["static file, same size"]["rps"]
+        print(f"ratio page / static      {ratio:8.2f}")
+        # The same page while the data changes: a change a few seconds in makes every copy
+        # stale; visitors keep getting the copy made before it until the worker has the new.
+        timer = threading.Timer(5, _change)
+        timer.start()
+        r = _wrk(page_url, seconds, clients)
+        timer.join()
+        fresh = RenderedPage.objects.get(path=f"/agreements/{AGREEMENT}/", language="en")
+        print(
+            f"{'page, changed at 5 s':24s} {r['rps']:8.1f} req/s  {r['requests']} requests  "
+            f"errors {r['errors']} (non-2xx included)  p50 {r['p50']}  p99 {r['p99']}; "
+            f"copy made again {fresh.rendered_at > copy.rendered_at} "
+            f"(in {fresh.render_seconds:.1f} s, by the worker)"
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
