@@ -190,3 +190,12 @@ def test_the_worker_keeps_every_standing_page_made_and_current(
     assert ("/agreements/deal/", "en") in pages.refresh()
     with later(601):  # "as of" and the chart's today move without a change
         assert ("/agreements/deal/", "en") in pages.refresh()
+
+
+def test_a_starting_worker_makes_every_standing_page_again(public: World) -> None:
+    pages.refresh()
+    assert pages.refresh() == []
+    # New code may make a page differently with the same data: a worker started after an
+    # upgrade makes them all again.
+    again = {path for path, _ in pages.refresh(every=True)}
+    assert {"/", "/statistics/", "/methods/", "/agreements/deal/"} <= again

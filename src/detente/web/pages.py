@@ -445,10 +445,11 @@ def make_copy(path: str, language: str) -> int:
     return response.status_code
 
 
-def refresh(now: dt.datetime | None = None) -> list[tuple[str, str]]:
+def refresh(now: dt.datetime | None = None, *, every: bool = False) -> list[tuple[str, str]]:
     """Make every copy that is due: the pages visitors asked for (oldest request first),
-    then the standing pages that are missing, stale or near ``max_age``. Answers what
-    was made."""
+    then the standing pages that are missing, stale or near ``max_age`` (``every``: all
+    of them, as a worker does when it starts, so that new code's pages replace the old).
+    Answers what was made."""
     now = now or timezone.now()
     p = policy()
     version = data_version(now)
@@ -467,7 +468,8 @@ def refresh(now: dt.datetime | None = None) -> list[tuple[str, str]]:
         for language in languages:
             row = rows.get((path, language))
             if (
-                row is None
+                every
+                or row is None
                 or row["version"] != version
                 or (now - row["rendered_at"]).total_seconds() > 0.9 * p.max_age
             ):
@@ -492,10 +494,12 @@ class Refresher(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        first = True
         while not self.stopped.is_set():
             close_old_connections()
             try:
-                made = refresh()
+                made = refresh(every=first)
+                first = False
             except Exception:
                 log.exception("public pages: the refresh failed; trying again later")
             else:
