@@ -384,3 +384,29 @@ def test_a_woman_s_status_agrees_with_her_in_spanish(client: Client, public: Wor
     Identity.objects.filter(person=person).update(sex="F")
     forget_public_copies()
     assert "<td>Pardoned or amnestied</td>" in text(client.get(url))
+
+
+def test_the_member_list_agrees_with_a_named_woman_and_keeps_the_plain_word_otherwise(
+    client: Client, public: World
+) -> None:
+    """In the agreement's member list, too: 'Indultada' for a named woman; before her name
+    is public the plain label, since the form of the word would tell her sex."""
+    from detente.registry.models import Identity
+
+    person = public.person(2)
+    Identity.objects.filter(person=person).update(sex="F")
+    release(public, "embassy", 2, "2020-03-01", CustodyStatus.PARDONED)
+
+    def her_row() -> str:
+        html = text(client.get("/agreements/deal/", HTTP_ACCEPT_LANGUAGE="es"))
+        match = re.search(
+            rf"<tr[^>]*>(?:(?!</tr>).)*{person.handle}(?:(?!</tr>).)*</tr>", html, re.S
+        )
+        assert match, person.handle
+        return match.group(0)
+
+    unnamed = her_row()
+    assert "Indultado o amnistiado" in unnamed and "Yoandri" not in unnamed
+    disclose(public, "public")
+    named = her_row()
+    assert "Yoandri 2 Pérez" in named and "Indultada o amnistiada" in named

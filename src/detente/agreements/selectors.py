@@ -332,6 +332,91 @@ def agreement_timeline(
     return out
 
 
+def _release_day(
+    released_on: dt.date | None, reported_at: dt.datetime | None, today: dt.date
+) -> dt.date | None:
+    """The day a member's release counts from on the chart by the day it happened: its
+    event date, else the day it was first reported; never after today (a date in the
+    future is an error in the record, and today's figure counts it)."""
+    day = released_on or _day(reported_at)
+    return min(day, today) if day is not None else None
+
+
+def agreement_timeline_known_now(
+    viewer: Viewer, agreement: Agreement, days: Sequence[dt.date], today: dt.date
+) -> list[Progress]:
+    """Progress at the end of each of ``days`` by the day each release happened, as the
+    record stands now.
+
+    Every member keeps the state derived from every claim known today; one claimed
+    released (reported, confirmed or disputed) counts from the day of their release
+    (``Membership.released_on``) and is held before it. The releasing party's figures for
+    the whole agreement count from their event dates. The figures go through the same
+    ``compute`` as the headline, so on any day from ``today`` on they are the headline's
+    (tests hold the two equal). ``agreement_timeline`` is the other reading: what had
+    reached us by each day.
+    """
+    if not agreement_list(viewer).filter(pk=agreement.pk).exists():
+        raise Http404("no such agreement")
+    members: list[tuple[MemberRow, dt.date | None]] = []
+    for (
+        state,
+        category,
+        reported_at,
+        confirmed_at,
+        first_reported_at,
+        first_confirmed_at,
+        status,
+        classification,
+        released_on,
+    ) in Membership.objects.filter(agreement=agreement).values_list(
+        "state",
+        "release_category",
+        "reported_at",
+        "confirmed_at",
+        "first_reported_at",
+        "first_confirmed_at",
+        "status",
+        "classification",
+        "released_on",
+    ):
+        row = MemberRow(
+            state,
+            category,
+            reported_at,
+            confirmed_at,
+            first_reported_at,
+            first_confirmed_at,
+            status,
+            classification == Classification.OTHER,
+        )
+        claimed = state in CLAIMED_STATES
+        when = _release_day(released_on, first_reported_at or reported_at, today)
+        members.append((row, when if claimed else None))
+    aggregates, stages = _aggregate_claims(agreement, None, can(viewer, Action.MANAGE))
+    out = []
+    for day in days:
+        rows = [
+            row
+            if when is None or when <= day
+            else MemberRow(MemberState.HELD, "", None, None, excluded=row.excluded)
+            for row, when in members
+        ]
+        out.append(
+            compute(
+                agreement=agreement.slug,
+                promised=agreement.promised_count,
+                announced_on=agreement.announced_on,
+                members=rows,
+                aggregates=[a for a in aggregates if min(a.event_date, today) <= day],
+                stages=[s for s in stages if min(s.event_date, today) <= day],
+                as_of=day,
+                promised_approximate=agreement.promised_approximate,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class MemberView:
     handle: str
@@ -344,6 +429,9 @@ class MemberView:
     classification: str = Classification.POLITICAL
     # The viewer sees the name but the public does not (the legislature's view).
     not_public: bool = False
+    # "F"/"M" where the name is shown, so a status can agree with her in Spanish; empty
+    # otherwise (the form of a word would tell the sex of someone not named).
+    sex: str = ""
 
 
 def agreement_members(
@@ -415,6 +503,7 @@ def _member_rows(
         "identity__given_names",
         "identity__paternal_surname",
         "identity__maternal_surname",
+        "identity__sex",
     )
     legislature = tier(viewer) == LEGISLATURE
     if legislature:
@@ -425,7 +514,7 @@ def _member_rows(
         for m in Membership.objects.filter(agreement=agreement, person_id__in=[r[0] for r in found])
     }
     rows = []
-    for pk, handle, visible, given, paternal, maternal, *public in found:
+    for pk, handle, visible, given, paternal, maternal, sex, *public in found:
         m = states[pk]
         name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
         rows.append(
@@ -438,6 +527,7 @@ def _member_rows(
                 name,
                 m.classification,
                 not_public=bool(legislature and name is not None and not public[0]),
+                sex=(sex or "") if name is not None else "",
             )
         )
     return rows
@@ -451,6 +541,7 @@ __all__ = [
     "agreement_members_page",
     "agreement_progress",
     "agreement_timeline",
+    "agreement_timeline_known_now",
 ]
 
 
