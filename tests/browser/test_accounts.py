@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +15,8 @@ from tests.browser.test_staff import DESKTOP, ENGLISH, PHONE, Demo, new_page, si
 
 from detente.accounts import totp
 
-# The staff tests' fixtures: the demo behind the real server, screenshots, the console watch.
+# The staff tests' fixtures: the demo behind the real server, and the console watch.
 demo = test_staff.demo
-shots = test_staff.shots
 watch = test_staff.watch
 
 pytestmark = pytest.mark.browser
@@ -30,7 +28,7 @@ FIRST_PASSWORD = re.compile(r"^Password\b(?! again)")
 
 
 def test_an_administrator_invites_a_colleague_who_enrols_and_signs_in(
-    browser: Any, demo: Demo, shots: Path, watch: list[str]
+    browser: Any, demo: Demo, watch: list[str]
 ) -> None:
     admin = new_page(browser, watch, locale="en-US", viewport=DESKTOP)
     admin.goto(demo.base + "/staff/users/new/")
@@ -39,7 +37,6 @@ def test_an_administrator_invites_a_colleague_who_enrols_and_signs_in(
     admin.get_by_label("Username").fill(NEWCOMER)
     admin.get_by_label("E-mail address").fill("nuevo.analista@example.org")
     admin.get_by_label("Analyst: reads and records").check()
-    admin.screenshot(path=str(shots / "staff-invite.png"))
     admin.get_by_role("button", name="Create the account and the link").click()
     admin.wait_for_load_state()
     assert admin.get_by_role("heading", level=1).inner_text() == (f"Invitation link for {NEWCOMER}")
@@ -56,7 +53,6 @@ def test_an_administrator_invites_a_colleague_who_enrols_and_signs_in(
     assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
     key = page.locator("code.secret").inner_text()  # grouped by four, as apps accept it
     assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+", key), key
-    page.screenshot(path=str(shots / "staff-welcome-phone.png"), full_page=True)
 
     # Two different passwords: refused, nothing enrolled, the same key still offered.
     page.get_by_label(FIRST_PASSWORD).fill(PASSWORD)
@@ -78,7 +74,6 @@ def test_an_administrator_invites_a_colleague_who_enrols_and_signs_in(
     assert f"Your account {NEWCOMER} is ready" in text
     codes = page.locator("ol.recovery-codes li").all_inner_texts()
     assert len(codes) >= 8 and len(set(codes)) == len(codes), codes
-    page.screenshot(path=str(shots / "staff-recovery-codes-phone.png"), full_page=True)
 
     # The link worked once: opened again, it is a dead end like any unknown link.
     response = page.goto(link)

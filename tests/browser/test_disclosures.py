@@ -5,16 +5,14 @@ and why; then the public agreement page names them (never those at risk)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.browser import test_staff
 from tests.browser.test_staff import DESKTOP, ENGLISH, Demo, new_page, sign_in
 
-# The staff tests' fixtures: the demo behind the real server, screenshots, the console watch.
+# The staff tests' fixtures: the demo behind the real server, and the console watch.
 demo = test_staff.demo
-shots = test_staff.shots
 watch = test_staff.watch
 
 pytestmark = pytest.mark.browser
@@ -35,7 +33,7 @@ def public_names(browser: Any, demo: Demo) -> set[str]:
 
 
 def test_a_verifier_checks_who_a_disclosure_names_and_approves_it(
-    browser: Any, demo: Demo, shots: Path, watch: list[str]
+    browser: Any, demo: Demo, watch: list[str]
 ) -> None:
     assert public_names(browser, demo) == set()
     # Someone else proposed it (the two-person rule): here the command line.
@@ -76,8 +74,6 @@ def test_a_verifier_checks_who_a_disclosure_names_and_approves_it(
     warning = page.get_by_role("alert")
     assert warning.inner_text().startswith(f"{len(held)} people in this disclosure are still held")
     assert f"{len(at_risk)} people flagged at risk will be left out" in text
-    warning.scroll_into_view_if_needed()
-    page.screenshot(path=str(shots / "staff-disclosure-approve.png"))
 
     # Approving without saying so and why: refused, nothing disclosed.
     page.get_by_role("button", name="Approve").click()

@@ -13,9 +13,8 @@ import pytest
 from tests.browser import test_staff
 from tests.browser.test_staff import DESKTOP, ENGLISH, Demo, new_page, sign_in
 
-# The staff tests' fixtures: the demo behind the real server, screenshots, the console watch.
+# The staff tests' fixtures: the demo behind the real server, and the console watch.
 demo = test_staff.demo
-shots = test_staff.shots
 watch = test_staff.watch
 
 pytestmark = pytest.mark.browser
@@ -28,7 +27,7 @@ def rows_of(csv_bytes: bytes) -> list[dict[str, str]]:
 
 
 def test_a_verifier_downloads_the_filtered_people_list_as_csv(
-    browser: Any, demo: Demo, shots: Path, watch: list[str]
+    browser: Any, demo: Demo, watch: list[str]
 ) -> None:
     page = new_page(browser, watch, locale="en-US", viewport=DESKTOP, accept_downloads=True)
     page.goto(demo.base + "/staff/people/")
@@ -45,8 +44,6 @@ def test_a_verifier_downloads_the_filtered_people_list_as_csv(
     assert shown and f"{len(shown)} people." in page.locator("main").inner_text()
     downloads = page.locator("p.downloads")
     assert downloads.inner_text() == "Download this list: CSV · Excel · JSON"
-    downloads.scroll_into_view_if_needed()
-    page.screenshot(path=str(shots / "staff-people-download.png"))
 
     with page.expect_download() as info:
         downloads.get_by_role("link", name="CSV").click()

@@ -22,12 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser import test_staff
 from tests.browser.test_staff import DESKTOP, ENGLISH, Demo, new_page, sign_in
 from tests.mailing.sink import Received, Sink, free_port, running_sink
-
-# Where the screenshots go (see test_staff).
-shots = test_staff.shots
 
 pytestmark = pytest.mark.browser
 
@@ -190,7 +186,7 @@ READER = "reader@example.org"
 
 
 def test_a_verifier_sends_a_list_now_and_the_subscriber_gets_the_news(
-    mail_server: MailServer, browser: Any, shots: Path
+    mail_server: MailServer, browser: Any
 ) -> None:
     problems: list[str] = []
     # A reader follows every public agreement (the daily list), and confirms.
@@ -231,14 +227,12 @@ def test_a_verifier_sends_a_list_now_and_the_subscriber_gets_the_news(
 
     # The verifier sends the list now, seeing first what would go out, and to whom.
     page.goto(mail_server.url + "/staff/updates/")
-    page.screenshot(path=str(shots / "staff-mailing-lists.png"))
     page.get_by_role("link", name="All updates").click()
     page.get_by_role("link", name="Send the digest now…").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Send the digest now"
     assert page.locator("#recipients").inner_text() == "1"
     summary = page.locator("main").inner_text()
     assert "The digest will go to 1 confirmed subscriber, now" in summary
-    page.screenshot(path=str(shots / "staff-mailing-send.png"))
     page.get_by_role("button", name="Send to 1 subscriber").click()
     page.wait_for_load_state()
     assert "The digest is on its way to 1 subscriber." in page.locator("main").inner_text()

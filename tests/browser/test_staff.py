@@ -2,7 +2,7 @@
 
 Screenshots of the main pages go to ``$DETENTE_SCREENSHOTS`` (default: the test's temporary
 directory, so a normal run writes nothing into the repository). The user guide's images
-are made with ``DETENTE_SCREENSHOTS=docs/img``.
+are made by ``bench/screenshots.py`` (docs/development.md).
 """
 
 from __future__ import annotations
