@@ -199,3 +199,26 @@ def test_a_starting_worker_makes_every_standing_page_again(public: World) -> Non
     # upgrade makes them all again.
     again = {path for path, _ in pages.refresh(every=True)}
     assert {"/", "/statistics/", "/methods/", "/agreements/deal/"} <= again
+
+
+def test_under_a_server_that_sends_files_the_copy_is_sent_as_a_file(
+    client: Client, public: World, settings: Any, tmp_path: Any
+) -> None:
+    from wsgiref.util import FileWrapper
+
+    settings.DATA_DIR = tmp_path
+    made = client.get("/agreements/deal/")
+    pages._bytes.clear()
+    # gunicorn offers wsgi.file_wrapper: the copy goes out as a file of this host's, like a
+    # static file, with the same bytes and ETag, and a conditional GET still answers 304.
+    sent = client.get("/agreements/deal/", **{"wsgi.file_wrapper": FileWrapper})
+    assert sent.streaming and "Content-Disposition" not in sent
+    assert b"".join(sent.streaming_content) == made.content
+    assert sent["ETag"] == made["ETag"] and sent["Content-Type"] == made["Content-Type"]
+    assert list((tmp_path / "pages").iterdir())
+    again = client.get(
+        "/agreements/deal/",
+        HTTP_IF_NONE_MATCH=made["ETag"],
+        **{"wsgi.file_wrapper": FileWrapper},
+    )
+    assert again.status_code == 304

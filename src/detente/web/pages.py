@@ -32,12 +32,15 @@ import functools
 import hashlib
 import io
 import logging
+import os
 import sys
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,8 +50,9 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.request import validate_host
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -224,9 +228,33 @@ def _etag(content: bytes, language: str) -> str:
 # --- Serving ----------------------------------------------------------------------------------
 
 
-def _from_copy(row: dict[str, Any]) -> HttpResponse | None:
-    """The kept copy as a response (None: it was dropped since it was looked up)."""
+def _file_of(etag: str) -> Path:
+    return Path(settings.DATA_DIR) / "pages" / f"{etag.strip(chr(34))}.bin"
+
+
+def _write_file(target: Path, body: bytes) -> bool:
+    """The copy's bytes as a file of this host's, written once per ETag (atomically)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
+            out.write(body)
+        os.replace(out.name, target)
+    except OSError:
+        log.warning("public pages: cannot write %s; serving from memory", target)
+        return False
+    return True
+
+
+def _from_copy(row: dict[str, Any], request: HttpRequest) -> HttpResponseBase | None:
+    """The kept copy as a response (None: it was dropped since it was looked up).
+
+    Under a WSGI server that sends files (gunicorn), the copy is sent from a file of this
+    host's, as a static file is (``sendfile``: its bytes never pass through Python again);
+    otherwise from this process's memory."""
     etag = row["etag"]
+    sends_files = request.META.get("wsgi.file_wrapper") is not None
+    if sends_files and (target := _file_of(etag)).exists():
+        return _file_response(target, etag, row["content_type"])
     body = _bytes.get(etag)
     if body is None:
         # Read with its own ETag: the copy may have been replaced since the first read.
@@ -234,8 +262,17 @@ def _from_copy(row: dict[str, Any]) -> HttpResponse | None:
         if stored is None or not stored[1]:
             return None
         body, etag = bytes(stored[0]), stored[1]
+        if sends_files and _write_file(target := _file_of(etag), body):
+            return _file_response(target, etag, row["content_type"])
         _bytes.put(etag, body)
     response = HttpResponse(body, content_type=row["content_type"])
+    response["ETag"] = etag
+    return response
+
+
+def _file_response(target: Path, etag: str, content_type: str) -> FileResponse:
+    response = FileResponse(target.open("rb"), content_type=content_type)
+    del response["Content-Disposition"]  # a page, not a download
     response["ETag"] = etag
     return response
 
@@ -284,7 +321,7 @@ def _preparing(request: HttpRequest, p: Policy) -> HttpResponse:
 
 def serve(
     request: HttpRequest, view: View, args: Any, kwargs: Any, *, slow: bool = False
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The anonymous visitor's page from the shared copies (module docstring); signed-in
     viewers get theirs rendered (they may see names the public may not)."""
     if request.user.is_authenticated:
@@ -296,12 +333,12 @@ def serve(
     making = bool(request.META.get(RENDER_KEY))
     if not making and row is not None and row["etag"]:
         fresh = (now - row["rendered_at"]).total_seconds() < p.max_age
-        if row["version"] == version and fresh and (kept := _from_copy(row)) is not None:
+        if row["version"] == version and fresh and (kept := _from_copy(row, request)) is not None:
             return kept
     if p.mode == "background" and not making:
         if row is not None and _stale_but_usable(row, version, now, p):
             _want(path, language, now, row)
-            if (kept := _from_copy(row)) is not None:
+            if (kept := _from_copy(row, request)) is not None:
                 return kept
         late = (
             row is not None
@@ -382,7 +419,11 @@ def standing_paths() -> list[str]:
 
     paths = [reverse("web:agreements"), reverse("web:statistics"), reverse("web:methods")]
     slugs = agreement_list(AnonymousUser()).values_list("slug", flat=True)
-    paths += [reverse("web:agreement", args=[slug]) for slug in slugs]
+    paths += [
+        reverse(name, args=[slug])
+        for slug in slugs
+        for name in ("web:agreement", "web:agreement-known-then")
+    ]
     return paths
 
 

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -30,6 +31,7 @@ from detente.agreements.selectors import (
     agreement_members,
     agreement_progress,
     agreement_timeline,
+    agreement_timeline_known_now,
 )
 from detente.audit import checkpoints
 from detente.core.places import country_name, default_country, division_name
@@ -62,10 +64,10 @@ def public_page(view: View | None = None, *, slow: bool = False) -> Any:
     conditional GET and public caching. ``slow``: a page never made while a visitor waits
     when a background worker makes the copies."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: View) -> Callable[..., HttpResponseBase]:
         @require_safe
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             response = pages.serve(request, view, args, kwargs, slow=slow)
             # The language comes from the cookie or Accept-Language, so a cache keys on both.
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
@@ -76,12 +78,17 @@ def public_page(view: View | None = None, *, slow: bool = False) -> Any:
                 # no-store.
                 patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
             etag = response.get("ETag")
-            if not etag:
+            if not etag and isinstance(response, HttpResponse):
                 digest = hashlib.sha256(response.content)
                 digest.update((get_language() or "").encode())
                 etag = f'"{digest.hexdigest()[:40]}"'
                 response["ETag"] = etag
-            return get_conditional_response(request, etag=etag, response=response) or response
+            # A kept copy sent as a file has its ETag already (and no content to hash).
+            conditional = get_conditional_response(request, etag=etag, response=response)  # type: ignore[arg-type]
+            if conditional is not None:
+                response.close()  # a copy's file, opened for nothing
+                return conditional
+            return response
 
         return wrapped
 
@@ -95,7 +102,15 @@ def agreement_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/agreement_list.html", {"rows": rows, "section": "agreements"})
 
 
-def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str, Any]:
+# The chart's two readings, each at its own path (the shared copy is keyed on the path
+# alone, so a query string could not choose one): by the day each release happened as the
+# record stands now (the default), and as it was known at the time.
+KNOWN_NOW, KNOWN_THEN = "now", "then"
+
+
+def _agreement_context(
+    request: HttpRequest, slug: str, action: str, known: str = KNOWN_NOW
+) -> dict[str, Any]:
     """The agreement page's figures, chart and members as this viewer may see them (the
     names seen recorded under ``action``)."""
     viewer = request.user
@@ -103,10 +118,11 @@ def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str
     progress = agreement_progress(viewer, agreement)
     today = timezone.localdate()
     days = chart_dates(agreement.announced_on, today)
-    series = [
-        (day, past.claimed, past.confirmed)
-        for day, past in zip(days, agreement_timeline(viewer, agreement, days), strict=True)
-    ]
+    if known == KNOWN_THEN:
+        timeline = agreement_timeline(viewer, agreement, days)
+    else:
+        timeline = agreement_timeline_known_now(viewer, agreement, days, today)
+    series = [(day, past.claimed, past.confirmed) for day, past in zip(days, timeline, strict=True)]
     members = agreement_members(viewer, agreement, action=action)
     return {
         "agreement": agreement,
@@ -116,6 +132,7 @@ def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str
         "today": today,
         "now": timezone.now(),
         "chart": progress_chart(series, progress.total),
+        "known": known,
         "section": "agreements",
     }
 
@@ -123,6 +140,13 @@ def _agreement_context(request: HttpRequest, slug: str, action: str) -> dict[str
 @public_page(slow=True)
 def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = _agreement_context(request, slug, "agreement.members")
+    return render(request, "web/agreement_detail.html", context)
+
+
+@public_page(slow=True)
+def agreement_known_then_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The agreement page with the chart as each release was known at the time."""
+    context = _agreement_context(request, slug, "agreement.members", KNOWN_THEN)
     return render(request, "web/agreement_detail.html", context)
 
 
