@@ -85,8 +85,8 @@ def public_page(view: View | None = None, *, slow: bool = False) -> Any:
                 response["ETag"] = etag
             # A kept copy sent as a file has its ETag already (and no content to hash).
             conditional = get_conditional_response(request, etag=etag, response=response)  # type: ignore[arg-type]
-            if conditional is not None:
-                response.close()  # a copy's file, opened for nothing
+            if conditional is not None and conditional is not response:
+                response.close()  # a 304 instead: the copy's file was opened for nothing
                 return conditional
             return response
 
