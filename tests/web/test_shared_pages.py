@@ -222,3 +222,23 @@ def test_under_a_server_that_sends_files_the_copy_is_sent_as_a_file(
         **{"wsgi.file_wrapper": FileWrapper},
     )
     assert again.status_code == 304
+
+
+def test_the_worker_deletes_the_files_of_copies_no_longer_kept(
+    client: Client, public: World, settings: Any, tmp_path: Any
+) -> None:
+    import os
+    import time
+    from wsgiref.util import FileWrapper
+
+    settings.DATA_DIR = tmp_path
+    client.get("/agreements/deal/")
+    client.get("/agreements/deal/", **{"wsgi.file_wrapper": FileWrapper})
+    (first,) = (tmp_path / "pages").iterdir()
+    release(public, "embassy", 0, "2020-03-01")
+    pages.refresh()  # a new copy: the old file is kept a while (a server may be sending it)
+    assert first.exists()
+    hour_ago = time.time() - 3600
+    os.utime(first, (hour_ago, hour_ago))
+    pages.refresh()
+    assert not first.exists()

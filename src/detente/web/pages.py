@@ -262,9 +262,9 @@ def _from_copy(row: dict[str, Any], request: HttpRequest) -> HttpResponseBase | 
         if stored is None or not stored[1]:
             return None
         body, etag = bytes(stored[0]), stored[1]
-        if sends_files and _write_file(target := _file_of(etag), body):
-            return _file_response(target, etag, row["content_type"])
-        _bytes.put(etag, body)
+    if sends_files and _write_file(target := _file_of(etag), body):
+        return _file_response(target, etag, row["content_type"])
+    _bytes.put(etag, body)
     response = HttpResponse(body, content_type=row["content_type"])
     response["ETag"] = etag
     return response
@@ -515,6 +515,7 @@ def refresh(now: dt.datetime | None = None, *, every: bool = False) -> list[tupl
                 or (now - row["rendered_at"]).total_seconds() > 0.9 * p.max_age
             ):
                 due.append((path, language))
+    _sweep_files(now)
     made = []
     for path, language in dict.fromkeys(due):
         try:
@@ -524,6 +525,25 @@ def refresh(now: dt.datetime | None = None, *, every: bool = False) -> list[tupl
             continue
         made.append((path, language))
     return made
+
+
+def _sweep_files(now: dt.datetime, keep_seconds: float = 600) -> int:
+    """Delete this host's files of copies no longer kept (a process may still be sending
+    one: a file is deleted only once it is ``keep_seconds`` old). Answers how many."""
+    folder = Path(settings.DATA_DIR) / "pages"
+    if not folder.is_dir():
+        return 0
+    kept = {e.strip('"') for e in RenderedPage.objects.values_list("etag", flat=True) if e}
+    gone = 0
+    for f in folder.glob("*.bin"):
+        try:
+            old = now.timestamp() - f.stat().st_mtime > keep_seconds
+            if f.stem not in kept and old:
+                f.unlink()
+                gone += 1
+        except OSError:
+            continue  # another worker swept it first
+    return gone
 
 
 class Refresher(threading.Thread):
