@@ -426,6 +426,9 @@ def test_a_method_an_address_does_not_take_is_refused_in_problem_json(
     assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def test_the_schema_declares_every_answer(db: Any) -> None:
     schema = Client().get("/api/openapi.json").json()
     for path, operations in schema["paths"].items():
@@ -435,8 +438,11 @@ def test_the_schema_declares_every_answer(db: Any) -> None:
             assert {"401", "422", "429"} <= codes, (path, method)
             for code, answer in operation["responses"].items():
                 media = set(answer["content"])
-                # JSON, except a file by its own name (an agreement's briefing as a PDF).
+                # JSON, except a file by its own name (an agreement's briefing as a PDF) and
+                # a staff table's download (CSV, Excel or JSON, as `format` asks).
                 ok = {"application/pdf"} if path.endswith(".pdf") else {"application/json"}
+                if path.endswith("/export"):
+                    ok = {"text/csv", "application/json", XLSX}
                 assert media == ({PROBLEM} if int(code) >= 400 else ok), (path, code)
             if "{" in path:
                 assert "404" in codes, path

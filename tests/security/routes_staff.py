@@ -90,11 +90,14 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/people/<str:handle>/": STAFF,
     "staff/people/<str:handle>/at-risk/": STAFF,
     "staff/people/<str:handle>/claims/new/": STAFF,
+    "staff/people/<str:handle>/claims.<str:fmt>": STAFF,  # the person's claims as a file
     "staff/queue/": STAFF,  # analysts read it; only MANAGERS act on it
+    "staff/queue/export.<str:fmt>": STAFF,  # the queue as a file
     "staff/queue/<int:pk>/confirm/": MANAGERS,
     "staff/queue/<int:pk>/dispute/": MANAGERS,
     "staff/estimates/": STAFF,
     "staff/review/": STAFF,
+    "staff/review/export.<str:fmt>": STAFF,  # the waiting rows as a file
     "staff/review/<int:pk>/": STAFF,
     "staff/review/<int:pk>/decide/": MANAGERS,
     "staff/review/<int:pk>/search/": MANAGERS,  # finding another person to choose
@@ -124,6 +127,11 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/imports/<int:pk>/": lambda w: f"/staff/imports/{_import_run(w)}/",
     "staff/imports/<int:pk>/rows.csv": lambda w: f"/staff/imports/{_import_run(w)}/rows.csv",
     "staff/people/export.<str:fmt>": lambda w: "/staff/people/export.csv",
+    "staff/queue/export.<str:fmt>": lambda w: "/staff/queue/export.csv",
+    "staff/review/export.<str:fmt>": lambda w: "/staff/review/export.csv",
+    "staff/people/<str:handle>/claims.<str:fmt>": lambda w: (
+        f"/staff/people/{w.person().handle}/claims.csv"
+    ),
     "staff/review/<int:pk>/": lambda w: f"/staff/review/{_queued_row(w)}/",
     "staff/review/<int:pk>/decide/": lambda w: f"/staff/review/{_queued_row(w)}/decide/",
     "staff/review/<int:pk>/search/": lambda w: f"/staff/review/{_queued_row(w)}/search/",

@@ -305,6 +305,9 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/people/<str:handle>/claims/new/": _web(
         "/staff/people/{handle}/claims/new/", STAFF_PERSON, STAFF
     ),
+    "staff/people/<str:handle>/claims.<str:fmt>": _web(
+        "/staff/people/{handle}/claims.csv", STAFF_PERSON, STAFF
+    ),
     "staff/queue/<int:pk>/confirm/": _web("/staff/queue/{pk}/confirm/", MEMBER, NOBODY),
     "staff/queue/<int:pk>/dispute/": _web("/staff/queue/{pk}/dispute/", MEMBER, NOBODY),
     "staff/review/<int:pk>/": _web("/staff/review/{pk}/", ROW, STAFF),
@@ -396,6 +399,9 @@ API_OPERATIONS: dict[str, Route] = {
     "POST api/parties/{slug}/restore": _api("POST", "/api/parties/{slug}/restore", PARTY),
     "GET api/people/{handle}": _api("GET", "/api/people/{handle}", API_PERSON),
     "GET api/people/{handle}/custody": _api("GET", "/api/people/{handle}/custody", API_PERSON),
+    "GET api/people/{handle}/claims/export": _api(
+        "GET", "/api/people/{handle}/claims/export", API_PERSON
+    ),
     "GET api/sources/{slug}": _api("GET", "/api/sources/{slug}", SOURCE),
     "PATCH api/sources/{slug}": _api(
         "PATCH", "/api/sources/{slug}", SOURCE, lambda s: {"name": "Renamed"}
@@ -434,6 +440,8 @@ API_FILTERS: dict[str, Route] = {
     "GET api/disclosures?agreement=": _api("GET", "/api/disclosures?agreement={slug}", AGREEMENT),
     "GET api/queue?agreement=": _api("GET", "/api/queue?agreement={slug}", AGREEMENT),
     "GET api/review?run=": _api("GET", "/api/review?run={run_id}", API_RUN),
+    "GET api/queue/export?agreement=": _api("GET", "/api/queue/export?agreement={slug}", AGREEMENT),
+    "GET api/review/export?run=": _api("GET", "/api/review/export?run={run_id}", API_RUN),
 }
 
 # The admin: each model's object pages, with one object of the model and who may view it.
@@ -491,6 +499,9 @@ NOT_RECORDS = {
     "unknown one is 404 for every staff role (tests/staff/test_exports.py)",
     "staff/ledger/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
     "(tests/oversight/test_ledger.py)",
+    "staff/queue/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
+    "(tests/staff/test_queue_exports.py)",
+    "staff/review/export.<str:fmt>": "a file format (as above)",
     "updates/confirm/<str:token>/": "a signed link: without the server's key no one can name "
     "a subscriber, so nothing can be probed (tests/mailing)",
     "updates/unsubscribe/<str:token>/": "a signed link (tests/mailing)",

@@ -105,6 +105,7 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/claims": STAFF,
     "POST api/claims": STAFF,  # record a claim
     "api/claims/{claim_id}": STAFF,
+    "api/people/{handle}/claims/export": STAFF,  # a person's claims as a file
     "api/disclosures": STAFF,
     "api/disclosures/{disclosure_id}": STAFF,
     "api/statistics": SIGNED_IN,  # the newest approved release, the same for every token
@@ -114,11 +115,13 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/statistics/releases/{release_id}/approve": MANAGERS,  # not the proposer
     "POST api/statistics/releases/{release_id}/reject": MANAGERS,
     "api/queue": STAFF,
+    "api/queue/export": STAFF,  # the queue as a file (403 for others)
     "POST api/queue/{slug}/{handle}/confirm": MANAGERS,
     "POST api/queue/{slug}/{handle}/dispute": MANAGERS,
     "api/estimates": STAFF,
     "POST api/match": STAFF,  # reads; the name in the body, never in the address
     "api/review": STAFF,
+    "api/review/export": STAFF,  # the waiting rows as a file (403 for others)
     "api/review/{row_id}": STAFF,
     "POST api/review/{row_id}": MANAGERS,  # decide a row
     "POST api/review/bulk": MANAGERS,  # accept an import's rows at or above a probability
@@ -415,7 +418,9 @@ COMMANDS = {
     "create/edit/archive/restore/policy/classify operator only, no --as "
     "(tests/foundation/test_setup_cli.py, tests/oversight/test_places.py, "
     "tests/oversight/test_member_classification.py)",
-    "person": "every role via --as (test_commands_for_every_role)",
+    "person": "show: every role via --as (test_commands_for_every_role); claims: staff via "
+    "--as, others refused (tests/staff/test_queue_exports.py)",
+    "queue": "list: staff via --as, others refused (tests/staff/test_queue_exports.py)",
     "stats": "show: every role via --as, the same release for all (test_statistics); "
     "draft/releases: staff via --as; propose: operator only, no --as "
     "(tests/publishing/test_releases.py)",
@@ -872,7 +877,33 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             )
         expected = ok if role in API_ROUTES[route] else 403
         assert sent.status_code == expected, (role, route, sent.content)
-    assert set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | {
+    # The staff pages' downloads: the file for staff (the sample in it), 403 for others.
+    claim_record(  # a member reported released, still in the queue
+        actor=world.actor,
+        source=world.sources["gov"],
+        person=world.person(1),
+        agreement=world.agreement,
+        status="pardoned",
+        event_date=_dt.date(2020, 2, 1),
+    )
+    still = queue_row(row.run, 98, [(world.person(1), 0.6)])  # a row still waiting
+    downloads = {
+        "api/queue/export": ("/api/queue/export?format=json", "handle", world.person(1).handle),
+        "api/review/export": ("/api/review/export?format=json", "row_id", still.pk),
+        "api/people/{handle}/claims/export": (
+            f"/api/people/{handle}/claims/export?format=json",
+            "id",
+            reported.pk,
+        ),
+    }
+    for route, (url, key, sample) in downloads.items():
+        answer = client.get(url, **auth)
+        if role in API_ROUTES[route]:
+            assert answer.status_code == 200, (role, route, answer.status_code)
+            assert sample in {r[key] for r in answer.json()}, (role, route)
+        else:
+            assert answer.status_code == 403, (role, route)
+    assert set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | set(downloads) | {
         *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
         "POST api/match",

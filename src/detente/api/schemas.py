@@ -758,6 +758,33 @@ class QueueQuery(PageQuery):
     state: Literal["reported", "disputed"] | None = None
 
 
+DownloadFormat = Literal["csv", "xlsx", "json"]
+# A download's answer: the file in the format asked for (a spreadsheet is binary).
+DOWNLOAD_RESPONSES = {
+    "responses": {
+        200: {
+            "description": "The file: CSV (UTF-8 with a BOM), Excel or JSON.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            },
+        }
+    }
+}
+
+
+class DownloadQuery(Schema):
+    format: DownloadFormat = Field("csv", description="The file's format.")
+
+
+class QueueDownloadQuery(DownloadQuery):
+    agreement: Slug | None = None
+    state: Literal["reported", "disputed"] | None = None
+
+
 class ReviewIn(Schema):
     source: Slug = Field(description="The independent source whose word this is.")
     status: CustodyStatus | None = Field(

@@ -188,12 +188,20 @@ def append(
 
 
 def record_access(
-    viewer: Any, action: str, handles: Iterable[str], data: dict[str, Any] | None = None
+    viewer: Any,
+    action: str,
+    handles: Iterable[str],
+    data: dict[str, Any] | None = None,
+    *,
+    always: bool = False,
 ) -> AuditEntry | None:
-    """Record that ``viewer`` saw the identities of these people (nothing when none)."""
+    """Record that ``viewer`` saw the identities of these people (nothing when none, unless
+    ``always``: a download is recorded even when the file names no one)."""
     seen = sorted(set(handles))
     operator = getattr(viewer, "_detente_operator", None)
-    if not seen or (operator is None and not getattr(viewer, "is_authenticated", False)):
+    if (not seen and not always) or (
+        operator is None and not getattr(viewer, "is_authenticated", False)
+    ):
         # An anonymous visitor only ever sees identities already made public: nothing
         # confidential was seen, and the public site must not write on every page view.
         return None

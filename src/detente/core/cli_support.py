@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from detente.access.policy import Viewer, cli_actor
 from detente.agreements.models import Party
+from detente.core.exports import FORMATS, render
 
 ANONYMOUS = "anonymous"
 
@@ -74,3 +76,36 @@ def find_party(slug: str, option: str = "") -> Party:
     except Http404:
         message = _("no party %(slug)r; `detente party list` shows them") % {"slug": slug}
         raise CommandError(f"{option}: {message}" if option else message) from None
+
+
+# --- Tables as files (the pages' downloads) ------------------------------------------------
+
+
+def add_download_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the table to FILE as the staff page's download (CSV, Excel or JSON); "
+        "recorded in the audit ledger",
+    )
+    parser.add_argument(
+        "--format", choices=list(FORMATS), help="the file's format (default: FILE's extension)"
+    )
+
+
+def download_format(opts: Mapping[str, Any]) -> str:
+    """The format asked for with ``--output``: ``--format``, or the file's extension."""
+    fmt = opts.get("format") or Path(opts["output"]).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise CommandError(
+            "--format: give csv, xlsx or json (the file's extension is not one of them)"
+        )
+    return str(fmt)
+
+
+def write_download(
+    path: str, name: str, fmt: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> str:
+    """Write the rows as the page's download would; what to say once done."""
+    Path(path).write_bytes(render(name, fmt, columns, rows))
+    return f"{len(rows)} rows written to {path}"

@@ -10,21 +10,27 @@ ledger shows who asserted what on whose word.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from detente.access.policy import Action, Viewer, require
+from detente.access.policy import Action, Viewer, can, require
 from detente.access.visibility import visible_agreements
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Agreement, Membership, MemberState
-from detente.core.dates import DatePrecision
+from detente.agreements.selectors import PROTECTED_SOURCE
+from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import invalid
+from detente.core.exports import record_download
+from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record
-from detente.evidence.verification import GRADES
+from detente.evidence.verification import GRADES, derive
 from detente.registry.status import RELEASE_CATEGORIES, CustodyStatus
 
 QUEUE_STATES = (MemberState.REPORTED, MemberState.DISPUTED)
@@ -52,6 +58,145 @@ def verification_queue(
             )
         qs = qs.filter(state=state)
     return qs.order_by("first_reported_at", "id")
+
+
+def _claim_seen(claim: Claim, sees_protected: bool) -> dict[str, Any]:
+    source = claim.source
+    return {
+        "id": claim.pk,
+        "status": claim.status,
+        "event_date": claim.event_date,
+        "event_precision": claim.event_precision,
+        "received_at": claim.received_at,
+        # The rule of agreements.selectors: a protected source is named to deciders only.
+        "source": source.name if sees_protected or not source.protected else PROTECTED_SOURCE,
+        "protected": source.protected and not sees_protected,
+        "reliability": source.reliability,
+    }
+
+
+def queue_evidence(
+    viewer: Viewer, memberships: Sequence[Membership]
+) -> dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """For each member (by id): the claims its state rests on, and for a dispute those
+    that say the person is held, as the viewer may see them (loaded together)."""
+    ids = [m.person_id for m in memberships]
+    facts = person_claim_facts(ids)
+    arrests = latest_arrests(ids)
+    wanted: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    for m in memberships:
+        _derived, why = derive(
+            facts.get(m.person_id, []), policy_for(m.agreement), arrests.get(m.person_id)
+        )
+        wanted[m.pk] = (why.decisive, why.contradicting)
+    claim_ids = {cid for pair in wanted.values() for part in pair for cid in part}
+    claims = {c.pk: c for c in Claim.objects.filter(pk__in=claim_ids).select_related("source")}
+    sees_protected = can(viewer, Action.MANAGE)
+    return {
+        pk: (
+            [_claim_seen(claims[c], sees_protected) for c in decisive if c in claims],
+            [_claim_seen(claims[c], sees_protected) for c in contradicting if c in claims],
+        )
+        for pk, (decisive, contradicting) in wanted.items()
+    }
+
+
+# A download of the queue: its columns, and the most members one file holds.
+QUEUE_COLUMNS = (
+    "agreement",
+    "handle",
+    "name",
+    "state",
+    "status",
+    "release_category",
+    "released_on",
+    "first_reported_at",
+    "reported_at",
+    "reported_by",
+    "contradicted_by",
+)
+DOWNLOAD_LIMIT = 10_000
+
+
+def _claims_out(claims: list[dict[str, Any]], fmt: str) -> Any:
+    """The claims behind a state: a list in JSON, one line of text in a spreadsheet."""
+    out = [
+        {
+            "id": c["id"],
+            "source": "protected" if c["protected"] else c["source"],
+            "reliability": c["reliability"],
+            "status": c["status"],
+            "event_date": str(PreciseDate.of(c["event_date"], c["event_precision"]))
+            if c["event_date"]
+            else None,
+        }
+        for c in claims
+    ]
+    if fmt == "json":
+        return out
+    return "; ".join(
+        f"#{c['id']} {c['source']} ({c['reliability']}): {c['status']}"
+        + (f", {c['event_date']}" if c["event_date"] else "")
+        for c in out
+    )
+
+
+def verification_queue_download(
+    viewer: Viewer,
+    *,
+    fmt: str,
+    agreement: Agreement | None = None,
+    state: str = "",
+    action: str = "queue.export",
+    limit: int = DOWNLOAD_LIMIT,
+) -> list[dict[str, Any]]:
+    """The queue as filtered, every page (oldest report first, up to ``limit``): each
+    member with the name the viewer may see and the claims behind its state, a protected
+    source masked as on the page. Read and recorded in one transaction: the ledger entry
+    (``action``) holds the format, the filters, the count and the names in the file."""
+    from detente.registry.selectors import person_list
+
+    with transaction.atomic():
+        members = list(verification_queue(viewer, agreement=agreement, state=state)[:limit])
+        evidence = queue_evidence(viewer, members)
+        people = person_list(viewer).filter(pk__in=[m.person_id for m in members])
+        names = {
+            p.pk: p.identity.full_name
+            for p in people
+            if getattr(p, "identity_visible", False) and getattr(p, "identity", None)
+        }
+        rows = []
+        for m in members:
+            reports, contradictions = evidence[m.pk]
+            rows.append(
+                {
+                    "agreement": m.agreement.slug,
+                    "handle": m.person.handle,
+                    "name": names.get(m.person_id),
+                    "state": m.state,
+                    "status": m.status or None,
+                    "release_category": m.release_category or None,
+                    "released_on": m.released_on.isoformat() if m.released_on else None,
+                    "first_reported_at": _iso(m.first_reported_at),
+                    "reported_at": _iso(m.reported_at),
+                    "reported_by": _claims_out(reports, fmt),
+                    "contradicted_by": _claims_out(contradictions, fmt),
+                }
+            )
+        filters = {"agreement": agreement.slug if agreement else "", "state": state}
+        record_download(
+            viewer,
+            action,
+            fmt=fmt,
+            filters={k: v for k, v in filters.items() if v},
+            count=len(rows),
+            people=[r["handle"] for r in rows if r["name"]],
+        )
+    return rows
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _check_source(membership: Membership, source: Source, minimum: str, what: str) -> None:

@@ -12,23 +12,34 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Path, Query, Router, Schema
 
 from detente.access.policy import Action, can, require
 from detente.api.pagination import paginate
-from detente.api.schemas import NO_NUL, Handle, Paged, PageQuery, answers
+from detente.api.schemas import (
+    DOWNLOAD_RESPONSES,
+    NO_NUL,
+    DownloadQuery,
+    Handle,
+    Paged,
+    PageQuery,
+    answers,
+)
 from detente.core.errors import invalid
+from detente.core.exports import export
 from detente.reconcile.models import ImportRow, ImportRun
 from detente.reconcile.review import (
     BULK_FLOOR,
+    REVIEW_COLUMNS,
     bulk_rows,
     candidates_seen_by,
     review_accept,
     review_accept_bulk,
     review_choose,
+    review_download,
     review_get,
     review_queue,
     review_reject,
@@ -54,6 +65,17 @@ ReasonCode = Literal[
 class ReviewFilter(PageQuery):
     run: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this import.")
     decided: bool = Field(False, description="The decided rows instead of the waiting ones.")
+    above: float | None = Field(
+        None, ge=0, le=1, description="Best candidate's probability at least this."
+    )
+    below: float | None = Field(
+        None, ge=0, le=1, description="Best candidate's probability at most this."
+    )
+    reason: ReasonCode | None = Field(None, description="Only rows queued for this reason.")
+
+
+class ReviewDownload(DownloadQuery):
+    run: int | None = Field(None, ge=1, le=2**31 - 1, description="Only this import.")
     above: float | None = Field(
         None, ge=0, le=1, description="Best candidate's probability at least this."
     )
@@ -265,6 +287,29 @@ def build_router() -> Router:
             limit=query.limit,
         )
         return {"items": [_item(r) for r in rows], **links}
+
+    @router.get(
+        "/review/export",
+        response=answers(200, None, forbidden=True, lookup=True),
+        summary=gettext_noop("Download the import review queue"),
+        openapi_extra=DOWNLOAD_RESPONSES,
+    )
+    def export_queue(request: HttpRequest, query: Query[ReviewDownload]) -> HttpResponse:
+        """The waiting rows the filters select, every page, as CSV, Excel or JSON (the
+        staff page's download): the list's values and each row's candidates, by handle and
+        probability, names only where this user may see them; recorded in the ledger
+        (staff; 403 for others)."""
+        require(request.user, Action.READ)
+        run = run_get(request.user, query.run) if query.run else None
+        rows = review_download(
+            request.user,
+            fmt=query.format,
+            run=run,
+            above=query.above,
+            below=query.below,
+            reason=query.reason,
+        )
+        return export("review-queue", query.format, REVIEW_COLUMNS, rows)
 
     @router.post(
         "/review/bulk",

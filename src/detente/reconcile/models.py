@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RunStatus(models.TextChoices):
@@ -24,7 +25,8 @@ class Outcome(models.TextChoices):
     LINKED = "linked", _("Linked to a registry person")
     QUEUED = "queued", _("Queued for review")
     NEW = "new", _("New person")
-    REJECTED = "rejected", _("Rejected")
+    # "Rejected" alone is also a list of disclosures (plural in Spanish): the row's own.
+    REJECTED = "rejected", pgettext_lazy("outcome of an imported row", "Rejected")
     UNCHANGED = "unchanged", _("Seen before; nothing added")
 
 

@@ -39,6 +39,7 @@ from detente.agreements.models import Membership
 from detente.agreements.services import agreement_add_members
 from detente.audit import ledger
 from detente.core.errors import invalid
+from detente.core.exports import record_download
 from detente.evidence.selectors import source_as_seen
 from detente.evidence.services import claim_record
 from detente.reconcile.episodes import arrest_episodes, received_on
@@ -202,30 +203,142 @@ class CandidateView:
 def candidates_seen_by(viewer: Viewer, row: ImportRow) -> list[CandidateView]:
     """The row's candidates as the viewer may see them: the survivor's handle for a person
     merged since, names only where the viewer may see the identity (recorded as seen)."""
+    out = _candidates(viewer, [row])[row.pk]
+    ledger.record_access(viewer, "import.review.view", [c.handle for c in out if c.name])
+    return out
+
+
+def _candidates(viewer: Viewer, rows: list[ImportRow]) -> dict[int, list[CandidateView]]:
+    """Each row's candidates as the viewer may see them (by row id), the people read
+    together; nothing recorded (the caller records what it shows)."""
     from detente.registry.selectors import person_list
 
-    ids = [c["person"] for c in row.candidates if isinstance(c.get("person"), int)]
-    people = {p.pk: p for p in person_list(viewer).filter(pk__in=survivors(ids).values())}
-    survivor = survivors(ids)
-    best = survivor.get(ids[0]) if ids else None
-    out: list[CandidateView] = []
-    for c in row.candidates:
-        person = people.get(survivor.get(c.get("person"), -1))
-        if person is None:
-            continue
-        visible = bool(getattr(person, "identity_visible", False))
-        out.append(
-            CandidateView(
-                handle=person.handle,
-                name=person.identity.full_name if visible else None,
-                probability=float(c["probability"]),
-                explanation=c.get("explanation", {}),
-                person_id=person.pk,
-                identity=person.identity if visible else None,
-                best=person.pk == best,
+    wanted = {
+        r.pk: [c["person"] for c in r.candidates if isinstance(c.get("person"), int)] for r in rows
+    }
+    survivor = survivors([i for ids in wanted.values() for i in ids])
+    people = {p.pk: p for p in person_list(viewer).filter(pk__in=survivor.values())}
+    found: dict[int, list[CandidateView]] = {}
+    for r in rows:
+        ids = wanted[r.pk]
+        best = survivor.get(ids[0]) if ids else None
+        out: list[CandidateView] = []
+        for c in r.candidates:
+            person = people.get(survivor.get(c.get("person"), -1))
+            if person is None:
+                continue
+            visible = bool(getattr(person, "identity_visible", False))
+            out.append(
+                CandidateView(
+                    handle=person.handle,
+                    name=person.identity.full_name if visible else None,
+                    probability=float(c["probability"]),
+                    explanation=c.get("explanation", {}),
+                    person_id=person.pk,
+                    identity=person.identity if visible else None,
+                    best=person.pk == best,
+                )
             )
+        found[r.pk] = out
+    return found
+
+
+# A download of the queue: its columns (the list's values as it gave them, then the
+# candidates), and the most rows one file holds.
+REVIEW_COLUMNS = (
+    "row_id",
+    "run",
+    "row",
+    "name",
+    "given_names",
+    "paternal_surname",
+    "maternal_surname",
+    "aliases",
+    "birth_date",
+    "sex",
+    "municipality",
+    "province",
+    "status",
+    "event_date",
+    "evidence",
+    "reason",
+    "probability",
+    "candidates",
+)
+DOWNLOAD_LIMIT = 10_000
+
+
+def _candidates_out(candidates: list[CandidateView], fmt: str) -> Any:
+    """The candidates: a list in JSON, one line of text in a spreadsheet
+    (``P-0001 (0.93) Name; P-0002 (0.41)``); a name only where the viewer may see it."""
+    if fmt == "json":
+        return [
+            {"handle": c.handle, "name": c.name, "probability": round(c.probability, 4)}
+            for c in candidates
+        ]
+    return "; ".join(
+        f"{c.handle} ({c.probability:.2f})" + (f" {c.name}" if c.name else "") for c in candidates
+    )
+
+
+def review_download(
+    viewer: Viewer,
+    *,
+    fmt: str,
+    run: ImportRun | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    reason: str | None = None,
+    limit: int = DOWNLOAD_LIMIT,
+) -> list[dict[str, Any]]:
+    """The waiting rows the filters select, every page (in the queue's order, up to
+    ``limit``): each with the list's values and its candidates (handles, probabilities,
+    names only where the viewer may see them). Read and recorded in one transaction: the
+    ledger entry holds the format, the filters, the count and the candidates named."""
+    with transaction.atomic():
+        rows = list(review_queue(viewer, run=run, above=above, below=below, reason=reason)[:limit])
+        candidates = _candidates(viewer, rows)
+        out = []
+        for r in rows:
+            person = r.data.get("person", {})
+            aliases = person.get("aliases") or []
+            out.append(
+                {
+                    "row_id": r.pk,
+                    "run": r.run_id,
+                    "row": r.number,
+                    "name": row_name(r),
+                    "given_names": person.get("given_names") or "",
+                    "paternal_surname": person.get("paternal_surname") or "",
+                    "maternal_surname": person.get("maternal_surname") or "",
+                    "aliases": aliases if fmt == "json" else "; ".join(aliases),
+                    "birth_date": person.get("birth_date") or "",
+                    "sex": person.get("sex") or "",
+                    "municipality": person.get("municipality") or "",
+                    "province": person.get("province") or "",
+                    "status": r.data.get("status", ""),
+                    "event_date": r.data.get("event_date", ""),
+                    "evidence": r.data.get("evidence_text", ""),
+                    "reason": r.reason or None,
+                    "probability": r.probability,
+                    "candidates": _candidates_out(candidates[r.pk], fmt),
+                }
+            )
+        filters = {
+            "run": run.pk if run is not None else None,
+            "above": above,
+            "below": below,
+            "reason": reason or None,
+        }
+        named = [c.handle for found in candidates.values() for c in found if c.name]
+        record_download(
+            viewer,
+            "import.review.export",
+            fmt=fmt,
+            filters={k: v for k, v in filters.items() if v is not None},
+            count=len(out),
+            people=named,
         )
-    ledger.record_access(viewer, "import.review.view", [c.handle for c in out if c.name])
     return out
 
 

@@ -189,12 +189,15 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def person_detail(viewer: Viewer, person: Person) -> PersonDetail:
+def person_detail(
+    viewer: Viewer, person: Person, *, action: str | None = "person.view"
+) -> PersonDetail:
     """The person, their claims, and their status with the reason for it, per agreement.
 
     Staff see everything; others see the handle, the identity only once disclosed to them,
     and the status under the agreements shown to them, never the claims or custody record
-    (their sources, places and dates can identify a person). A seen identity is recorded.
+    (their sources, places and dates can identify a person). A seen identity is recorded
+    as ``action`` (None: the caller records what it shows).
     """
     found = person_list(viewer).filter(pk=person.pk).first()
     if found is None:
@@ -219,8 +222,8 @@ def person_detail(viewer: Viewer, person: Person) -> PersonDetail:
     ):
         policy = policy_for(m.agreement)
         statuses.append(StatusView(m.agreement.slug, *derive(facts, policy, arrested)))
-    if visible:
-        ledger.record_access(viewer, "person.view", [found.handle])
+    if visible and action:
+        ledger.record_access(viewer, action, [found.handle])
     return PersonDetail(found, visible, claims, statuses, staff, can(viewer, Action.MANAGE))
 
 

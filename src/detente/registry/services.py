@@ -32,6 +32,7 @@ from detente.access.policy import Action, require
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import check_precision, check_text, invalid
+from detente.core.exports import record_download
 from detente.core.places import check_country, check_division, division_from_text
 from detente.registry import search
 from detente.registry.models import CustodyEpisode, Identity, NameToken, Person, Sex
@@ -472,3 +473,73 @@ def person_set_at_risk(*, actor: User, person: Person, at_risk: bool) -> Person:
             {"handle": person.handle, "before": before, "after": at_risk},
         )
     return person
+
+
+# --- A person's claims as a download ------------------------------------------------------
+
+CLAIM_COLUMNS = (
+    "id",
+    "kind",
+    "status",
+    "event_date",
+    "event_precision",
+    "received_at",
+    "source",
+    "reliability",
+    "credibility",
+    "agreement",
+    "corrects",
+    "left_out",
+    "evidence",
+    "evidence_url",
+)
+
+
+def person_claims_download(viewer: Any, person: Person, *, fmt: str) -> list[dict[str, Any]]:
+    """Every claim about ``person`` as the person page lists them to this viewer (staff):
+    a protected source masked to those who do not manage sources, and its link left out;
+    ``left_out`` for a claim retracted or superseded (not counted in the status). Read and
+    recorded in one transaction: the ledger entry holds the format and the count."""
+    from detente.evidence.models import Source
+    from detente.registry.selectors import person_detail
+
+    require(viewer, Action.READ)
+    with transaction.atomic():
+        # The file holds the claims, not the identity: recorded below as this download.
+        detail = person_detail(viewer, person, action=None)
+        shown = detail.as_json()
+        void = {i for s in shown["statuses"] for i in s["void_claims"]}
+        objects = {c.pk: c for c in detail.claims}
+        slugs = [c["source"] for c in shown["claims"] if c["source"] != "protected"]
+        names = dict(Source.objects.filter(slug__in=slugs).values_list("slug", "name"))
+        rows = []
+        for c in shown["claims"]:
+            protected = c["source"] == "protected"
+            rows.append(
+                {
+                    "id": c["id"],
+                    "kind": c["kind"],
+                    "status": c["status"],
+                    "event_date": c["event_date"],
+                    "event_precision": c["event_precision"],
+                    "received_at": c["received_at"],
+                    "source": "protected" if protected else names.get(c["source"], c["source"]),
+                    "reliability": c["reliability"],
+                    "credibility": c["credibility"],
+                    "agreement": c["agreement"],
+                    "corrects": c["corrects"],
+                    "left_out": c["id"] in void,
+                    "evidence": c["evidence"],
+                    # A link can name whoever gave it: not given where the source is masked.
+                    "evidence_url": "" if protected else objects[c["id"]].evidence_url,
+                }
+            )
+        record_download(
+            viewer,
+            "person.claims.export",
+            fmt=fmt,
+            filters={"person": detail.person.handle},
+            count=len(rows),
+            people=[detail.person.handle],
+        )
+    return rows

@@ -18,7 +18,7 @@ from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership
 from detente.agreements.selectors import agreement_list
-from detente.core.exports import DOWNLOADS, export
+from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.evidence.models import ClaimKind, Source
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
@@ -31,7 +31,12 @@ from detente.registry.selectors import (
     person_get,
     person_rows,
 )
-from detente.registry.services import person_create, person_set_at_risk
+from detente.registry.services import (
+    CLAIM_COLUMNS,
+    person_claims_download,
+    person_create,
+    person_set_at_risk,
+)
 from detente.staff.common import apply_errors, htmx_target, staff_page
 from detente.staff.forms import (
     ClaimForm,
@@ -403,8 +408,21 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         "statuses": statuses,
         "can_record": can(viewer, Action.RECORD),
         "section": "people",
+        "formats": DOWNLOADS,
     }
     return render(request, "staff/person_detail.html", context)
+
+
+@staff_page()
+@require_safe
+def claims_export(request: HttpRequest, handle: str, fmt: str) -> HttpResponse:
+    """The person's claims as the page lists them to this viewer, as CSV, Excel or JSON;
+    the download is recorded in the ledger."""
+    person = person_get(request.user, handle)
+    if fmt not in FORMATS:
+        return export("claims", fmt, [], [])  # the 404 of an unknown format
+    rows = person_claims_download(request.user, person, fmt=fmt)
+    return export(f"{person.handle}-claims", fmt, CLAIM_COLUMNS, rows)
 
 
 @staff_page(Action.RECORD)

@@ -5,25 +5,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
-from detente.agreements.derivation import policy_for
 from detente.agreements.models import Membership
-from detente.agreements.selectors import PROTECTED_SOURCE, agreement_list
+from detente.agreements.selectors import agreement_list
 from detente.audit import ledger
-from detente.evidence.facts import latest_arrests, person_claim_facts
-from detente.evidence.models import Claim
-from detente.evidence.review import review_confirm, review_dispute, verification_queue
-from detente.evidence.verification import derive
+from detente.core.exports import DOWNLOADS, FORMATS, export
+from detente.evidence.review import (
+    QUEUE_COLUMNS,
+    queue_evidence,
+    review_confirm,
+    review_dispute,
+    verification_queue,
+    verification_queue_download,
+)
 from detente.registry.models import Identity
 from detente.staff.common import apply_errors, is_htmx, safe_next, staff_page
 from detente.staff.forms import QueueFilterForm, ReviewForm
@@ -43,49 +48,20 @@ class Item:
     done: str = ""  # after an action: what was recorded
 
 
-def _claim_view(claim: Claim, sees_protected: bool) -> dict[str, Any]:
-    source = claim.source
-    return {
-        "id": claim.pk,
-        "status": claim.status,
-        "event_date": claim.event_date,
-        "event_precision": claim.event_precision,
-        "received_at": claim.received_at,
-        # The rule of agreements.selectors: a protected source is named to deciders only.
-        "source": source.name if sees_protected or not source.protected else PROTECTED_SOURCE,
-        "protected": source.protected and not sees_protected,
-        "reliability": source.reliability,
-    }
-
-
 def build_items(viewer: Viewer, memberships: list[Membership]) -> list[Item]:
     """Queue items with the claims behind each state, loaded together for the page."""
     ids = [m.person_id for m in memberships]
-    facts = person_claim_facts(ids)
-    arrests = latest_arrests(ids)
-    wanted: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    for m in memberships:
-        _derived, why = derive(
-            facts.get(m.person_id, []), policy_for(m.agreement), arrests.get(m.person_id)
-        )
-        wanted[m.pk] = (why.decisive, why.contradicting)
-    claim_ids = {cid for pair in wanted.values() for part in pair for cid in part}
-    claims = {c.pk: c for c in Claim.objects.filter(pk__in=claim_ids).select_related("source")}
-    sees_protected = can(viewer, Action.MANAGE)
+    evidence = queue_evidence(viewer, memberships)
     names = {i.person_id: i.full_name for i in Identity.objects.filter(person_id__in=ids)}
-    items = []
-    for m in memberships:
-        decisive, contradicting = wanted[m.pk]
-        items.append(
-            Item(
-                membership=m,
-                name=names.get(m.person_id, ""),
-                reports=[_claim_view(claims[c], sees_protected) for c in decisive if c in claims],
-                contradictions=[
-                    _claim_view(claims[c], sees_protected) for c in contradicting if c in claims
-                ],
-            )
+    items = [
+        Item(
+            membership=m,
+            name=names.get(m.person_id, ""),
+            reports=evidence[m.pk][0],
+            contradictions=evidence[m.pk][1],
         )
+        for m in memberships
+    ]
     # Staff see every identity; the names on this page were seen.
     ledger.record_access(viewer, "queue.view", [m.person.handle for m in memberships])
     return items
@@ -100,21 +76,27 @@ def _add_forms(viewer: Viewer, item: Item) -> None:
         )
 
 
-@staff_page()
-@require_safe
-def queue(request: HttpRequest) -> HttpResponse:
-    viewer = request.user
-    agreements = agreement_list(viewer)
-    filters = QueueFilterForm(request.GET or None, agreements=agreements)
+def _filters(request: HttpRequest) -> tuple[QueueFilterForm, Any, str]:
+    """The queue's filters from the address: the form, the agreement and the state."""
+    filters = QueueFilterForm(request.GET or None, agreements=agreement_list(request.user))
     agreement, state = None, ""
     if filters.is_valid():
         agreement = filters.cleaned_data["agreement"]
         state = filters.cleaned_data["state"]
+    return filters, agreement, state
+
+
+@staff_page()
+@require_safe
+def queue(request: HttpRequest) -> HttpResponse:
+    viewer = request.user
+    filters, agreement, state = _filters(request)
     pages = Paginator(verification_queue(viewer, agreement=agreement, state=state), PAGE_SIZE)
     page = pages.get_page(request.GET.get("page"))
     items = build_items(viewer, list(page.object_list))
     for item in items:
         _add_forms(viewer, item)
+    chosen = {"agreement": agreement.slug if agreement else "", "state": state}
     context = {
         "filters": filters,
         "page": page,
@@ -122,8 +104,25 @@ def queue(request: HttpRequest) -> HttpResponse:
         "can_decide": can(viewer, Action.MANAGE),
         "here": request.get_full_path(),
         "section": "queue",
+        "formats": DOWNLOADS,
+        # Only the filters go into the downloads' addresses (never a page number).
+        "list_query": urlencode({k: v for k, v in chosen.items() if v}),
     }
     return render(request, "staff/queue.html", context)
+
+
+@staff_page()
+@require_safe
+def queue_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The queue as filtered on the page, every page of it, as CSV, Excel or JSON: the
+    names and sources as the page shows them; the download is recorded in the ledger."""
+    if fmt not in FORMATS:
+        return export("verification-queue", fmt, [], [])  # the 404 of an unknown format
+    filters, agreement, state = _filters(request)
+    if request.GET and not filters.is_valid():
+        return HttpResponseBadRequest(_("A filter is not valid; the queue was not exported."))
+    rows = verification_queue_download(request.user, fmt=fmt, agreement=agreement, state=state)
+    return export("verification-queue", fmt, QUEUE_COLUMNS, rows)
 
 
 def _membership(viewer: Viewer, pk: int) -> Membership:

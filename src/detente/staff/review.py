@@ -24,7 +24,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,11 +33,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from detente.access.policy import Action, Viewer, can
 from detente.core.dates import DatePrecision
+from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.matching.labels import field_label, level_label
 from detente.reconcile.models import Decision, ImportRow, ImportRun, Reason
 from detente.reconcile.review import (
     BULK_FLOOR,
     CAREFUL_REASONS,
+    REVIEW_COLUMNS,
     CandidateView,
     bulk_rows,
     candidates_seen_by,
@@ -47,6 +49,7 @@ from detente.reconcile.review import (
     review_accept_bulk,
     review_choose,
     review_counts,
+    review_download,
     review_get,
     review_neighbours,
     review_next,
@@ -313,8 +316,24 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "errors": errors,
         "section": "review",
+        "formats": DOWNLOADS,
     }
     return render(request, "staff/review_list.html", context, status=400 if errors else 200)
+
+
+@staff_page()
+@require_safe
+def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The waiting rows as filtered on the list, every page, as CSV, Excel or JSON: the
+    list's values and the candidates, names only where the viewer may see them; the
+    download is recorded in the ledger."""
+    if fmt not in FORMATS:
+        return export("review-queue", fmt, [], [])  # the 404 of an unknown format
+    form = QueueFilterForm(request.GET, runs=_runs(request), viewer=request.user, counts=_NO_COUNTS)
+    if request.GET and not form.is_valid():
+        return HttpResponseBadRequest(_("A filter is not valid; the rows were not exported."))
+    rows = review_download(request.user, fmt=fmt, **_selection(form).selection())
+    return export("review-queue", fmt, REVIEW_COLUMNS, rows)
 
 
 # --- One row -------------------------------------------------------------------------------

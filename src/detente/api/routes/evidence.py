@@ -6,17 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
+from detente.access.policy import Action, require
 from detente.agreements.selectors import agreement_get
 from detente.api.pagination import paginate
 from detente.api.routes.parties import manager
 from detente.api.routes.people import no_such
 from detente.api.schemas import (
+    DOWNLOAD_RESPONSES,
+    HANDLE,
     MAX_ID,
     SLUG,
     ClaimIn,
@@ -24,6 +27,7 @@ from detente.api.schemas import (
     ClaimQuery,
     ClaimRecorded,
     ClaimView,
+    DownloadQuery,
     SourceIn,
     SourceOut,
     SourcePage,
@@ -32,6 +36,7 @@ from detente.api.schemas import (
     answers,
 )
 from detente.core.errors import invalid
+from detente.core.exports import export
 from detente.evidence.models import Claim, ClaimKind, Source
 from detente.evidence.selectors import (
     claim_get,
@@ -48,6 +53,7 @@ from detente.evidence.services import (
     source_edit,
 )
 from detente.registry.selectors import person_detail, person_get
+from detente.registry.services import CLAIM_COLUMNS, person_claims_download
 
 router = Router()
 
@@ -233,6 +239,29 @@ def list_claims(request: HttpRequest, query: Query[ClaimQuery]) -> dict[str, Any
         limit=query.limit,
     )
     return {"items": [claim_view(request, c) for c in rows], **links}
+
+
+@router.get(
+    "/people/{handle}/claims/export",
+    response=answers(200, None, forbidden=True, lookup=True),
+    tags=["claims"],
+    summary=gettext_noop("Download a person's claims"),
+    openapi_extra=DOWNLOAD_RESPONSES,
+)
+def export_claims(
+    request: HttpRequest,
+    query: Query[DownloadQuery],
+    handle: str = Path(..., pattern=HANDLE, max_length=32, description="The person's handle."),
+) -> HttpResponse:
+    """Every claim about the person as the staff person page lists them, as CSV, Excel or
+    JSON: a protected source masked (and its link left out) for those who do not manage
+    sources; `left_out` for a retracted or superseded claim; recorded in the ledger
+    (staff; 403 for others)."""
+    user = request.user
+    require(user, Action.READ)
+    person = person_get(user, handle)
+    rows = person_claims_download(user, person, fmt=query.format)
+    return export(f"{person.handle}-claims", query.format, CLAIM_COLUMNS, rows)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router
 from ninja.responses import Status
@@ -21,15 +21,24 @@ from detente.api.pagination import paginate
 from detente.api.routes.evidence import _lookup
 from detente.api.routes.people import no_such
 from detente.api.schemas import (
+    DOWNLOAD_RESPONSES,
     HANDLE,
     SLUG,
+    QueueDownloadQuery,
     QueuePage,
     QueueQuery,
     ReviewIn,
     ReviewOut,
     answers,
 )
-from detente.evidence.review import review_confirm, review_dispute, verification_queue
+from detente.core.exports import export
+from detente.evidence.review import (
+    QUEUE_COLUMNS,
+    review_confirm,
+    review_dispute,
+    verification_queue,
+    verification_queue_download,
+)
 from detente.evidence.selectors import source_get
 from detente.registry.selectors import person_get
 
@@ -73,6 +82,29 @@ def list_queue(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, Any]
         limit=query.limit,
     )
     return {"items": [_item(m) for m in rows], **links}
+
+
+@router.get(
+    "/queue/export",
+    response=answers(200, None, forbidden=True),
+    summary=gettext_noop("Download the verification queue"),
+    openapi_extra=DOWNLOAD_RESPONSES,
+)
+def export_queue(request: HttpRequest, query: Query[QueueDownloadQuery]) -> HttpResponse:
+    """The whole queue as filtered, as CSV, Excel or JSON (the staff page's download): each
+    member with the name this user may see and the claims behind its state, a protected
+    source masked; recorded in the ledger (staff; 403 for others)."""
+    require(request.user, Action.READ)
+    agreement = None
+    if query.agreement:
+        try:
+            agreement = agreement_get(request.user, query.agreement)
+        except Http404:
+            raise no_such("agreement") from None
+    rows = verification_queue_download(
+        request.user, fmt=query.format, agreement=agreement, state=query.state or ""
+    )
+    return export("verification-queue", query.format, QUEUE_COLUMNS, rows)
 
 
 def _member(request: HttpRequest, slug: str, handle: str) -> Membership:

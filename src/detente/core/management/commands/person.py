@@ -1,4 +1,8 @@
-"""``detente person show ID [--json]``: a person, their claims and why their status is so."""
+"""``detente person show ID [--json]``: a person, their claims and why their status is so.
+
+``detente person claims HANDLE [--json] [--output FILE]``: the person's claims as the staff
+person page lists them (staff only), printed or as the page's download (CSV, Excel, JSON).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,21 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.access.policy import Action, require
+from detente.core.cli_support import (
+    add_download_arguments,
+    add_viewer_argument,
+    download_format,
+    viewer_from,
+    write_download,
+)
 from detente.core.dates import PreciseDate
 from detente.registry.selectors import person_detail, person_get
+from detente.registry.services import CLAIM_COLUMNS, person_claims_download
 
 
 class Command(BaseCommand):
@@ -24,8 +37,16 @@ class Command(BaseCommand):
         show.add_argument("ref")
         show.add_argument("--json", action="store_true")
         add_viewer_argument(show)
+        claims = sub.add_parser("claims", help="a person's claims, as the staff page lists them")
+        claims.add_argument("ref")
+        claims.add_argument("--json", action="store_true")
+        add_download_arguments(claims)
+        add_viewer_argument(claims)
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "claims":
+            self._claims(opts)
+            return
         viewer = viewer_from(opts)
         try:
             person = person_get(viewer, opts["ref"])
@@ -86,3 +107,32 @@ class Command(BaseCommand):
                 )
             )
         self.stdout.write("\n".join(out))
+
+    def _claims(self, opts: dict[str, Any]) -> None:
+        viewer = viewer_from(opts)
+        try:
+            require(viewer, Action.READ)  # before the lookup: a refusal tells nothing
+        except PermissionDenied:
+            raise CommandError("not allowed for this user") from None
+        try:
+            person = person_get(viewer, opts["ref"])
+        except Http404:
+            raise CommandError(f"no person {opts['ref']!r}") from None
+        fmt = download_format(opts) if opts["output"] else "json" if opts["json"] else "text"
+        rows = person_claims_download(viewer, person, fmt=fmt)
+        if opts["output"]:
+            name = f"{person.handle}-claims"
+            self.stdout.write(write_download(opts["output"], name, fmt, CLAIM_COLUMNS, rows))
+            return
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        if not rows:
+            self.stdout.write(f"No claim recorded about {person.handle}.")
+        for r in rows:
+            what = r["status"] or f"retracts #{r['corrects']}"
+            left = "  [left out]" if r["left_out"] else ""
+            self.stdout.write(
+                f"#{r['id']:<6} {r['event_date'] or '':<10} {what:<24} "
+                f"{r['source']} ({r['reliability']}){left}"
+            )

@@ -1,6 +1,7 @@
 """``detente review list|show|accept|reject|choose|accept-above``: the import review queue.
 
-``list`` and ``show`` read (staff, also ``--as`` another user); the decisions are the
+``list`` and ``show`` read (staff, also ``--as`` another user; ``list --output FILE`` writes
+the staff page's download: CSV, Excel or JSON with the candidates); the decisions are the
 operator's (verifiers decide through the API or the staff pages). ``accept-above`` accepts
 every waiting row of an import at or above a probability, after showing how many.
 """
@@ -18,17 +19,25 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import cli_actor
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.core.cli_support import (
+    add_download_arguments,
+    add_viewer_argument,
+    download_format,
+    viewer_from,
+    write_download,
+)
 from detente.reconcile.models import Reason
 from detente.reconcile.readers import write_csv
 from detente.reconcile.review import (
     BULK_FLOOR,
     CAREFUL_REASONS,
+    REVIEW_COLUMNS,
     bulk_rows,
     candidates_seen_by,
     review_accept,
     review_accept_bulk,
     review_choose,
+    review_download,
     review_get,
     review_queue,
     review_reject,
@@ -65,6 +74,7 @@ class Command(BaseCommand):
         ls.add_argument("--reason", choices=Reason.values, help="only rows queued for this reason")
         ls.add_argument("--json", action="store_true")
         ls.add_argument("--csv", metavar="FILE", help="write the list as CSV for a spreadsheet")
+        add_download_arguments(ls)
         add_viewer_argument(ls)
         show = sub.add_parser("show", help="one queued row with its candidates")
         show.add_argument("row", type=int)
@@ -119,6 +129,23 @@ class Command(BaseCommand):
                 run = run_get(viewer, opts["run"])
             except Http404:
                 raise CommandError(f"no import {opts['run']}") from None
+        if opts["output"]:
+            # The staff page's download: the waiting rows with every candidate (names
+            # where the viewer may see them), recorded in the ledger.
+            if opts["decided"]:
+                raise CommandError("--output writes the waiting rows: leave out --decided")
+            fmt = download_format(opts)
+            found = review_download(
+                viewer,
+                fmt=fmt,
+                run=run,
+                above=opts["above"],
+                below=opts["below"],
+                reason=opts["reason"],
+            )
+            name = "review-queue"
+            self.stdout.write(write_download(opts["output"], name, fmt, REVIEW_COLUMNS, found))
+            return
         rows = list(
             review_queue(
                 viewer,
