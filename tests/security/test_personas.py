@@ -47,6 +47,7 @@ PUBLIC_URLS = {
     "",
     "agreements/<slug:slug>/",
     "agreements/<slug:slug>/briefing.pdf",
+    "agreements/<slug:slug>/known-then/",
     "people/<str:handle>/",
     "statistics/",
     "methods/",
@@ -191,6 +192,8 @@ NOT_IN_ADMIN = {
     "mailing.outboxmessage": "written by digests, read by the worker (`detente mailing status`)",
     "mailing.deliverylease": "internal: which worker delivers the outbox",
     "mailing.mailchimpdeletion": "internal: Mailchimp deletions owed after an erasure",
+    "web.renderedpage": "the public pages as an anonymous visitor gets them (web.pages); "
+    "made from public data only, never edited",
 }
 
 

@@ -18,12 +18,13 @@ class RenderedPage(models.Model):
     version = models.CharField(_("data version"), max_length=64)
     etag = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100)
-    content = models.BinaryField()
     rendered_at = models.DateTimeField(_("rendered at"))
     # How long the last render took: a slow page is never rendered while a visitor waits.
     render_seconds = models.FloatField(default=0.0)
     # Set when a visitor was served a stale copy (or none): the worker renders it next.
     wanted_at = models.DateTimeField(null=True, blank=True)
+    # Last: SQLite reads the columns stored after a large value through all of its pages.
+    content = models.BinaryField()
 
     class Meta:
         verbose_name = _("rendered public page")

@@ -21,10 +21,10 @@ class Migration(migrations.Migration):
                 ("version", models.CharField(max_length=64, verbose_name="data version")),
                 ("etag", models.CharField(max_length=64)),
                 ("content_type", models.CharField(max_length=100)),
-                ("content", models.BinaryField()),
                 ("rendered_at", models.DateTimeField(verbose_name="rendered at")),
                 ("render_seconds", models.FloatField(default=0.0)),
                 ("wanted_at", models.DateTimeField(blank=True, null=True)),
+                ("content", models.BinaryField()),
             ],
             options={
                 "verbose_name": "rendered public page",
