@@ -12,12 +12,15 @@ from tests.oversight.kit import page
 from tests.support import World
 
 from detente.audit.labels import ACTIONS
+from detente.evidence.models import ClaimKind
 from detente.registry.services import person_set_at_risk
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "detente"
 # Written through an f-string (f"{kind}.archive"): listed by hand.
 COMPUTED = {"agreement.archive", "agreement.restore", "party.archive", "party.restore"}
 COMPUTED |= {"source.archive", "source.restore"}
+# A claim's entry is named after its kind (f"claim.{kind}").
+COMPUTED |= {f"claim.{kind}" for kind in ClaimKind.values}
 
 
 def _written_actions() -> set[str]:
@@ -25,13 +28,13 @@ def _written_actions() -> set[str]:
     found = set()
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Call) or len(node.args) < 2:
+            if not isinstance(node, ast.Call):
                 continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name not in ("append", "record_access", "_append"):
+            if name not in ("append", "record_access", "_append", "record_download"):
                 continue
-            for arg in node.args[1:3]:
+            for arg in [*node.args[1:3], *(k.value for k in node.keywords if k.arg == "action")]:
                 value = getattr(arg, "value", None)
                 if isinstance(value, str) and "." in value and value.islower() and " " not in value:
                     found.add(value)
