@@ -389,7 +389,7 @@ def status_args(world: World, **change: str) -> list[str]:
         ({"--date": "2020-13"}, "--date: '2020-13' is not a date"),
         ({"--date": "last week"}, "--date: 'last week' is not a date"),
         ({"--date": "2017-06-01"}, "--date: The release date 2017-06-01 is before the arrest"),
-        ({"--date": "2999-01-01"}, "--date: The event date 2999-01-01 is in the future."),
+        ({"--date": "2999-01-01"}, "--date: The event date 1 Jan 2999 is in the future."),
         ({"--status": "vanished"}, "--status: invalid choice: 'vanished'"),
         ({"--received": "yesterday"}, "--received: 'yesterday' is not a date and time"),
         ({"--received": "2020-02-01T00:00"}, "--date: The event date 2020-02-03 is after"),

@@ -250,7 +250,9 @@ def _check_dates(
     event = PreciseDate.of(event_date, event_precision)
     if event.value > now.date():
         raise invalid(
-            "event_date", _("The event date %(date)s is in the future.") % {"date": event}
+            "event_date",
+            _("The event date %(date)s is in the future.")
+            % {"date": localized(event.value, event.precision)},
         )
     if event.value > received_at.date():
         raise invalid(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from detente.access.policy import Action, require
 from detente.audit import ledger
-from detente.core.dates import DatePrecision, PreciseDate
+from detente.core.dates import DatePrecision, PreciseDate, localized
 from detente.core.errors import check_precision, check_text, invalid
 from detente.core.exports import record_download
 from detente.core.places import check_country, check_division, division_from_text
@@ -60,7 +60,7 @@ _PRECISIONS = frozenset(DatePrecision.values)
 
 def _check_not_future(field: str, value: dt.date | None) -> None:
     if value is not None and value > timezone.now().date():
-        raise invalid(field, _("The date %(date)s is in the future.") % {"date": value})
+        raise invalid(field, _("The date %(date)s is in the future.") % {"date": localized(value)})
 
 
 @dataclass(frozen=True)
