@@ -84,6 +84,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     # The public site's agreement pages (a made-up slug would only ever answer 404).
     "agreements/<slug:slug>/": lambda w: f"/agreements/{w.agreement.slug}/",
     "agreements/<slug:slug>/briefing.pdf": lambda w: f"/agreements/{w.agreement.slug}/briefing.pdf",
+    "agreements/<slug:slug>/known-then/": lambda w: f"/agreements/{w.agreement.slug}/known-then/",
     "open/agreements/<slug:slug>/members.json": lambda w: (
         f"/open/agreements/{w.agreement.slug}/members.json"
     ),

@@ -292,6 +292,7 @@ WEB_ROUTES: dict[str, Route] = {
     "people/<str:handle>/": _web("/people/{handle}/", PUBLIC_PERSON),
     "agreements/<slug:slug>/": _web("/agreements/{slug}/", AGREEMENT),
     "agreements/<slug:slug>/briefing.pdf": _web("/agreements/{slug}/briefing.pdf", AGREEMENT),
+    "agreements/<slug:slug>/known-then/": _web("/agreements/{slug}/known-then/", AGREEMENT),
     "open/agreements/<slug:slug>/members.json": _web(
         "/open/agreements/{slug}/members.json", OPEN_AGREEMENT
     ),

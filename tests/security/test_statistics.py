@@ -50,18 +50,35 @@ def test_free_text_never_becomes_a_label(actor: object) -> None:
 
 
 def test_a_table_that_cannot_be_made_safe_is_withheld_whole(actor: object) -> None:
-    w = _world(actor, n=6)
+    w = _world(actor, n=3)
     Identity.objects.filter(person__in=w.people).update(province="La Habana")
     stats = statistics.draft_statistics()[0]
     (table,) = stats.tables
+    # Three people: every figure of every grouping is below the threshold of 5.
     assert stats.withheld == [table.name]
-    assert all(v is None for row in table.cells for v in row) and table.total == 6
+    assert all(v is None for row in table.cells for v in row) and table.total == 3
     original = statistics.province_by_year(statistics._population())
     # Zeros are hidden too, so the attacker may only assume each hidden count is >= 0.
     assert recoverable_cells([table], [original], suppressed_min=0) == []
     # Without the fallback, the known total would give this lone cell away.
     (naive,) = statistics.suppress_together([original], statistics.threshold())
-    assert recoverable_cells([replace(naive, total=6)], [original])
+    assert recoverable_cells([replace(naive, total=3)], [original])
+
+
+def test_a_coarser_grouping_shows_what_each_year_would_withhold(actor: object) -> None:
+    """Six people in one province, two a year: by year the table is withheld whole; with
+    the years together the page shows the six."""
+    w = _world(actor, n=6)
+    Identity.objects.filter(person__in=w.people).update(province="La Habana")
+    fine = statistics.province_by_year(statistics._population())
+    assert statistics._publishable(fine, 6)[1]  # withheld, as before groupings
+    stats = statistics.draft_statistics()[0]
+    (table,) = stats.tables
+    assert stats.withheld == []
+    assert table.total == 6 and 6 in table.row_totals
+    assert all(v is not None for row in table.cells for v in row)
+    grouping = stats.grouping(table.name)
+    assert not grouping.fine and "2015" not in table.col_labels
 
 
 def test_only_public_agreements_are_counted(actor: object) -> None:

@@ -179,6 +179,7 @@ class StatisticsRelease(models.Model):
             people=data["people"],
             tables=tables,
             withheld=list(data["withheld"]),
+            groupings=dict(data.get("groupings") or {}),
             release=self.pk,
             counted_at=_utc(self.counted_at),
             released_at=_utc(self.decided_at) if self.decided_at else None,

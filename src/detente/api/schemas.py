@@ -676,6 +676,16 @@ class StatisticsTable(Schema):
     note: str
 
 
+class StatisticsGrouping(Schema):
+    key: str = Field(description="Places and years, e.g. `regions/bands`.")
+    rows: list[tuple[str, list[str]]] = Field(
+        description="Each row's label and the provinces it gathers."
+    )
+    cols: list[tuple[str, list[str]]] = Field(
+        description="Each column's label and the columns by single year it gathers."
+    )
+
+
 class StatisticsOut(Schema):
     release: int | None = Field(
         description="The approved release these figures come from (null: none yet)."
@@ -686,6 +696,10 @@ class StatisticsOut(Schema):
     people: int | None = None
     tables: list[StatisticsTable] = Field(default_factory=list)
     withheld: list[str] = Field(default_factory=list, description="Tables withheld whole.")
+    groupings: dict[str, StatisticsGrouping] = Field(
+        default_factory=dict,
+        description="By table name, the coarser grouping published (none: each province and year).",
+    )
 
 
 class FigureMoved(Schema):
@@ -695,11 +709,21 @@ class FigureMoved(Schema):
     after: int
 
 
+class FigureExposed(Schema):
+    row: str
+    col: str
+
+
 class ReleaseConflict(Schema):
     release: int = Field(description="The approved release compared with.")
     released_at: str
     moved: list[FigureMoved] = Field(
         description="Figures published in both that moved by fewer people than the threshold."
+    )
+    exposed: list[FigureExposed] = Field(
+        default_factory=list,
+        description="Hidden figures this release and that one, grouped differently, would "
+        "give away together.",
     )
 
 

@@ -25,7 +25,7 @@ individuals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -39,7 +39,16 @@ from detente.access.models import StatisticsRelease
 from detente.access.policy import CLI_USERNAME, Action, Viewer, can, require
 from detente.audit import ledger
 from detente.core.errors import check_text, invalid
-from detente.publishing.statistics import Difference, differences, draft_statistics, threshold
+from detente.publishing.statistics import (
+    Difference,
+    PublicStatistics,
+    approved_releases,
+    clashes,
+    draft_release,
+    grouping_of,
+    table_json,
+    threshold,
+)
 from detente.publishing.suppression import Table
 
 Status = StatisticsRelease.Status
@@ -47,17 +56,20 @@ Status = StatisticsRelease.Status
 
 @dataclass(frozen=True)
 class Conflict:
-    """Figures that moved too little since an approved release."""
+    """Figures that moved too little since an approved release, and hidden figures that
+    release and this one would give away together (when their groupings differ)."""
 
     release: int
     released_at: str
     moved: list[Difference]
+    exposed: list[tuple[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
             "release": self.release,
             "released_at": self.released_at,
             "moved": [d.as_json() for d in self.moved],
+            "exposed": [{"row": r, "col": c} for r, c in self.exposed],
         }
 
 
@@ -77,43 +89,48 @@ def release_list(viewer: Viewer) -> QuerySet[StatisticsRelease]:
     return qs if can(viewer, Action.READ) else qs.none()
 
 
-def counts_json(original: Table) -> dict[str, Any]:
-    """A table before suppression, as a release keeps it."""
-    return {
-        "tables": [
-            {
-                "name": original.name,
-                "row_labels": list(original.row_labels),
-                "col_labels": list(original.col_labels),
-                "counts": [list(r) for r in original.counts],
-            }
-        ]
-    }
+def counts_json(original: Table, fine: Table | None = None) -> dict[str, Any]:
+    """A table before suppression, as a release keeps it: under the grouping published,
+    and each province and year (what a later release under another grouping is checked
+    against; the same table when it is published ungrouped)."""
+    return {"tables": [table_json(original)], "fine": [table_json(fine or original)]}
 
 
 def conflicts(
     published: dict[str, Any], counts: dict[str, Any], *, exclude: int | None = None
 ) -> list[Conflict]:
-    """Every approved release some figure moved too little from (see ``differences``)."""
+    """Every approved release these figures clash with (see ``statistics.clashes``)."""
     found = []
     approved = StatisticsRelease.objects.filter(status=Status.APPROVED).order_by("decided_at")
     if exclude is not None:
         approved = approved.exclude(pk=exclude)
-    true_new = {t["name"]: t for t in counts["tables"]}
+    fine = {t["name"]: t for t in counts.get("fine", counts["tables"])}
+    stats_groupings = published.get("groupings", {})
     for earlier in approved:
-        shown_old = {t["name"]: t for t in earlier.published["tables"]}
-        true_old = {t["name"]: t for t in earlier.counts["tables"]}
         moved: list[Difference] = []
+        exposed: list[tuple[str, str]] = []
         for table in published["tables"]:
             name = table["name"]
-            if name in shown_old and name in true_old and name in true_new:
-                moved += differences(
-                    table, true_new[name], shown_old[name], true_old[name], threshold()
-                )
-        if moved:
+            if name not in fine:
+                continue
+            grouping = grouping_of(
+                stats_groupings.get(name), table["row_labels"], table["col_labels"]
+            )
+            clash = clashes(table, grouping, fine[name], earlier.published, earlier.counts)
+            moved += clash.moved
+            exposed += clash.exposed
+        if moved or exposed:
             when = earlier.decided_at.isoformat() if earlier.decided_at else ""
-            found.append(Conflict(earlier.pk, when, moved))
+            found.append(Conflict(earlier.pk, when, moved, exposed))
     return found
+
+
+def draft_conflicts() -> tuple[PublicStatistics, list[Conflict]]:
+    """What a release counted now would publish, and the approved releases it clashes
+    with (empty: it may be proposed)."""
+    draft = draft_release(earlier=approved_releases())
+    published = draft.stats.as_json()
+    return draft.stats, conflicts(published, counts_json(draft.original, draft.fine))
 
 
 def same_as_latest(published: dict[str, object]) -> StatisticsRelease | None:
@@ -126,6 +143,18 @@ def same_as_latest(published: dict[str, object]) -> StatisticsRelease | None:
 
 def _refuse_conflicts(found: list[Conflict]) -> None:
     first = found[0]
+    if not first.moved:
+        row, col = first.exposed[0]
+        raise invalid(
+            "figures",
+            _(
+                "Publishing these figures would single people out: together with release "
+                "#%(release)s, which groups the table differently, they would give away the "
+                "hidden figure for %(row)s, %(col)s. Wait until more has changed, then "
+                "propose again."
+            )
+            % {"release": first.release, "row": row, "col": col},
+        )
     moved = first.moved[0]
     raise invalid(
         "figures",
@@ -161,7 +190,8 @@ def statistics_propose(*, actor: User, reason: str) -> StatisticsRelease:
     reason = check_text("reason", reason, 2000, required=True)
     with transaction.atomic():
         ledger.serialize()
-        stats, original = draft_statistics()
+        draft = draft_release(earlier=approved_releases())
+        stats = draft.stats
         published = stats.as_json()
         same = same_as_latest(published)
         if same is not None:
@@ -170,7 +200,7 @@ def statistics_propose(*, actor: User, reason: str) -> StatisticsRelease:
                 _("Nothing has changed since release #%(id)s: there is nothing new to publish.")
                 % {"id": same.pk},
             )
-        counts = counts_json(original)
+        counts = counts_json(draft.original, draft.fine)
         found = conflicts(published, counts)
         if found:
             _refuse_conflicts(found)

@@ -31,7 +31,8 @@ nothing the public reads until such a release is approved.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from django.utils import timezone
 from detente.access.policy import Viewer
 from detente.agreements.models import Membership
 from detente.core.places import default_country, division_from_text, divisions
+from detente.publishing.groupings import Grouping, ladder, regroup_audit
 from detente.publishing.suppression import (
     PublishedTable,
     Table,
@@ -65,6 +67,9 @@ class PublicStatistics:
     release: int | None = None  # the approved release these figures come from
     counted_at: str | None = None  # ISO 8601, when the release was counted
     released_at: str | None = None  # ISO 8601, when it was approved
+    # By table name: the grouping published (publishing.groupings); none: each province
+    # and year (releases made before groupings).
+    groupings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -75,7 +80,16 @@ class PublicStatistics:
             "people": self.people,
             "tables": [t.as_json() for t in self.tables],
             "withheld": self.withheld,
+            "groupings": self.groupings,
         }
+
+    def grouping(self, name: str) -> Grouping:
+        table = next(t for t in self.tables if t.name == name)
+        return grouping_of(self.groupings.get(name), table.row_labels, table.col_labels)
+
+
+def grouping_of(data: dict[str, Any] | None, rows: Sequence[str], cols: Sequence[str]) -> Grouping:
+    return Grouping.from_json(data) if data else Grouping.identity(rows, cols)
 
 
 def threshold() -> int:
@@ -213,22 +227,148 @@ def _withheld(table: PublishedTable) -> PublishedTable:
 POPULATION = "people named on agreements shown to the public, counted once each"
 
 
+@dataclass(frozen=True)
+class Draft:
+    stats: PublicStatistics  # what would be published
+    original: Table  # the published table before suppression (its grouping)
+    fine: Table  # the counted table: each province and year, before any grouping
+
+
+def _hidden(table: PublishedTable) -> int:
+    """How many figures are hidden (a table withheld whole: every one)."""
+    values = [*(v for row in table.cells for v in row), *table.row_totals, *table.col_totals]
+    return sum(v is None for v in values)
+
+
+def _publishable(original: Table, people: int) -> tuple[PublishedTable, bool]:
+    """The table as it would be published, and whether it is withheld whole."""
+    (published,) = suppress_together([original], threshold())
+    # The total is public elsewhere (the agreements' named counts): audit with it known.
+    known_total = replace(published, total=people)
+    if recoverable_cells([known_total], [original]) or narrowed_cells([known_total], [original]):
+        return _withheld(known_total), True
+    return known_total, False
+
+
+def draft_release(
+    today: dt.date | None = None,
+    earlier: Sequence[tuple[dict[str, Any], dict[str, Any]]] | None = None,
+) -> Draft:
+    """What a release counted now would publish: the table under the finest grouping
+    that hides no figure (else the one that hides the fewest) among those that clash with
+    no approved release (``earlier``: their published figures and counts; read from the
+    database when not given). See ``publishing.groupings``."""
+    if earlier is None:
+        earlier = approved_releases()
+    people = _population(today)
+    fine = province_by_year(people, today)
+    fine_json = table_json(fine)
+    best: tuple[tuple[bool, int, int], Grouping, Table, PublishedTable, bool] | None = None
+    first: tuple[tuple[bool, int, int], Grouping, Table, PublishedTable, bool] | None = None
+    for rank, grouping in enumerate(
+        ladder(fine.row_labels, fine.col_labels, row_codes(), OTHER_PROVINCE)
+    ):
+        original = grouping.table(fine)
+        published, withheld = _publishable(original, len(people))
+        hidden = _hidden(published)
+        # Withheld whole, every grouping hides all: the finest then says the most plainly.
+        score = (withheld, 0 if withheld else hidden, rank)
+        found = (score, grouping, original, published, withheld)
+        first = first or found
+        table = published.as_json()
+        if any(clashes(table, grouping, fine_json, old, counts) for old, counts in earlier):
+            continue
+        if best is None or score < best[0]:
+            best = found
+        if hidden == 0 and not withheld:
+            break
+    # Nothing clashes with no release: the finest, refused when proposed as before.
+    assert first is not None  # noqa: S101 - the ladder always holds the fine table
+    _score, grouping, original, published, withheld = best or first
+    stats = PublicStatistics(
+        population=POPULATION,
+        people=len(people),
+        tables=[published],
+        withheld=[original.name] if withheld else [],
+        groupings={} if grouping.fine else {original.name: grouping.as_json()},
+    )
+    return Draft(stats, original, fine)
+
+
 def draft_statistics(today: dt.date | None = None) -> tuple[PublicStatistics, Table]:
     """What a release counted now would publish, and the table before suppression (kept
     with the release, for staff, to check later releases against)."""
-    people = _population(today)
-    original = province_by_year(people, today)
-    (published,) = suppress_together([original], threshold())
-    # The total is public elsewhere (the agreements' named counts): audit with it known.
-    known_total = replace(published, total=len(people))
-    withheld = []
-    if recoverable_cells([known_total], [original]) or narrowed_cells([known_total], [original]):
-        known_total = _withheld(known_total)
-        withheld.append(original.name)
-    stats = PublicStatistics(
-        population=POPULATION, people=len(people), tables=[known_total], withheld=withheld
+    draft = draft_release(today)
+    return draft.stats, draft.original
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    """A table before suppression, as a release keeps it."""
+    return {
+        "name": table.name,
+        "row_labels": list(table.row_labels),
+        "col_labels": list(table.col_labels),
+        "counts": [list(r) for r in table.counts],
+    }
+
+
+def approved_releases() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(published, counts) of every approved release, oldest first."""
+    from detente.access.models import StatisticsRelease
+
+    approved = StatisticsRelease.objects.filter(status=StatisticsRelease.Status.APPROVED)
+    return list(approved.order_by("decided_at").values_list("published", "counts"))
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Why a table may not follow an approved release: figures that moved by fewer people
+    than the threshold, and hidden figures the two releases together would give away."""
+
+    moved: list[Difference]
+    exposed: list[tuple[str, str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.moved or self.exposed)
+
+
+def clashes(
+    table: dict[str, Any],
+    grouping: Grouping,
+    fine: dict[str, Any],
+    old_published: dict[str, Any],
+    old_counts: dict[str, Any],
+) -> Clash:
+    """Check a published ``table`` (JSON, under ``grouping``; ``fine``: the counted table,
+    as ``table_json``) against an approved release. Under the same grouping, figure by
+    figure (:func:`differences`); under another, :func:`groupings.regroup_audit`."""
+    name = table["name"]
+    shown_old = {t["name"]: t for t in old_published.get("tables", [])}.get(name)
+    true_old = {t["name"]: t for t in old_counts.get("tables", [])}.get(name)
+    if shown_old is None or true_old is None:
+        return Clash([], [])
+    stored = old_published.get("groupings", {}).get(name)
+    old_grouping = grouping_of(stored, shown_old["row_labels"], shown_old["col_labels"])
+    if (old_grouping.rows, old_grouping.cols) == (grouping.rows, grouping.cols) or (
+        old_grouping.fine and grouping.fine
+    ):
+        original = table_json(grouping.table(_table(fine)))
+        return Clash(differences(table, original, shown_old, true_old, threshold()), [])
+    # A release from before groupings kept only its table, which was the fine one.
+    old_fine = {t["name"]: t for t in old_counts.get("fine", [])}.get(name, true_old)
+    moved, exposed = regroup_audit(
+        table, grouping, fine, shown_old, old_grouping, old_fine, threshold()
     )
-    return stats, original
+    return Clash([Difference(m.row, m.col, m.before, m.after) for m in moved], exposed)
+
+
+def _table(data: dict[str, Any]) -> Table:
+    return Table(
+        data["name"],
+        tuple(data["row_labels"]),
+        tuple(data["col_labels"]),
+        tuple(tuple(r) for r in data["counts"]),
+    )
 
 
 def public_statistics(viewer: Viewer) -> PublicStatistics | None:

@@ -1015,6 +1015,36 @@ def feasible_interval(
     return system.interval(layout.occurrence(position), integer)
 
 
+@dataclass(frozen=True)
+class _Sums:
+    """The little of a layout that :class:`_System` reads, for figures given as sums."""
+
+    positions: list[Position]
+    links: tuple[tuple[int, int], ...] = ()
+
+
+def audit_sums(
+    n_vars: int,
+    exprs: Sequence[Sequence[int]],
+    values: Sequence[int | None],
+    truth: Sequence[int],
+    threshold: int,
+) -> tuple[list[int], list[int]]:
+    """(exactly determined, narrowed into ``[1, threshold - 1]``) among the hidden figures
+    (``None`` in ``values``), each figure the sum of some of ``n_vars`` non-negative counts
+    (``exprs``): the same attacker as :func:`recoverable_cells` and :func:`narrowed_cells`,
+    for figures that no one table lays out (the cells of one table seen through several
+    groupings, ``publishing.groupings``). A hidden figure is at least 1 (zeros are
+    published); integer solutions."""
+    threshold = _check_threshold(threshold)
+    sums = _Sums([("figures", k, 0) for k in range(len(exprs))])
+    model = _Model(n_vars, tuple(tuple(e) for e in exprs))
+    cap = float(2 * max([0, *truth]) + 2 * threshold + 10)
+    system = _System(sums, model, list(values), 1, cap)  # type: ignore[arg-type]
+    targets = [k for k, value in enumerate(values) if value is None]
+    return system.audit(targets, list(truth), threshold, True)
+
+
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MARGIN",
@@ -1024,6 +1054,7 @@ __all__ = [
     "Protection",
     "PublishedTable",
     "Table",
+    "audit_sums",
     "feasible_interval",
     "narrowed_cells",
     "recoverable_cells",

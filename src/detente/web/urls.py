@@ -9,6 +9,11 @@ urlpatterns: list[URLPattern] = [
     path("", views.agreement_list_page, name="agreements"),
     path("agreements/<slug:slug>/", views.agreement_page, name="agreement"),
     path(
+        "agreements/<slug:slug>/known-then/",
+        views.agreement_known_then_page,
+        name="agreement-known-then",
+    ),
+    path(
         "agreements/<slug:slug>/briefing.pdf", views.agreement_briefing, name="agreement-briefing"
     ),
     path("people/<str:handle>/", views.person_page, name="person"),

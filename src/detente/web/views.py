@@ -35,6 +35,7 @@ from detente.agreements.selectors import (
 )
 from detente.audit import checkpoints
 from detente.core.places import country_name, default_country, division_name
+from detente.publishing.groupings import ALL_PROVINCES
 from detente.publishing.statistics import (
     BEFORE,
     NO_YEAR,
@@ -203,7 +204,30 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
 TABLE_TITLES = {
     "people_by_province_and_arrest_year": _("People by province and year of arrest"),
 }
-LABELS = {OTHER_PROVINCE: _("Other or not recorded"), NO_YEAR: _("Year unknown")}
+LABELS = {
+    OTHER_PROVINCE: _("Other or not recorded"),
+    NO_YEAR: _("Year unknown"),
+    ALL_PROVINCES: _("All listed provinces"),
+    # The built-in regions (publishing.groupings.CUBA_REGIONS); an operator's own are
+    # shown as they are written.
+    "Western Cuba": _("Western Cuba"),
+    "Central Cuba": _("Central Cuba"),
+    "Eastern Cuba": _("Eastern Cuba"),
+}
+# What a coarser grouping did, in a phrase the page joins (publishing.groupings).
+GROUPED_YEARS = {
+    "bands": _("years of arrest are grouped in five-year bands"),
+    "all-years": _("all years of arrest since the first are counted together"),
+}
+PLACE_HEADERS = {
+    "": _("Province"),
+    "regions": _("Region"),
+    "countries": _("Country"),
+}
+GROUPED_PLACES = {
+    "regions": _("provinces are grouped in regions"),
+    "countries": _("provinces are counted together by country"),
+}
 
 
 def column_label(label: str) -> str:
@@ -213,13 +237,26 @@ def column_label(label: str) -> str:
     return str(LABELS.get(label, label))
 
 
+def _grouping_text(key: str) -> str:
+    """What the published grouping did, as a phrase ("" for each province and year)."""
+    places, _sep, years = key.partition("/")
+    parts = [str(GROUPED_YEARS[years])] if years in GROUPED_YEARS else []
+    parts += [str(GROUPED_PLACES[places])] if places in GROUPED_PLACES else []
+    if len(parts) == 2:
+        return gettext("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+    return "".join(parts)
+
+
 def statistics_tables(stats: PublicStatistics) -> list[dict[str, object]]:
     """The release's tables as the pages show them (the public page and the staff
     release pages), labels in the reader's language."""
     codes = row_codes()
 
-    def row_label(label: str) -> str:
-        """A division in the reader's language ("Hawái"), the country said when not ours."""
+    def row_label(label: str, by_country: bool) -> str:
+        """A division in the reader's language ("Hawái"), the country said when not ours;
+        a country's row (grouped by country) by the country's name."""
+        if by_country and label not in LABELS:
+            return country_name(label)
         code = codes.get(label)
         if code is None:
             return str(LABELS.get(label, label))
@@ -227,22 +264,30 @@ def statistics_tables(stats: PublicStatistics) -> list[dict[str, object]]:
         country = code.split("-")[0]
         return name if country == default_country() else f"{country_name(country)}: {name}"
 
-    return [
-        {
-            "name": t.name,
-            "title": TABLE_TITLES.get(t.name, t.name),
-            "withheld": t.name in stats.withheld,
-            "threshold": t.threshold,
-            "cols": [column_label(c) for c in t.col_labels],
-            "rows": [
-                (row_label(label), cells, total)
-                for label, cells, total in zip(t.row_labels, t.cells, t.row_totals, strict=True)
-            ],
-            "col_totals": t.col_totals,
-            "total": t.total,
-        }
-        for t in stats.tables
-    ]
+    tables = []
+    for t in stats.tables:
+        grouping = stats.grouping(t.name)
+        by_country = grouping.key.startswith("countries/")
+        values = [*(v for row in t.cells for v in row), *t.row_totals, *t.col_totals, t.total]
+        tables.append(
+            {
+                "name": t.name,
+                "title": TABLE_TITLES.get(t.name, t.name),
+                "withheld": t.name in stats.withheld,
+                "threshold": t.threshold,
+                "grouped": "" if grouping.fine else _grouping_text(grouping.key),
+                "place": PLACE_HEADERS.get(grouping.key.partition("/")[0], PLACE_HEADERS[""]),
+                "hidden": sum(v is None for v in values),
+                "cols": [column_label(c) for c in t.col_labels],
+                "rows": [
+                    (row_label(label, by_country), cells, total)
+                    for label, cells, total in zip(t.row_labels, t.cells, t.row_totals, strict=True)
+                ],
+                "col_totals": t.col_totals,
+                "total": t.total,
+            }
+        )
+    return tables
 
 
 @public_page

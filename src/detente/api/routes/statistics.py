@@ -30,14 +30,13 @@ from detente.api.schemas import (
     answers,
 )
 from detente.publishing.releases import (
-    conflicts,
-    counts_json,
+    draft_conflicts,
     release_list,
     statistics_approve,
     statistics_propose,
     statistics_reject,
 )
-from detente.publishing.statistics import draft_statistics, public_statistics
+from detente.publishing.statistics import public_statistics
 
 router = Router(tags=["statistics"])
 ReleaseId = Path(..., ge=1, le=MAX_ID, description="The release's number.")
@@ -78,8 +77,7 @@ def get_draft(request: HttpRequest) -> dict[str, Any]:
     """The figures as they stand (staff), and every approved release they could be
     differenced against: a release is refused while `conflicts` is not empty."""
     acting(request, Action.READ)
-    stats, original = draft_statistics()
-    found = conflicts(stats.as_json(), counts_json(original))
+    stats, found = draft_conflicts()
     return stats.as_json() | {"conflicts": [c.as_json() for c in found]}
 
 

@@ -18,7 +18,7 @@ from detente.oversight.permissions import allowed, is_manager, is_staff
 from detente.publishing.releases import (
     Conflict,
     conflicts,
-    counts_json,
+    draft_conflicts,
     latest_release,
     may_decide,
     release_list,
@@ -27,7 +27,6 @@ from detente.publishing.releases import (
     statistics_propose,
     statistics_reject,
 )
-from detente.publishing.statistics import draft_statistics
 from detente.web.views import column_label, statistics_tables
 
 
@@ -85,8 +84,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
                 % {"id": release.pk},
             )
             return redirect("oversight:statistics_release", pk=release.pk)
-    draft, original = draft_statistics()
-    found = conflicts(draft.as_json(), counts_json(original))
+    draft, found = draft_conflicts()
     context = {
         "form": form,
         "draft": draft,

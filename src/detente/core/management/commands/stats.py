@@ -19,12 +19,11 @@ from django.core.management.base import BaseCommand, CommandError
 from detente.access.policy import Action, cli_actor, require
 from detente.core.cli_support import add_viewer_argument, viewer_from
 from detente.publishing.releases import (
-    conflicts,
-    counts_json,
+    draft_conflicts,
     release_list,
     statistics_propose,
 )
-from detente.publishing.statistics import PublicStatistics, draft_statistics, public_statistics
+from detente.publishing.statistics import PublicStatistics, public_statistics
 
 
 class Command(BaseCommand):
@@ -72,8 +71,7 @@ class Command(BaseCommand):
 
     def _draft(self, opts: dict[str, Any]) -> None:
         require(viewer_from(opts), Action.READ)  # staff only: the draft is not yet public
-        stats, original = draft_statistics()
-        found = conflicts(stats.as_json(), counts_json(original))
+        stats, found = draft_conflicts()
         if opts["json"]:
             data = stats.as_json() | {"conflicts": [c.as_json() for c in found]}
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
