@@ -188,4 +188,5 @@ def test_a_draft_never_takes_a_grouping_that_would_uncover_an_earlier_release(
     # The same people again: every other grouping would combine with the first release.
     draft = statistics.draft_release()
     assert draft.stats.groupings == grouping
-    assert json.dumps(draft.stats.as_json()["tables"]) == json.dumps(first.published["tables"])
+    # (Compared as data: PostgreSQL keeps JSON keys in its own order.)
+    assert json.loads(json.dumps(draft.stats.as_json()["tables"])) == first.published["tables"]
