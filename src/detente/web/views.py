@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -87,7 +87,10 @@ def public_page(view: View | None = None, *, slow: bool = False) -> Any:
             # A kept copy sent as a file has its ETag already (and no content to hash).
             conditional = get_conditional_response(request, etag=etag, response=response)  # type: ignore[arg-type]
             if conditional is not None and conditional is not response:
-                response.close()  # a 304 instead: the copy's file was opened for nothing
+                # A 304 instead: close the copy's file, opened for nothing (not the
+                # response itself, whose close() would signal the request's end).
+                if isinstance(response, FileResponse) and response.file_to_stream:
+                    response.file_to_stream.close()
                 return conditional
             return response
 
@@ -264,7 +267,7 @@ def statistics_tables(stats: PublicStatistics) -> list[dict[str, object]]:
         country = code.split("-")[0]
         return name if country == default_country() else f"{country_name(country)}: {name}"
 
-    tables = []
+    tables: list[dict[str, object]] = []
     for t in stats.tables:
         grouping = stats.grouping(t.name)
         by_country = grouping.key.startswith("countries/")
