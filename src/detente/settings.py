@@ -140,7 +140,13 @@ MIDDLEWARE = [
     "detente.core.security.TrustedProxyMiddleware",
     "detente.core.security.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise and the public pages' copies, so that what they answer carries
+    # the same security headers as every page.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "detente.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A current copy of a public page for a visitor with no session (detente.web.pages).
+    "detente.web.pages.PublicCopyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,8 +154,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "detente.core.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "detente.urls"

@@ -242,3 +242,39 @@ def test_the_worker_deletes_the_files_of_copies_no_longer_kept(
     os.utime(first, (hour_ago, hour_ago))
     pages.refresh()
     assert not first.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_visitor_with_no_session_gets_the_copy_early_with_the_same_headers(
+    client: Client, public: World, language: str, django_assert_max_num_queries: Any
+) -> None:
+    """The early path (PublicCopyMiddleware) answers what the normal path answers: the same
+    bytes and headers; only a visitor with no session cookie takes it."""
+    url, lang = "/agreements/deal/", {"HTTP_ACCEPT_LANGUAGE": language}
+    client.get(url, **lang)  # the copy is made
+    with (
+        mock.patch("detente.web.views.pages.serve") as normal,
+        django_assert_max_num_queries(1),
+    ):
+        early = client.get(url, **lang)
+    normal.assert_not_called()
+    # A session cookie (an anonymous one here) sends the visitor down the normal path.
+    client.cookies["sessionid"] = "none-such"
+    usual = client.get(url, **lang)
+    assert early.content == usual.content and early.status_code == usual.status_code == 200
+    moving = {"X-Request-ID", "Date"}
+    assert {k: v for k, v in early.items() if k not in moving} == {
+        k: v for k, v in usual.items() if k not in moving
+    }
+    assert early["Content-Language"] == language
+    # A conditional GET is answered early too, with the same headers as a 304 elsewhere.
+    del client.cookies["sessionid"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=early["ETag"], **lang)
+    assert again.status_code == 304 and again["ETag"] == early["ETag"]
+    assert again["Cache-Control"] == "public, max-age=60"
+
+
+def test_the_early_path_never_serves_a_stale_copy(client: Client, public: World) -> None:
+    client.get("/agreements/deal/")
+    release(public, "embassy", 0, "2020-03-01")
+    assert figure(text(client.get("/agreements/deal/")), "Independently confirmed") == "2"

@@ -54,8 +54,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.request import validate_host
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
 
 from detente.audit.models import AuditEntry, EntryKind
@@ -64,6 +65,9 @@ from detente.web.models import RenderedPage
 log = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
+
+# The seconds any cache may keep an anonymous page (Cache-Control), as the views say.
+PUBLIC_MAX_AGE = 60
 
 # Set on the requests the worker makes (a WSGI environ key, which no HTTP header can set).
 RENDER_KEY = "detente.render_public_page"
@@ -352,6 +356,59 @@ def serve(
             _want(path, language, now, row)
             return _preparing(request, p)
     return _make(request, view, args, kwargs, path, language, version, now)
+
+
+def early(request: HttpRequest) -> HttpResponseBase | None:
+    """A visitor with no session (so anonymous for certain) asking for a page of which a
+    current copy is kept gets it here, before sessions, authentication and the address are
+    looked at (``PublicCopyMiddleware``); anything else (None) takes the normal path, which
+    answers the same copy with the same headers, only slower."""
+    if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    if request.META.get(RENDER_KEY):
+        return None  # the worker making the page again
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    if not getattr(match.func, "public_copy", False):
+        return None  # not a public page (views.public_page marks them)
+    language = translation.get_language_from_request(request)
+    now = timezone.now()
+    row, version = _lookup(request.path, language, now)
+    if row is None or not row["etag"] or row["version"] != version:
+        return None
+    if (now - row["rendered_at"]).total_seconds() >= policy().max_age:
+        return None
+    response = _from_copy(row, request)
+    if response is None:
+        return None
+    # What the normal path adds to an anonymous page (views.public_page, LocaleMiddleware);
+    # the security headers come from the middleware outside this one.
+    response["Vary"] = "Accept-Language, Cookie"
+    response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    response["Content-Language"] = language
+    if isinstance(response, HttpResponse):
+        response["Content-Length"] = str(len(response.content))  # as CommonMiddleware does
+    conditional = get_conditional_response(request, etag=row["etag"], response=response)  # type: ignore[arg-type]
+    if conditional is not None and conditional is not response:
+        if isinstance(response, FileResponse) and response.file_to_stream:
+            response.file_to_stream.close()
+        for header in ("Vary", "Cache-Control", "Content-Language"):
+            conditional[header] = response[header]
+        return conditional
+    return response
+
+
+class PublicCopyMiddleware:
+    """Serves the public pages' current copies to visitors with no session (see
+    ``early``). Sits just inside WhiteNoise, as a static file does."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return early(request) or self.get_response(request)
 
 
 def _make(

@@ -52,7 +52,7 @@ from detente.web.charts import chart_dates, progress_chart
 
 View = Callable[..., HttpResponse]
 
-PUBLIC_MAX_AGE = 60
+PUBLIC_MAX_AGE = pages.PUBLIC_MAX_AGE
 
 
 def _data_version() -> str:
@@ -94,6 +94,7 @@ def public_page(view: View | None = None, *, slow: bool = False) -> Any:
                 return conditional
             return response
 
+        wrapped.public_copy = True  # type: ignore[attr-defined]  # pages.early serves it
         return wrapped
 
     return decorate(view) if view is not None else decorate
