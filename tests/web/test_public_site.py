@@ -410,3 +410,18 @@ def test_the_member_list_agrees_with_a_named_woman_and_keeps_the_plain_word_othe
     disclose(public, "public")
     named = her_row()
     assert "Yoandri 2 Pérez" in named and "Indultada o amnistiada" in named
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Figures as of"), ("es", "Cifras a")])
+def test_the_list_and_person_pages_say_as_of_when(
+    client: Client, public: World, language: str, words: str
+) -> None:
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    disclose(public, "public")
+    with translation.override(language):
+        day = date_format(timezone.localdate(), "DATE_FORMAT")
+    for url in ("/", f"/people/{public.person(0).handle}/"):
+        html = text(client.get(url, HTTP_ACCEPT_LANGUAGE=language))
+        assert f"{words} {day}" in html, url
