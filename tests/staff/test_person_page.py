@@ -118,3 +118,18 @@ def test_the_dashboard_shows_what_awaits_review_and_what_changed(
     # The ledger is for verifiers and administrators.
     said = "recorded a claim about a person"  # the ledger in words, not its code
     assert said in verifier and said not in analyst and "claim.status" not in verifier
+
+
+def test_staff_pages_title_agreements_in_the_reader_s_language(
+    world: World, signed_in: Callable[..., Client]
+) -> None:
+    _story(world)
+    world.agreement.title_es = "Acuerdo de prueba"
+    world.agreement.save(update_fields=["title_es"])
+    handle = world.person().handle
+    es, en = signed_in("verifier", language="es"), signed_in("analyst")
+    for url in ("/staff/", "/staff/queue/", f"/staff/people/{handle}/"):
+        spanish = es.get(url).content.decode()
+        assert "Acuerdo de prueba" in spanish and "Test agreement" not in spanish, url
+        english = en.get(url).content.decode()
+        assert "Test agreement" in english and "Acuerdo de prueba" not in english, url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from detente.evidence.models import Reliability
@@ -138,11 +139,16 @@ class Agreement(models.Model):
         ordering = ["announced_on", "slug"]
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title  # in the reader's language (choices, admin)
 
     def title_in(self, language: str | None) -> str:
         """The title in ``language`` when one was given, else the English one."""
         return in_language(language, self.title, self.title_es)
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (templates: ``{{ agreement.shown_title }}``)."""
+        return self.title_in(get_language())
 
     def description_in(self, language: str | None) -> str:
         return in_language(language, self.description, self.description_es)

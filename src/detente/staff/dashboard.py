@@ -7,11 +7,13 @@ import datetime as dt
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from detente.access.models import DisclosureStatus
 from detente.access.policy import Action, can
 from detente.access.selectors import disclosure_list
+from detente.agreements.models import in_language
 from detente.agreements.selectors import PROTECTED_SOURCE
 from detente.audit.models import AuditEntry, EntryKind
 from detente.evidence.models import Claim, ClaimKind
@@ -44,13 +46,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = (
         verification_queue(viewer)
         .order_by()
-        .values("agreement__slug", "agreement__title", "state")
+        .values("agreement__slug", "agreement__title", "agreement__title_es", "state")
         .annotate(n=Count("id"))
     )
     for row in rows:
         entry = counts.setdefault(
             str(row["agreement__slug"]),
-            {"slug": row["agreement__slug"], "title": row["agreement__title"], "total": 0},
+            {
+                "slug": row["agreement__slug"],
+                "title": in_language(
+                    get_language(), row["agreement__title"], row["agreement__title_es"]
+                ),
+                "total": 0,
+            },
         )
         entry[str(row["state"])] = row["n"]
         entry["total"] = int(entry["total"]) + int(row["n"])  # type: ignore[call-overload]

@@ -86,7 +86,9 @@ class PeopleFilterForm(StaffForm):
         super().__init__(*args, **kwargs)
         from detente.agreements.selectors import agreement_list
 
-        agreements = agreement_list(viewer).order_by("-announced_on").values_list("slug", "title")
+        agreements = [
+            (a.slug, a.shown_title) for a in agreement_list(viewer).order_by("-announced_on")
+        ]
         sources = filter_sources(viewer).values_list("slug", "name")
         for name, values in (
             ("agreement", agreements),

@@ -11,12 +11,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
-from detente.agreements.models import Agreement, Membership
+from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.evidence.models import ClaimKind, Source
@@ -52,6 +53,15 @@ SUGGEST_ABOVE = 0.5
 
 RESULTS = 50
 PAGE_SIZE = 50
+
+
+def _agreement_titles(viewer: Any) -> dict[str, str]:
+    """The agreements this viewer may see, by slug, titled in the reader's language."""
+    language = get_language()
+    return {
+        slug: in_language(language, title, title_es)
+        for slug, title, title_es in agreement_list(viewer).values_list("slug", "title", "title_es")
+    }
 
 
 @staff_page()
@@ -127,7 +137,7 @@ def _people_list(request: HttpRequest) -> dict[str, Any]:
     data = filters.cleaned_data if request.GET else {}
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = person_rows(viewer, list(page.object_list))
-    titles = dict(agreement_list(viewer).values_list("slug", "title"))
+    titles = _agreement_titles(viewer)
     # Only the filters go into the pager's and the downloads' addresses: anything else in
     # the query string (a ?q= someone typed) could hold a name.
     query = QueryDict(mutable=True)
@@ -392,14 +402,14 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         statuses.append(
             {
                 **s,
-                "title": member.agreement.title if member else None,
+                "title": member.agreement.shown_title if member else None,
                 "named_on": member.named_on if member else None,
                 "why": rule_text(s["rule"]),
             }
         )
     # Retracted and superseded claims (and the retractions): the same under every policy.
     void = frozenset(i for s in data["statuses"] for i in s["void_claims"])
-    claims = _claim_rows(detail, dict(agreement_list(viewer).values_list("slug", "title")), void)
+    claims = _claim_rows(detail, _agreement_titles(viewer), void)
     context = {
         "person": detail.person,
         "identity": detail.person.identity if detail.identity_visible else None,

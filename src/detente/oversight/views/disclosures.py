@@ -157,7 +157,7 @@ def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
     # one click must never publish people nobody looked at. Recorded as seen.
     rows = person_rows(viewer, list(disclosure.people.order_by("handle"))) if may_decide else []
     held = [r for r in rows if any(s.state in STILL_HELD for s in r.standings)]
-    titles = dict(agreement_list(viewer).values_list("slug", "title"))
+    titles = {a.slug: a.shown_title for a in agreement_list(viewer)}
     context = {
         "d": disclosure,
         "people": people,
