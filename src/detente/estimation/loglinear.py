@@ -118,12 +118,51 @@ def _full_bits(k: int) -> npt.NDArray[np.int64]:
 # identifiability
 
 
-def _zero_margin_message(table: CaptureTable, term: Term) -> str:
-    names = " and ".join(table.lists[i] for i in term)
+def _margin(bits: npt.NDArray[np.int64], y: FloatArray, term: Term) -> float:
+    return float(np.prod(bits[:, list(term)], axis=1) @ y)
+
+
+@dataclass(frozen=True)
+class ModelStructure:
+    """How a model meets a table's empty overlaps (the SparseMSE rule).
+
+    ``empty``: the model's terms whose lists nobody is on together (and no smaller such
+    term of the model explains it). As in SparseMSE's ``buildmodel``, every pattern that
+    contains such a term is removed from the fit (its expected count is zero: the
+    interaction is minus infinity) and the term's own column is left out; the term still
+    counts as a parameter in AIC/BIC (SparseMSE adds 2 to the AIC per empty overlap).
+    ``redundant``: zero-overlap terms that contain an empty one and so add nothing (their
+    column would be identically zero): a model with one is not identifiable.
+    ``fitted``: the terms with a column in the design. ``keep``: mask of the observable
+    patterns left in the fit.
+    """
+
+    fitted: tuple[Term, ...]
+    empty: tuple[Term, ...]
+    redundant: tuple[Term, ...]
+    keep: npt.NDArray[np.bool_]
+
+
+def model_structure(table: CaptureTable, terms: Sequence[Term]) -> ModelStructure:
+    bits = table.bits
+    y = table.counts.astype(np.float64)
+    zero = [t for t in terms if _margin(bits, y, t) == 0]
+    empty = tuple(t for t in zero if not any(set(s) < set(t) for s in zero))
+    redundant = tuple(t for t in zero if t not in empty)
+    keep = np.ones(bits.shape[0], dtype=bool)
+    for t in empty:
+        keep &= np.prod(bits[:, list(t)], axis=1) == 0
+    fitted = tuple(t for t in terms if t not in zero)
+    return ModelStructure(fitted=fitted, empty=empty, redundant=redundant, keep=keep)
+
+
+def _redundant_message(table: CaptureTable, term: Term, empty: Sequence[Term]) -> str:
+    inner = next(e for e in empty if set(e) < set(term))
+    names = " and ".join(table.lists[i] for i in inner)
     return (
         f"term {term_label(table, term)} has no information: nobody is on {names} "
-        f"together (every pattern containing {'+'.join(table.lists[i] for i in term)} "
-        "has count 0); drop the term or merge lists"
+        f"together, so {term_label(table, inner)} already removes every pattern it "
+        "describes; drop the term"
     )
 
 
@@ -176,8 +215,11 @@ def check_identifiable(table: CaptureTable, terms: Sequence[Term]) -> None:
 
     Checks, in order: the all-lists interaction (never estimable, because its only
     pattern's information is used up estimating the unobserved cell); lists with nobody
-    on them; terms whose margin is zero (no information); rank deficiency; and existence
-    of the maximum-likelihood estimate (Fienberg & Rinaldo 2012).
+    on them; terms with no information because a smaller zero-overlap term of the model
+    already removes their patterns; then, on the patterns left once each empty overlap's
+    patterns are removed (SparseMSE's ``buildmodelmatrix``), rank deficiency and
+    existence of the maximum-likelihood estimate (Fienberg & Rinaldo 2012; SparseMSE's
+    ``checkident``).
     """
     k = table.k
     for t in terms:
@@ -192,23 +234,32 @@ def check_identifiable(table: CaptureTable, terms: Sequence[Term]) -> None:
     for j, name in enumerate(table.lists):
         if bits[:, j] @ y == 0:
             raise IdentifiabilityError(f"list {name} is empty: it carries no information")
-    for t in terms:
-        if np.prod(bits[:, list(t)], axis=1) @ y == 0:
-            raise IdentifiabilityError(_zero_margin_message(table, t))
-    x = design_matrix(bits, terms)
-    rank = int(np.linalg.matrix_rank(x))
+    st = model_structure(table, terms)
+    if st.redundant:
+        raise IdentifiabilityError(_redundant_message(table, st.redundant[0], st.empty))
+    x = design_matrix(bits[st.keep], st.fitted)
+    yk = y[st.keep]
+    rank = int(np.linalg.matrix_rank(x)) if x.shape[0] else 0
     if rank < x.shape[1]:
+        if st.empty:
+            gone = ", ".join(term_label(table, t) for t in st.empty)
+            raise IdentifiabilityError(
+                f"the model is not identifiable: with the patterns of {gone} removed "
+                "(nobody is on those lists together) too few patterns are left for its "
+                "parameters; drop a term"
+            )
         # Find the first column that adds nothing to the ones before it.
-        labels = ["intercept", *table.lists, *(term_label(table, t) for t in terms)]
+        labels = ["intercept", *table.lists, *(term_label(table, t) for t in st.fitted)]
         for j in range(1, x.shape[1] + 1):
             if np.linalg.matrix_rank(x[:, :j]) < j:
                 raise IdentifiabilityError(
                     f"the model is not identifiable: column {labels[j - 1]} is a linear "
                     "combination of the others"
                 )
-    exists, forced = _mle_exists(x, y)
+    exists, forced = _mle_exists(x, yk)
     if not exists:
-        cells = ", ".join(table.pattern_label(i) for i in forced) or "(undetermined)"
+        kept = np.flatnonzero(st.keep)
+        cells = ", ".join(table.pattern_label(int(kept[i])) for i in forced) or "(undetermined)"
         raise IdentifiabilityError(
             "the maximum-likelihood estimate does not exist for "
             f"{model_label(table, terms)}: the zero counts at patterns {cells} cannot be "
@@ -236,6 +287,9 @@ class LoglinearFit:
     profile_interval: tuple[float, float] | None
     wald_interval: tuple[float, float]
     notes: tuple[str, ...] = field(default=())
+    # Terms of the model whose lists nobody is on together: their patterns were removed
+    # from the fit (SparseMSE's rule) and ``fitted`` is 0 there; see ModelStructure.
+    empty_terms: tuple[Term, ...] = field(default=())
 
     @property
     def observed(self) -> int:
@@ -251,7 +305,8 @@ class LoglinearFit:
 
     @property
     def n_params(self) -> int:
-        return len(self.params)
+        """Fitted coefficients plus one per empty overlap (as SparseMSE counts them)."""
+        return len(self.params) + len(self.empty_terms)
 
     @property
     def aic(self) -> float:
@@ -302,14 +357,17 @@ def fit_loglinear(
     """Fit main effects plus ``terms`` with a statsmodels Poisson GLM.
 
     Lower-order terms implied by higher-order ones are added (models are hierarchical).
-    Raises :class:`IdentifiabilityError` (a ``ValueError``) when the model cannot be
-    estimated from this table.
+    A term whose lists nobody is on together is kept the SparseMSE way: the patterns
+    containing it are removed from the fit (see :class:`ModelStructure`). Raises
+    :class:`IdentifiabilityError` (a ``ValueError``) when the model cannot be estimated
+    from this table.
     """
     parsed = hierarchical_closure(normalise_terms(table, terms))
     if check:
         check_identifiable(table, parsed)
-    x = design_matrix(table.bits, parsed)
-    y = table.counts.astype(np.float64)
+    st = model_structure(table, parsed)
+    x = design_matrix(table.bits[st.keep], st.fitted)
+    y = table.counts.astype(np.float64)[st.keep]
     # A saturated model fits exactly with zero residual df: statsmodels then reports
     # "perfect prediction" and divides by zero in a scale the Poisson family never uses.
     # Identifiability has been checked above, so both are noise here.
@@ -318,7 +376,8 @@ def fit_loglinear(
         res = sm.GLM(y, x, family=sm.families.Poisson()).fit()
     params = np.asarray(res.params, dtype=np.float64)
     bse = np.asarray(res.bse, dtype=np.float64)
-    fitted = np.asarray(res.fittedvalues, dtype=np.float64)
+    fitted = np.zeros(table.counts.size)
+    fitted[st.keep] = np.asarray(res.fittedvalues, dtype=np.float64)
     z = float(stats.norm.ppf(0.5 + level / 2))
     n = table.observed
     wald = (n + math.exp(params[0] - z * bse[0]), n + math.exp(params[0] + z * bse[0]))
@@ -329,12 +388,13 @@ def fit_loglinear(
         params=params,
         bse=bse,
         fitted=fitted,
-        loglik=_poisson_loglik(y, fitted),
+        loglik=_poisson_loglik(y, fitted[st.keep]),
         deviance=float(res.deviance),
         df_resid=round(float(res.df_resid)),
         level=level,
         profile_interval=prof,
         wald_interval=wald,
+        empty_terms=st.empty,
     )
 
 
@@ -357,8 +417,11 @@ def profile_interval(
     """
     k = table.k
     n = float(table.observed)
-    x = design_matrix(_full_bits(k), terms)
-    y_obs = table.counts.astype(np.float64)
+    st = model_structure(table, terms)
+    # The unobserved pattern (row 0) is never one of an empty overlap's patterns.
+    keep = np.concatenate([[True], st.keep])
+    x = design_matrix(_full_bits(k)[keep], st.fitted)
+    y_obs = table.counts.astype(np.float64)[st.keep]
     start: list[FloatArray | None] = [None]
 
     def loglik(total: float) -> float:
@@ -483,12 +546,14 @@ class ModelSelection:
 
 def _screen(table: CaptureTable, terms: tuple[Term, ...]) -> ModelScore | str:
     """Fast fit for ranking; returns a refusal reason instead when not estimable."""
-    bits = table.bits
-    y = table.counts.astype(np.float64)
-    for t in terms:
-        if np.prod(bits[:, list(t)], axis=1) @ y == 0:
-            return "zero margin"
-    x = design_matrix(bits, terms)
+    st = model_structure(table, terms)
+    if st.redundant:
+        return "zero margin"
+    bits = table.bits[st.keep]
+    y = table.counts.astype(np.float64)[st.keep]
+    x = design_matrix(bits, st.fitted)
+    if x.shape[0] < x.shape[1]:
+        return "rank deficient"
     fit = poisson_newton(x, y)
     # Non-convergence or a fitted cell collapsing to zero means the MLE is on the
     # boundary (does not exist); the LP test confirms before refusing.
@@ -500,7 +565,7 @@ def _screen(table: CaptureTable, terms: tuple[Term, ...]) -> ModelScore | str:
         if not exists:
             return "MLE does not exist"
     loglik = _poisson_loglik(y, fit.mu)
-    p = x.shape[1]
+    p = x.shape[1] + len(st.empty)
     return ModelScore(
         terms=terms,
         label=model_label(table, terms),
@@ -603,15 +668,20 @@ def _can_add(table: CaptureTable, fit: LoglinearFit, pair: Term) -> bool:
     A warm-started Newton fit that converges to finite coefficients proves the MLE
     exists; only when it does not is the (much slower) full check run.
     """
-    y = table.counts.astype(np.float64)
-    bits = table.bits
-    if np.prod(bits[:, list(pair)], axis=1) @ y == 0:
-        return False
     terms = [*fit.terms, pair]
-    x = design_matrix(bits, terms)
-    trial = poisson_newton(x, y, np.append(fit.params, 0.0), max_iter=40)
-    if trial.converged and float(np.abs(trial.beta).max()) <= 25:
-        return True
+    st = model_structure(table, terms)
+    if st.redundant:
+        return False
+    bits = table.bits[st.keep]
+    y = table.counts.astype(np.float64)[st.keep]
+    x = design_matrix(bits, st.fitted)
+    if x.shape[0] >= x.shape[1] and np.linalg.matrix_rank(x) == x.shape[1]:
+        # An empty pair adds no column (its patterns leave the fit instead).
+        start = fit.params if pair in st.empty else np.append(fit.params, 0.0)
+        if start.size == x.shape[1]:
+            trial = poisson_newton(x, y, start, max_iter=40)
+            if trial.converged and float(np.abs(trial.beta).max()) <= 25:
+                return True
     try:
         check_identifiable(table, terms)
     except IdentifiabilityError:
@@ -631,6 +701,12 @@ def stepwise(
     with its expectation under the current model: the p-value is the smaller Poisson
     tail. Add the pair with the smallest p-value if it is below ``p_threshold`` and the
     enlarged model passes :func:`check_identifiable`; stop otherwise.
+
+    A pair nobody is on together is a candidate like any other, as in ``stepwisefit``:
+    its p-value is the chance of seeing no overlap, ``exp(-expected)``, and when it is
+    added the patterns containing both lists leave the fit (``buildmodel``), which can
+    move the estimate a long way when the model expected many people there. Ties go to
+    the first pair in list order, as in SparseMSE.
     """
     k = table.k
     bits = table.bits
