@@ -141,3 +141,49 @@ def test_bma_summaries_are_coherent() -> None:
 def test_more_than_five_lists_refused() -> None:
     with pytest.raises(ValueError, match=r"2\.\.5 lists"):
         bma(load("uk_modern_slavery_2013"))
+
+
+# Three lists that overlap little (seeded simulation of 3,000 people, 426 seen): the
+# posterior of the total reaches far beyond ten times the number observed.
+SPARSE_OVERLAP = [145, 172, 6, 94, 3, 6, 0]
+
+
+def test_default_grid_grows_until_it_holds_the_posterior() -> None:
+    table = CaptureTable(("A", "B", "C"), np.array(SPARSE_OVERLAP))
+    res = bma(table)
+    assert res.grid_grown and res.tail_mass < 1e-4
+    # The old default grid, 0..10n, cut most of the posterior off and the interval short.
+    old = bma(table, nmissing=np.arange(0, 10 * table.observed + 1))
+    assert old.tail_mass > 0.5 and old.interval[1] < 0.7 * res.interval[1]
+    # A much longer fixed grid agrees with the grown one.
+    long = bma(table, nmissing=np.arange(0, 4 * res.grid_max + 1))
+    assert abs(long.interval[1] - res.interval[1]) <= 0.002 * res.interval[1]
+    assert long.median == res.median
+    summary = res.summary()
+    assert summary.delta == 2.0**-3 and summary.tail_mass == res.tail_mass
+    assert "prior delta 0.125" in summary.model
+    out = summary.as_dict()
+    assert out["delta"] == 0.125 and out["tail_mass"] == res.tail_mass
+
+
+def test_fixed_grid_reports_its_tail_mass() -> None:
+    table = CaptureTable(("A", "B", "C"), np.array(SPARSE_OVERLAP))
+    res = bma(table, nmissing=np.arange(1, 301))
+    assert not res.grid_grown and res.tail_mass > 0.1
+
+
+@pytest.mark.parametrize(
+    ("lists", "counts", "message"),
+    [
+        (("A", "B"), [60, 38, 0], r"nobody on A is on B"),
+        (("A", "B", "C"), [10, 12, 5, 0, 0, 0, 0], r"list C is empty"),
+        (("A", "B", "C"), [10, 12, 5, 9, 0, 0, 0], r"nobody on A, B is on C"),
+    ],
+)
+def test_tables_without_information_are_refused(
+    lists: tuple[str, ...], counts: list[int], message: str
+) -> None:
+    # dga answers anyway (two lists sharing nobody: 98, 90-694); log-linear refuses.
+    with pytest.raises(ValueError, match=message):
+        bma(CaptureTable(lists, np.array(counts)))
+    bma(CaptureTable(lists, np.array(counts)), check=False, nmissing=np.arange(301))

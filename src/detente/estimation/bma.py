@@ -12,8 +12,13 @@ Ball), so that its published numbers can be reproduced:
   complete table factorises into Dirichlet-multinomial terms, one per clique divided by
   one per separator (Dawid & Lauritzen 1993).
 * The unobserved count ``m`` is unknown: each value on a grid (dga's README uses
-  ``1..300``) is treated as a candidate. The joint weight of (graph, ``m``) is that
-  marginal likelihood times the multinomial coefficient ``N! / (m! prod y!)`` with
+  ``1..300``) is treated as a candidate. ``dga`` leaves the grid to the user and never
+  says when it cuts the posterior off; here the default grid ``0, 1, ..., M`` starts at
+  ``M = max(300, n)`` and doubles until the posterior mass on its upper half (the
+  ``tail_mass``, an estimate of what a further doubling would add) is below
+  ``TAIL_TOLERANCE`` (1e-4), up to ``MAX_GRID`` points; the tail mass is always reported.
+  The joint weight of (graph, ``m``) is that marginal likelihood times the multinomial
+  coefficient ``N! / (m! prod y!)`` with
   ``N = n + m``, times the prior on ``N`` (dga's default ``1/N``) and on graphs (uniform).
   Weights are normalised over the whole (graph, ``m``) grid; row sums are the posterior
   model probabilities and column sums the posterior of ``N``.
@@ -31,6 +36,7 @@ import numpy.typing as npt
 from scipy import special
 
 from detente.estimation.capture import CaptureTable
+from detente.estimation.loglinear import IdentifiabilityError
 from detente.estimation.results import Estimate
 
 FloatArray = npt.NDArray[np.float64]
@@ -38,6 +44,10 @@ IntArray = npt.NDArray[np.int64]
 Edge = tuple[int, int]
 
 MAX_BMA_LISTS = 5
+# The default grid grows until the posterior mass on its upper half is below this ...
+TAIL_TOLERANCE = 1e-4
+# ... or it has this many points (2**21: about 2 million unobserved people).
+MAX_GRID = 2**21
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,22 @@ class BMAResult:
     nmissing: FloatArray  # grid of unobserved counts
     posterior: FloatArray  # P(m = nmissing[i] | data), averaged over graphs
     level: float = 0.95
+    grid_grown: bool = False  # True when the default grid was doubled at least once
+
+    @property
+    def tail_mass(self) -> float:
+        """Posterior mass on the upper half of the grid (``m > max / 2``).
+
+        The default grid grows until this is below ``TAIL_TOLERANCE``; for a posterior whose
+        tail falls at least as fast as ``1/m**2`` it bounds the mass beyond the grid. A
+        large value means the grid cut the posterior off and the interval is too short.
+        """
+        top = float(self.nmissing[-1])
+        return float(self.posterior[self.nmissing > top / 2].sum())
+
+    @property
+    def grid_max(self) -> int:
+        return int(self.nmissing[-1])
 
     @property
     def observed(self) -> int:
@@ -218,7 +244,10 @@ class BMAResult:
         best = self.top_models(1)[0]
         return Estimate(
             method="decomposable-graph BMA",
-            model=f"average over {len(self.graphs)} graphs; top {best[0]} (p={best[1]:.3f})",
+            model=(
+                f"average over {len(self.graphs)} graphs; top {best[0]} (p={best[1]:.3f}); "
+                f"prior delta {self.delta:g}"
+            ),
             observed=self.observed,
             estimate=self.median,
             lower=lo,
@@ -226,12 +255,47 @@ class BMAResult:
             level=self.level,
             interval_kind="Bayesian credible (equal-tailed)",
             stratum=self.table.stratum,
+            delta=self.delta,
+            tail_mass=self.tail_mass,
+            grid_max=self.grid_max,
         )
 
 
 def default_nmissing(observed: int) -> FloatArray:
-    """Integer grid 0..max(300, 10 * observed) for the unobserved count."""
-    return np.arange(0, max(300, 10 * observed) + 1, dtype=np.float64)
+    """The starting grid ``0..max(300, observed)`` for the unobserved count (it grows)."""
+    return np.arange(0, max(300, observed) + 1, dtype=np.float64)
+
+
+def check_informative(table: CaptureTable) -> None:
+    """Refuse tables that say nothing about the people every list missed.
+
+    An empty list, or lists that fall into groups nobody links (no one on a list of one
+    group is on a list of another; with two lists: nobody on both), leave the total
+    unbounded: log-linear models have no maximum-likelihood estimate there, and a
+    Bayesian answer would only repeat its prior. Raises :class:`IdentifiabilityError`.
+    """
+    bits = table.bits
+    y = table.counts
+    for j, name in enumerate(table.lists):
+        if bits[:, j] @ y == 0:
+            raise IdentifiabilityError(f"list {name} is empty: it carries no information")
+    k = table.k
+    linked = [[bool((bits[:, i] & bits[:, j]) @ y) for j in range(k)] for i in range(k)]
+    group = {0}
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        for j in range(k):
+            if linked[i][j] and j not in group:
+                group.add(j)
+                todo.append(j)
+    if len(group) < k:
+        inside = ", ".join(table.lists[i] for i in sorted(group))
+        outside = ", ".join(table.lists[i] for i in range(k) if i not in group)
+        raise IdentifiabilityError(
+            f"nobody on {inside} is on {outside}: with no overlap between these groups of "
+            "lists nothing in the data says how many people they all missed"
+        )
 
 
 def bma(
@@ -242,64 +306,100 @@ def bma(
     log_prior_n: Callable[[FloatArray], FloatArray] | None = None,
     log_prior_graphs: Sequence[float] | None = None,
     level: float = 0.95,
+    check: bool = True,
 ) -> BMAResult:
     """Model-averaged posterior of the total over all decomposable graphs.
 
     ``delta`` defaults to ``2**-k`` (one prior observation spread over the complete
     table, dga's suggested default); the Madigan & York example uses 0.5.
     ``log_prior_n`` maps totals ``N`` to log prior weights (default ``-log N``).
+    Without ``nmissing`` the grid grows until it holds the posterior (module docstring).
+    Tables with no information (:func:`check_informative`) are refused unless ``check``
+    is False (dga's behaviour).
     """
     k = table.k
     graphs = decomposable_graphs(k)
+    if check:
+        check_informative(table)
     if delta is None:
         delta = 2.0**-k
     if delta <= 0:
         raise ValueError("delta must be positive")
-    n = table.observed
-    grid = default_nmissing(n) if nmissing is None else np.asarray(nmissing, dtype=np.float64)
-    if grid.ndim != 1 or grid.size == 0 or (grid < 0).any():
-        raise ValueError("nmissing must be a non-empty 1-d grid of non-negative counts")
-    counts = np.concatenate([[0.0], table.counts.astype(np.float64)])
-    comp = _component_log_ml(counts, k, delta, grid)
-    total_prior = delta * 2**k
-    shared = special.gammaln(total_prior) - special.gammaln(n + grid + total_prior)
-    totals = n + grid
-    log_n_prior = -np.log(totals) if log_prior_n is None else np.asarray(log_prior_n(totals))
-    common = (
-        special.gammaln(totals + 1)
-        - special.gammaln(grid + 1)
-        - float(special.gammaln(counts[1:] + 1).sum())
-        + log_n_prior
-    )
     if log_prior_graphs is not None and len(log_prior_graphs) != len(graphs):
         raise ValueError(f"log_prior_graphs needs {len(graphs)} entries")
+    n = table.observed
+    counts = np.concatenate([[0.0], table.counts.astype(np.float64)])
+    # Each graph's log weight is a signed sum of marginal-table terms: +1 per clique,
+    # -1 per separator, so all graphs at once are one matrix product per grid chunk.
+    signs = np.zeros((len(graphs), 2**k))
+    n_components = np.zeros(len(graphs))
+    for i, g in enumerate(graphs):
+        for c in g.cliques:
+            signs[i, c] += 1
+        for sep in g.separators:
+            signs[i, sep] -= 1
+        n_components[i] = len(g.cliques) - len(g.separators)
+    graph_prior = (
+        np.zeros(len(graphs))
+        if log_prior_graphs is None
+        else np.asarray(log_prior_graphs, dtype=np.float64)
+    )
+    total_prior = delta * 2**k
+    log_y_fact = float(special.gammaln(counts[1:] + 1).sum())
 
-    def log_weights(i: int) -> FloatArray:
-        g = graphs[i]
-        row = comp[list(g.cliques)].sum(axis=0) + common
-        if g.separators:
-            row -= comp[list(g.separators)].sum(axis=0)
-        row += (len(g.cliques) - len(g.separators)) * shared
-        if log_prior_graphs is not None:
-            row += log_prior_graphs[i]
-        return row
+    def log_weights(grid: FloatArray) -> FloatArray:
+        """``(graphs, grid)`` log joint weights of (graph, m)."""
+        comp = _component_log_ml(counts, k, delta, grid)
+        totals = n + grid
+        log_n_prior = -np.log(totals) if log_prior_n is None else np.asarray(log_prior_n(totals))
+        shared = special.gammaln(total_prior) - special.gammaln(totals + total_prior)
+        common = special.gammaln(totals + 1) - special.gammaln(grid + 1) - log_y_fact + log_n_prior
+        out = signs @ comp
+        out += n_components[:, None] * shared[None, :] + common[None, :]
+        out += graph_prior[:, None]
+        return out
 
-    # Two passes instead of a graphs x grid matrix, which for 822 graphs and a long grid
-    # would not fit in memory: first each graph's log evidence, then the averaged posterior.
-    log_evidence = np.array([special.logsumexp(log_weights(i)) for i in range(len(graphs))])
-    log_total = float(special.logsumexp(log_evidence))
-    model_probs = np.exp(log_evidence - log_total)
-    posterior = np.zeros(grid.size)
-    for i in range(len(graphs)):
-        posterior += np.exp(log_weights(i) - log_total)
+    chunk = 8192
+
+    def accumulate(grid: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Per-graph log evidence and per-point log posterior (unnormalised) on ``grid``."""
+        ev = np.full(len(graphs), -np.inf)
+        post = np.empty(grid.size)
+        for a in range(0, grid.size, chunk):
+            w = log_weights(grid[a : a + chunk])
+            ev = np.logaddexp(ev, special.logsumexp(w, axis=1))
+            post[a : a + chunk] = special.logsumexp(w, axis=0)
+        return ev, post
+
+    grown = False
+    if nmissing is None:
+        grid = default_nmissing(n)
+        log_ev, log_post = accumulate(grid)
+        while True:
+            p = np.exp(log_post - special.logsumexp(log_post))
+            if p[grid > grid[-1] / 2].sum() < TAIL_TOLERANCE or 2 * grid.size > MAX_GRID:
+                break
+            more = np.arange(grid[-1] + 1, 2 * grid[-1] + 1, dtype=np.float64)
+            ev2, post2 = accumulate(more)
+            log_ev = np.logaddexp(log_ev, ev2)
+            log_post = np.concatenate([log_post, post2])
+            grid = np.concatenate([grid, more])
+            grown = True
+    else:
+        grid = np.asarray(nmissing, dtype=np.float64)
+        if grid.ndim != 1 or grid.size == 0 or (grid < 0).any():
+            raise ValueError("nmissing must be a non-empty 1-d grid of non-negative counts")
+        log_ev, log_post = accumulate(grid)
+    log_total = float(special.logsumexp(log_ev))
     return BMAResult(
         table=table,
         delta=float(delta),
         graphs=graphs,
-        model_probs=model_probs,
+        model_probs=np.exp(log_ev - log_total),
         nmissing=grid,
-        posterior=posterior,
+        posterior=np.exp(log_post - log_total),
         level=level,
+        grid_grown=grown,
     )
 
 
@@ -316,6 +416,7 @@ __all__ = [
     "BMAResult",
     "DecomposableGraph",
     "bma",
+    "check_informative",
     "decomposable_graphs",
     "default_nmissing",
     "graph_count",

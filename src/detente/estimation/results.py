@@ -23,6 +23,12 @@ class Estimate:
     level: float
     interval_kind: str
     stratum: str | None = None
+    # Method-specific details, None where they do not apply.
+    aic: float | None = None
+    bic: float | None = None
+    delta: float | None = None  # BMA: the hyper-Dirichlet prior count per cell
+    tail_mass: float | None = None  # BMA: posterior mass on the upper half of the grid
+    grid_max: int | None = None  # BMA: largest unobserved count on the grid
 
     @property
     def unobserved(self) -> float:
@@ -42,4 +48,10 @@ class Estimate:
             "upper": self.upper,
             "level": self.level,
             "interval_kind": self.interval_kind,
+            "interval": [self.lower, self.upper],
+            "aic": self.aic,
+            "bic": self.bic,
+            "delta": self.delta,
+            "tail_mass": self.tail_mass,
+            "grid_max": self.grid_max,
         }

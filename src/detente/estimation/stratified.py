@@ -152,6 +152,8 @@ def stratified_bma(
         upper=q(1 - a),
         level=level,
         interval_kind="Bayesian credible (convolution of stratum posteriors)",
+        delta=next(iter(results.values())).delta,
+        tail_mass=max(r.tail_mass for r in results.values()),
     )
     return StratifiedBMA(strata=results, nmissing=grid, posterior=post, total=total)
 
