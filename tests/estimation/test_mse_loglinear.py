@@ -233,3 +233,64 @@ def test_model_label_shows_generating_terms() -> None:
     fit = fit_loglinear(table, ["EXH:ABA:OSCE"], profile=False)
     assert len(fit.terms) == 4  # three pairs implied, plus the triple
     assert fit.model == "main effects + EXH:ABA:OSCE"
+
+
+def test_exhaustive_search_says_so_and_matches_single_fits() -> None:
+    table = load("uk_modern_slavery_2013")
+    sel = select_model(table, criterion="aic")
+    assert sel.exhaustive and sel.searched == 2**15 and not sel.refused
+    est = sel.summary()
+    assert est.exhaustive is True and est.models_tried == 2**15
+    out = est.as_dict()
+    assert out["exhaustive"] is True and out["aic"] == pytest.approx(sel.best.aic)
+    assert out["interval"] == [est.lower, est.upper]
+    # The batched screen agrees with one statsmodels fit per model.
+    rng = np.random.default_rng(5)
+    for i in rng.choice(len(sel.ranking), 25, replace=False):
+        score = sel.ranking[int(i)]
+        fit = fit_loglinear(table, score.terms, profile=False)
+        assert score.aic == pytest.approx(fit.aic, abs=1e-6)
+        assert score.estimate == pytest.approx(fit.estimate, rel=1e-6)
+    # BIC reuses the same fits (cached per table) and agrees with them.
+    bic = select_model(table, criterion="bic")
+    assert bic.exhaustive and bic.best.bic == pytest.approx(bic.ranking[0].bic, rel=1e-8)
+
+
+def _eight_lists(seed: int = 0, n: int = 600) -> CaptureTable:
+    """A sparse eight-list table: heterogeneous people, 166 of 255 patterns empty."""
+    rng = np.random.default_rng(seed)
+    k = 8
+    p = rng.uniform(0.02, 0.2, k)
+    visibility = rng.gamma(0.7, 1 / 0.7, 4 * n)
+    on = rng.random((4 * n, k)) < np.clip(p * visibility[:, None], 0, 0.9)
+    on = on[np.flatnonzero(on.any(axis=1))[:n]]
+    codes = (on * (1 << np.arange(k))).sum(axis=1)
+    counts = np.bincount(codes, minlength=2**k)[1:]
+    return CaptureTable(tuple(f"L{j}" for j in range(k)), counts)
+
+
+def test_search_beyond_exhaustive_size_says_it_is_not_exhaustive() -> None:
+    table = _eight_lists()
+    neighbourhood = select_model(table, models=neighbourhood_models(8, 2))
+    assert neighbourhood.searched == 58
+    sel = select_model(table, criterion="aic")
+    assert not sel.exhaustive and "not exhaustive" in sel.description
+    # The greedy runs find a much better model than the 58-model neighbourhood did.
+    assert sel.ranking[0].aic < neighbourhood.ranking[0].aic - 10
+    assert sel.searched > 1000
+    forward, backward = sel.best_of("forward"), sel.best_of("backward")
+    assert forward is not None and backward is not None
+    assert sel.best.aic == pytest.approx(min(s.aic for s in sel.ranking), rel=1e-9)
+    assert sel.best.aic <= min(forward.aic, backward.aic) + 1e-6
+    out = sel.summary().as_dict()
+    assert out["exhaustive"] is False and out["models_tried"] == sel.searched
+    search = out["search"]
+    assert isinstance(search, dict)
+    assert search["forward"]["aic"] == pytest.approx(forward.aic)
+    assert search["backward"]["model"] == backward.label
+    # Same seed, same answer, from a cold start.
+    from detente.estimation import loglinear
+
+    loglinear._SCORERS.clear()
+    again = select_model(_eight_lists(), criterion="aic")
+    assert again.best.terms == sel.best.terms

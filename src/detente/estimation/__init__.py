@@ -61,9 +61,9 @@ def estimate(table: CaptureTable, method: Method = "stepwise", level: float = 0.
     if method == "stepwise":
         return stepwise(table, level=level).fit.summary("log-linear, stepwise")
     if method == "aic":
-        return select_model(table, criterion="aic", level=level).best.summary("log-linear, AIC")
+        return select_model(table, criterion="aic", level=level).summary()
     if method == "bic":
-        return select_model(table, criterion="bic", level=level).best.summary("log-linear, BIC")
+        return select_model(table, criterion="bic", level=level).summary()
     if method == "bma":
         return bma(table, level=level).summary()
     raise ValueError(f"unknown method {method!r}")

@@ -27,7 +27,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -60,8 +60,12 @@ def term_label(table: CaptureTable, term: Term) -> str:
 
 def model_label(table: CaptureTable, terms: Sequence[Term]) -> str:
     """Main effects plus the highest-order terms; lower-order ones they imply are implicit."""
+    return _label(table.lists, terms)
+
+
+def _label(lists: Sequence[str], terms: Sequence[Term]) -> str:
     maximal = [t for t in terms if not any(set(t) < set(u) for u in terms)]
-    inter = " + ".join(term_label(table, t) for t in maximal)
+    inter = " + ".join(":".join(lists[i] for i in t) for t in maximal)
     return "independence" if not inter else f"main effects + {inter}"
 
 
@@ -166,11 +170,12 @@ def _redundant_message(table: CaptureTable, term: Term, empty: Sequence[Term]) -
     )
 
 
-def _mle_exists(x: FloatArray, y: FloatArray) -> tuple[bool, list[int]]:
+def _mle_exists(x: FloatArray, y: FloatArray, *, explain: bool = True) -> tuple[bool, list[int]]:
     """Fienberg-Rinaldo linear-programming test for existence of the Poisson MLE.
 
     The MLE exists iff some strictly positive vector ``z`` has the same sufficient
-    statistics as the data (``x.T z = x.T y``). Returns ``(exists, forced_zero_cells)``.
+    statistics as the data (``x.T z = x.T y``). Returns ``(exists, forced_zero_cells)``;
+    the forced cells (one more LP each) are only looked for when ``explain``.
     """
     zero = np.flatnonzero(y == 0)
     if zero.size == 0:
@@ -193,6 +198,8 @@ def _mle_exists(x: FloatArray, y: FloatArray) -> tuple[bool, list[int]]:
     )
     if res.status == 0 and -res.fun > 1e-9:
         return True, []
+    if not explain:
+        return False, []
     # Name the culprits: zero cells that no table with these margins can make positive.
     forced: list[int] = []
     for i in zero:
@@ -338,6 +345,8 @@ class LoglinearFit:
             level=self.level,
             interval_kind=kind,
             stratum=self.table.stratum,
+            aic=self.aic,
+            bic=self.bic,
         )
 
 
@@ -524,17 +533,39 @@ def neighbourhood_models(k: int, max_order: int = 2) -> list[tuple[Term, ...]]:
 @dataclass(frozen=True)
 class ModelScore:
     terms: tuple[Term, ...]
-    label: str
+    lists: tuple[str, ...]
     n_params: int
     loglik: float
     aic: float
     bic: float
     estimate: float
 
+    @property
+    def label(self) -> str:
+        return _label(self.lists, self.terms)
+
+    def value(self, criterion: Criterion) -> float:
+        return self.aic if criterion == "aic" else self.bic
+
+
+@dataclass(frozen=True)
+class SearchRun:
+    """One greedy run of a non-exhaustive search: where it started and what it found."""
+
+    direction: str  # "forward" (from independence), "backward" (from all terms), "restart"
+    start: tuple[Term, ...]
+    best: ModelScore | None
+
 
 @dataclass(frozen=True)
 class ModelSelection:
-    """Result of an AIC/BIC search: ranked scores and the chosen model refitted."""
+    """Result of an AIC/BIC search: ranked scores and the chosen model refitted.
+
+    ``exhaustive`` says whether every hierarchical model in the class was scored;
+    ``searched`` counts the models looked at (refused ones included) and ``ranking`` the
+    ones that could be estimated, best first. A non-exhaustive search also has its greedy
+    ``runs`` (forward, backward and the restarts), each with the best model it found.
+    """
 
     criterion: Criterion
     exhaustive: bool
@@ -542,10 +573,49 @@ class ModelSelection:
     refused: dict[str, int]
     ranking: tuple[ModelScore, ...]
     best: LoglinearFit
+    runs: tuple[SearchRun, ...] = ()
+    max_order: int = 2
+
+    def best_of(self, direction: str) -> ModelScore | None:
+        found = [r.best for r in self.runs if r.direction == direction and r.best is not None]
+        return min(found, key=lambda s: s.value(self.criterion), default=None)
+
+    @property
+    def description(self) -> str:
+        if self.exhaustive:
+            return f"exhaustive: all {self.searched:,} hierarchical models scored"
+        restarts = sum(1 for r in self.runs if r.direction == "restart")
+        return (
+            f"not exhaustive: {self.searched:,} models scored by forward and backward "
+            f"greedy search with {restarts} restarts, plus the neighbourhood set"
+        )
+
+    def summary(self) -> Estimate:
+        label = "log-linear, AIC" if self.criterion == "aic" else "log-linear, BIC"
+        est = self.best.summary(label)
+        search: dict[str, object] = {"criterion": self.criterion, "max_order": self.max_order}
+        if not self.exhaustive:
+            for direction in ("forward", "backward", "restart"):
+                b = self.best_of(direction)
+                search[direction] = (
+                    None
+                    if b is None
+                    else {
+                        "model": b.label,
+                        self.criterion: b.value(self.criterion),
+                        "estimate": b.estimate,
+                    }
+                )
+        return replace(
+            est,
+            exhaustive=self.exhaustive,
+            models_tried=self.searched,
+            search=search,
+        )
 
 
 def _screen(table: CaptureTable, terms: tuple[Term, ...]) -> ModelScore | str:
-    """Fast fit for ranking; returns a refusal reason instead when not estimable."""
+    """Careful fit of one model for ranking; a refusal reason when not estimable."""
     st = model_structure(table, terms)
     if st.redundant:
         return "zero margin"
@@ -561,20 +631,289 @@ def _screen(table: CaptureTable, terms: tuple[Term, ...]) -> ModelScore | str:
     if suspicious:
         if np.linalg.matrix_rank(x) < x.shape[1]:
             return "rank deficient"
-        exists, _ = _mle_exists(x, y)
+        exists, _ = _mle_exists(x, y, explain=False)
         if not exists:
             return "MLE does not exist"
-    loglik = _poisson_loglik(y, fit.mu)
-    p = x.shape[1] + len(st.empty)
+    return _score(table, terms, y, fit.mu, x.shape[1] + len(st.empty), float(fit.beta[0]))
+
+
+def _score(
+    table: CaptureTable,
+    terms: tuple[Term, ...],
+    y: FloatArray,
+    mu: FloatArray,
+    p: int,
+    intercept: float,
+) -> ModelScore:
+    loglik = _poisson_loglik(y, mu)
     return ModelScore(
         terms=terms,
-        label=model_label(table, terms),
+        lists=table.lists,
         n_params=p,
         loglik=loglik,
         aic=-2 * loglik + 2 * p,
         bic=-2 * loglik + math.log(max(table.observed, 1)) * p,
-        estimate=table.observed + math.exp(float(fit.beta[0])),
+        estimate=table.observed + math.exp(intercept),
     )
+
+
+class _Scorer:
+    """Scores many models of one table at once, and remembers every score.
+
+    The models share one design with a column for every candidate term; each model is a
+    column mask and a row mask (its empty overlaps' patterns removed). Newton steps for a
+    whole batch are one matrix product (the Hessians ``X' diag(mu) X`` as ``mu @ O`` with
+    ``O`` the row-wise outer products of the design) and one batched solve. A model that
+    does not converge cleanly is handed to :func:`_screen` (rank and LP checks).
+    """
+
+    chunk = 2048
+
+    def __init__(self, table: CaptureTable, max_order: int) -> None:
+        self.table = table
+        k = table.k
+        self.max_order = min(max_order, k - 1)
+        self.terms = tuple(
+            t for r in range(2, self.max_order + 1) for t in itertools.combinations(range(k), r)
+        )
+        bits = table.bits
+        self.y = table.counts.astype(np.float64)
+        self.x = design_matrix(bits, self.terms)
+        n, p = self.x.shape
+        self.outer = (self.x[:, :, None] * self.x[:, None, :]).reshape(n, p * p)
+        self.col = {t: 1 + k + i for i, t in enumerate(self.terms)}
+        self.rows = {t: np.prod(bits[:, list(t)], axis=1).astype(bool) for t in self.terms}
+        self.margin = {t: float(self.rows[t] @ self.y) for t in self.terms}
+        self.log_y_fact = special.gammaln(self.y + 1)
+        base = poisson_newton(self.x[:, : 1 + k], self.y)
+        self.start = np.zeros(p)
+        self.start[: 1 + k] = base.beta
+        self.scores: dict[tuple[Term, ...], ModelScore | str] = {}
+        self.betas: dict[tuple[Term, ...], FloatArray] = {}
+        # Models asked for since the last reset (one search's "models tried").
+        self.seen: set[tuple[Term, ...]] = set()
+
+    def score(
+        self, models: Sequence[tuple[Term, ...]], warm: FloatArray | None = None
+    ) -> list[ModelScore | str]:
+        self.seen.update(models)
+        todo = [m for m in dict.fromkeys(models) if m not in self.scores]
+        for a in range(0, len(todo), self.chunk):
+            self._batch(todo[a : a + self.chunk], warm)
+        return [self.scores[m] for m in models]
+
+    def _batch(self, models: list[tuple[Term, ...]], warm: FloatArray | None) -> None:
+        k = self.table.k
+        n, p = self.x.shape
+        masks: list[FloatArray] = []
+        weights: list[FloatArray] = []
+        n_empty: list[int] = []
+        batch: list[tuple[Term, ...]] = []
+        for m in models:
+            if any(len(t) >= k for t in m):
+                self.scores[m] = "all-lists term"
+                continue
+            zero = [t for t in m if self.margin[t] == 0]
+            empty = [t for t in zero if not any(set(u) < set(t) for u in zero)]
+            if len(empty) < len(zero):
+                self.scores[m] = "zero margin"
+                continue
+            mask = np.zeros(p)
+            mask[: 1 + k] = 1.0
+            keep = np.ones(n)
+            for t in m:
+                if t in empty:
+                    keep[self.rows[t]] = 0.0
+                else:
+                    mask[self.col[t]] = 1.0
+            if keep.sum() < mask.sum():
+                self.scores[m] = "rank deficient"
+                continue
+            masks.append(mask)
+            weights.append(keep)
+            n_empty.append(len(empty))
+            batch.append(m)
+        if not batch:
+            return
+        mk = np.array(masks)
+        w = np.array(weights)
+        eye = np.eye(p)
+        mm = mk[:, :, None] * mk[:, None, :]
+        pad = eye[None, :, :] * (1.0 - mk)[:, None, :]
+        # Models with patterns removed can lose rank: test X' W X before any Newton step.
+        dropped = np.flatnonzero(w.min(axis=1) == 0)
+        if dropped.size:
+            gram = (w[dropped] @ self.outer).reshape(-1, p, p) * mm[dropped] + pad[dropped]
+            ev = np.linalg.eigvalsh(gram)
+            bad = ev[:, 0] <= 1e-9 * ev[:, -1]
+            for i in dropped[bad]:
+                self.scores[batch[i]] = "rank deficient"
+            ok = np.ones(len(batch), dtype=bool)
+            ok[dropped[bad]] = False
+            if not ok.all():
+                idx = np.flatnonzero(ok)
+                batch = [batch[i] for i in idx]
+                mk, w, mm, pad = mk[idx], w[idx], mm[idx], pad[idx]
+                n_empty = [n_empty[i] for i in idx]
+                if not batch:
+                    return
+        beta = np.tile(self.start if warm is None else warm, (len(batch), 1)) * mk
+        wy = w * self.y
+        beta, converged = _newton_batch(self.x, self.outer, wy, w, mk, mm, pad, beta)
+        mu = np.exp(np.minimum(beta @ self.x.T, _ETA_MAX))
+        ll = (w * (special.xlogy(self.y, mu) - mu - self.log_y_fact)).sum(axis=1)
+        npar = mk.sum(axis=1).astype(int) + np.array(n_empty)
+        log_n = math.log(max(self.table.observed, 1))
+        sound = converged & (np.abs(beta).max(axis=1) <= 25)
+        for i, m in enumerate(batch):
+            if not sound[i]:
+                self.scores[m] = _screen(self.table, m)
+                continue
+            self.scores[m] = ModelScore(
+                terms=m,
+                lists=self.table.lists,
+                n_params=int(npar[i]),
+                loglik=float(ll[i]),
+                aic=float(-2 * ll[i] + 2 * npar[i]),
+                bic=float(-2 * ll[i] + log_n * npar[i]),
+                estimate=self.table.observed + math.exp(float(beta[i, 0])),
+            )
+            self.betas[m] = beta[i]
+
+
+_ETA_MAX = 700.0
+
+
+def _newton_batch(
+    x: FloatArray,
+    outer: FloatArray,
+    wy: FloatArray,
+    w: FloatArray,
+    mk: FloatArray,
+    mm: FloatArray,
+    pad: FloatArray,
+    beta: FloatArray,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 60,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Damped Newton for many masked Poisson log-linear models at once."""
+    b_count, p = beta.shape
+
+    def loglik(eta: FloatArray, rows: npt.NDArray[np.intp]) -> FloatArray:
+        return np.asarray(
+            (wy[rows] * eta - w[rows] * np.exp(np.minimum(eta, _ETA_MAX))).sum(axis=1)
+        )
+
+    everyone = np.arange(b_count)
+    eta = beta @ x.T
+    ll = loglik(eta, everyone)
+    converged = np.zeros(b_count, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(~converged)
+        if idx.size == 0:
+            break
+        mu = w[idx] * np.exp(np.minimum(eta[idx], _ETA_MAX))
+        grad = ((wy[idx] - mu) @ x) * mk[idx]
+        hess = (mu @ outer).reshape(-1, p, p) * mm[idx] + pad[idx]
+        try:
+            step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = np.einsum("bij,bj->bi", np.linalg.pinv(hess), grad)
+        t = np.ones(idx.size)
+        for _halving in range(30):
+            new_beta = beta[idx] + t[:, None] * step
+            new_eta = new_beta @ x.T
+            new_ll = loglik(new_eta, idx)
+            worse = new_ll < ll[idx] - 1e-12 * np.abs(ll[idx])
+            if not worse.any():
+                break
+            t[worse] /= 2
+        gain = new_ll - ll[idx]
+        beta[idx], eta[idx], ll[idx] = new_beta, new_eta, new_ll
+        moved = np.abs(t[:, None] * step).max(axis=1)
+        converged[idx] = (np.abs(gain) <= tol * (np.abs(new_ll) + 1.0)) & (moved < 1e-6)
+    return beta, converged
+
+
+# The scores of the last few tables searched, shared by AIC and BIC (and repeated calls).
+_SCORERS: dict[tuple[object, ...], _Scorer] = {}
+_SCORER_CACHE_SIZE = 4
+
+
+def _scorer(table: CaptureTable, max_order: int) -> _Scorer:
+    key = (table.lists, table.counts.tobytes(), min(max_order, table.k - 1))
+    found = _SCORERS.pop(key, None)
+    if found is None:
+        found = _Scorer(table, max_order)
+    _SCORERS[key] = found  # most recently used last
+    while len(_SCORERS) > _SCORER_CACHE_SIZE:
+        _SCORERS.pop(next(iter(_SCORERS)))
+    return found
+
+
+def _neighbours(model: tuple[Term, ...], terms: Sequence[Term]) -> list[tuple[Term, ...]]:
+    """Hierarchical models one term away: add a term whose sub-terms are all in, or
+    remove a term that no larger term of the model contains."""
+    have = set(model)
+    out: list[tuple[Term, ...]] = []
+    for t in terms:
+        if t in have:
+            if not any(set(t) < set(u) for u in have):
+                out.append(tuple(u for u in model if u != t))
+        elif len(t) == 2 or all(s in have for s in itertools.combinations(t, len(t) - 1)):
+            out.append(tuple(sorted((*model, t), key=lambda u: (len(u), u))))
+    return out
+
+
+def _greedy(
+    scorer: _Scorer, start: tuple[Term, ...], criterion: Criterion, max_steps: int = 500
+) -> ModelScore | None:
+    """Best-improvement hill climb over single-term additions and removals."""
+    current = scorer.score([start])[0]
+    model = start
+    if isinstance(current, str):
+        # An unestimable start (e.g. all terms): walk down by removals until one fits.
+        while model and isinstance(current, str):
+            smaller = [m for m in _neighbours(model, scorer.terms) if len(m) < len(model)]
+            good = [
+                (m, sc)
+                for m, sc in zip(smaller, scorer.score(smaller), strict=True)
+                if not isinstance(sc, str)
+            ]
+            if good:
+                model, current = min(good, key=lambda ms: ms[1].value(criterion))
+            else:
+                model = smaller[0] if smaller else ()
+                current = scorer.score([model])[0]
+        if isinstance(current, str):
+            return None
+    for _ in range(max_steps):
+        options = _neighbours(model, scorer.terms)
+        warm = scorer.betas.get(model)
+        scored = scorer.score(options, warm)
+        best: tuple[tuple[Term, ...], ModelScore] | None = None
+        for m, s in zip(options, scored, strict=True):
+            if isinstance(s, str):
+                continue
+            if best is None or s.value(criterion) < best[1].value(criterion):
+                best = (m, s)
+        if best is None or best[1].value(criterion) >= current.value(criterion) - 1e-9:
+            break
+        model, current = best
+    return current
+
+
+def count_hierarchical_models_upto(k: int, max_order: int, limit: int) -> int | None:
+    """The number of hierarchical models, or None when it is above ``limit``."""
+    order = min(max_order, k - 1)
+    n_pairs = k * (k - 1) // 2
+    if order <= 2:
+        return 2**n_pairs if 2**n_pairs <= limit else None
+    if n_pairs > 10:
+        return None
+    count = count_hierarchical_models(k, order)
+    return count if count <= limit else None
 
 
 def select_model(
@@ -585,55 +924,70 @@ def select_model(
     max_models: int = 40_000,
     models: Iterable[tuple[Term, ...]] | None = None,
     level: float = 0.95,
+    restarts: int = 4,
+    seed: int = 0,
 ) -> ModelSelection:
     """Rank hierarchical models by AIC or BIC and refit the best with statsmodels.
 
-    All hierarchical models up to ``max_order`` are searched when there are at most
-    ``max_models`` of them (order 2: 1,024 models for 5 lists, 32,768 for 6); otherwise
-    the :func:`neighbourhood_models` set is searched and ``exhaustive`` is False.
-    Models that cannot be estimated from this table are skipped and counted in
-    ``refused``.
+    All hierarchical models up to ``max_order`` are scored when there are at most
+    ``max_models`` of them (order 2: 1,024 models for 5 lists, 32,768 for 6); the search
+    is then ``exhaustive``. Otherwise (7-10 lists) it is not, and says so: the
+    :func:`neighbourhood_models` set is scored, then a greedy search moves one term at a
+    time (add a term, or remove one) to the best neighbour while the criterion improves,
+    from independence ("forward"), from every term ("backward") and from ``restarts``
+    random models (seeded by ``seed``); the best model scored by any of them is chosen
+    and each run's best is kept in ``runs``. Models that cannot be estimated from this
+    table are skipped and counted in ``refused``. Scores are cached per table, so AIC
+    and BIC on the same table share one search's fits.
     """
-    exhaustive = True
-    if models is None:
-        k = table.k
-        order = min(max_order, k - 1)
-        n_pairs = k * (k - 1) // 2
-        # Cheap upper bound first so 10 lists never start a 2**45 enumeration.
-        if order <= 2 and 2**n_pairs <= max_models:
-            candidates: Iterable[tuple[Term, ...]] = hierarchical_models(k, order)
-        elif order > 2 and n_pairs <= 10 and count_hierarchical_models(k, order) <= max_models:
-            candidates = hierarchical_models(k, order)
-        else:
-            candidates = neighbourhood_models(k, order)
-            exhaustive = False
-    else:
+    order = min(max_order, table.k - 1)
+    scorer = _scorer(table, order)
+    runs: list[SearchRun] = []
+    if models is not None:
         candidates = [hierarchical_closure(normalise_terms(table, m)) for m in models]
-    scores: list[ModelScore] = []
+        scorer_for = _Scorer(table, max(2, max((len(t) for m in candidates for t in m), default=2)))
+        scored = scorer_for.score(candidates)
+        exhaustive = True
+        looked = dict(zip(candidates, scored, strict=True))
+    elif count_hierarchical_models_upto(table.k, order, max_models) is not None:
+        candidates = list(hierarchical_models(table.k, order))
+        scored = scorer.score(candidates)
+        exhaustive = True
+        looked = dict(zip(candidates, scored, strict=True))
+    else:
+        exhaustive = False
+        scorer.seen = set()
+        scorer.score(neighbourhood_models(table.k, order))
+        rng = np.random.default_rng(seed)
+        pairs = [t for t in scorer.terms if len(t) == 2]
+        starts: list[tuple[str, tuple[Term, ...]]] = [
+            ("forward", ()),
+            ("backward", hierarchical_closure(scorer.terms)),
+        ]
+        for _ in range(restarts):
+            chosen = [t for t in pairs if rng.random() < 0.5]
+            starts.append(("restart", tuple(sorted(chosen))))
+        for direction, start in starts:
+            runs.append(SearchRun(direction, start, _greedy(scorer, start, criterion)))
+        looked = {m: scorer.scores[m] for m in scorer.seen}
+    scores = [s for s in looked.values() if not isinstance(s, str)]
     refused: dict[str, int] = {}
-    searched = 0
-    for terms in candidates:
-        searched += 1
-        if any(len(t) >= table.k for t in terms):
-            refused["all-lists term"] = refused.get("all-lists term", 0) + 1
-            continue
-        out = _screen(table, terms)
-        if isinstance(out, str):
-            refused[out] = refused.get(out, 0) + 1
-        else:
-            scores.append(out)
+    for s in looked.values():
+        if isinstance(s, str):
+            refused[s] = refused.get(s, 0) + 1
     if not scores:
         raise IdentifiabilityError("no candidate model can be estimated from this table")
-    key = (lambda s: s.aic) if criterion == "aic" else (lambda s: s.bic)
-    scores.sort(key=lambda s: (key(s), s.n_params))
+    scores.sort(key=lambda s: (s.value(criterion), s.n_params))
     best = fit_loglinear(table, scores[0].terms, level=level)
     return ModelSelection(
         criterion=criterion,
         exhaustive=exhaustive,
-        searched=searched,
+        searched=len(looked),
         refused=refused,
         ranking=tuple(scores),
         best=best,
+        runs=tuple(runs),
+        max_order=order,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -29,6 +30,9 @@ class Estimate:
     delta: float | None = None  # BMA: the hyper-Dirichlet prior count per cell
     tail_mass: float | None = None  # BMA: posterior mass on the upper half of the grid
     grid_max: int | None = None  # BMA: largest unobserved count on the grid
+    exhaustive: bool | None = None  # AIC/BIC: was every model in the class scored?
+    models_tried: int | None = None  # AIC/BIC: how many models were scored
+    search: Mapping[str, object] | None = None  # AIC/BIC: criterion, order, best per direction
 
     @property
     def unobserved(self) -> float:
@@ -54,4 +58,7 @@ class Estimate:
             "delta": self.delta,
             "tail_mass": self.tail_mass,
             "grid_max": self.grid_max,
+            "exhaustive": self.exhaustive,
+            "models_tried": self.models_tried,
+            "search": None if self.search is None else dict(self.search),
         }

@@ -154,6 +154,10 @@ def _finite(value: Any) -> Any:
     """JSON has no infinity: an unbounded interval end is given as null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
     return value
 
 
