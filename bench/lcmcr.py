@@ -1,0 +1,179 @@
+"""Benchmark and validation of the latent-class model (issue 15, point 5).
+
+Three parts, each printed as it finishes:
+
+* ``coverage`` — seeded simulations of heterogeneous populations (hidden classes with
+  very different capture probabilities), 4 designs x ``--sims-per-design`` seeds. For
+  each table: the share of 95% credible intervals containing the true total, the
+  median relative error of the posterior median, and the share of runs whose
+  diagnostics warn; the independence log-linear model is scored on the same tables.
+  Design A is the first simulation of Manrique-Vallier (2016, *Biometrics* 72(4)), as
+  reproduced by HRDAG's StanLCMCR (github.com/HRDAG/StanLCMCR); B-D are ours.
+* ``speed`` — 10,000 Gibbs sweeps on a 5-list table of 10,000 observed people (budget
+  60 s), and one default run (2 chains x (10,000 burn-in + 50,000) sweeps, thin 50).
+* ``kosovo`` — the Kosovo 1999 table, with the default settings and with a long run.
+
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/lcmcr.py [coverage|speed|kosovo|all]``
+(exits 1 if the speed budget is missed or coverage is under 90%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from detente.estimation.capture import read_capture_csv
+from detente.estimation.lcmcr import lcmcr, simulate_latent_classes
+from detente.estimation.loglinear import independence
+
+SPEED_BUDGET_SECONDS = 60.0
+COVERAGE_TARGET = 0.90
+KOSOVO = "/work/shared/data/mse/kosovo_1999.csv"
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    sizes: tuple[int, ...]
+    probs: tuple[tuple[float, ...], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes)
+
+
+DESIGNS = (
+    Design(
+        "A: N=2000, 5 lists, 2 classes (90% rarely listed) - Manrique-Vallier 2016",
+        (1800, 200),
+        ((0.033, 0.033, 0.099, 0.132, 0.033), (0.660, 0.825, 0.759, 0.990, 0.693)),
+    ),
+    Design(
+        "B: N=2000, 4 lists, 2 classes (80/20)",
+        (1600, 400),
+        ((0.10, 0.15, 0.20, 0.10), (0.60, 0.50, 0.70, 0.55)),
+    ),
+    Design(
+        "C: N=2000, 5 lists, 3 classes (60/30/10)",
+        (1200, 600, 200),
+        (
+            (0.05, 0.10, 0.08, 0.12, 0.06),
+            (0.25, 0.30, 0.20, 0.35, 0.25),
+            (0.70, 0.80, 0.60, 0.75, 0.85),
+        ),
+    ),
+    Design(
+        "D: N=5000, 4 lists, 3 classes (70/20/10), lists favour different classes",
+        (3500, 1000, 500),
+        ((0.15, 0.05, 0.10, 0.20), (0.30, 0.40, 0.15, 0.25), (0.60, 0.70, 0.80, 0.50)),
+    ),
+)
+
+
+def coverage(sims_per_design: int) -> bool:
+    print(f"## coverage: {len(DESIGNS)} designs x {sims_per_design} seeds, default settings")
+    all_hit: list[bool] = []
+    for d_index, design in enumerate(DESIGNS):
+        hit, rel, warned, ind_hit, ind_rel, widths = [], [], [], [], [], []
+        t0 = time.perf_counter()
+        for s in range(sims_per_design):
+            seed = 1000 * (d_index + 1) + s
+            table = simulate_latent_classes(design.sizes, design.probs, seed=seed)
+            fit = lcmcr(table, seed=seed)
+            lo, hi = fit.interval()
+            hit.append(lo <= design.total <= hi)
+            rel.append((fit.median - design.total) / design.total)
+            widths.append((hi - lo) / design.total)
+            warned.append(fit.warning is not None)
+            ind = independence(table)
+            ilo, ihi = ind.interval
+            ind_hit.append(ilo <= design.total <= ihi)
+            ind_rel.append((ind.estimate - design.total) / design.total)
+        all_hit.extend(hit)
+        print(
+            f"{design.name}: LCMCR covers {np.mean(hit):.0%}, median rel. error "
+            f"{np.median(rel):+.1%} (median |error| {np.median(np.abs(rel)):.1%}), median "
+            f"interval width {np.median(widths):.0%} of N, diagnostics warn in "
+            f"{np.mean(warned):.0%}; independence covers {np.mean(ind_hit):.0%}, median "
+            f"rel. error {np.median(ind_rel):+.1%} [{time.perf_counter() - t0:.0f} s]",
+            flush=True,
+        )
+    share = float(np.mean(all_hit))
+    print(f"overall LCMCR coverage {share:.1%} over {len(all_hit)} simulations", flush=True)
+    return share >= COVERAGE_TARGET
+
+
+def speed() -> bool:
+    print("## speed")
+    # About 10,000 observed people on 5 lists, heterogeneous.
+    table = simulate_latent_classes(
+        (9_600, 3_200),
+        ((0.20, 0.25, 0.15, 0.30, 0.20), (0.60, 0.55, 0.70, 0.65, 0.50)),
+        seed=1,
+    )
+    print(f"table: {table.k} lists, {table.observed:,} observed people")
+    t0 = time.perf_counter()
+    fit = lcmcr(table, seed=1, iterations=10_000, burn_in=0, thin=10, chains=1)
+    t_10k = time.perf_counter() - t0
+    print(f"10,000 sweeps, one chain: {t_10k:.1f} s (budget {SPEED_BUDGET_SECONDS:.0f} s)")
+    t0 = time.perf_counter()
+    fit = lcmcr(table, seed=1)
+    t_default = time.perf_counter() - t0
+    print(
+        f"default run (2 chains x 60,000 sweeps): {t_default:.1f} s; median "
+        f"{fit.median:,.0f}, ESS {fit.ess:.0f}, R-hat {fit.rhat:.3f}",
+        flush=True,
+    )
+    return t_10k <= SPEED_BUDGET_SECONDS
+
+
+def kosovo() -> None:
+    print("## Kosovo 1999 (4 lists, 4,400 recorded killings)")
+    table = read_capture_csv(KOSOVO)
+    runs = (
+        ("default (2 chains x 50,000 sweeps after 10,000 burn-in, thin 50)", {}),
+        (
+            "long (2 chains x 200,000 sweeps after 10,000 burn-in, thin 100)",
+            {"iterations": 200_000, "thin": 100},
+        ),
+    )
+    for label, kw in runs:
+        t0 = time.perf_counter()
+        fit = lcmcr(table, seed=1999, **kw)  # type: ignore[arg-type]
+        lo, hi = fit.interval()
+        print(
+            f"{label}: median {fit.median:,.0f}, 95% {lo:,.0f}-{hi:,.0f}, mean "
+            f"{fit.mean:,.0f}, ESS {fit.ess:.0f}, R-hat {fit.rhat:.3f}, Geweke "
+            f"{', '.join(f'{z:+.1f}' for z in fit.geweke)}, classes used (median) "
+            f"{np.median(fit.classes_used):.0f} [{time.perf_counter() - t0:.0f} s]"
+        )
+        print(f"  warning: {fit.warning}", flush=True)
+    ind = independence(table)
+    print(f"independence: {ind.estimate:,.0f} ({ind.interval[0]:,.0f}-{ind.interval[1]:,.0f})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "part", nargs="?", default="all", choices=["coverage", "speed", "kosovo", "all"]
+    )
+    parser.add_argument("--sims-per-design", type=int, default=25)
+    args = parser.parse_args()
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    ok = True
+    if args.part in ("speed", "all"):
+        ok &= speed()
+    if args.part in ("kosovo", "all"):
+        kosovo()
+    if args.part in ("coverage", "all"):
+        ok &= coverage(args.sims_per_design)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
