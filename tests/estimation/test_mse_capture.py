@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from detente.estimation import (
+    CaptureFileError,
     CaptureTable,
     capture_table,
     pattern_bits,
@@ -96,3 +97,37 @@ def test_permuted_and_dropped_tables() -> None:
     assert perm.permuted([1, 2, 0]).counts.tolist() == table.counts.tolist()
     ab = table.drop_lists(["A", "B"])
     assert ab == capture_table({"A": [1, 2, 3], "B": [3, 4]})
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("A,B,C\n1,0,5\n", "t.csv, line 1, column 3", "last column must be 'count'"),
+        ("A,count\n1,5\n", "t.csv, line 1", "1 list(s) named before 'count'"),
+        (",".join(f"L{i}" for i in range(11)) + ",count\n", "t.csv, line 1", "11 list(s)"),
+        ("A,A,count\n1,0,5\n", "t.csv, line 1, column 2", "named twice"),
+        ("# c\nA,B,count\n1,0,5\n1,2,3\n", "t.csv, line 4, column 2 (B)", "'2' is not 0 or 1"),
+        ("A,B,count\n1,0,5\nyes,0,3\n", "t.csv, line 3, column 1 (A)", "'yes' is not 0 or 1"),
+        ("A,B,count\n1,0,-5\n", "t.csv, line 2, column 3 (count)", "'-5' is negative"),
+        ("A,B,count\n1,0,2.5\n", "t.csv, line 2, column 3 (count)", "not a whole number"),
+        ("A,B,count\n1,0,5\n\n# x\n1,0,2\n", "t.csv, line 5", "already given on line 2"),
+        ("A,B,count\n0,0,5\n", "t.csv, line 2", "all-zero pattern"),
+        ("A,B,count\n1,0\n", "t.csv, line 2", "2 fields where the header has 3"),
+        ("# only comments\n", "t.csv", "no header"),
+    ],
+)
+def test_malformed_table_files_are_refused_saying_where(text: str, where: str, what: str) -> None:
+    with pytest.raises(CaptureFileError) as caught:
+        read_capture_csv(io.StringIO(text), name="t.csv")
+    message = str(caught.value)
+    assert message.startswith(where + ":"), message
+    assert what in message
+
+
+def test_table_file_reader_accepts_the_shared_format(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\ufeff# a comment\nA, B ,count\n1,0,5\n0,1,7\n1,1,0\n", encoding="utf-8")
+    table = read_capture_csv(path)
+    assert table.lists == ("A", "B") and table.counts.tolist() == [5, 7, 0]
+    with pytest.raises(CaptureFileError, match=r"missing\.csv: no such file"):
+        read_capture_csv(tmp_path / "missing.csv")

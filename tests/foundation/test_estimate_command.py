@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -114,3 +115,41 @@ def test_an_agreement_is_a_list_and_strata_come_from_the_registry(world: World) 
         stdout=text,
     )
     assert "By arrest-year:" in text.getvalue() and "Sum over strata:" in text.getvalue()
+
+
+SHARED_UK = Path(__file__).resolve().parent.parent / "data" / "mse" / "uk_modern_slavery_2013.csv"
+
+
+def test_a_capture_table_from_a_file_needs_no_registry(db: None) -> None:
+    data = run(
+        "--table", str(SHARED_UK), *[a for m in ("stepwise", "aic", "bma") for a in ("--method", m)]
+    )
+    assert data["observed"] == 2744
+    assert data["lists"] == {"LA": 94, "NG": 567, "PF": 1102, "GO": 807, "GP": 336, "NCA": 102}
+    step, aic, bma = data["estimates"]  # type: ignore[misc]
+    assert round(step["estimate"]) == 11_418
+    for row in (step, aic):
+        assert {"estimate", "interval", "model", "aic"} <= set(row)
+        assert row["interval"] == [row["lower"], row["upper"]]
+    assert aic["exhaustive"] is True and aic["models_tried"] == 2**15
+    assert "refused" in bma  # six lists: BMA is for at most five
+
+
+def test_malformed_table_file_is_refused_saying_where(db: None, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("# mine\nA,B,count\n1,0,5\n1,1,-2\n", encoding="utf-8")
+    with pytest.raises(
+        CommandError, match=r"bad\.csv, line 4, column 3 \(count\): count '-2' is negative"
+    ):
+        run("--table", str(bad))
+    with pytest.raises(CommandError, match="no such file"):
+        run("--table", str(tmp_path / "none.csv"))
+    with pytest.raises(CommandError, match="drop --list/--source"):
+        run("--table", str(SHARED_UK), "--source", "ngo")
+
+
+def test_table_text_output_says_how_the_search_went(db: None) -> None:
+    out = io.StringIO()
+    call_command("estimate", "--table", str(SHARED_UK), "--method", "aic", stdout=out)
+    text = out.getvalue()
+    assert "exhaustive search of 32,768 models" in text and "AIC 159.9" in text

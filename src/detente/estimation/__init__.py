@@ -19,6 +19,7 @@ from typing import Literal
 
 from detente.estimation.bma import BMAResult, DecomposableGraph, bma, decomposable_graphs
 from detente.estimation.capture import (
+    CaptureFileError,
     CaptureTable,
     capture_table,
     pattern_bits,
@@ -71,6 +72,7 @@ def estimate(table: CaptureTable, method: Method = "stepwise", level: float = 0.
 
 __all__ = [
     "BMAResult",
+    "CaptureFileError",
     "CaptureTable",
     "DecomposableGraph",
     "Estimate",

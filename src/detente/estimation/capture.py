@@ -210,17 +210,152 @@ def table_from_rows(
     return CaptureTable(tuple(lists), counts)
 
 
-def read_capture_csv(source: str | Path | io.TextIOBase) -> CaptureTable:
-    """Read ``list1,...,listk,count`` CSV (lines starting ``#`` are comments)."""
+class CaptureFileError(ValueError):
+    """A capture-table file that cannot be read, with where: file, line and column."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        column_name: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.column_name = column_name
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.path or "<table>"]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            col = f"column {self.column}"
+            where.append(f"{col} ({self.column_name})" if self.column_name else col)
+        return f"{', '.join(where)}: {self.message}"
+
+
+def read_capture_csv(
+    source: str | Path | io.TextIOBase, *, name: str | None = None
+) -> CaptureTable:
+    """Read a capture table: ``list1,...,listk,count``, one row per observed pattern.
+
+    Lines starting ``#`` (and blank lines) are comments. The header names 2-10 lists and
+    then ``count``; each row gives a 0/1 pattern and how many people have it (a whole
+    number, 0 or more). Patterns not listed count 0. Refused, with the file, line and
+    column in the message (:class:`CaptureFileError`): a missing ``count`` column, too few
+    or too many lists, repeated or empty list names, a row with the wrong number of
+    fields, a value other than 0/1, a negative or non-integer count, a pattern given twice,
+    and the all-zero pattern (nobody can be observed on no list).
+    """
     if isinstance(source, str | Path):
-        text = Path(source).read_text(encoding="utf-8")
+        path = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise CaptureFileError("no such file", path=path) from None
+        except UnicodeDecodeError:
+            raise CaptureFileError("not a UTF-8 text file", path=path) from None
+        except OSError as exc:
+            raise CaptureFileError(exc.strerror or "cannot be read", path=path) from None
     else:
+        path = name
         text = source.read()
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    reader = csv.reader(lines)
-    header = next(reader)
-    if header[-1].strip().lower() != "count":
-        raise ValueError("the last column must be 'count'")
-    names = [h.strip() for h in header[:-1]]
-    rows = [([int(v) for v in rec[:-1]], int(rec[-1])) for rec in reader if rec]
-    return table_from_rows(names, rows)
+    numbered = [
+        (i, ln)
+        for i, ln in enumerate(text.splitlines(), start=1)
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    if not numbered:
+        raise CaptureFileError("no header: expected list names and then 'count'", path=path)
+
+    def fields(line: str) -> list[str]:
+        return [f.strip() for f in next(csv.reader([line]))]
+
+    header_line, header_text = numbered[0]
+    header = fields(header_text)
+    if header[-1].lower() != "count":
+        raise CaptureFileError(
+            f"the last column must be 'count', not {header[-1]!r}",
+            path=path,
+            line=header_line,
+            column=len(header),
+        )
+    names = header[:-1]
+    if not MIN_LISTS <= len(names) <= MAX_LISTS:
+        raise CaptureFileError(
+            f"{len(names)} list(s) named before 'count'; give between {MIN_LISTS} and {MAX_LISTS}",
+            path=path,
+            line=header_line,
+        )
+    seen_names: dict[str, int] = {}
+    for j, list_name in enumerate(names, start=1):
+        if not list_name:
+            raise CaptureFileError("a list has no name", path=path, line=header_line, column=j)
+        if list_name.lower() == "count":
+            raise CaptureFileError(
+                "'count' must be the last column only", path=path, line=header_line, column=j
+            )
+        if list_name in seen_names:
+            raise CaptureFileError(
+                f"list {list_name!r} is named twice (also column {seen_names[list_name]})",
+                path=path,
+                line=header_line,
+                column=j,
+            )
+        seen_names[list_name] = j
+    k = len(names)
+    counts = np.zeros(2**k - 1, dtype=np.int64)
+    first_line: dict[int, int] = {}
+    for line_no, line in numbered[1:]:
+        rec = fields(line)
+        if len(rec) != k + 1:
+            raise CaptureFileError(
+                f"{len(rec)} fields where the header has {k + 1} ({k} lists and 'count')",
+                path=path,
+                line=line_no,
+            )
+        pattern = 0
+        for j, value in enumerate(rec[:-1]):
+            if value not in ("0", "1"):
+                raise CaptureFileError(
+                    f"{value!r} is not 0 or 1 (1: on this list, 0: not on it)",
+                    path=path,
+                    line=line_no,
+                    column=j + 1,
+                    column_name=names[j],
+                )
+            pattern |= int(value) << j
+        raw = rec[-1]
+        if not raw.isdigit():
+            try:
+                as_int = int(raw)
+            except ValueError:
+                as_int = None
+            what = "negative" if as_int is not None and as_int < 0 else "not a whole number"
+            raise CaptureFileError(
+                f"count {raw!r} is {what}; give how many people have this pattern (0 or more)",
+                path=path,
+                line=line_no,
+                column=k + 1,
+                column_name="count",
+            )
+        if pattern == 0:
+            raise CaptureFileError(
+                "the all-zero pattern (on no list) cannot be observed: leave it out",
+                path=path,
+                line=line_no,
+            )
+        if pattern in first_line:
+            raise CaptureFileError(
+                f"this pattern was already given on line {first_line[pattern]}",
+                path=path,
+                line=line_no,
+            )
+        first_line[pattern] = line_no
+        counts[pattern - 1] = int(raw)
+    return CaptureTable(tuple(names), counts)

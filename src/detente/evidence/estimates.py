@@ -175,6 +175,39 @@ def _run(table: CaptureTable, methods: Sequence[str], level: float) -> list[dict
     return results
 
 
+def table_estimate(
+    table: CaptureTable,
+    *,
+    methods: Sequence[str] = ("independence", "stepwise"),
+    level: float = 0.95,
+) -> dict[str, object]:
+    """The estimates for a capture table given as such (``detente estimate --table``).
+
+    Nothing in the registry is read: the table is the caller's (a published table, or an
+    analyst's own), so no viewer is involved. The output has the shape of
+    :func:`registry_estimate`'s, ``lists`` giving each list's total.
+    """
+    _check_methods(methods, level)
+    return {
+        "lists": table.list_totals(),
+        "observed": table.observed,
+        "capture_patterns": _patterns(table),
+        "estimates": _run(table, methods, level),
+    }
+
+
+def _check_methods(methods: Sequence[str], level: float) -> None:
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise invalid(
+            "methods",
+            _("Unknown method “%(value)s”; use one of: %(choices)s.")
+            % {"value": unknown[0], "choices": ", ".join(METHODS)},
+        )
+    if not 0.5 <= level < 1:
+        raise invalid("level", _("The interval level must be between 0.5 and 1."))
+
+
 def _patterns(table: CaptureTable) -> list[dict[str, object]]:
     return [
         {"lists": [n for n, b in zip(table.lists, bits, strict=True) if b], "count": int(c)}
@@ -195,17 +228,9 @@ def registry_estimate(
     specs = list(dict.fromkeys(specs))
     if not 2 <= len(specs) <= 10:
         raise invalid("lists", _("Give between 2 and 10 different lists."))
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise invalid(
-            "methods",
-            _("Unknown method “%(value)s”; use one of: %(choices)s.")
-            % {"value": unknown[0], "choices": ", ".join(METHODS)},
-        )
+    _check_methods(methods, level)
     if "bma" in methods and len(specs) > 5:
         raise invalid("methods", _("Model averaging (bma) is implemented for at most 5 lists."))
-    if not 0.5 <= level < 1:
-        raise invalid("level", _("The interval level must be between 0.5 and 1."))
     lists = registry_lists(viewer, specs)
     table = capture_table(lists)
     out: dict[str, object] = {
