@@ -252,6 +252,7 @@ def read_capture_csv(
     fields, a value other than 0/1, a negative or non-integer count, a pattern given twice,
     and the all-zero pattern (nobody can be observed on no list).
     """
+    path: str | None
     if isinstance(source, str | Path):
         path = str(source)
         try:
