@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "detente.mailing",
     "detente.staff",
     "detente.oversight",
+    "detente.casework",
 ]
 
 MIDDLEWARE = [

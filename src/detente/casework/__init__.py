@@ -1,0 +1,1 @@
+"""Casework: the file kept on each person and agreement (interventions, notes, tasks)."""

@@ -1,0 +1,281 @@
+"""The casework kept on a person or an agreement: interventions, notes and tasks.
+
+Every row hangs on exactly one subject (a person or an agreement; a task may also hang on
+an intervention), so what a viewer may see of it follows from what they may see of that
+subject. Free text here is confidential: the ledger holds only keyed hashes of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from detente.agreements.models import Agreement, Party
+from detente.registry.models import Person
+
+
+class Channel(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    LETTER = "letter", _("Letter")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    OTHER = "other", _("Other")
+
+
+class NoteVisibility(models.TextChoices):
+    STAFF = "staff", _("All staff")
+    VERIFIERS = "verifiers", _("Verifiers and administrators only")
+
+
+def _one_subject(*fields: str) -> Q:
+    """Exactly one of these foreign keys is set."""
+    out = Q()
+    for chosen in fields:
+        case = Q(**{f"{chosen}__isnull": False})
+        for other in fields:
+            if other != chosen:
+                case &= Q(**{f"{other}__isnull": True})
+        out |= case
+    return out
+
+
+class Intervention(models.Model):
+    """A case raised: with whom, how, when, by whom, what was asked and answered, what next."""
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interventions",
+        verbose_name=_("person"),
+    )
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interventions",
+        verbose_name=_("agreement"),
+    )
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interventions",
+        verbose_name=_("raised with (party)"),
+    )
+    official = models.CharField(_("official, by role"), max_length=200, blank=True)
+    channel = models.CharField(_("how"), max_length=16, choices=Channel.choices)
+    occurred_on = models.DateField(_("when"))
+    raised_by = models.CharField(_("raised by"), max_length=150)
+    asked = models.TextField(_("what was asked"))
+    answer = models.TextField(_("the answer"), blank=True)
+    next_step = models.TextField(_("next step"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_one_subject("person", "agreement"),
+                name="intervention_one_subject",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["person", "-occurred_on"], name="casework_iv_person"),
+            models.Index(fields=["agreement", "-occurred_on"], name="casework_iv_agreement"),
+            models.Index(fields=["party", "-occurred_on"], name="casework_iv_party"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.channel} {self.occurred_on}"
+
+    @property
+    def subject_label(self) -> str:
+        return self.person.handle if self.person_id else self.agreement.slug  # type: ignore[union-attr]
+
+
+class Note(models.Model):
+    """A confidential note; ``body`` is its newest version (every version is a NoteVersion)."""
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="casework_notes",
+        verbose_name=_("person"),
+    )
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="casework_notes",
+        verbose_name=_("agreement"),
+    )
+    visibility = models.CharField(
+        _("who may read it"),
+        max_length=16,
+        choices=NoteVisibility.choices,
+        default=NoteVisibility.STAFF,
+    )
+    body = models.TextField(_("text"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_one_subject("person", "agreement"), name="note_one_subject"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["person", "-updated_at"], name="casework_note_person"),
+            models.Index(fields=["agreement", "-updated_at"], name="casework_note_agreement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"note #{self.pk} v{self.version}"
+
+    @property
+    def subject_label(self) -> str:
+        return self.person.handle if self.person_id else self.agreement.slug  # type: ignore[union-attr]
+
+
+class VersionQuerySet(models.QuerySet["NoteVersion"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("a note's history is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("a note's history is append-only")
+
+
+class NoteVersion(models.Model):
+    """One version of a note, as written; never changed, never removed."""
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    body = models.TextField(_("text"))
+    visibility = models.CharField(
+        _("who may read it"), max_length=16, choices=NoteVisibility.choices
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("note version")
+        verbose_name_plural = _("note versions")
+        ordering = ["note_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "number"], name="one_number_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"note #{self.note_id} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("a note's history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a note's history is append-only")
+
+
+class Task(models.Model):
+    """Something to do by a date, by one person, about a person, agreement or intervention."""
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="casework_tasks",
+        verbose_name=_("person"),
+    )
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="casework_tasks",
+        verbose_name=_("agreement"),
+    )
+    intervention = models.ForeignKey(
+        Intervention,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("intervention"),
+    )
+    title = models.CharField(_("what to do"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+    due_on = models.DateField(_("due"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="casework_tasks",
+        verbose_name=_("assigned to"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("set"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_one_subject("person", "agreement", "intervention"),
+                name="task_one_subject",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "done_at", "due_on"], name="casework_task_mine"),
+            models.Index(fields=["person", "due_on"], name="casework_task_person"),
+            models.Index(fields=["agreement", "due_on"], name="casework_task_agreement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task #{self.pk} due {self.due_on}"
+
+    @property
+    def subject_label(self) -> str:
+        if self.person_id:
+            return self.person.handle  # type: ignore[union-attr]
+        if self.agreement_id:
+            return self.agreement.slug  # type: ignore[union-attr]
+        return f"#{self.intervention_id}"
