@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("staff/", include("detente.staff.urls")),
     path("staff/", include("detente.oversight.urls")),
+    path("staff/", include("detente.casework.urls")),
     path("updates/", include("detente.mailing.urls")),
     path("", include("detente.web.urls")),
 ]

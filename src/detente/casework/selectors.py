@@ -220,3 +220,9 @@ def casework_of(
         notes_total=len(note_rows) if len(note_rows) < limit else ns.count(),
         tasks=list(ts[:limit]),
     )
+
+
+def parties_raised_with(viewer: Viewer) -> QuerySet[Party]:
+    """The parties that some intervention this viewer sees was raised with."""
+    raised = interventions(viewer).filter(party__isnull=False).values("party_id")
+    return Party.objects.filter(pk__in=raised).order_by("name")
