@@ -277,6 +277,20 @@ def _reader_login(w: World, _u: User | None) -> tuple[str, Body]:
 
 _NAMES = {"given_names": "Yoandri 0", "paternal_surname": "Perez", "sex": "X"}
 
+_CASE = {"channel": "call", "occurred_on": "2020-03-02", "asked": "A visit.", "raised_by": "x"}
+
+
+def _task_form(**changes: str) -> Make:
+    """A task for the persona itself (a staff member who sees the world's people)."""
+
+    def make(w: World, user: User | None) -> tuple[str, Body]:
+        due = str(dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=3))
+        body = {"title": "Chase", "due_on": due, "assignee": user.username if user else "x"}
+        return _url("staff/tasks/new/")(w), body | changes
+
+    return make
+
+
 # Every route that takes a POST: what a valid and an invalid one look like.
 FORMS: dict[str, Form] = {
     # --- Searching and reading by POST: no change, only the names seen are recorded.
@@ -539,6 +553,29 @@ FORMS: dict[str, Form] = {
     ),
     # Nothing new in the test world: the request is recorded, no digest is built.
     "staff/updates/<slug:slug>/send/": Form(_at("staff/updates/<slug:slug>/send/", {}), None, 1),
+    # --- Casework (routes_casework): cases raised, notes and tasks.
+    "staff/interventions/new/": Form(
+        _at("staff/interventions/new/", _CASE),
+        _at("staff/interventions/new/", {**_CASE, "channel": "pigeon"}),
+        1,
+    ),
+    "staff/interventions/<int:pk>/edit/": Form(
+        _at("staff/interventions/<int:pk>/edit/", {**_CASE, "answer": "No news."}),
+        _at("staff/interventions/<int:pk>/edit/", {**_CASE, "occurred_on": "2999-01-01"}),
+        1,
+    ),
+    "staff/notes/new/": Form(
+        _at("staff/notes/new/", {"body": "<p>Met</p>", "visibility": "staff"}),
+        _at("staff/notes/new/", {"body": "<script>x</script>", "visibility": "staff"}),
+        1,
+    ),
+    "staff/notes/<int:pk>/edit/": Form(
+        _at("staff/notes/<int:pk>/edit/", {"body": "<p>Met twice</p>", "visibility": "staff"}),
+        _at("staff/notes/<int:pk>/edit/", {"body": "", "visibility": "staff"}),
+        1,
+    ),
+    "staff/tasks/new/": Form(_task_form(), _task_form(due_on="2000-01-01"), 1),
+    "staff/tasks/<int:pk>/done/": Form(_at("staff/tasks/<int:pk>/done/", {}), None, 1),
     # --- Public routes.
     "staff/login/": Form(
         _reader_login,

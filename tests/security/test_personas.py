@@ -17,13 +17,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from tests.security import routes_mailing, routes_oversight, routes_staff
+from tests.security import routes_casework, routes_mailing, routes_oversight, routes_staff
 from tests.support import World, make_user
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience
 
-_ROUTE_TABLES = (routes_staff, routes_oversight, routes_mailing)
+_ROUTE_TABLES = (routes_staff, routes_oversight, routes_mailing, routes_casework)
 
 ROLES = ("anonymous", "public", "legislature", "analyst", "verifier", "administrator")
 STAFF = frozenset({"analyst", "verifier", "administrator"})
@@ -192,6 +192,10 @@ NOT_IN_ADMIN = {
     "mailing.outboxmessage": "written by digests, read by the worker (`detente mailing status`)",
     "mailing.deliverylease": "internal: which worker delivers the outbox",
     "mailing.mailchimpdeletion": "internal: Mailchimp deletions owed after an erasure",
+    "casework.intervention": "the staff casework pages (routes_casework), `detente case`, the API",
+    "casework.note": "the staff casework pages (routes_casework), `detente note` and the API",
+    "casework.noteversion": "a note's history: written by note_add/note_edit only, never edited",
+    "casework.task": "the staff casework pages (routes_casework), `detente task` and the API",
     "web.renderedpage": "the public pages as an anonymous visitor gets them (web.pages); "
     "made from public data only, never edited",
 }
