@@ -70,3 +70,20 @@ def test_bad_input_is_problem_json_naming_the_parameter(world: World) -> None:
     missing = Client().get(f"/api/estimates?list=source:{ngo}&list=source:nowhere", **auth)
     assert missing.status_code == 404
     assert missing["Content-Type"].startswith("application/problem+json")
+
+
+def test_warnings_are_in_the_answer_and_the_schema(world: World) -> None:
+    ngo, family = _lists(world)
+    response = Client().get(
+        f"/api/estimates?list=source:{ngo}&list=source:{family}&method=aic", **_auth(world)
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["warnings"] == []  # 30 and 20 people, 10 on both: nothing to warn about
+    (row,) = data["estimates"]
+    assert row["exhaustive"] is True and row["models_tried"] == 1 and row["aic"] is not None
+    assert row["interval"] == [row["lower"], row["upper"]]
+    schema = Client().get("/api/openapi.json").json()
+    warning = schema["components"]["schemas"]["EstimateWarning"]
+    assert "subset_list" in warning["properties"]["code"]["enum"]
+    assert "exhaustive" in schema["components"]["schemas"]["EstimateRow"]["properties"]

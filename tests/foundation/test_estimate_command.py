@@ -153,3 +153,16 @@ def test_table_text_output_says_how_the_search_went(db: None) -> None:
     call_command("estimate", "--table", str(SHARED_UK), "--method", "aic", stdout=out)
     text = out.getvalue()
     assert "exhaustive search of 32,768 models" in text and "AIC 159.9" in text
+
+
+def test_warnings_are_printed_and_in_the_json(db: None, tmp_path: Path) -> None:
+    inside = tmp_path / "inside.csv"
+    # Everyone on C is on A; A and B share nobody.
+    inside.write_text("A,B,C,count\n1,0,0,40\n0,1,0,30\n1,0,1,12\n", encoding="utf-8")
+    data = run("--table", str(inside), "--method", "independence")
+    found = {w["code"]: w for w in data["warnings"]}  # type: ignore[attr-defined]
+    assert set(found) >= {"subset_list", "no_overlap"}
+    assert found["subset_list"]["params"] == {"list": "C", "other": "A"}
+    out = io.StringIO()
+    call_command("estimate", "--table", str(inside), stdout=out)
+    assert "Warning: Everyone on C is also on A." in out.getvalue()

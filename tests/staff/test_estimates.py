@@ -66,3 +66,25 @@ def test_strata_and_spanish(world: World) -> None:
     )
     html = page.content.decode()
     assert "Por estrato" in html and "unknown" in html
+
+
+def test_warnings_are_plain_sentences_on_the_page(world: World) -> None:
+    # Everyone on the family list is on the NGO's: a list inside another.
+    people = [person_create(actor=world.actor, given_names=f"Yordanis {i}") for i in range(30)]
+    for source, idx in {"ngo": range(0, 30), "family": range(10, 20)}.items():
+        for i in idx:
+            claim_record(
+                actor=world.actor,
+                source=world.sources[source],
+                person=people[i],
+                status="detained",
+                event_date=dt.date(2020, 1, 1),
+                received_at=at("2020-01-02"),
+            )
+    client = Client()
+    client.force_login(make_user("an", "analyst"))
+    ngo, family = world.sources["ngo"].slug, world.sources["family"].slug
+    html = client.get(_url(world, f"source:{ngo}", f"source:{family}")).content.decode()
+    assert "Read this before quoting a figure" in html
+    assert f"Everyone on source:{family} is also on source:{ngo}." in html
+    assert 'data-code="subset_list"' in html

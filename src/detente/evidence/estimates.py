@@ -28,6 +28,7 @@ from typing import Any
 from django.db.models import Min
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from detente.access.policy import Action, Viewer, can
 from detente.agreements.models import Membership
@@ -44,10 +45,49 @@ from detente.estimation import (
     stratified_capture_tables,
     stratified_loglinear,
 )
+from detente.estimation.notices import Notice, estimate_notices, table_notices
 from detente.evidence.lists import source_lists
 from detente.registry.models import CustodyEpisode, Identity, survivors
 
 METHODS = ("independence", "stepwise", "aic", "bic", "bma")
+
+# The engine's warnings (detente.estimation.notices), worded for the reader by code; the
+# English is the engine's own sentence (a test keeps the two the same).
+WARNING_MESSAGES: dict[str, str] = {
+    "empty_list": gettext_noop(
+        "Nobody is on the list %(list)s. It tells nothing about who was missed: leave it out."
+    ),
+    "subset_list": gettext_noop(
+        "Everyone on %(list)s is also on %(other)s. A list drawn from another is not "
+        "independent of it, and the estimates can then miss the true number without any "
+        "sign of it. Leave %(list)s out, or count the two as one list, and estimate again."
+    ),
+    "no_overlap": gettext_noop(
+        "Nobody is on both %(list)s and %(other)s. The models then assume these two lists "
+        "can never share anyone. If they could (the same people, place and period), check "
+        "the matching, and compare the estimates with one of the two lists left out."
+    ),
+    "sparse_table": gettext_noop(
+        "%(empty)s of the %(cells)s combinations of lists have nobody in them. The estimates "
+        "rest on few people and depend strongly on the method: treat them as rough, quote the "
+        "range across methods, and add lists or people before relying on a figure."
+    ),
+    "methods_disagree": gettext_noop(
+        "The methods disagree by more than a factor of 2 (from %(low)s to %(high)s). The data "
+        "do not settle how the lists depend on each other: do not quote one figure; quote the "
+        "range and say why, or stratify (by province or period) and estimate again."
+    ),
+    "search_not_exhaustive": gettext_noop(
+        "%(method)s did not try every model: %(tried)s of them were tried by searching "
+        "forward, backward and from random starts. A better model may exist; compare with "
+        "the stepwise result and with fewer lists."
+    ),
+    "bma_tail": gettext_noop(
+        "Model averaging left part of its answer off the end of its range (%(share)s of it "
+        "beyond %(grid)s people not on any list): its upper bound is too low. Estimate "
+        "again with the default range, or treat the upper bound as a minimum."
+    ),
+}
 STRATA = ("province", "arrest-year")
 UNKNOWN_STRATUM = "unknown"
 
@@ -188,11 +228,13 @@ def table_estimate(
     :func:`registry_estimate`'s, ``lists`` giving each list's total.
     """
     _check_methods(methods, level)
+    estimates = _run(table, methods, level)
     return {
         "lists": table.list_totals(),
         "observed": table.observed,
         "capture_patterns": _patterns(table),
-        "estimates": _run(table, methods, level),
+        "estimates": estimates,
+        "warnings": estimate_warnings(table, estimates),
     }
 
 
@@ -206,6 +248,33 @@ def _check_methods(methods: Sequence[str], level: float) -> None:
         )
     if not 0.5 <= level < 1:
         raise invalid("level", _("The interval level must be between 0.5 and 1."))
+
+
+def _worded(notice: Notice) -> dict[str, object]:
+    """A warning as plain data: its code, its sentence in the reader's language, its values."""
+    from django.utils.formats import number_format
+
+    def shown(value: object) -> object:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, float):
+            return number_format(round(value), force_grouping=True)
+        if isinstance(value, int):
+            return number_format(value, force_grouping=True)
+        return value
+
+    template = WARNING_MESSAGES.get(notice.code)
+    params = {k: shown(v) for k, v in notice.params.items()}
+    message = _(template) % params if template else notice.message
+    return {"code": notice.code, "message": message, "params": dict(notice.params)}
+
+
+def estimate_warnings(
+    table: CaptureTable, estimates: Sequence[dict[str, object]]
+) -> list[dict[str, object]]:
+    """The warnings about a table and its estimates, worded for the reader."""
+    notices = [*table_notices(table), *estimate_notices(estimates)]
+    return [_worded(n) for n in notices]
 
 
 def _patterns(table: CaptureTable) -> list[dict[str, object]]:
@@ -233,11 +302,13 @@ def registry_estimate(
         raise invalid("methods", _("Model averaging (bma) is implemented for at most 5 lists."))
     lists = registry_lists(viewer, specs)
     table = capture_table(lists)
+    estimates = _run(table, methods, level)
     out: dict[str, object] = {
         "lists": {s: len(ids) for s, ids in lists.items()},
         "observed": table.observed,
         "capture_patterns": _patterns(table),
-        "estimates": _run(table, methods, level),
+        "estimates": estimates,
+        "warnings": estimate_warnings(table, estimates),
     }
     if stratify:
         everyone = set().union(*lists.values())

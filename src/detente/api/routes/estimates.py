@@ -51,9 +51,48 @@ class EstimateRow(Schema):
     estimate: float | None = None
     lower: float | None = None
     upper: float | None = Field(None, description="null when the data cannot bound it")
+    interval: list[float | None] | None = Field(
+        None, description="[lower, upper], as `lower` and `upper`."
+    )
     level: float | None = None
     interval_kind: str | None = None
+    aic: float | None = Field(None, description="Log-linear models: the model's AIC.")
+    bic: float | None = Field(None, description="Log-linear models: the model's BIC.")
+    exhaustive: bool | None = Field(
+        None,
+        description="AIC/BIC: true when every model of the class was tried; false when the "
+        "lists are too many and a forward/backward search with restarts was used.",
+    )
+    models_tried: int | None = Field(None, description="AIC/BIC: how many models were tried.")
+    search: dict[str, Any] | None = Field(
+        None,
+        description="AIC/BIC: the criterion, the highest interaction order and, when not "
+        "exhaustive, the best model found forward, backward and from the restarts.",
+    )
+    delta: float | None = Field(
+        None, description="Model averaging: the prior's delta (prior people per cell)."
+    )
+    tail_mass: float | None = Field(
+        None,
+        description="Model averaging: posterior mass on the upper half of the grid of "
+        "unobserved counts (below 1e-4 unless a warning says otherwise).",
+    )
+    grid_max: int | None = Field(None, description="Model averaging: the grid's largest count.")
     refused: str | None = Field(None, description="Why this method gave no estimate.")
+
+
+class EstimateWarning(Schema):
+    code: Literal[
+        "empty_list",
+        "subset_list",
+        "no_overlap",
+        "sparse_table",
+        "methods_disagree",
+        "search_not_exhaustive",
+        "bma_tail",
+    ] = Field(description="What is wrong, as a stable code.")
+    message: str = Field(description="The same in a plain sentence, with what to do.")
+    params: dict[str, Any] = Field(description="The values the sentence speaks of.")
 
 
 class Pattern(Schema):
@@ -78,6 +117,10 @@ class EstimateOut(Schema):
     observed: int = Field(description="People on at least one list.")
     capture_patterns: list[Pattern] = Field(description="Every observable pattern, zeros too.")
     estimates: list[EstimateRow]
+    warnings: list[EstimateWarning] = Field(
+        description="Read before quoting a figure: lists inside others or sharing nobody, "
+        "mostly empty tables, methods that disagree, searches that were not exhaustive."
+    )
     stratified: Stratified | None = None
 
 

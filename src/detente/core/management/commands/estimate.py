@@ -94,6 +94,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Observed on at least one list: {out['observed']}")
         self._estimates(out["estimates"])  # type: ignore[arg-type]
+        self._warnings(out["warnings"])  # type: ignore[arg-type]
         stratified = out.get("stratified")
         if isinstance(stratified, dict):
             self.stdout.write(f"By {stratified['by']}:")
@@ -149,6 +150,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Lists: {totals}")
         self.stdout.write(f"Observed on at least one list: {out['observed']}")
         self._estimates(out["estimates"])  # type: ignore[arg-type]
+        self._warnings(out["warnings"])  # type: ignore[arg-type]
+
+    def _warnings(self, warnings: list[dict[str, Any]]) -> None:
+        """Each warning as a plain sentence, after the figures it is about."""
+        for w in warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {w['message']}"))
 
     def _estimates(self, results: list[dict[str, Any]], indent: str = "  ") -> None:
         for r in results:
