@@ -75,12 +75,19 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
     ("import", "show"): (STAFF, ("{run}", "--rows", "--json")),
     ("review", "list"): (STAFF, ("--json",)),
     ("review", "show"): (STAFF, ("{row}", "--json")),
+    ("case", "list"): (STAFF, ("--json",)),
+    ("note", "list"): (STAFF, ("--person", "{handle}", "--json")),
+    ("note", "history"): (STAFF, ("--person", "{handle}", "--json")),
+    ("task", "list"): (STAFF, ("--all", "--json")),
 }
 # Subcommands that act as the operator only: they take no --as, so no role can use them
 # through one (an --as is refused before anything runs).
 OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "agreement": ("create", "edit", "archive", "restore", "policy", "classify"),
     "audit": ("verify", "checkpoint", "keygen", "vkey", "proof"),
+    "case": ("raise", "edit"),
+    "note": ("add", "edit"),
+    "task": ("add", "done"),
     "claim": ("status", "count", "stage", "retract", "list"),
     "db_worker": ("",),
     "demo": ("",),
@@ -233,6 +240,7 @@ def _registry(world: World) -> Registry:
             event_date=dt.date(2020, 2, 1),
         )
     Person.objects.filter(pk=people["at_risk"].pk).update(at_risk=True)
+    _casework(actor, people["hidden"], names[people["hidden"].handle])
     proposer = make_user("redaction-proposer", Role.ANALYST)
     approver = make_user("redaction-approver", Role.VERIFIER)
     for audience, covered in (
@@ -255,6 +263,30 @@ def _registry(world: World) -> Registry:
             tokens[role] = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     run, row = _import_run(world), _queued_row(world)
     return Registry(world, names, visible, users, tokens, run, row, mailing_list, {})
+
+
+def _casework(actor: User, person: Person, words: list[str]) -> None:
+    """A case raised, a note and a task about a person, each naming them (casework is for
+    staff, who see every name; nobody else may read a word of it)."""
+    from django.utils import timezone
+
+    from detente.casework.services import intervention_raise, note_add, task_add
+
+    case = intervention_raise(
+        actor=actor,
+        person=person,
+        channel="meeting",
+        occurred_on=dt.date(2020, 3, 1),
+        asked=f"Asked about {words[0]} {words[1]}.",
+    )
+    note_add(actor=actor, person=person, body=f"<p>{words[2]} was seen.</p>")
+    task_add(
+        actor=actor,
+        intervention=case,
+        title=f"Chase the answer on {words[3]}",
+        due_on=timezone.localdate(),
+        assignee=actor,
+    )
 
 
 def _tier(role: str) -> str:
