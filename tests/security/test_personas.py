@@ -140,6 +140,18 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/mailing-lists/{slug}/restore": MANAGERS,
     "api/mailing-lists/{slug}/pending": MANAGERS,
     "POST api/mailing-lists/{slug}/send": MANAGERS,
+    # Casework: staff read (others: empty lists, 404) and record (analysts too).
+    "api/interventions": STAFF,
+    "POST api/interventions": STAFF,
+    "api/interventions/{intervention_id}": STAFF,
+    "PATCH api/interventions/{intervention_id}": STAFF,
+    "api/notes": STAFF,
+    "POST api/notes": STAFF,
+    "api/notes/{note_id}": STAFF,
+    "PATCH api/notes/{note_id}": STAFF,
+    "api/tasks": STAFF,
+    "POST api/tasks": STAFF,
+    "POST api/tasks/{task_id}/done": STAFF,
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}

@@ -19,6 +19,7 @@ from detente.api.auth import TokenAuth
 from detente.api.errors import PROBLEM
 from detente.api.routes import (
     agreements,
+    casework,
     disclosures,
     estimates,
     evidence,
@@ -101,6 +102,7 @@ for module in (
     matching,
     statistics,
     mailing,
+    casework,
 ):
     api.add_router("", module.router)
 api.add_router("", build_router())  # the import review queue (detente.reconcile)
