@@ -40,6 +40,7 @@ from detente.agreements.services import (
     party_create,
 )
 from detente.audit import ledger
+from detente.casework import demo as casework_demo
 from detente.core.dates import DatePrecision
 from detente.demo.names import PersonGenerator, SyntheticPerson
 from detente.evidence.models import Claim, ClaimKind, Credibility, Lifecycle, Source, SourceKind
@@ -775,6 +776,13 @@ def load_demo(seed: int = 2014) -> DemoResult:
         _later_agreements(actor, releasing, counterpart, src, gen, rng)
         _statistics_release()
         _mailing_lists(actor, agreement)
+        casework_demo.load(
+            {u.username: u for u in User.objects.filter(username__in=["analyst", "verifier"])},
+            agreement,
+            counterpart,
+            raised,
+            rng,
+        )
         _write_logins(logins)
     return DemoResult(
         created=True,
