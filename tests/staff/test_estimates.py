@@ -86,5 +86,7 @@ def test_warnings_are_plain_sentences_on_the_page(world: World) -> None:
     ngo, family = world.sources["ngo"].slug, world.sources["family"].slug
     html = client.get(_url(world, f"source:{ngo}", f"source:{family}")).content.decode()
     assert "Read this before quoting a figure" in html
-    assert f"Everyone on source:{family} is also on source:{ngo}." in html
+    # Named as people know them, not by their slugs.
+    family_name, ngo_name = world.sources["family"].name, world.sources["ngo"].name
+    assert f"Everyone on {family_name} is also on {ngo_name}." in html
     assert 'data-code="subset_list"' in html

@@ -9,20 +9,27 @@ A *list* is named by a spec:
 * ``source:SLUG`` (or a bare ``SLUG``; the list keeps the name it was asked by): everyone
   the source made an effective status claim about;
 * ``agreement:SLUG``: the people named on the agreement;
-* ``import:RUN``: the people an import (``detente import``) linked or created, and every
-  row still waiting in the review queue as a person of its own (a pseudo-id).
+* ``import:RUN``: the people an import (``detente import``) linked or created, or a
+  reviewer decided a row was.
+
+Rows still waiting in the review queue are neither counted as people of their own (that
+inflated estimates from imported lists by a third or more) nor silently dropped: the
+estimate counts decided rows only and says so, and beside it the same methods are run with
+the waiting rows resolved both ways (each as the person it most resembles, each as a new
+person), so the reader sees how far the review could move the figure
+(:func:`waiting_rows`). That holds for the lists those rows will join once decided: the
+import's own, its source's and its agreement's.
 
 A person is one registry person on every list (a person merged into another counts as the
-survivor). The grey zone of matching (candidate pairs nobody has yet accepted or rejected)
-is shown by ``grey_links``: the estimate with those pairs merged and kept apart, side by
-side; :func:`import_grey_links` gives an import's (each waiting row with its best
-candidate).
+survivor). Inside the models, lists are named shortly (a source's or agreement's slug, an
+import by its source and day: ``embassy 2024-01-02``), so a model reads ``ngo:embassy
+2024-01-02``; ``labels`` names each list for people.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import Min
@@ -39,7 +46,6 @@ from detente.estimation import (
     IdentifiabilityError,
     capture_table,
     estimate,
-    matching_sensitivity,
     merge_matches,
     pattern_bits,
     stratified_capture_tables,
@@ -47,6 +53,7 @@ from detente.estimation import (
 )
 from detente.estimation.notices import Notice, estimate_notices, table_notices
 from detente.evidence.lists import source_lists
+from detente.evidence.selectors import source_list
 from detente.registry.models import CustodyEpisode, Identity, survivors
 
 METHODS = ("independence", "stepwise", "aic", "bic", "bma")
@@ -131,40 +138,116 @@ def _import_run(viewer: Viewer, ref: str) -> Any:
 
     if not ref.isdigit():
         raise invalid("lists", _("An import list is “import:” and the import's number."))
-    return run_get(viewer, int(ref))
+    run = run_get(viewer, int(ref))
+    if run.source.protected and not can(viewer, Action.MANAGE):
+        raise Http404("no such import")  # as its source's list: missing to analysts
+    return run
 
 
 def import_list_ids(viewer: Viewer, ref: str) -> set[int]:
-    """The people import ``ref`` linked or created (or a reviewer decided a row was), and
-    for each row still waiting for review a pseudo-id of its own (``-row id``): until it is
-    decided, the row is somebody on the list, perhaps nobody else's."""
+    """The people import ``ref`` linked or created, or a reviewer decided a row was. Rows
+    still waiting for review are not here: see :func:`waiting_rows`."""
     from detente.reconcile.models import ImportRow
 
     run = _import_run(viewer, ref)
-    ids: set[int] = set()
-    for row_id, person_id in ImportRow.objects.filter(run=run).values_list("pk", "person_id"):
-        ids.add(person_id if person_id is not None else -row_id)
-    return ids
+    rows = ImportRow.objects.filter(run=run, person__isnull=False)
+    return set(rows.values_list("person_id", flat=True))
+
+
+def waiting_rows(viewer: Viewer, specs: Sequence[str]) -> dict[str, dict[int, int | None]]:
+    """For each list, the import rows waiting in the review queue that would join it once
+    decided, as ``{-row id: the person it most resembles, or None}``: an import's own rows;
+    for a source, the rows of every import it gave; for an agreement, the rows of every
+    import made for it. A row is the same pseudo-person on every list it would join."""
+    from detente.reconcile.models import ImportRow, Outcome
+
+    out: dict[str, dict[int, int | None]] = {}
+    waiting = ImportRow.objects.filter(
+        outcome=Outcome.QUEUED, decision="", run__dry_run=False
+    ).values_list("pk", "candidates")
+    for spec in dict.fromkeys(specs):
+        kind, _sep, ref = spec.rpartition(":")
+        if kind == "import":
+            rows = waiting.filter(run=_import_run(viewer, ref))
+        elif kind == "agreement":
+            rows = waiting.filter(run__agreement=agreement_get(viewer, ref))
+        else:
+            rows = waiting.filter(run__source__slug=ref)
+        found: dict[int, int | None] = {}
+        for row_id, candidates in rows.iterator(chunk_size=2000):
+            best = next(
+                (c["person"] for c in candidates or () if isinstance(c.get("person"), int)), None
+            )
+            found[-row_id] = best
+        out[spec] = found
+    bests = {b for rows in out.values() for b in rows.values() if b is not None}
+    survivor = survivors(bests)
+    return {
+        spec: {row: (survivor.get(b, b) if b is not None else None) for row, b in rows.items()}
+        for spec, rows in out.items()
+    }
+
+
+def import_runs(viewer: Viewer, limit: int = 100) -> list[Any]:
+    """The imports a viewer may estimate from, newest first (no dry runs; a protected
+    source's only for those who may know it)."""
+    from detente.reconcile.models import ImportRun
+
+    if not can(viewer, Action.READ):
+        return []
+    runs = ImportRun.objects.filter(dry_run=False).select_related("source")
+    if not can(viewer, Action.MANAGE):
+        runs = runs.filter(source__protected=False)
+    return list(runs.order_by("-id")[:limit])
+
+
+def import_names(run: Any) -> tuple[str, str]:
+    """An import as a list: by its source and the day the list was reported (or received),
+    shortly for models and in full for people."""
+    from detente.core.dates import localized
+
+    day = run.reported_on or run.received_at.date()
+    label = _("%(source)s, list of %(day)s (import %(run)s)") % {
+        "source": run.source.name,
+        "day": localized(day),
+        "run": run.pk,
+    }
+    return f"{run.source.slug} {day.isoformat()}", label
+
+
+def list_names(viewer: Viewer, specs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Each list's short name (in models and warnings) and its label for people."""
+    names: dict[str, tuple[str, str]] = {}
+    for spec in dict.fromkeys(specs):
+        kind, _sep, ref = spec.rpartition(":")
+        if kind == "import":
+            short, label = import_names(_import_run(viewer, ref))
+        elif kind == "agreement":
+            agreement = agreement_get(viewer, ref)
+            short, label = ref, agreement.shown_title
+        else:
+            found = source_list(viewer).filter(slug=ref).first()
+            short = ref
+            label = found.name if found else ref
+        names[spec] = (short, label)
+    # Two imports of one source on one day: told apart by their numbers.
+    shorts = [s for s, _l in names.values()]
+    return {
+        spec: (f"{short} #{spec.rpartition(':')[2]}" if shorts.count(short) > 1 else short, label)
+        for spec, (short, label) in names.items()
+    }
 
 
 def import_grey_links(viewer: Viewer, specs: Sequence[str]) -> list[tuple[int, int]]:
-    """The grey zone of the ``import:`` lists among ``specs``: each row still waiting for
-    review (its pseudo-id) paired with its best candidate (the person it counts as now)."""
-    from detente.reconcile.models import ImportRow, Outcome
-
-    links: list[tuple[int, int]] = []
-    for spec in dict.fromkeys(specs):
-        kind, _sep, ref = spec.rpartition(":")
-        if kind != "import":
-            continue
-        run = _import_run(viewer, ref)
-        rows = ImportRow.objects.filter(run=run, outcome=Outcome.QUEUED, decision="")
-        for row_id, candidates in rows.values_list("pk", "candidates"):
-            best = next((c["person"] for c in candidates if isinstance(c.get("person"), int)), None)
-            if best is not None:
-                links.append((-row_id, best))
-    survivor = survivors({b for _a, b in links})
-    return [(a, survivor.get(b, b)) for a, b in links]
+    """The grey zone of the lists among ``specs``: each row still waiting for review (its
+    pseudo-id) paired with the person it most resembles."""
+    links = {
+        (row, best)
+        for rows in waiting_rows(viewer, specs).values()
+        for row, best in rows.items()
+        if best is not None
+    }
+    return sorted(links)
 
 
 def person_strata(person_ids: Iterable[int], by: str) -> dict[int, str]:
@@ -250,8 +333,9 @@ def _check_methods(methods: Sequence[str], level: float) -> None:
         raise invalid("level", _("The interval level must be between 0.5 and 1."))
 
 
-def _worded(notice: Notice) -> dict[str, object]:
-    """A warning as plain data: its code, its sentence in the reader's language, its values."""
+def _worded(notice: Notice, labels: dict[str, str] | None = None) -> dict[str, object]:
+    """A warning as plain data: its code, its sentence in the reader's language (lists by
+    their ``labels`` when given), its values."""
     from django.utils.formats import number_format
 
     def shown(value: object) -> object:
@@ -264,24 +348,94 @@ def _worded(notice: Notice) -> dict[str, object]:
         return value
 
     template = WARNING_MESSAGES.get(notice.code)
-    params = {k: shown(v) for k, v in notice.params.items()}
+    named = labels or {}
+    params = {
+        k: named.get(v, v) if isinstance(v, str) else shown(v) for k, v in notice.params.items()
+    }
     message = _(template) % params if template else notice.message
     return {"code": notice.code, "message": message, "params": dict(notice.params)}
 
 
 def estimate_warnings(
-    table: CaptureTable, estimates: Sequence[dict[str, object]]
+    table: CaptureTable,
+    estimates: Sequence[dict[str, object]],
+    labels: dict[str, str] | None = None,
 ) -> list[dict[str, object]]:
-    """The warnings about a table and its estimates, worded for the reader."""
+    """The warnings about a table and its estimates, worded for the reader (``labels``:
+    how to name each of the table's lists in a sentence)."""
     notices = [*table_notices(table), *estimate_notices(estimates)]
-    return [_worded(n) for n in notices]
+    return [_worded(n, labels) for n in notices]
 
 
-def _patterns(table: CaptureTable) -> list[dict[str, object]]:
+def _patterns(
+    table: CaptureTable, spec_of: dict[str, str] | None = None
+) -> list[dict[str, object]]:
+    """Every observable pattern, its lists named as the caller asked for them."""
+    named = spec_of or {}
     return [
-        {"lists": [n for n, b in zip(table.lists, bits, strict=True) if b], "count": int(c)}
+        {
+            "lists": [named.get(n, n) for n, b in zip(table.lists, bits, strict=True) if b],
+            "count": int(c),
+        }
         for bits, c in zip(pattern_bits(table.k), table.counts, strict=True)
     ]
+
+
+# Beside the engine's warnings (WARNING_MESSAGES): the registry's own.
+REVIEW_WARNING = gettext_noop(
+    "%(rows)s rows of these lists are waiting in the review queue and are not counted. "
+    "Counted as the people they most resemble, the estimate would be %(matched)s; counted "
+    "as new people, %(new)s. If the two differ much, finish the review before quoting a "
+    "figure."
+)
+
+
+def _named(
+    lists: Mapping[str, Iterable[Hashable]], names: dict[str, tuple[str, str]]
+) -> CaptureTable:
+    return capture_table({names[spec][0]: ids for spec, ids in lists.items()})
+
+
+def _review_bounds(
+    lists: dict[str, set[int]],
+    names: dict[str, tuple[str, str]],
+    waiting: dict[str, dict[int, int | None]],
+    methods: Sequence[str],
+    level: float,
+) -> dict[str, object]:
+    """The same methods with the waiting rows resolved both ways: each as the person it
+    most resembles (merged with them), each as a new person of its own."""
+    as_new = {spec: ids | set(waiting.get(spec, {})) for spec, ids in lists.items()}
+    links = [(row, best) for rows in waiting.values() for row, best in rows.items() if best]
+    as_matched = {
+        spec: set(ids)
+        for spec, ids in merge_matches({k: sorted(v) for k, v in as_new.items()}, links).items()
+    }
+    rows = {row for found in waiting.values() for row in found}
+    out: dict[str, object] = {
+        "rows": len(rows),
+        "by_list": {spec: len(found) for spec, found in waiting.items() if found},
+    }
+    for key, resolved in (("as_matched", as_matched), ("as_new", as_new)):
+        table = _named(resolved, names)
+        out[key] = {"observed": table.observed, "estimates": _run(table, methods, level)}
+    return out
+
+
+def _review_warning(bounds: dict[str, object]) -> dict[str, object]:
+    from django.utils.formats import number_format
+
+    def first(key: str) -> str:
+        part = bounds[key]
+        assert isinstance(part, dict)  # noqa: S101 - built above
+        for row in part["estimates"]:
+            if row.get("estimate") is not None:
+                return str(number_format(round(row["estimate"]), force_grouping=True))
+        return "—"
+
+    params = {"rows": bounds["rows"], "matched": first("as_matched"), "new": first("as_new")}
+    shown = {**params, "rows": number_format(int(bounds["rows"]), force_grouping=True)}  # type: ignore[call-overload]
+    return {"code": "awaiting_review", "message": _(REVIEW_WARNING) % shown, "params": params}
 
 
 def registry_estimate(
@@ -291,9 +445,11 @@ def registry_estimate(
     methods: Sequence[str] = ("independence", "stepwise"),
     stratify: str = "",
     level: float = 0.95,
-    grey_links: Iterable[tuple[int, int]] = (),
 ) -> dict[str, object]:
-    """The capture table and the estimates, as plain data (the CLI prints it as JSON)."""
+    """The capture table and the estimates, as plain data (the CLI prints it as JSON).
+
+    Only decided people are counted; ``awaiting_review`` (when rows wait in the review
+    queue) gives the estimates with those rows resolved both ways."""
     specs = list(dict.fromkeys(specs))
     if not 2 <= len(specs) <= 10:
         raise invalid("lists", _("Give between 2 and 10 different lists."))
@@ -301,22 +457,35 @@ def registry_estimate(
     if "bma" in methods and len(specs) > 5:
         raise invalid("methods", _("Model averaging (bma) is implemented for at most 5 lists."))
     lists = registry_lists(viewer, specs)
-    table = capture_table(lists)
+    names = list_names(viewer, specs)
+    spec_of = {short: spec for spec, (short, _label) in names.items()}
+    table = _named(lists, names)
     estimates = _run(table, methods, level)
     out: dict[str, object] = {
         "lists": {s: len(ids) for s, ids in lists.items()},
+        "labels": {spec: label for spec, (_short, label) in names.items()},
+        "names": {spec: short for spec, (short, _label) in names.items()},
         "observed": table.observed,
-        "capture_patterns": _patterns(table),
+        "capture_patterns": _patterns(table, spec_of),
         "estimates": estimates,
-        "warnings": estimate_warnings(table, estimates),
+        "warnings": estimate_warnings(
+            table, estimates, {short: label for short, label in names.values()}
+        ),
     }
+    waiting = waiting_rows(viewer, specs)
+    if any(waiting.values()):
+        bounds = _review_bounds(lists, names, waiting, methods, level)
+        out["awaiting_review"] = bounds
+        out["warnings"] = [_review_warning(bounds), *out["warnings"]]  # type: ignore[misc]
     if stratify:
         everyone = set().union(*lists.values())
-        tables = stratified_capture_tables(lists, person_strata(everyone, stratify))
+        tables = stratified_capture_tables(
+            {names[s][0]: ids for s, ids in lists.items()}, person_strata(everyone, stratify)
+        )
         strata: dict[str, object] = {
             name: {
                 "observed": t.observed,
-                "capture_patterns": _patterns(t),
+                "capture_patterns": _patterns(t, spec_of),
                 "estimates": _run(t, methods, level),
             }
             for name, t in sorted(tables.items())
@@ -327,12 +496,4 @@ def registry_estimate(
         except (IdentifiabilityError, ValueError) as exc:
             summed = {"method": "log-linear, stratified", "refused": str(exc)}
         out["stratified"] = {"by": stratify, "strata": strata, "total": summed}
-    links = list(grey_links)
-    if links:
-        accepted = merge_matches({k: sorted(v) for k, v in lists.items()}, links)
-        try:
-            rows = matching_sensitivity(accepted, lists).rows()
-            out["matching_sensitivity"] = [_estimate_dict(r) for r in rows]
-        except (IdentifiabilityError, ValueError) as exc:
-            out["matching_sensitivity"] = {"refused": str(exc)}
     return out

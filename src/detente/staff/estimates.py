@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from detente.agreements.selectors import agreement_list
-from detente.evidence.estimates import registry_estimate
+from detente.evidence.estimates import import_names, import_runs, registry_estimate
 from detente.evidence.selectors import source_list
 from detente.staff.common import apply_errors, staff_page
 from detente.web.charts import interval_chart
@@ -50,7 +50,10 @@ class EstimateForm(forms.Form):
     lists = forms.MultipleChoiceField(
         label=_("Lists"),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Choose 2 to 10 lists: sources' lists or the people named on an agreement."),
+        help_text=_(
+            "Choose 2 to 10 lists: sources' lists, the people named on an agreement, or an "
+            "import's list."
+        ),
     )
     methods = forms.MultipleChoiceField(
         label=_("Methods"),
@@ -66,8 +69,14 @@ class EstimateForm(forms.Form):
         sources = source_list(viewer).order_by("name")
         choices = [(f"source:{s.slug}", _("Source: %(name)s") % {"name": s.name}) for s in sources]
         choices += [
-            (f"agreement:{a.slug}", _("Agreement: %(title)s") % {"title": a.title})
+            (f"agreement:{a.slug}", _("Agreement: %(title)s") % {"title": a.shown_title})
             for a in agreement_list(viewer)
+        ]
+        # Imports by their source and day: rows still waiting for review are not counted,
+        # and the result shows them resolved both ways.
+        choices += [
+            (f"import:{run.pk}", _("Import: %(list)s") % {"list": import_names(run)[1]})
+            for run in import_runs(viewer)
         ]
         self.fields["lists"].choices = choices  # type: ignore[attr-defined]
 
@@ -111,5 +120,17 @@ def estimates(request: HttpRequest) -> HttpResponse:
             )
             if "estimate" in e:
                 e["hidden"] = e["estimate"] - result["observed"]
+        bounds = result.get("awaiting_review")
+        if bounds:
+            # One row per method: decided rows only, and the waiting rows resolved both ways.
+            context["bounds"] = [
+                (e, matched, new)
+                for e, matched, new in zip(
+                    result["estimates"],
+                    bounds["as_matched"]["estimates"],
+                    bounds["as_new"]["estimates"],
+                    strict=True,
+                )
+            ]
         context["chart"] = interval_chart(result["observed"], result["estimates"])
     return render(request, "staff/estimates.html", context)

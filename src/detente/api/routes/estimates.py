@@ -21,7 +21,9 @@ router = Router(tags=["estimation"])
 Method = Literal["independence", "stepwise", "aic", "bic", "bma"]
 DEFAULT_METHODS: tuple[Method, ...] = ("independence", "stepwise")
 
-ListSpec = Annotated[str, Field(pattern=r"^((source|agreement):)?[a-z0-9][a-z0-9-]{0,63}$")]
+ListSpec = Annotated[
+    str, Field(pattern=r"^(((source|agreement):)?[a-z0-9][a-z0-9-]{0,63}|import:[0-9]{1,12})$")
+]
 
 
 class EstimateQuery(Schema):
@@ -30,7 +32,8 @@ class EstimateQuery(Schema):
         alias="list",
         min_length=2,
         max_length=10,
-        description="2 to 10 lists: `source:SLUG` or `agreement:SLUG` (repeat the parameter).",
+        description="2 to 10 lists: `source:SLUG`, `agreement:SLUG` or `import:RUN` (an "
+        "import's decided rows; repeat the parameter).",
     )
     method: list[Method] = Field(
         default_factory=lambda: list(DEFAULT_METHODS),
@@ -90,6 +93,7 @@ class EstimateWarning(Schema):
         "methods_disagree",
         "search_not_exhaustive",
         "bma_tail",
+        "awaiting_review",
     ] = Field(description="What is wrong, as a stable code.")
     message: str = Field(description="The same in a plain sentence, with what to do.")
     params: dict[str, Any] = Field(description="The values the sentence speaks of.")
@@ -112,14 +116,45 @@ class Stratified(Schema):
     total: EstimateRow
 
 
+class Resolved(Schema):
+    observed: int = Field(description="People on at least one list, the waiting rows so resolved.")
+    estimates: list[EstimateRow]
+
+
+class AwaitingReview(Schema):
+    rows: int = Field(description="Rows waiting in the review queue, not counted in `estimates`.")
+    by_list: dict[str, int] = Field(description="How many of them would join each list.")
+    as_matched: Resolved = Field(
+        description="The same methods with each waiting row counted as the person it most "
+        "resembles."
+    )
+    as_new: Resolved = Field(
+        description="The same methods with each waiting row counted as a new person."
+    )
+
+
 class EstimateOut(Schema):
-    lists: dict[str, int] = Field(description="How many people each list names.")
+    lists: dict[str, int] = Field(
+        description="How many people each list names (decided rows only for imports)."
+    )
+    labels: dict[str, str] = Field(
+        description="Each list as people know it (a source's name, an agreement's title, an "
+        "import by its source and day)."
+    )
+    names: dict[str, str] = Field(
+        description="Each list's short name, as models and warnings name it."
+    )
     observed: int = Field(description="People on at least one list.")
     capture_patterns: list[Pattern] = Field(description="Every observable pattern, zeros too.")
     estimates: list[EstimateRow]
     warnings: list[EstimateWarning] = Field(
         description="Read before quoting a figure: lists inside others or sharing nobody, "
         "mostly empty tables, methods that disagree, searches that were not exhaustive."
+    )
+    awaiting_review: AwaitingReview | None = Field(
+        None,
+        description="Present when rows of these lists wait in the review queue: the "
+        "estimates with them resolved both ways.",
     )
     stratified: Stratified | None = None
 

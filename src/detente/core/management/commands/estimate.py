@@ -24,7 +24,6 @@ from detente.estimation import CaptureFileError, read_capture_csv
 from detente.evidence.estimates import (
     METHODS,
     STRATA,
-    import_grey_links,
     registry_estimate,
     table_estimate,
 )
@@ -61,8 +60,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--grey-zone",
             action="store_true",
-            help="also estimate with the import lists' rows awaiting review accepted as "
-            "their best candidates and rejected (import:RUN lists)",
+            help="kept for old scripts: the estimates with the rows awaiting review resolved "
+            "both ways are now always shown",
         )
         parser.add_argument("--json", action="store_true")
         add_viewer_argument(parser)
@@ -76,14 +75,12 @@ class Command(BaseCommand):
             raise CommandError("give between 2 and 10 different lists (--list or --source)")
         viewer = viewer_from(opts)
         try:
-            grey = import_grey_links(viewer, specs) if opts["grey_zone"] else []
             out = registry_estimate(
                 viewer,
                 specs,
                 methods=opts["method"] or ["independence", "stepwise"],
                 stratify=opts["stratify"],
                 level=opts["level"],
-                grey_links=grey,
             )
         except Http404 as exc:
             raise CommandError(str(exc)) from None
@@ -92,8 +89,24 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(out, indent=2, default=float))
             return
+        labels = out["labels"]
+        names = out["names"]
+        for spec, count in out["lists"].items():  # type: ignore[attr-defined]
+            self.stdout.write(f"{labels[spec]} ({names[spec]}): {count:,}")  # type: ignore[index]
         self.stdout.write(f"Observed on at least one list: {out['observed']}")
         self._estimates(out["estimates"])  # type: ignore[arg-type]
+        bounds = out.get("awaiting_review")
+        if isinstance(bounds, dict):
+            self.stdout.write(
+                f"Rows awaiting review, not counted above: {bounds['rows']:,}. With them resolved:"
+            )
+            for key, title in (
+                ("as_matched", "as the people they most resemble"),
+                ("as_new", "as new people"),
+            ):
+                part = bounds[key]
+                self.stdout.write(f" {title} (observed {part['observed']:,})")
+                self._estimates(part["estimates"], indent="   ")
         self._warnings(out["warnings"])  # type: ignore[arg-type]
         stratified = out.get("stratified")
         if isinstance(stratified, dict):
@@ -103,19 +116,6 @@ class Command(BaseCommand):
                 self._estimates(stratum["estimates"], indent="   ")
             self.stdout.write(" Sum over strata:")
             self._estimates([stratified["total"]], indent="   ")
-        if opts["grey_zone"]:
-            sensitivity = out.get("matching_sensitivity")
-            if sensitivity is None:
-                self.stdout.write("Grey zone: no rows await review.")
-            elif isinstance(sensitivity, dict):
-                self.stdout.write(f"Grey zone: refused: {sensitivity['refused']}")
-            else:
-                self.stdout.write("Grey zone (rows awaiting review):")
-                for row in sensitivity:  # type: ignore[attr-defined]
-                    self.stdout.write(
-                        f"  {row['grey_zone']:<9} {row['estimate']:>10,.0f}  "
-                        f"({_bound(row['lower'])} to {_bound(row['upper'])})"
-                    )
 
     def _from_file(self, specs: list[str], opts: dict[str, Any]) -> None:
         clashes = [
