@@ -922,7 +922,67 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             assert sample in {r[key] for r in answer.json()}, (role, route)
         else:
             assert answer.status_code == 403, (role, route)
-    assert set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | set(downloads) | {
+    # Casework: staff read and record (analysts too); every other token gets empty lists,
+    # 404 exactly like a missing row, and 403 for a write.
+    from tests.security.routes_casework import intervention_pk, note_pk, task_pk
+
+    case, note, task = intervention_pk(world), note_pk(world), task_pk(world)
+    casework_lists = {
+        "api/interventions": ("/api/interventions", case),
+        "api/notes": ("/api/notes", note),
+        "api/tasks": ("/api/tasks", task),
+    }
+    for route, (url, sample) in casework_lists.items():
+        answer = client.get(url, **auth)
+        assert answer.status_code == 200, (role, route, answer.status_code)
+        shown = {r["id"] for r in answer.json()["items"]}
+        assert (sample in shown) == (role in API_ROUTES[route]), (role, route, shown)
+    casework_details = {
+        "api/interventions/{intervention_id}": f"/api/interventions/{case}",
+        "api/notes/{note_id}": f"/api/notes/{note}",
+    }
+    for route, url in casework_details.items():
+        answer = client.get(url, **auth)
+        if role in API_ROUTES[route]:
+            assert answer.status_code == 200, (role, route, answer.status_code)
+        else:
+            absent = client.get(url.rsplit("/", 1)[0] + "/999999999", **auth)
+            assert answer.status_code == absent.status_code == 404, (role, route)
+            assert answer.content == absent.content, (role, route)
+    due = str(timezone.localdate() + _dt.timedelta(days=1))
+    casework_writes = {
+        "POST api/interventions": (
+            "post",
+            "/api/interventions",
+            {"person": handle, "channel": "call", "occurred_on": "2020-03-03", "asked": "P"},
+            201,
+        ),
+        "PATCH api/interventions/{intervention_id}": (
+            "patch",
+            f"/api/interventions/{case}",
+            {"answer": "Persona"},
+            200,
+        ),
+        "POST api/notes": ("post", "/api/notes", {"person": handle, "body": "Persona"}, 201),
+        "PATCH api/notes/{note_id}": ("patch", f"/api/notes/{note}", {"body": "Persona 2"}, 200),
+        "POST api/tasks": (
+            "post",
+            "/api/tasks",
+            {"person": handle, "title": "P", "due_on": due, "assignee": user.username},
+            201,
+        ),
+        "POST api/tasks/{task_id}/done": ("post", f"/api/tasks/{task}/done", None, 200),
+    }
+    for route, (method, url, body, ok) in casework_writes.items():
+        sent = getattr(client, method)(
+            url, _json.dumps(body or {}), content_type="application/json", **auth
+        )
+        expected = ok if role in API_ROUTES[route] else 403
+        assert sent.status_code == expected, (role, route, sent.content)
+    casework = set(casework_lists) | set(casework_details) | set(casework_writes)
+    assert casework | set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | set(
+        downloads
+    ) | {
         *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
         "POST api/match",
