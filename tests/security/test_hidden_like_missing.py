@@ -248,6 +248,63 @@ ROW = (_pk("a row waiting for review", lambda s: s.row, STAFF),)
 API_ROW = (_pk("a row waiting for review", lambda s: s.row, STAFF, "row_id"),)
 ACCOUNT = (_pk("the command-line operator", lambda s: s.operator.pk, NOBODY),)
 TOKEN = (_pk("the operator's token", lambda s: s.operator_token, ADMINISTRATORS),)
+
+
+def _case_raised(s: Scene) -> int:
+    """A case raised about the person on the staff-only agreement (made once)."""
+    from detente.casework.models import Intervention
+    from detente.casework.services import intervention_raise
+
+    found = Intervention.objects.filter(person=s.closed).values_list("pk", flat=True).first()
+    return (
+        found
+        or intervention_raise(
+            actor=s.world.actor,
+            person=s.closed,
+            channel="meeting",
+            occurred_on=dt.date(2020, 3, 1),
+            asked="A visit.",
+        ).pk
+    )
+
+
+def _verifiers_note(s: Scene) -> int:
+    """A note for verifiers and administrators only (made once): missing to analysts."""
+    from detente.casework.models import Note
+    from detente.casework.services import note_add
+
+    found = Note.objects.filter(visibility="verifiers").values_list("pk", flat=True).first()
+    return (
+        found
+        or note_add(
+            actor=s.world.actor, person=s.closed, body="<p>Met.</p>", visibility="verifiers"
+        ).pk
+    )
+
+
+def _open_task(s: Scene) -> int:
+    from detente.casework.models import Task
+    from detente.casework.services import task_add
+
+    found = Task.objects.filter(done_at__isnull=True).values_list("pk", flat=True).first()
+    return (
+        found
+        or task_add(
+            actor=s.world.actor,
+            person=s.closed,
+            title="Chase",
+            due_on=timezone.localdate(),
+            assignee=s.world.actor,
+        ).pk
+    )
+
+
+CASE_RAISED = (_pk("a case raised", _case_raised, STAFF),)
+API_CASE_RAISED = (_pk("a case raised", _case_raised, STAFF, "intervention_id"),)
+NOTE = (_pk("a note for verifiers only", _verifiers_note, MANAGERS),)
+API_NOTE = (_pk("a note for verifiers only", _verifiers_note, MANAGERS, "note_id"),)
+TASK = (_pk("a task", _open_task, STAFF),)
+API_TASK = (_pk("a task", _open_task, STAFF, "task_id"),)
 QUEUE = (
     Case(
         "a member of a staff-only agreement",
@@ -357,6 +414,13 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/statistics/<int:pk>/": _web("/staff/statistics/{pk}/", RELEASE, STAFF),
     "staff/users/<int:pk>/": _web("/staff/users/{pk}/", ACCOUNT, NOBODY),
     "staff/tokens/<int:pk>/revoke/": _web("/staff/tokens/{pk}/revoke/", TOKEN, NOBODY),
+    "staff/interventions/<int:pk>/": _web("/staff/interventions/{pk}/", CASE_RAISED, STAFF),
+    "staff/interventions/<int:pk>/edit/": _web(
+        "/staff/interventions/{pk}/edit/", CASE_RAISED, STAFF
+    ),
+    "staff/notes/<int:pk>/": _web("/staff/notes/{pk}/", NOTE, MANAGERS),
+    "staff/notes/<int:pk>/edit/": _web("/staff/notes/{pk}/edit/", NOTE, MANAGERS),
+    "staff/tasks/<int:pk>/done/": _web("/staff/tasks/{pk}/done/", TASK, NOBODY),
 }
 
 API_OPERATIONS: dict[str, Route] = {
@@ -429,6 +493,17 @@ API_OPERATIONS: dict[str, Route] = {
     "POST api/imports/jobs/{job_id}/start": _api(
         "POST", "/api/imports/jobs/{job_id}/start", API_JOB
     ),
+    "GET api/interventions/{intervention_id}": _api(
+        "GET", "/api/interventions/{intervention_id}", API_CASE_RAISED
+    ),
+    "PATCH api/interventions/{intervention_id}": _api(
+        "PATCH", "/api/interventions/{intervention_id}", API_CASE_RAISED, lambda s: {"answer": "x"}
+    ),
+    "GET api/notes/{note_id}": _api("GET", "/api/notes/{note_id}", API_NOTE),
+    "PATCH api/notes/{note_id}": _api(
+        "PATCH", "/api/notes/{note_id}", API_NOTE, lambda s: {"body": "x"}
+    ),
+    "POST api/tasks/{task_id}/done": _api("POST", "/api/tasks/{task_id}/done", API_TASK),
 }
 
 # Lists narrowed by a record named in the query string find it through the same selectors:
@@ -443,6 +518,8 @@ API_FILTERS: dict[str, Route] = {
     "GET api/review?run=": _api("GET", "/api/review?run={run_id}", API_RUN),
     "GET api/queue/export?agreement=": _api("GET", "/api/queue/export?agreement={slug}", AGREEMENT),
     "GET api/review/export?run=": _api("GET", "/api/review/export?run={run_id}", API_RUN),
+    "GET api/interventions?person=": _api("GET", "/api/interventions?person={handle}", API_PERSON),
+    "GET api/notes?person=": _api("GET", "/api/notes?person={handle}", API_PERSON),
 }
 
 # The admin: each model's object pages, with one object of the model and who may view it.
