@@ -462,6 +462,10 @@ COMMANDS = {
     "party": "operator only (managers' work; tests/foundation/test_setup_cli.py)",
     "source": "operator only (managers' work); lists protected sources, marked",
     "claim": "operator only (recording needs RECORD; tests/foundation/test_claim_cli.py)",
+    "case": "list: staff via --as, others refused; raise/edit operator only (tests/casework)",
+    "note": "list/history: staff via --as (a note for verifiers only is missing to others); "
+    "add/edit operator only (tests/casework)",
+    "task": "list: staff via --as, others refused; add/done operator only (tests/casework)",
 }
 
 

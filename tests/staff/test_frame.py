@@ -40,6 +40,7 @@ def test_the_staff_menu_keeps_everyday_pages_in_the_bar_and_the_rest_under_more(
         "/staff/agreements/",
     ]
     assert set(more) == {
+        "/staff/work/",  # "My work" (casework); the dashboard links to it too
         "/staff/estimates/",
         "/staff/parties/",
         "/staff/sources/",
