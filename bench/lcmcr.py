@@ -12,22 +12,31 @@ Three parts, each printed as it finishes:
 * ``speed`` — 10,000 Gibbs sweeps on a 5-list table of 10,000 observed people (budget
   60 s), and one default run (2 chains x (10,000 burn-in + 50,000) sweeps, thin 50).
 * ``kosovo`` — the Kosovo 1999 table, with the default settings and with a long run.
+* ``reference`` — the same tables through the R package LCMCR itself (the settings of
+  its documented Kosovo example: K = 10, a = b = 0.25, burn-in 10,000, 1,000 draws
+  thinned by 100), when ``Rscript`` can load it (``R_LIBS`` pointing at an install of
+  the package); skipped otherwise. Not part of ``all``.
 
-Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/lcmcr.py [coverage|speed|kosovo|all]``
-(exits 1 if the speed budget is missed or coverage is under 90%).
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/lcmcr.py [PART]``, PART one of
+coverage, speed, kosovo, reference or all (the default). Exits 1 if the speed budget is
+missed or coverage is under 90%.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from detente.estimation.capture import read_capture_csv
+from detente.estimation.capture import CaptureTable, read_capture_csv
 from detente.estimation.lcmcr import lcmcr, simulate_latent_classes
 from detente.estimation.loglinear import independence
 
@@ -157,10 +166,73 @@ def kosovo() -> None:
     print(f"independence: {ind.estimate:,.0f} ({ind.interval[0]:,.0f}-{ind.interval[1]:,.0f})")
 
 
+R_PROGRAM = """
+suppressMessages(library(LCMCR))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1])
+for (j in seq_len(ncol(d) - 1)) d[[j]] <- factor(d[[j]], levels = c(0, 1))
+s <- lcmCR(captures = d, tabular = TRUE, in_list_label = "1", not_in_list_label = "0",
+           K = 10, a_alpha = 0.25, b_alpha = 0.25, seed = as.integer(args[2]),
+           buffer_size = 10000, thinning = 100, verbose = FALSE)
+N <- lcmCR_PostSampl(s, burnin = 10000, samples = 1000, thinning = 100, output = FALSE)
+cat(quantile(N, c(0.5, 0.025, 0.975)), "\\n")
+"""
+
+
+def _write_tabular(table: CaptureTable, path: Path) -> None:
+    lines = [",".join((*table.lists, "Freq"))]
+    lines += [",".join(map(str, (*bits, c))) for bits, c in table.rows() if c]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def reference() -> None:
+    print("## against the R package LCMCR (same tables; ours with default settings)")
+    rscript = shutil.which("Rscript")
+    probe = (
+        subprocess.run(  # noqa: S603 - Rscript found on PATH, fixed arguments
+            [rscript, "-e", "library(LCMCR)"], capture_output=True, check=False
+        )
+        if rscript
+        else None
+    )
+    if rscript is None or probe is None or probe.returncode != 0:
+        print("skipped: Rscript with the LCMCR package is not available")
+        return
+    cases = [("Kosovo 1999", read_capture_csv(KOSOVO), None)]
+    for d_index, design in enumerate(DESIGNS):
+        for s in range(3):
+            seed = 1000 * (d_index + 1) + s
+            table = simulate_latent_classes(design.sizes, design.probs, seed=seed)
+            cases.append((f"{design.name[:1]} seed {seed}", table, design.total))
+    with tempfile.TemporaryDirectory() as tmp:
+        program = Path(tmp) / "lcmcr.R"
+        program.write_text(R_PROGRAM, encoding="utf-8")
+        for i, (label, table, truth) in enumerate(cases):
+            data = Path(tmp) / f"table{i}.csv"
+            _write_tabular(table, data)
+            out = subprocess.run(  # noqa: S603 - Rscript, our own program and table
+                [rscript, str(program), str(data), str(i + 1)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r_med, r_lo, r_hi = (float(v) for v in out.stdout.split())
+            fit = lcmcr(table, seed=i + 1)
+            lo, hi = fit.interval()
+            print(
+                f"{label} (truth {truth if truth else 'unknown'}): LCMCR {r_med:,.0f} "
+                f"({r_lo:,.0f}-{r_hi:,.0f}); ours {fit.median:,.0f} ({lo:,.0f}-{hi:,.0f})",
+                flush=True,
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "part", nargs="?", default="all", choices=["coverage", "speed", "kosovo", "all"]
+        "part",
+        nargs="?",
+        default="all",
+        choices=["coverage", "speed", "kosovo", "reference", "all"],
     )
     parser.add_argument("--sims-per-design", type=int, default=25)
     args = parser.parse_args()
@@ -170,6 +242,8 @@ def main() -> int:
         ok &= speed()
     if args.part in ("kosovo", "all"):
         kosovo()
+    if args.part == "reference":
+        reference()
     if args.part in ("coverage", "all"):
         ok &= coverage(args.sims_per_design)
     return 0 if ok else 1
