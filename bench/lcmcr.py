@@ -84,10 +84,13 @@ DESIGNS = (
 )
 
 
-def coverage(sims_per_design: int) -> bool:
+def coverage(sims_per_design: int, only: str = "") -> bool:
     print(f"## coverage: {len(DESIGNS)} designs x {sims_per_design} seeds, default settings")
     all_hit: list[bool] = []
     for d_index, design in enumerate(DESIGNS):
+        if only and design.name[0] not in only:
+            continue
+        checks = {"ESS": 0, "R-hat": 0, "Geweke": 0, "ceiling": 0}
         hit, rel, warned, ind_hit, ind_rel, widths = [], [], [], [], [], []
         t0 = time.perf_counter()
         for s in range(sims_per_design):
@@ -99,6 +102,10 @@ def coverage(sims_per_design: int) -> bool:
             rel.append((fit.median - design.total) / design.total)
             widths.append((hi - lo) / design.total)
             warned.append(fit.warning is not None)
+            checks["ESS"] += fit.ess < 400
+            checks["R-hat"] += not fit.rhat <= 1.01
+            checks["Geweke"] += max(abs(z) for z in fit.geweke) > 2.576
+            checks["ceiling"] += fit.capped > 0
             ind = independence(table)
             ilo, ihi = ind.interval
             ind_hit.append(ilo <= design.total <= ihi)
@@ -108,7 +115,8 @@ def coverage(sims_per_design: int) -> bool:
             f"{design.name}: LCMCR covers {np.mean(hit):.0%}, median rel. error "
             f"{np.median(rel):+.1%} (median |error| {np.median(np.abs(rel)):.1%}), median "
             f"interval width {np.median(widths):.0%} of N, diagnostics warn in "
-            f"{np.mean(warned):.0%}; independence covers {np.mean(ind_hit):.0%}, median "
+            f"{np.mean(warned):.0%} ({', '.join(f'{k} {v}' for k, v in checks.items())}); "
+            f"independence covers {np.mean(ind_hit):.0%}, median "
             f"rel. error {np.median(ind_rel):+.1%} [{time.perf_counter() - t0:.0f} s]",
             flush=True,
         )
@@ -235,6 +243,7 @@ def main() -> int:
         choices=["coverage", "speed", "kosovo", "reference", "all"],
     )
     parser.add_argument("--sims-per-design", type=int, default=25)
+    parser.add_argument("--designs", default="", help="letters of the designs to run, e.g. CD")
     args = parser.parse_args()
     print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     ok = True
@@ -245,7 +254,7 @@ def main() -> int:
     if args.part == "reference":
         reference()
     if args.part in ("coverage", "all"):
-        ok &= coverage(args.sims_per_design)
+        ok &= coverage(args.sims_per_design, args.designs)
     return 0 if ok else 1
 
 

@@ -33,8 +33,9 @@ Like LCMCR, ``n0`` is capped at ``MAX_UNOBSERVED_RATIO * n`` (a truncation of th
 keeps a chain from drifting off when the data bound ``N`` poorly); the result records how
 often the cap was reached and says so in its warnings.
 
-All draws use one :class:`numpy.random.Generator` per chain, spawned from ``seed``, so a
-seed reproduces a run exactly. Nothing here depends on Django.
+The chains advance together (every array carries a leading chain axis, so one numpy call
+serves all chains) and draw from one :class:`numpy.random.Generator` seeded by ``seed``:
+the same seed and settings reproduce a run exactly. Nothing here depends on Django.
 """
 
 from __future__ import annotations
