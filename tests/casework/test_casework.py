@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import nh3
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -18,6 +19,7 @@ from detente.audit import ledger
 from detente.audit.models import AuditEntry
 from detente.casework import selectors, services
 from detente.casework.models import Intervention, Note, NoteVersion, Task
+from detente.casework.sanitize import ALLOWED
 
 TODAY = timezone.localdate()
 
@@ -150,7 +152,12 @@ def test_the_allowed_formatting_is_kept_and_text_escaped(world: World) -> None:
         person=world.person(0),
         body="<p>Called <strong>twice</strong> & 1 < 2<ul><li>one",
     )
-    assert note.body == "<p>Called <strong>twice</strong> &amp; 1 &lt; 2<ul><li>one</li></ul></p>"
+    # Every element closed, text escaped, and the list taken out of the paragraph as a
+    # browser would (nh3 parses as browsers do).
+    assert note.body == (
+        "<p>Called <strong>twice</strong> &amp; 1 &lt; 2</p><ul><li>one</li></ul><p></p>"
+    )
+    assert nh3.clean(note.body, tags=set(ALLOWED), attributes={}) == note.body
 
 
 def test_a_note_for_verifiers_is_missing_to_an_analyst(world: World) -> None:

@@ -4,7 +4,8 @@ A note may hold paragraphs, line breaks, bold, italics, lists and quotations, an
 else: no attribute at all (so no link, no style, no event handler), no other element. Text
 with anything outside that is refused with an error naming the first thing at fault, so
 that what is stored is what the writer sees; what is accepted is rebuilt from the parsed
-pieces (text escaped, every element closed), so the page can show it as it is.
+pieces (text escaped, every element closed) and passed through nh3 with the same
+allow-list, so the page can show it as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 from html.parser import HTMLParser
 
+import nh3
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -111,4 +113,13 @@ def clean(field: str, value: object) -> str:
             }
         )
     parser.out.extend(f"</{tag}>" for tag in reversed(parser.open))
-    return "".join(parser.out)
+    # What is stored is what nh3 (the Ammonia sanitizer) keeps of the rebuilt text, under
+    # the same allow-list: the parser above names what is refused, a well-kept sanitizer
+    # has the last word on what a browser will be given.
+    return nh3.clean(
+        "".join(parser.out),
+        tags=set(ALLOWED),
+        attributes={},
+        strip_comments=True,
+        link_rel=None,
+    )
