@@ -70,7 +70,22 @@ def test_every_code_has_a_sentence() -> None:
         "methods_disagree",
         "search_not_exhaustive",
         "bma_tail",
+        "lcmcr_unsettled",
+        "lcmcr_ceiling",
     }
+
+
+def test_the_latent_class_models_diagnostics_become_warnings() -> None:
+    row = {"method": "latent class (LCMCR)", "estimate": 2000.0, "ess": 1500.0,
+           "rhat": 1.001, "geweke": 0.8, "capped_share": 0.0}  # fmt: skip
+    assert estimate_notices([row]) == []
+    few = estimate_notices([{**row, "ess": 120.0}])
+    assert codes(few) == ["lcmcr_unsettled"]
+    assert "the equivalent of 120 independent draws" in few[0].message
+    assert codes(estimate_notices([{**row, "rhat": 1.08}])) == ["lcmcr_unsettled"]
+    assert codes(estimate_notices([{**row, "geweke": 3.1}])) == ["lcmcr_unsettled"]
+    capped = estimate_notices([{**row, "capped_share": 0.031}])
+    assert codes(capped) == ["lcmcr_ceiling"] and "3.1% of its draws" in capped[0].message
 
 
 def test_the_django_layer_words_the_same_sentences() -> None:

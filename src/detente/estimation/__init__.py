@@ -6,6 +6,8 @@ Pure Python (numpy, scipy, statsmodels); no Django. Entry points:
 * :func:`fit_loglinear`, :func:`independence`, :func:`select_model` (AIC/BIC),
   :func:`stepwise` (UK Home Office / SparseMSE rule) — log-linear models.
 * :func:`bma` — Madigan & York (1997) averaging over decomposable graphs, as in ``dga``.
+* :func:`lcmcr` — Manrique-Vallier (2016) latent-class model (a Dirichlet-process mixture),
+  for people who differ in how visible they are.
 * :func:`stratified_loglinear`, :func:`stratified_bma` — sums over strata.
 * :func:`matching_sensitivity` — grey-zone matches accepted vs rejected.
 * :func:`estimate` — one call, one :class:`Estimate`, for the CLI/API layers.
@@ -15,7 +17,10 @@ See ``docs/estimation-methods.md`` for what each method assumes.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
+
+import numpy as np
 
 from detente.estimation.bma import BMAResult, DecomposableGraph, bma, decomposable_graphs
 from detente.estimation.capture import (
@@ -27,6 +32,7 @@ from detente.estimation.capture import (
     stratified_capture_tables,
     table_from_rows,
 )
+from detente.estimation.lcmcr import LCMCRResult, lcmcr
 from detente.estimation.loglinear import (
     IdentifiabilityError,
     LoglinearFit,
@@ -52,7 +58,14 @@ from detente.estimation.stratified import (
     stratified_loglinear,
 )
 
-Method = Literal["independence", "stepwise", "aic", "bic", "bma"]
+Method = Literal["independence", "stepwise", "aic", "bic", "bma", "lcmcr"]
+
+
+def table_seed(table: CaptureTable) -> int:
+    """A seed drawn from the table's counts: the sampler's answer for a table is the same
+    on the page, at the command line and in the API, run after run."""
+    digest = hashlib.sha256(np.asarray(table.counts, dtype=np.int64).tobytes()).digest()
+    return int.from_bytes(digest[:8], "little")
 
 
 def estimate(table: CaptureTable, method: Method = "stepwise", level: float = 0.95) -> Estimate:
@@ -67,6 +80,8 @@ def estimate(table: CaptureTable, method: Method = "stepwise", level: float = 0.
         return select_model(table, criterion="bic", level=level).summary()
     if method == "bma":
         return bma(table, level=level).summary()
+    if method == "lcmcr":
+        return lcmcr(table, level=level, seed=table_seed(table)).summary()
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -77,6 +92,7 @@ __all__ = [
     "DecomposableGraph",
     "Estimate",
     "IdentifiabilityError",
+    "LCMCRResult",
     "LoglinearFit",
     "MatchingSensitivity",
     "Method",
@@ -92,6 +108,7 @@ __all__ = [
     "fit_loglinear",
     "hierarchical_models",
     "independence",
+    "lcmcr",
     "matching_sensitivity",
     "merge_matches",
     "neighbourhood_models",
@@ -104,4 +121,5 @@ __all__ = [
     "stratified_capture_tables",
     "stratified_loglinear",
     "table_from_rows",
+    "table_seed",
 ]

@@ -273,6 +273,10 @@ class LCMCRResult:
             level=self.level,
             interval_kind="Bayesian credible",
             stratum=self.table.stratum,
+            ess=self.ess,
+            rhat=self.rhat,
+            geweke=max((abs(z) for z in self.geweke), default=0.0),
+            capped_share=self.capped / max(self.draws.size * self.thin, 1),
         )
 
 

@@ -13,6 +13,10 @@ parameters are the contract: the Django layer words them again in the reader's l
 * ``search_not_exhaustive``: an AIC/BIC search could not try every model.
 * ``bma_tail``: BMA's grid still leaves posterior mass of 1e-4 or more beyond its half-way
   point (a grid given by hand, or the largest grid allowed).
+* ``lcmcr_unsettled``: the latent-class sampler's diagnostics fail (too few effective
+  draws, chains that disagree, or a chain still drifting).
+* ``lcmcr_ceiling``: the latent-class model's unseen count reached its ceiling (the lists
+  overlap too little to bound the total).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ from dataclasses import dataclass, field
 
 from detente.estimation.bma import TAIL_TOLERANCE
 from detente.estimation.capture import CaptureTable
+from detente.estimation.lcmcr import (
+    ESS_WARNING,
+    GEWEKE_WARNING,
+    MAX_UNOBSERVED_RATIO,
+    RHAT_WARNING,
+)
 
 SPARSE_SHARE = 0.5
 DISAGREEMENT_FACTOR = 2.0
@@ -60,6 +70,17 @@ MESSAGES: dict[str, str] = {
         "Model averaging left part of its answer off the end of its range (%(share)s of it "
         "beyond %(grid)s people not on any list): its upper bound is too low. Estimate "
         "again with the default range, or treat the upper bound as a minimum."
+    ),
+    "lcmcr_unsettled": (
+        "The latent-class model's sampler has not settled (the equivalent of %(ess)s "
+        "independent draws of the total, %(needed)s needed; R-hat %(rhat)s): its figure and "
+        "interval could still move. Treat them as rough, and quote the other methods."
+    ),
+    "lcmcr_ceiling": (
+        "The lists overlap too little for the latent-class model to bound the total: in "
+        "%(share)s of its draws the number of people on no list reached its ceiling "
+        "(%(ratio)s times the number observed). The upper end of its interval is that "
+        "ceiling, not the data: do not quote it."
     ),
 }
 
@@ -127,6 +148,31 @@ def estimate_notices(estimates: Sequence[Mapping[str, object]]) -> list[Notice]:
                 Notice(
                     "search_not_exhaustive",
                     {"method": str(row.get("method")), "tried": row.get("models_tried")},
+                )
+            )
+        ess, rhat, geweke = row.get("ess"), row.get("rhat"), row.get("geweke")
+        diagnosed = all(isinstance(v, float) for v in (ess, rhat, geweke))
+        if diagnosed and not (
+            float(ess) >= ESS_WARNING  # type: ignore[arg-type]
+            and float(rhat) <= RHAT_WARNING  # type: ignore[arg-type]
+            and float(geweke) <= GEWEKE_WARNING  # type: ignore[arg-type]
+        ):
+            out.append(
+                Notice(
+                    "lcmcr_unsettled",
+                    {
+                        "ess": round(float(ess)),  # type: ignore[arg-type]
+                        "needed": round(ESS_WARNING),
+                        "rhat": f"{float(rhat):.3f}",  # type: ignore[arg-type]
+                    },
+                )
+            )
+        capped = row.get("capped_share")
+        if isinstance(capped, float) and capped > 0:
+            out.append(
+                Notice(
+                    "lcmcr_ceiling",
+                    {"share": f"{capped:.1%}", "ratio": MAX_UNOBSERVED_RATIO},
                 )
             )
         tail = row.get("tail_mass")

@@ -33,6 +33,10 @@ class Estimate:
     exhaustive: bool | None = None  # AIC/BIC: was every model in the class scored?
     models_tried: int | None = None  # AIC/BIC: how many models were scored
     search: Mapping[str, object] | None = None  # AIC/BIC: criterion, order, best per direction
+    ess: float | None = None  # LCMCR: effective sample size of the total's draws
+    rhat: float | None = None  # LCMCR: split R-hat over the chains
+    geweke: float | None = None  # LCMCR: the largest |Geweke z| of the chains
+    capped_share: float | None = None  # LCMCR: share of draws whose unseen count hit the cap
 
     @property
     def unobserved(self) -> float:
@@ -61,4 +65,8 @@ class Estimate:
             "exhaustive": self.exhaustive,
             "models_tried": self.models_tried,
             "search": None if self.search is None else dict(self.search),
+            "ess": self.ess,
+            "rhat": self.rhat,
+            "geweke": self.geweke,
+            "capped_share": self.capped_share,
         }

@@ -56,7 +56,7 @@ from detente.evidence.lists import source_lists
 from detente.evidence.selectors import source_list
 from detente.registry.models import CustodyEpisode, Identity, survivors
 
-METHODS = ("independence", "stepwise", "aic", "bic", "bma")
+METHODS = ("independence", "stepwise", "aic", "bic", "bma", "lcmcr")
 
 # The engine's warnings (detente.estimation.notices), worded for the reader by code; the
 # English is the engine's own sentence (a test keeps the two the same).
@@ -93,6 +93,17 @@ WARNING_MESSAGES: dict[str, str] = {
         "Model averaging left part of its answer off the end of its range (%(share)s of it "
         "beyond %(grid)s people not on any list): its upper bound is too low. Estimate "
         "again with the default range, or treat the upper bound as a minimum."
+    ),
+    "lcmcr_unsettled": gettext_noop(
+        "The latent-class model's sampler has not settled (the equivalent of %(ess)s "
+        "independent draws of the total, %(needed)s needed; R-hat %(rhat)s): its figure and "
+        "interval could still move. Treat them as rough, and quote the other methods."
+    ),
+    "lcmcr_ceiling": gettext_noop(
+        "The lists overlap too little for the latent-class model to bound the total: in "
+        "%(share)s of its draws the number of people on no list reached its ceiling "
+        "(%(ratio)s times the number observed). The upper end of its interval is that "
+        "ceiling, not the data: do not quote it."
     ),
 }
 STRATA = ("province", "arrest-year")

@@ -28,6 +28,7 @@ METHOD_CHOICES = [
     ("aic", _("Log-linear, best by AIC")),
     ("bic", _("Log-linear, best by BIC")),
     ("bma", _("Bayesian model averaging (up to 5 lists)")),
+    ("lcmcr", _("Latent classes, LCMCR (3 lists or more; takes up to a minute)")),
 ]
 # The engine names its methods in English (it is pure Python, shared with the CLI's JSON);
 # the page shows them in the reader's language.
@@ -37,6 +38,7 @@ METHOD_LABELS = {
     "log-linear, AIC": _("Log-linear, best by AIC"),
     "log-linear, BIC": _("Log-linear, best by BIC"),
     "decomposable-graph BMA": _("Bayesian model averaging"),
+    "latent class (LCMCR)": _("Latent classes (LCMCR)"),
     "log-linear, stratified": _("Log-linear, summed over strata"),
 }
 STRATA_CHOICES = [

@@ -18,7 +18,7 @@ from detente.evidence.estimates import registry_estimate
 
 router = Router(tags=["estimation"])
 
-Method = Literal["independence", "stepwise", "aic", "bic", "bma"]
+Method = Literal["independence", "stepwise", "aic", "bic", "bma", "lcmcr"]
 DEFAULT_METHODS: tuple[Method, ...] = ("independence", "stepwise")
 
 ListSpec = Annotated[
@@ -37,8 +37,9 @@ class EstimateQuery(Schema):
     )
     method: list[Method] = Field(
         default_factory=lambda: list(DEFAULT_METHODS),
-        max_length=5,
-        description="Estimators to run (repeat the parameter).",
+        max_length=6,
+        description="Estimators to run (repeat the parameter); `lcmcr` (the latent-class "
+        "model, 3 lists or more) takes seconds to tens of seconds.",
     )
     stratify: Literal["province", "arrest-year"] | None = Field(
         None, description="Estimate per stratum and add up."
@@ -81,6 +82,18 @@ class EstimateRow(Schema):
         "unobserved counts (below 1e-4 unless a warning says otherwise).",
     )
     grid_max: int | None = Field(None, description="Model averaging: the grid's largest count.")
+    ess: float | None = Field(
+        None, description="Latent classes: effective sample size of the total's draws."
+    )
+    rhat: float | None = Field(None, description="Latent classes: split R-hat over the chains.")
+    geweke: float | None = Field(
+        None, description="Latent classes: the largest absolute Geweke z of the chains."
+    )
+    capped_share: float | None = Field(
+        None,
+        description="Latent classes: share of draws whose unseen count reached the ceiling "
+        "(20 times the number observed).",
+    )
     refused: str | None = Field(None, description="Why this method gave no estimate.")
 
 
@@ -93,6 +106,8 @@ class EstimateWarning(Schema):
         "methods_disagree",
         "search_not_exhaustive",
         "bma_tail",
+        "lcmcr_unsettled",
+        "lcmcr_ceiling",
         "awaiting_review",
     ] = Field(description="What is wrong, as a stable code.")
     message: str = Field(description="The same in a plain sentence, with what to do.")

@@ -183,6 +183,11 @@ class Command(BaseCommand):
                             f"best {direction}: {crit.upper()} {best[crit]:,.1f}, "
                             f"{best['estimate']:,.0f}"
                         )
+            if r.get("ess") is not None:
+                extra.append(
+                    f"effective draws {r['ess']:,.0f}, R-hat {r['rhat']:.3f}, "
+                    f"Geweke |z| {r['geweke']:.1f}"
+                )
             if r.get("delta") is not None:
                 extra.append(f"prior delta {r['delta']:g}")
             if r.get("tail_mass") is not None:
