@@ -15,8 +15,9 @@ parameters are the contract: the Django layer words them again in the reader's l
   point (a grid given by hand, or the largest grid allowed).
 * ``lcmcr_unsettled``: the latent-class sampler's diagnostics fail (too few effective
   draws, chains that disagree, or a chain still drifting).
-* ``lcmcr_ceiling``: the latent-class model's unseen count reached its ceiling (the lists
-  overlap too little to bound the total).
+* ``lcmcr_ceiling``: the latent-class model's unseen count reached its ceiling in so many
+  draws that the interval's upper end is the ceiling (the lists overlap too little to
+  bound the total).
 """
 
 from __future__ import annotations
@@ -167,8 +168,11 @@ def estimate_notices(estimates: Sequence[Mapping[str, object]]) -> list[Notice]:
                     },
                 )
             )
-        capped = row.get("capped_share")
-        if isinstance(capped, float) and capped > 0:
+        # Only when the ceiling reaches into the interval: below (1 - level) / 2 of the
+        # draws, the upper end is still read from draws under the ceiling.
+        capped, level = row.get("capped_share"), row.get("level")
+        tail = (1.0 - float(level)) / 2 if isinstance(level, float) else 0.025
+        if isinstance(capped, float) and capped >= tail:
             out.append(
                 Notice(
                     "lcmcr_ceiling",
