@@ -152,7 +152,9 @@ def interval_chart(observed: int, results: list[dict[str, object]]) -> IntervalC
     rows = [r for r in results if "refused" not in r]
     if not rows:
         return None
-    left, right, top, row_h = 150, 24, 16, 34
+    # Room for the longest method label in either language ("Log-linear, mejor según BIC",
+    # "Clases latentes (LCMCR)") at the chart's type size.
+    left, right, top, row_h = 220, 24, 16, 34
     height = top + row_h * len(rows) + 30
     finite = [float(r["upper"]) for r in rows if r.get("upper") is not None]  # type: ignore[arg-type]
     highest = max([observed, 1, *finite, *(float(r["estimate"]) for r in rows)])  # type: ignore[arg-type]
