@@ -225,6 +225,12 @@ DETENTE_STATISTICS_COUNTRIES = [
 # configuration so that no column appears or changes meaning because of who is counted.
 DETENTE_STATISTICS_FIRST_YEAR = int(os.environ.get("DETENTE_STATISTICS_FIRST_YEAR", "2015"))
 DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
+# Evidence files on claims, notes and cases raised (docs/casework.md): the largest file
+# accepted, and how far an office file (a zip container) may unpack.
+DETENTE_ATTACHMENT_MAX_BYTES = int(os.environ.get("DETENTE_ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
+DETENTE_ATTACHMENT_MAX_UNPACKED_BYTES = (
+    int(os.environ.get("DETENTE_ATTACHMENT_MAX_UNPACKED_MB", "100")) * 1024 * 1024
+)
 # An import prepared but not moved forward for this long is discarded with its file.
 DETENTE_IMPORT_KEEP_HOURS = float(os.environ.get("DETENTE_IMPORT_KEEP_HOURS", "24"))
 # Hashed, compressed file names once `detente serve` has collected the static files;

@@ -61,6 +61,21 @@ def task_pk(world: World) -> int:
     ).pk
 
 
+def attachment_pk(world: World) -> int:
+    """An evidence file (a PDF) on the note of ``note_pk`` (made once)."""
+    from detente.casework.models import Attachment
+    from detente.casework.selectors import note_get
+    from detente.casework.services import attachment_add
+
+    found = Attachment.objects.values_list("pk", flat=True).first()
+    if found:
+        return found
+    note = note_get(world.actor, note_pk(world))
+    return attachment_add(
+        actor=world.actor, chunks=[b"%PDF-1.7\n%%EOF\n"], name="scan.pdf", note=note
+    ).pk
+
+
 ROUTES: dict[str, frozenset[str]] = {
     "staff/work/": STAFF,
     "staff/interventions/": STAFF,
@@ -72,6 +87,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/notes/<int:pk>/edit/": STAFF,
     "staff/tasks/new/": STAFF,
     "staff/tasks/<int:pk>/done/": STAFF,
+    "staff/attachments/new/": STAFF,
+    "staff/attachments/<int:pk>/download/": STAFF,
 }
 SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/interventions/new/": lambda w: f"/staff/interventions/new/?person={w.person().handle}",
@@ -84,6 +101,10 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/notes/<int:pk>/edit/": lambda w: f"/staff/notes/{note_pk(w)}/edit/",
     "staff/tasks/new/": lambda w: f"/staff/tasks/new/?person={w.person().handle}",
     "staff/tasks/<int:pk>/done/": lambda w: f"/staff/tasks/{task_pk(w)}/done/",
+    "staff/attachments/new/": lambda w: f"/staff/attachments/new/?note={note_pk(w)}",
+    "staff/attachments/<int:pk>/download/": (
+        lambda w: f"/staff/attachments/{attachment_pk(w)}/download/"
+    ),
 }
 POST_ONLY: set[str] = {"staff/tasks/<int:pk>/done/"}
 PUBLIC: set[str] = set()

@@ -277,6 +277,7 @@ def _reader_login(w: World, _u: User | None) -> tuple[str, Body]:
 
 _NAMES = {"given_names": "Yoandri 0", "paternal_surname": "Perez", "sex": "X"}
 
+_PDF = b"%PDF-1.7\n%%EOF\n"
 _CASE = {"channel": "call", "occurred_on": "2020-03-02", "asked": "A visit.", "raised_by": "x"}
 
 
@@ -576,6 +577,11 @@ FORMS: dict[str, Form] = {
     ),
     "staff/tasks/new/": Form(_task_form(), _task_form(due_on="2000-01-01"), 1),
     "staff/tasks/<int:pk>/done/": Form(_at("staff/tasks/<int:pk>/done/", {}), None, 1),
+    "staff/attachments/new/": Form(
+        _at("staff/attachments/new/", lambda w: {"file": SimpleUploadedFile("a.pdf", _PDF)}),
+        _at("staff/attachments/new/", lambda w: {"file": SimpleUploadedFile("a.pdf", b"MZ\0")}),
+        1,
+    ),
     # --- Public routes.
     "staff/login/": Form(
         _reader_login,

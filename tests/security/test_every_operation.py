@@ -82,7 +82,7 @@ def test_the_persona_table_holds_every_operation_by_method_and_path() -> None:
 
 def _fill(path: str, world: World) -> str:
     """A concrete address for an operation: the world's own records where they exist."""
-    from tests.security.routes_casework import intervention_pk, note_pk, task_pk
+    from tests.security.routes_casework import attachment_pk, intervention_pk, note_pk, task_pk
     from tests.security.routes_mailing import _list_slug
     from tests.security.routes_staff import _import_job, _import_run, _queued_row
 
@@ -104,6 +104,7 @@ def _fill(path: str, world: World) -> str:
         "{intervention_id}": str(intervention_pk(world)) if "{intervention_id}" in path else "1",
         "{note_id}": str(note_pk(world)) if "{note_id}" in path else "1",
         "{task_id}": str(task_pk(world)) if "{task_id}" in path else "1",
+        "{attachment_id}": str(attachment_pk(world)) if "{attachment_id}" in path else "1",
     }
     for name, value in values.items():
         path = path.replace(name, value)

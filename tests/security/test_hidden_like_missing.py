@@ -282,6 +282,21 @@ def _verifiers_note(s: Scene) -> int:
     )
 
 
+def _verifiers_file(s: Scene) -> int:
+    """An evidence file on the note for verifiers only (made once): missing to analysts."""
+    from detente.casework.models import Attachment, Note
+    from detente.casework.services import attachment_add
+
+    found = Attachment.objects.values_list("pk", flat=True).first()
+    note = Note.objects.get(pk=_verifiers_note(s))
+    return (
+        found
+        or attachment_add(
+            actor=s.world.actor, chunks=[b"%PDF-1.7\n%%EOF\n"], name="scan.pdf", note=note
+        ).pk
+    )
+
+
 def _open_task(s: Scene) -> int:
     from detente.casework.models import Task
     from detente.casework.services import task_add
@@ -303,6 +318,8 @@ CASE_RAISED = (_pk("a case raised", _case_raised, STAFF),)
 API_CASE_RAISED = (_pk("a case raised", _case_raised, STAFF, "intervention_id"),)
 NOTE = (_pk("a note for verifiers only", _verifiers_note, MANAGERS),)
 API_NOTE = (_pk("a note for verifiers only", _verifiers_note, MANAGERS, "note_id"),)
+FILE = (_pk("a file on a note for verifiers only", _verifiers_file, MANAGERS),)
+API_FILE = (_pk("a file on a note for verifiers only", _verifiers_file, MANAGERS, "attachment_id"),)
 TASK = (_pk("a task", _open_task, STAFF),)
 API_TASK = (_pk("a task", _open_task, STAFF, "task_id"),)
 QUEUE = (
@@ -421,6 +438,9 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/notes/<int:pk>/": _web("/staff/notes/{pk}/", NOTE, MANAGERS),
     "staff/notes/<int:pk>/edit/": _web("/staff/notes/{pk}/edit/", NOTE, MANAGERS),
     "staff/tasks/<int:pk>/done/": _web("/staff/tasks/{pk}/done/", TASK, NOBODY),
+    "staff/attachments/<int:pk>/download/": _web(
+        "/staff/attachments/{pk}/download/", FILE, MANAGERS
+    ),
 }
 
 API_OPERATIONS: dict[str, Route] = {
@@ -504,6 +524,9 @@ API_OPERATIONS: dict[str, Route] = {
         "PATCH", "/api/notes/{note_id}", API_NOTE, lambda s: {"body": "x"}
     ),
     "POST api/tasks/{task_id}/done": _api("POST", "/api/tasks/{task_id}/done", API_TASK),
+    "GET api/attachments/{attachment_id}/download": _api(
+        "GET", "/api/attachments/{attachment_id}/download", API_FILE
+    ),
 }
 
 # Lists narrowed by a record named in the query string find it through the same selectors:
@@ -520,6 +543,7 @@ API_FILTERS: dict[str, Route] = {
     "GET api/review/export?run=": _api("GET", "/api/review/export?run={run_id}", API_RUN),
     "GET api/interventions?person=": _api("GET", "/api/interventions?person={handle}", API_PERSON),
     "GET api/notes?person=": _api("GET", "/api/notes?person={handle}", API_PERSON),
+    "GET api/attachments?note=": _api("GET", "/api/attachments?note={note_id}", API_NOTE),
 }
 
 # The admin: each model's object pages, with one object of the model and who may view it.

@@ -152,6 +152,9 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/tasks": STAFF,
     "POST api/tasks": STAFF,
     "POST api/tasks/{task_id}/done": STAFF,
+    "api/attachments": STAFF,
+    "POST api/attachments": STAFF,  # multipart, a write token of a role that records
+    "api/attachments/{attachment_id}/download": STAFF,
 }
 # Other non-admin routes and who may use them: one table per part of the application.
 ROUTES: dict[str, frozenset[str]] = {}
@@ -208,6 +211,8 @@ NOT_IN_ADMIN = {
     "casework.note": "the staff casework pages (routes_casework), `detente note` and the API",
     "casework.noteversion": "a note's history: written by note_add/note_edit only, never edited",
     "casework.task": "the staff casework pages (routes_casework), `detente task` and the API",
+    "casework.attachment": "evidence files: the staff casework pages (routes_casework), "
+    "`detente attach` and the API; files in the data directory, never in the admin",
     "web.renderedpage": "the public pages as an anonymous visitor gets them (web.pages); "
     "made from public data only, never edited",
 }
@@ -466,6 +471,8 @@ COMMANDS = {
     "note": "list/history: staff via --as (a note for verifiers only is missing to others); "
     "add/edit operator only (tests/casework)",
     "task": "list: staff via --as, others refused; add/done operator only (tests/casework)",
+    "attach": "list/get: staff via --as (a file on a note for verifiers only is missing to "
+    "others; an original to analysts); add operator only (tests/casework/test_attachments)",
 }
 
 
@@ -983,7 +990,37 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         )
         expected = ok if role in API_ROUTES[route] else 403
         assert sent.status_code == expected, (role, route, sent.content)
+    # Evidence files: listed and downloaded by staff (404 like a missing one for others),
+    # uploaded (multipart) by staff with a write token (403 for others).
+    from tests.security.routes_casework import attachment_pk
+
+    attachment = attachment_pk(world)
+    listed = client.get("/api/attachments", **auth)
+    assert listed.status_code == 200, (role, listed.status_code)
+    shown = {r["id"] for r in listed.json()["items"]}
+    assert (attachment in shown) == (role in API_ROUTES["api/attachments"]), (role, shown)
+    got = client.get(f"/api/attachments/{attachment}/download", **auth)
+    if role in API_ROUTES["api/attachments/{attachment_id}/download"]:
+        assert got.status_code == 200, (role, got.status_code)
+    else:
+        absent = client.get("/api/attachments/999999999/download", **auth)
+        assert got.status_code == absent.status_code == 404, role
+        assert got.content == absent.content, role
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sent = client.post(
+        "/api/attachments",
+        {"note": note, "file": SimpleUploadedFile("p.pdf", b"%PDF-1.7\npersona\n")},
+        **auth,
+    )
+    expected = 201 if role in API_ROUTES["POST api/attachments"] else 403
+    assert sent.status_code == expected, (role, sent.content)
     casework = set(casework_lists) | set(casework_details) | set(casework_writes)
+    casework |= {
+        "api/attachments",
+        "POST api/attachments",
+        "api/attachments/{attachment_id}/download",
+    }
     assert casework | set(lists) | set(details) | set(writes) | set(setup) | set(mailing) | set(
         downloads
     ) | {

@@ -79,6 +79,8 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
     ("note", "list"): (STAFF, ("--person", "{handle}", "--json")),
     ("note", "history"): (STAFF, ("--person", "{handle}", "--json")),
     ("task", "list"): (STAFF, ("--all", "--json")),
+    ("attach", "list"): (STAFF, ("--json",)),
+    ("attach", "get"): (STAFF, ("{attachment}", "--output", "{output}")),
 }
 # Subcommands that act as the operator only: they take no --as, so no role can use them
 # through one (an --as is refused before anything runs).
@@ -88,6 +90,7 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "case": ("raise", "edit"),
     "note": ("add", "edit"),
     "task": ("add", "done"),
+    "attach": ("add",),
     "claim": ("status", "count", "stage", "retract", "list"),
     "db_worker": ("",),
     "demo": ("",),
@@ -305,7 +308,8 @@ def _page(route: str) -> Output:
             client.force_login(r.users[role])  # type: ignore[arg-type]
         with _printed():
             response = client.get(_url(route)(r.world))
-        return response.content.decode(errors="replace")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        return body.decode(errors="replace")
 
     return get
 
@@ -327,7 +331,8 @@ def _api(path: str, i: int = 0) -> Output:
         url = _fill(path, r.world).replace(r.world.person().handle, list(r.names)[i])
         with _printed():
             answer = Client().get(url, **r.tokens.get(role, {}))
-        return answer.content.decode(errors="replace")
+        body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        return body.decode(errors="replace")
 
     return get
 
@@ -343,6 +348,10 @@ def _cli_args(r: Registry, role: str, command: str, sub: str, i: int) -> list[st
         "{name}": " ".join(r.names[handle][:2]),
         "{output}": str(_BRIEFING),
     }
+    if "{attachment}" in READERS[(command, sub)][1]:
+        from tests.security.routes_casework import attachment_pk
+
+        values["{attachment}"] = str(attachment_pk(r.world))
     args = [values.get(a, a) for a in READERS[(command, sub)][1]]
     return [command, *([sub] if sub else []), *args, "--as", user.username if user else "anonymous"]
 
@@ -477,10 +486,12 @@ def test_every_reading_command_for_every_role(registry: Registry, role: str) -> 
     problems = []
     for (command, sub), (allowed, _args) in READERS.items():
         for i in range(4) if "{handle}" in _args else range(1):
+            args = _cli_args(registry, role, command, sub, i)  # may make a sample first
+            _BRIEFING.unlink(missing_ok=True)  # a command writing a file wants a new one
             before = _state()[0]
             user = registry.users[role]
             try:
-                text = _run(*_cli_args(registry, role, command, sub, i))
+                text = _run(*args)
                 refused = False
             except CommandError as error:
                 text, refused = str(error), True

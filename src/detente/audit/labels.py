@@ -32,6 +32,8 @@ ACTIONS: dict[str, Any] = {
     "api.token_create": _("created an API token"),
     "api.token_revoke": _("revoked an API token"),
     "api.token_revoke_all": _("revoked every API token of an account"),
+    "attachment.create": _("attached an evidence file"),
+    "attachment.download": _("downloaded an evidence file"),
     "auth.lockout": _("locked an account out after failed sign-ins"),
     "auth.otp_failed": _("entered a wrong one-time code"),
     "auth.recovery_code": _("signed in with a recovery code"),

@@ -13,7 +13,7 @@ from django.http import Http404
 from detente.access.policy import Action, Viewer, require
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_get
-from detente.casework.models import Intervention, Note, NoteVersion, Task
+from detente.casework.models import Attachment, Intervention, Note, NoteVersion, Task
 from detente.core.cli_support import refusal
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
@@ -121,4 +121,24 @@ def task_json(task: Task) -> dict[str, Any]:
         "due_on": task.due_on.isoformat(),
         "assignee": task.assignee.get_username(),
         "done_at": task.done_at.isoformat() if task.done_at else None,
+    }
+
+
+def attachment_json(row: Attachment) -> dict[str, Any]:
+    from detente.casework.services import attachment_subject
+
+    return {
+        "id": row.pk,
+        "claim": row.claim_id,
+        "note": row.note_id,
+        "intervention": row.intervention_id,
+        "person": attachment_subject(row.subject).get("person"),
+        "name": row.name,
+        "kind": row.kind,
+        "size": row.size,
+        "sha256": row.sha256,
+        "stripped": row.stripped,
+        "original_sha256": row.original_sha256 or None,
+        "uploaded_by": row.uploaded_by.get_username(),
+        "uploaded_at": row.created_at.isoformat(),
     }

@@ -97,3 +97,21 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = assignee_choices(viewer)  # type: ignore[attr-defined]
         self.fields["assignee"].initial = viewer.get_username()
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "A PDF, an image (PNG, JPEG, WebP, GIF), plain text, or a Word, Excel or "
+            "OpenDocument text file; recognised by its content, not its name."
+        ),
+    )
+    strip_metadata = forms.BooleanField(
+        label=_("Strip the metadata (EXIF, GPS position) from this image"),
+        required=False,
+        help_text=_(
+            "Everyone then gets the stripped copy; the original is kept for verifiers and "
+            "administrators only."
+        ),
+    )

@@ -279,3 +279,89 @@ class Task(models.Model):
         if self.agreement_id:
             return self.agreement.slug  # type: ignore[union-attr]
         return f"#{self.intervention_id}"
+
+
+class AttachmentKind(models.TextChoices):
+    """What a file is, as read from its content (never from its name)."""
+
+    PDF = "pdf", _("PDF document")
+    PNG = "png", _("PNG image")
+    JPEG = "jpeg", _("JPEG image")
+    WEBP = "webp", _("WebP image")
+    GIF = "gif", _("GIF image")
+    TEXT = "text", _("Plain text (UTF-8)")
+    DOCX = "docx", _("Word document (docx)")
+    XLSX = "xlsx", _("Excel workbook (xlsx)")
+    ODT = "odt", _("OpenDocument text (odt)")
+
+
+IMAGE_KINDS = frozenset({"png", "jpeg", "webp", "gif"})
+
+
+class Attachment(models.Model):
+    """An evidence file on a claim, a note or a case raised, kept in the data directory
+    under its SHA-256 (``DATA_DIR/attachments/ab/abcd…``), never served publicly.
+
+    With its metadata stripped, ``sha256`` is the stripped copy (what everyone gets) and
+    ``original_sha256`` the file as uploaded, served to verifiers and administrators only.
+    """
+
+    claim = models.ForeignKey(
+        "evidence.Claim",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("claim"),
+    )
+    note = models.ForeignKey(
+        Note,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("note"),
+    )
+    intervention = models.ForeignKey(
+        Intervention,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("intervention"),
+    )
+    name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=8, choices=AttachmentKind.choices)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    stripped = models.BooleanField(_("metadata stripped"), default=False)
+    original_sha256 = models.CharField(_("SHA-256 of the original"), max_length=64, blank=True)
+    original_size = models.PositiveBigIntegerField(_("size of the original"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_one_subject("claim", "note", "intervention"),
+                name="attachment_one_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"attachment #{self.pk} {self.kind} {self.sha256[:12]}"
+
+    @property
+    def subject(self) -> Any:
+        return self.claim or self.note or self.intervention
+
+    @property
+    def person(self) -> Person | None:
+        """The person the file is about, if its subject is about one."""
+        found = self.subject.person if self.subject is not None else None
+        return found if isinstance(found, Person) else None

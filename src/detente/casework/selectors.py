@@ -20,7 +20,16 @@ from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import STAFF, people_in_view, tier, visible_agreements
 from detente.agreements.models import Agreement, Party
 from detente.audit import ledger
-from detente.casework.models import Intervention, Note, NoteVersion, NoteVisibility, Task
+from detente.casework.models import (
+    Attachment,
+    Intervention,
+    Note,
+    NoteVersion,
+    NoteVisibility,
+    Task,
+)
+from detente.evidence.models import Claim
+from detente.evidence.selectors import claim_list
 from detente.registry.models import Person
 
 
@@ -226,3 +235,107 @@ def parties_raised_with(viewer: Viewer) -> QuerySet[Party]:
     """The parties that some intervention this viewer sees was raised with."""
     raised = interventions(viewer).filter(party__isnull=False).values("party_id")
     return Party.objects.filter(pk__in=raised).order_by("name")
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+
+def attachments(
+    viewer: Viewer,
+    *,
+    claim: Claim | None = None,
+    note: Note | None = None,
+    intervention: Intervention | None = None,
+    person: Person | None = None,
+) -> QuerySet[Attachment]:
+    """The evidence files this viewer may see: those on the claims, notes and cases raised
+    it sees (a file on a note for verifiers only is as missing as the note); of one
+    subject, or of everything about one person."""
+    if not reads_casework(viewer):
+        return Attachment.objects.none()
+    seen = (
+        Q(claim__in=claim_list(viewer).values("pk"))
+        | Q(note__in=notes(viewer).values("pk"))
+        | Q(intervention__in=interventions(viewer).values("pk"))
+    )
+    qs = Attachment.objects.filter(seen).select_related(
+        "claim__person", "note__person", "intervention__person", "uploaded_by"
+    )
+    if claim is not None:
+        qs = qs.filter(claim=claim)
+    if note is not None:
+        qs = qs.filter(note=note)
+    if intervention is not None:
+        qs = qs.filter(intervention=intervention)
+    if person is not None:
+        qs = qs.filter(
+            Q(claim__person=person) | Q(note__person=person) | Q(intervention__person=person)
+        )
+    return qs
+
+
+def attachment_get(viewer: Viewer, pk: object) -> Attachment:
+    try:
+        key = int(str(pk))
+    except ValueError:
+        raise Http404("no such attachment") from None
+    found = attachments(viewer).filter(pk=key).first()
+    if found is None:
+        raise Http404("no such attachment")
+    return found
+
+
+def sees_originals(viewer: Viewer) -> bool:
+    """Verifiers and administrators may have a stripped image's original."""
+    return can(viewer, Action.MANAGE)
+
+
+@dataclass(frozen=True)
+class Download:
+    """What is sent for one download: the stored file (by hash), under which name."""
+
+    sha256: str
+    size: int
+    name: str
+    content_type: str
+
+
+CONTENT_TYPES = {
+    "pdf": ("application/pdf", ".pdf"),
+    "png": ("image/png", ".png"),
+    "jpeg": ("image/jpeg", ".jpg"),
+    "webp": ("image/webp", ".webp"),
+    "gif": ("image/gif", ".gif"),
+    "text": ("text/plain; charset=utf-8", ".txt"),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".docx",
+    ),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "odt": ("application/vnd.oasis.opendocument.text", ".odt"),
+}
+
+
+def attachment_download(viewer: Viewer, pk: object, *, original: bool = False) -> Download:
+    """One file as this viewer may have it (the stripped copy; ``original``: the file as
+    uploaded, verifiers and administrators only, else 404 like a missing one). The
+    download is recorded in the ledger against the person the file is about."""
+    row = attachment_get(viewer, pk)
+    if original and not sees_originals(viewer):
+        raise Http404("no such attachment")
+    sha, size = row.sha256, row.size
+    if original and row.stripped:
+        sha, size = row.original_sha256, row.original_size or 0
+    content_type, extension = CONTENT_TYPES[row.kind]
+    name = row.name if row.name.lower().endswith(extension) else row.name + extension
+    if row.kind == "jpeg" and row.name.lower().endswith(".jpeg"):
+        name = row.name
+    person = row.person
+    ledger.record_access(
+        viewer,
+        "attachment.download",
+        [person.handle] if person is not None else [],
+        {"attachment": row.pk, "sha256": sha, "original": bool(original and row.stripped)},
+        always=True,
+    )
+    return Download(sha, size, name, content_type)

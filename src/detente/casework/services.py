@@ -11,6 +11,8 @@ the text itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,8 +26,10 @@ from detente.access.policy import Action, can, require
 from detente.access.visibility import people_in_view, visible_agreements
 from detente.agreements.models import Agreement, Party
 from detente.audit import ledger
-from detente.casework import sanitize
+from detente.casework import files, sanitize
 from detente.casework.models import (
+    IMAGE_KINDS,
+    Attachment,
     Channel,
     Intervention,
     Note,
@@ -35,6 +39,7 @@ from detente.casework.models import (
 )
 from detente.casework.selectors import today
 from detente.core.errors import check_text, invalid
+from detente.evidence.models import Claim
 from detente.registry.models import Person
 
 TEXT_MAX = 4000
@@ -387,3 +392,109 @@ def task_done(*, actor: User, task: Task) -> Task:
         task.refresh_from_db()
         ledger.append(actor, "task.done", task, {"due_on": task.due_on.isoformat()})
     return task
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]+")
+
+
+def clean_file_name(value: object) -> str:
+    """The file's own name, without any folder, control character or quote; at most 200
+    characters (the end, with the extension, kept)."""
+    text = str(value or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = _UNSAFE_NAME.sub("_", text).strip(" .")
+    return text[-200:] or "attachment"
+
+
+def attachment_subject(row: Claim | Note | Intervention) -> dict[str, Any]:
+    """What the ledger names an attachment's subject by: its kind and number, and the
+    person (handle) or agreement (slug) it is about."""
+    label = "claim" if isinstance(row, Claim) else row._meta.model_name
+    out: dict[str, Any] = {str(label): row.pk}
+    if row.person_id:
+        out["person"] = row.person.handle  # type: ignore[union-attr]
+    elif row.agreement_id:
+        out["agreement"] = row.agreement.slug  # type: ignore[union-attr]
+    return out
+
+
+def attachment_add(
+    *,
+    actor: User,
+    chunks: Iterable[bytes],
+    name: object,
+    claim: Claim | None = None,
+    note: Note | None = None,
+    intervention: Intervention | None = None,
+    strip_metadata: bool = False,
+) -> Attachment:
+    """Keep an evidence file on a claim, a note or a case raised (one of them).
+
+    The file is streamed to a temporary file in the data directory (sized and hashed as
+    it comes), recognised by its content, optionally stripped of its metadata (images
+    only: the stripped copy is what everyone gets, the original is kept for verifiers and
+    administrators), then moved into place under its SHA-256 with its row and ledger
+    entry. Anything refused leaves no file and no row behind."""
+    require(actor, Action.RECORD)
+    subjects = [x for x in (claim, note, intervention) if x is not None]
+    if len(subjects) != 1:
+        raise invalid("subject", _("Give one of a claim, a note or a case raised."))
+    if (
+        note is not None
+        and note.visibility == NoteVisibility.VERIFIERS
+        and not can(actor, Action.MANAGE)
+    ):
+        raise Http404("no such note")  # never shown to this actor: as missing
+    file_name = clean_file_name(name)
+    received = files.receive(chunks)
+    stripped: files.Received | None = None
+    try:
+        kind = files.sniff(received.path)
+        if strip_metadata:
+            if kind not in IMAGE_KINDS:
+                raise invalid(
+                    "strip_metadata",
+                    _("Metadata can be stripped from images only (this file: %(kind)s).")
+                    % {"kind": dict(files.AttachmentKind.choices)[kind]},
+                )
+            stripped = files.strip_metadata(received.path, kind)
+        shown = stripped or received
+        with transaction.atomic():
+            ledger.serialize()
+            row = Attachment.objects.create(
+                claim=claim,
+                note=note,
+                intervention=intervention,
+                name=file_name,
+                kind=kind,
+                size=shown.size,
+                sha256=shown.sha256,
+                stripped=stripped is not None,
+                original_sha256=received.sha256 if stripped else "",
+                original_size=received.size if stripped else None,
+                uploaded_by=actor,
+            )
+            ledger.append(
+                actor,
+                "attachment.create",
+                row,
+                {
+                    **attachment_subject(subjects[0]),
+                    "kind": kind,
+                    "size": row.size,
+                    "sha256": row.sha256,
+                    "stripped": row.stripped,
+                    "original_sha256": row.original_sha256 or None,
+                    "name": _hash(file_name, f"attachment:{row.pk}"),
+                },
+            )
+            files.keep(received)
+            if stripped is not None:
+                files.keep(stripped)
+    except BaseException:
+        received.discard()
+        if stripped is not None:
+            stripped.discard()
+        raise
+    return row

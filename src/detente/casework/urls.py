@@ -13,5 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("notes/<int:pk>/", views.note_page, name="note"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
     path("tasks/new/", views.task_new, name="task_new"),
+    path("attachments/new/", views.attachment_new, name="attachment_new"),
+    path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
 ]

@@ -8,12 +8,18 @@ a missing one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,9 +28,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from detente.access.policy import Action, Viewer, can
 from detente.agreements.models import Agreement, Party
 from detente.agreements.selectors import agreement_get, party_get
-from detente.casework import selectors, services
-from detente.casework.forms import InterventionForm, NoteForm, TaskForm
-from detente.casework.models import Intervention
+from detente.casework import files, selectors, services
+from detente.casework.forms import AttachmentForm, InterventionForm, NoteForm, TaskForm
+from detente.casework.models import Intervention, Note
+from detente.evidence.models import Claim
+from detente.evidence.selectors import claim_get
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
 from detente.staff.common import apply_errors, safe_next, staff_page
@@ -158,6 +166,9 @@ def intervention_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "iv": row,
         "tasks": list(selectors.tasks(viewer).filter(intervention=row).order_by("due_on", "id")),
+        "attachments": list(selectors.attachments(viewer, intervention=row)),
+        "upload_query": f"intervention={row.pk}",
+        "originals": selectors.sees_originals(viewer),
         "can_record": can(viewer, Action.RECORD),
         **_subject_context(row.person, row.agreement),
         "section": "work",
@@ -237,6 +248,9 @@ def note_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "note": note,
         "versions": selectors.note_history(viewer, note),
+        "attachments": list(selectors.attachments(viewer, note=note)),
+        "upload_query": f"note={note.pk}",
+        "originals": selectors.sees_originals(viewer),
         "can_record": can(viewer, Action.RECORD),
         **_subject_context(note.person, note.agreement),
         "section": "work",
@@ -316,3 +330,98 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Task done: %(title)s") % {"title": task.title})
     return HttpResponseRedirect(safe_next(request, reverse("casework:work")))
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+
+def _attached_to(
+    viewer: Viewer, query: Any
+) -> tuple[Claim | None, Note | None, Intervention | None]:
+    """The one claim, note or case raised named in the query string (else 404)."""
+    given = [k for k in ("claim", "note", "intervention") if query.get(k)]
+    if len(given) != 1:
+        raise Http404("name one claim, note or case raised")
+    value = str(query[given[0]])[:20]
+    if given[0] == "claim":
+        if not value.isdigit():
+            raise Http404("no such claim")
+        return claim_get(viewer, int(value)), None, None
+    if given[0] == "note":
+        return None, selectors.note_get(viewer, value), None
+    return None, None, selectors.intervention_get(viewer, value)
+
+
+def attached_url(claim: Claim | None, note: Note | None, intervention: Intervention | None) -> str:
+    if note is not None:
+        return reverse("casework:note", args=[note.pk])
+    if intervention is not None:
+        return reverse("casework:intervention", args=[intervention.pk])
+    assert claim is not None  # noqa: S101
+    if claim.person_id:
+        return reverse("staff:person", args=[claim.person.handle]) + f"#claim-{claim.pk}"  # type: ignore[union-attr]
+    return reverse("oversight:agreement", args=[claim.agreement.slug])  # type: ignore[union-attr]
+
+
+@staff_page(Action.RECORD)
+@GET_POST
+def attachment_new(request: HttpRequest) -> HttpResponse:
+    """Upload an evidence file to a claim, a note or a case raised."""
+    viewer = _actor(request)
+    claim, note, intervention = _attached_to(viewer, request.GET)
+    form = AttachmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            row = services.attachment_add(
+                actor=viewer,
+                chunks=upload.chunks(files.CHUNK),
+                name=upload.name,
+                claim=claim,
+                note=note,
+                intervention=intervention,
+                strip_metadata=form.cleaned_data["strip_metadata"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error, {"subject": "file"})
+        else:
+            messages.success(
+                request,
+                _("The file is kept (SHA-256 %(sha)s).") % {"sha": row.sha256},
+            )
+            return HttpResponseRedirect(attached_url(claim, note, intervention))
+    context = {
+        "form": form,
+        "claim": claim,
+        "note": note,
+        "iv": intervention,
+        "back": attached_url(claim, note, intervention),
+        "section": "work",
+    }
+    return render(request, "casework/attachment_form.html", context)
+
+
+@staff_page()
+@require_safe
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file, as an attachment (never shown in the browser); ``?original=1``: the
+    file as uploaded, before its metadata was stripped (verifiers and administrators).
+    Every download is written to the ledger."""
+    download = selectors.attachment_download(
+        request.user, pk, original=request.GET.get("original") == "1"
+    )
+    # A streamed file, not an HttpResponse, though a view all the same.
+    return cast(HttpResponse, file_response(download))
+
+
+def file_response(download: selectors.Download) -> FileResponse:
+    response = FileResponse(
+        files.path_of(download.sha256).open("rb"),
+        as_attachment=True,
+        filename=download.name,
+        content_type=download.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -15,19 +15,27 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from detente.access.policy import Action, require
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_get, party_get
 from detente.api.pagination import paginate
-from detente.api.schemas import Paged, PageQuery, Patch, Slug, answers, unchanged
-from detente.casework import selectors, services
-from detente.casework.cli import intervention_json, note_json, task_json, version_json
-from detente.casework.models import Channel, NoteVisibility
+from detente.api.schemas import MAX_ID, Paged, PageQuery, Patch, Slug, answers, unchanged
+from detente.casework import files, selectors, services
+from detente.casework.cli import (
+    attachment_json,
+    intervention_json,
+    note_json,
+    task_json,
+    version_json,
+)
+from detente.casework.models import AttachmentKind, Channel, NoteVisibility
+from detente.evidence.selectors import claim_get
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
 
@@ -386,3 +394,140 @@ def task_done(request: HttpRequest, task_id: int) -> Any:
     user = recorder(request)
     task = selectors.task_get(user, task_id)
     return task_json(services.task_done(actor=user, task=task))
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    claim: int | None = Field(description="The claim it is attached to, if any.")
+    note: int | None = Field(description="The note it is attached to, if any.")
+    intervention: int | None = Field(description="The case raised it is attached to, if any.")
+    person: str | None = Field(description="The person it is about (handle), if any.")
+    name: str
+    kind: AttachmentKind = Field(description="What the file is, read from its content.")
+    size: int = Field(description="Bytes, of the copy everyone gets.")
+    sha256: str = Field(description="SHA-256 of the copy everyone gets.")
+    stripped: bool = Field(description="Its metadata (EXIF, GPS) was stripped.")
+    original_sha256: str | None = Field(description="SHA-256 of the file as uploaded.")
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class AttachmentPage(Paged):
+    items: list[AttachmentOut]
+
+
+class AttachmentQuery(PageQuery):
+    claim: int | None = Field(None, ge=1, le=MAX_ID, description="The files of one claim.")
+    note: int | None = Field(None, ge=1, le=MAX_ID, description="The files of one note.")
+    intervention: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The files of one case raised."
+    )
+    person: str | None = Field(
+        None, max_length=16, description="Every file about a person (handle)."
+    )
+
+
+class AttachmentIn(Schema):
+    claim: int | None = Field(None, ge=1, le=MAX_ID, description="Attach to this claim.")
+    note: int | None = Field(None, ge=1, le=MAX_ID, description="Attach to this note.")
+    intervention: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Attach to this case raised."
+    )
+    strip_metadata: bool = Field(
+        False,
+        description="Images: everyone gets a copy without EXIF/GPS; the original is kept "
+        "for verifiers and administrators.",
+    )
+
+
+class DownloadQuery(Schema):
+    original: bool = Field(
+        False,
+        description="The image as uploaded, before its metadata was stripped (verifiers "
+        "and administrators; 404 for others).",
+    )
+
+
+def _attached_to(request: HttpRequest, claim: int | None, note: int | None, iv: int | None) -> Any:
+    viewer = request.user
+    return (
+        claim_get(viewer, claim) if claim else None,
+        selectors.note_get(viewer, note) if note else None,
+        selectors.intervention_get(viewer, iv) if iv else None,
+    )
+
+
+@router.get(
+    "/attachments",
+    response=answers(200, AttachmentPage, paged=True, lookup=True),
+    summary=gettext_noop("List evidence files"),
+)
+def list_attachments(request: HttpRequest, query: Query[AttachmentQuery]) -> dict[str, Any]:
+    """Evidence files the token may see, newest first; of one claim, note, case raised or
+    person (404 for one the token cannot see). Empty for a token that is not staff."""
+    claim, note, intervention = _attached_to(request, query.claim, query.note, query.intervention)
+    person = person_get(request.user, query.person) if query.person else None
+    qs = selectors.attachments(
+        request.user, claim=claim, note=note, intervention=intervention, person=person
+    )
+    rows, links = paginate(
+        request, qs, scope="attachments", keys=("-id",), cursor=query.cursor, limit=query.limit
+    )
+    return {"items": [attachment_json(a) for a in rows], **links}
+
+
+@router.post(
+    "/attachments",
+    response=answers(201, AttachmentOut, lookup=True, write=True),
+    summary=gettext_noop("Upload an evidence file"),
+)
+def post_attachment(
+    request: HttpRequest, file: File[UploadedFile], options: Form[AttachmentIn]
+) -> Any:
+    """Attach a file (multipart) to one claim, note or case raised: a PDF, an image, plain
+    text, or a Word, Excel or OpenDocument text file, recognised by its content. Too large,
+    disguised or refused (an executable, an SVG, a zip bomb): 422 naming what was found,
+    and nothing is stored."""
+    user = recorder(request)
+    claim, note, intervention = _attached_to(
+        request, options.claim, options.note, options.intervention
+    )
+    row = services.attachment_add(
+        actor=user,
+        chunks=file.chunks(files.CHUNK),
+        name=file.name or "",
+        claim=claim,
+        note=note,
+        intervention=intervention,
+        strip_metadata=options.strip_metadata,
+    )
+    return Status(201, attachment_json(row))
+
+
+@router.get(
+    "/attachments/{attachment_id}/download",
+    response=answers(200, None, lookup=True),
+    summary=gettext_noop("Download an evidence file"),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as an attachment.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_attachment(
+    request: HttpRequest, attachment_id: int, query: Query[DownloadQuery]
+) -> HttpResponse:
+    """The file, sent as an attachment; recorded in the ledger against the person it is
+    about. 404 for a file the token may not see, exactly as for a missing one."""
+    from detente.casework.views import file_response
+
+    download = selectors.attachment_download(request.user, attachment_id, original=query.original)
+    return file_response(download)  # type: ignore[return-value]

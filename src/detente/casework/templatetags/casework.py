@@ -45,3 +45,19 @@ def casework_overdue(context: template.Context) -> dict[str, Any]:
         return {"hidden": True}
     late = selectors.overdue(viewer)
     return {"mine": late.mine, "everyone": late.everyone, "hidden": False}
+
+
+@register.inclusion_tag("casework/_attachments.html", takes_context=True)
+def claim_attachments(context: template.Context, claim_id: int) -> dict[str, Any]:
+    """The files on one claim of a person's page, with a link to attach one."""
+    viewer = _viewer(context)
+    if viewer is None or not selectors.reads_casework(viewer):
+        return {"attachments": [], "can_record": False, "quiet": True}
+    rows = selectors.attachments(viewer).filter(claim_id=claim_id)
+    return {
+        "attachments": list(rows),
+        "can_record": can(viewer, Action.RECORD),
+        "upload_query": urlencode({"claim": claim_id}),
+        "quiet": True,
+        "originals": selectors.sees_originals(viewer),
+    }

@@ -1,0 +1,309 @@
+"""Evidence files: received in chunks, sized and hashed as they come, recognised by their
+content (never their name), stored in the data directory under their SHA-256.
+
+Accepted: PDF; PNG, JPEG, WebP and GIF images; plain UTF-8 text; Word (docx), Excel (xlsx)
+and OpenDocument text (odt) files. Refused, naming what was found: SVG and any other XML
+or HTML, executables (ELF, Windows 'MZ', Mach-O, scripts starting '#!'), other archives
+(zip, gzip, 7z, rar), an office file whose members unpack beyond the limit (a zip bomb)
+or hold macros, an image that does not decode, anything else.
+
+A file being received is written to ``DATA_DIR/attachments/tmp`` and moved into place
+(``DATA_DIR/attachments/ab/abcd…``, mode 0600) only once accepted; a refused one is
+removed at once, so nothing of it is left behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from detente.casework.models import AttachmentKind
+from detente.core.errors import invalid
+
+CHUNK = 64 * 1024
+# An office file may hold this many members at most, unpacking to at most
+# DETENTE_ATTACHMENT_MAX_UNPACKED_MB, none compressed more than this many times.
+MAX_MEMBERS = 5_000
+MAX_RATIO = 200
+
+
+def max_bytes() -> int:
+    return int(settings.DETENTE_ATTACHMENT_MAX_BYTES)
+
+
+def max_unpacked() -> int:
+    return int(settings.DETENTE_ATTACHMENT_MAX_UNPACKED_BYTES)
+
+
+def root() -> Path:
+    return Path(settings.DATA_DIR) / "attachments"
+
+
+def path_of(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256")
+    return root() / sha256[:2] / sha256
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Received:
+    """A file written to a temporary place, with its size and SHA-256."""
+
+    path: Path
+    size: int
+    sha256: str
+
+    def discard(self) -> None:
+        with suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.3g}"
+
+
+def receive(chunks: Iterable[bytes], field: str = "file") -> Received:
+    """Write ``chunks`` to a new temporary file (mode 0600), hashing as they come; refuse
+    (and remove it) as soon as it grows past the limit. Memory: one chunk at a time."""
+    limit = max_bytes()
+    fd, name = tempfile.mkstemp(dir=_folder(root() / "tmp"), prefix="in-")
+    path = Path(name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise invalid(
+                        field,
+                        _("This file is larger than %(max)s MB; nothing was stored.")
+                        % {"max": _mb(limit)},
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise invalid(field, _("This file is empty; nothing was stored."))
+    except BaseException:
+        with suppress(FileNotFoundError):
+            path.unlink()
+        raise
+    return Received(path, size, digest.hexdigest())
+
+
+def file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+# --- What a file is -----------------------------------------------------------------------
+
+
+def _refuse(field: str, found: str) -> ValidationError:
+    return invalid(
+        field,
+        _(
+            "This file is %(found)s, which is not accepted; send a PDF, an image (PNG, "
+            "JPEG, WebP, GIF), plain text or a Word, Excel or OpenDocument text file."
+        )
+        % {"found": found},
+    )
+
+
+_EXECUTABLES = (
+    (b"\x7fELF", gettext_noop("an executable program (ELF)")),
+    (b"MZ", gettext_noop("a Windows program (MZ)")),
+    (b"\xfe\xed\xfa\xce", gettext_noop("a macOS program (Mach-O)")),
+    (b"\xfe\xed\xfa\xcf", gettext_noop("a macOS program (Mach-O)")),
+    (b"\xce\xfa\xed\xfe", gettext_noop("a macOS program (Mach-O)")),
+    (b"\xcf\xfa\xed\xfe", gettext_noop("a macOS program (Mach-O)")),
+    (b"\xca\xfe\xba\xbe", gettext_noop("a Java class or macOS program")),
+    (b"#!", gettext_noop("a script (it starts with #!)")),
+)
+_ARCHIVES = (
+    (b"\x1f\x8b", gettext_noop("a gzip archive")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_noop("a 7-Zip archive")),
+    (b"Rar!", gettext_noop("a RAR archive")),
+    (b"BZh", gettext_noop("a bzip2 archive")),
+    (b"\xfd7zXZ\x00", gettext_noop("an XZ archive")),
+)
+
+
+def sniff(path: Path, field: str = "file") -> str:
+    """The kind of the file at ``path`` (an ``AttachmentKind`` value), read from its
+    content; a ValidationError naming what it is when it is not accepted."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"%PDF-"):
+        return AttachmentKind.PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _image(path, AttachmentKind.PNG, field)
+    if head.startswith(b"\xff\xd8\xff"):
+        return _image(path, AttachmentKind.JPEG, field)
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return _image(path, AttachmentKind.GIF, field)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return _image(path, AttachmentKind.WEBP, field)
+    if head.startswith(b"PK\x03\x04"):
+        return _office(path, field)
+    for magic, found in _EXECUTABLES:
+        if head.startswith(magic):
+            raise _refuse(field, _(found))
+    for magic, found in _ARCHIVES:
+        if head.startswith(magic):
+            raise _refuse(field, _(found))
+    return _text(path, head, field)
+
+
+def _text(path: Path, head: bytes, field: str) -> str:
+    """Plain UTF-8 text: decodes throughout, no NUL, and not markup (SVG, XML, HTML)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(b"<"):
+        found = _("an SVG image") if b"<svg" in head.lower() else _("XML or HTML markup")
+        raise _refuse(field, found)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        try:
+            while chunk := fh.read(CHUNK):
+                if b"\x00" in chunk:
+                    raise ValueError
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except ValueError:
+            raise _refuse(field, _("binary data of a kind not recognised")) from None
+    return AttachmentKind.TEXT
+
+
+def _image(path: Path, kind: str, field: str) -> str:
+    """An image Pillow can decode, of no more pixels than its decompression-bomb limit."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except Exception:
+        raise invalid(
+            field, _("This image is damaged or not what it claims to be; nothing was stored.")
+        ) from None
+    return kind
+
+
+_OFFICE = (
+    ("word/document.xml", AttachmentKind.DOCX),
+    ("xl/workbook.xml", AttachmentKind.XLSX),
+)
+_ODT = b"application/vnd.oasis.opendocument.text"
+
+
+def _office(path: Path, field: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+            kind = next((k for member, k in _OFFICE if member in names), None)
+            if kind is None and "mimetype" in names:
+                mimetype = archive.open("mimetype").read(len(_ODT) + 1)
+                kind = AttachmentKind.ODT if mimetype.strip() == _ODT else None
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        raise _refuse(field, _("a damaged ZIP archive")) from None
+    if kind is None:
+        raise _refuse(field, _("a ZIP archive that is not a Word, Excel or OpenDocument text file"))
+    if kind != AttachmentKind.ODT and "[Content_Types].xml" not in names:
+        raise _refuse(field, _("a ZIP archive that is not a Word, Excel or OpenDocument text file"))
+    unpacked = sum(m.file_size for m in members)
+    ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if len(members) > MAX_MEMBERS or unpacked > max_unpacked() or ratio > MAX_RATIO:
+        raise invalid(
+            field,
+            _(
+                "This office file unpacks to %(size)s MB in %(n)d parts (at most %(max)s MB "
+                "in %(parts)d parts, none compressed more than %(ratio)d times): it looks "
+                "like a zip bomb; nothing was stored."
+            )
+            % {
+                "size": _mb(unpacked),
+                "n": len(members),
+                "max": _mb(max_unpacked()),
+                "parts": MAX_MEMBERS,
+                "ratio": MAX_RATIO,
+            },
+        )
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise _refuse(field, _("an office file with macros"))
+    return kind
+
+
+# --- Metadata -----------------------------------------------------------------------------
+
+_PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+
+
+def strip_metadata(path: Path, kind: str) -> Received:
+    """A copy of the image at ``path`` without its metadata (EXIF with GPS, XMP, comments,
+    text chunks, ICC profile), turned as its EXIF orientation said; written to a new
+    temporary file and hashed."""
+    from PIL import Image, ImageOps
+
+    fd, name = tempfile.mkstemp(dir=_folder(root() / "tmp"), prefix="stripped-")
+    out_path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, Image.open(path) as img:
+            frames = getattr(img, "n_frames", 1)
+            if frames > 1:
+                img.info = {k: v for k, v in img.info.items() if k in ("duration", "loop")}
+                img.save(out, format=_PIL_FORMAT[kind], save_all=True)
+            else:
+                clean = ImageOps.exif_transpose(img).copy()
+                # Pillow writes some of ``info`` back (comment, ICC profile, XMP): only
+                # transparency, which is part of the picture, is kept.
+                clean.info = {k: v for k, v in clean.info.items() if k == "transparency"}
+                options: dict[str, Any] = {"quality": 95} if kind == "jpeg" else {}
+                clean.save(out, format=_PIL_FORMAT[kind], **options)
+        digest = hashlib.sha256()
+        with out_path.open("rb") as fh:
+            for chunk in file_chunks(fh):
+                digest.update(chunk)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            out_path.unlink()
+        raise
+    return Received(out_path, out_path.stat().st_size, digest.hexdigest())
+
+
+# --- Storing and reading ------------------------------------------------------------------
+
+
+def keep(received: Received) -> Path:
+    """Move an accepted file into place under its hash (mode 0600); the same content
+    already there is kept once."""
+    target = path_of(received.sha256)
+    _folder(target.parent)
+    os.chmod(received.path, 0o600)
+    if target.exists():
+        received.discard()
+    else:
+        os.replace(received.path, target)
+    return target
+
+
+@contextmanager
+def opened(sha256: str) -> Iterator[IO[bytes]]:
+    with path_of(sha256).open("rb") as fh:
+        yield fh
