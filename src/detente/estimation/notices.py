@@ -171,8 +171,8 @@ def estimate_notices(estimates: Sequence[Mapping[str, object]]) -> list[Notice]:
         # Only when the ceiling reaches into the interval: below (1 - level) / 2 of the
         # draws, the upper end is still read from draws under the ceiling.
         capped, level = row.get("capped_share"), row.get("level")
-        tail = (1.0 - float(level)) / 2 if isinstance(level, float) else 0.025
-        if isinstance(capped, float) and capped >= tail:
+        reaches = (1.0 - float(level)) / 2 if isinstance(level, float) else 0.025
+        if isinstance(capped, float) and capped >= reaches:
             out.append(
                 Notice(
                     "lcmcr_ceiling",
