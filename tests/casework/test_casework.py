@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import nh3
@@ -308,6 +309,12 @@ def test_raise_a_case_then_set_a_task_on_it_from_the_pages(world: World) -> None
         },
     )
     assert response.status_code == 302
+    # The case's own page: its title is the title, nothing more (it once carried the
+    # files section into the tab's title).
+    case_page = client.get(f"/staff/interventions/{row.pk}/").content.decode()
+    title = re.search(r"<title>(.*?)</title>", case_page, re.S)
+    assert title is not None and f"Case raised #{row.pk}" in title.group(1)
+    assert "<" not in title.group(1) and "Files" in case_page
     assert "Chase the consul" in client.get("/staff/work/").content.decode()
     person_page = client.get(f"/staff/people/{handle}/").content.decode()
     assert "Asked for a prison visit." in person_page and "Chase the consul" in person_page
