@@ -438,11 +438,14 @@ def test_the_schema_declares_every_answer(db: Any) -> None:
             assert {"401", "422", "429"} <= codes, (path, method)
             for code, answer in operation["responses"].items():
                 media = set(answer["content"])
-                # JSON, except a file by its own name (an agreement's briefing as a PDF) and
-                # a staff table's download (CSV, Excel or JSON, as `format` asks).
+                # JSON, except a file by its own name (an agreement's briefing as a PDF),
+                # a staff table's download (CSV, Excel or JSON, as `format` asks) and an
+                # evidence file (its bytes as uploaded, whatever their type).
                 ok = {"application/pdf"} if path.endswith(".pdf") else {"application/json"}
                 if path.endswith("/export"):
                     ok = {"text/csv", "application/json", XLSX}
+                if path.startswith("/api/attachments/") and path.endswith("/download"):
+                    ok = {"application/octet-stream"}
                 assert media == ({PROBLEM} if int(code) >= 400 else ok), (path, code)
             if "{" in path:
                 assert "404" in codes, path

@@ -443,7 +443,7 @@ class AttachmentIn(Schema):
     )
 
 
-class DownloadQuery(Schema):
+class AttachmentDownloadQuery(Schema):
     original: bool = Field(
         False,
         description="The image as uploaded, before its metadata was stripped (verifiers "
@@ -523,7 +523,7 @@ def post_attachment(
     },
 )
 def download_attachment(
-    request: HttpRequest, attachment_id: int, query: Query[DownloadQuery]
+    request: HttpRequest, attachment_id: int, query: Query[AttachmentDownloadQuery]
 ) -> HttpResponse:
     """The file, sent as an attachment; recorded in the ledger against the person it is
     about. 404 for a file the token may not see, exactly as for a missing one."""
