@@ -14,7 +14,7 @@ from tests.reconcile.conftest import write_list
 from tests.support import World, at, make_user
 
 from detente.demo.names import PersonGenerator
-from detente.evidence.estimates import import_grey_links, registry_estimate, registry_lists
+from detente.evidence.estimates import registry_estimate, registry_lists, waiting_rows
 from detente.evidence.services import claim_record
 from detente.reconcile.importer import import_list
 from detente.reconcile.merge import person_merge
@@ -94,8 +94,8 @@ def test_an_import_counts_decided_rows_and_shows_its_waiting_rows_resolved_both_
     assert len(lists[spec]) == 17
     assert {p.pk for p in people[10:25]} <= lists[spec]
     assert all(pid > 0 for pid in lists[spec])
-    grey = import_grey_links(world.actor, ["source:x", spec])
-    assert {b for _a, b in grey} == {p.pk for p in people[30:33]}
+    grey = waiting_rows(world.actor, [spec])[spec]
+    assert set(grey.values()) == {p.pk for p in people[30:33]}
 
     ngo, family = world.sources["ngo"].slug, world.sources["family"].slug
     out = registry_estimate(world.actor, [ngo, family, spec], methods=["independence"])

@@ -249,18 +249,6 @@ def list_names(viewer: Viewer, specs: Sequence[str]) -> dict[str, tuple[str, str
     }
 
 
-def import_grey_links(viewer: Viewer, specs: Sequence[str]) -> list[tuple[int, int]]:
-    """The grey zone of the lists among ``specs``: each row still waiting for review (its
-    pseudo-id) paired with the person it most resembles."""
-    links = {
-        (row, best)
-        for rows in waiting_rows(viewer, specs).values()
-        for row, best in rows.items()
-        if best is not None
-    }
-    return sorted(links)
-
-
 def person_strata(person_ids: Iterable[int], by: str) -> dict[int, str]:
     """Each person's stratum: their province, or the year of their first recorded arrest."""
     ids = list(person_ids)
@@ -344,24 +332,26 @@ def _check_methods(methods: Sequence[str], level: float) -> None:
         raise invalid("level", _("The interval level must be between 0.5 and 1."))
 
 
+def _shown(value: object) -> object:
+    """A count or an estimate as the reader writes numbers (grouped, whole)."""
+    from django.utils.formats import number_format
+
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return number_format(round(value), force_grouping=True)
+    if isinstance(value, int):
+        return number_format(value, force_grouping=True)
+    return value
+
+
 def _worded(notice: Notice, labels: dict[str, str] | None = None) -> dict[str, object]:
     """A warning as plain data: its code, its sentence in the reader's language (lists by
     their ``labels`` when given), its values."""
-    from django.utils.formats import number_format
-
-    def shown(value: object) -> object:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, float):
-            return number_format(round(value), force_grouping=True)
-        if isinstance(value, int):
-            return number_format(value, force_grouping=True)
-        return value
-
     template = WARNING_MESSAGES.get(notice.code)
     named = labels or {}
     params = {
-        k: named.get(v, v) if isinstance(v, str) else shown(v) for k, v in notice.params.items()
+        k: named.get(v, v) if isinstance(v, str) else _shown(v) for k, v in notice.params.items()
     }
     message = _(template) % params if template else notice.message
     return {"code": notice.code, "message": message, "params": dict(notice.params)}
@@ -434,18 +424,16 @@ def _review_bounds(
 
 
 def _review_warning(bounds: dict[str, object]) -> dict[str, object]:
-    from django.utils.formats import number_format
-
     def first(key: str) -> str:
         part = bounds[key]
         assert isinstance(part, dict)  # noqa: S101 - built above
         for row in part["estimates"]:
             if row.get("estimate") is not None:
-                return str(number_format(round(row["estimate"]), force_grouping=True))
+                return str(_shown(float(row["estimate"])))
         return "—"
 
     params = {"rows": bounds["rows"], "matched": first("as_matched"), "new": first("as_new")}
-    shown = {**params, "rows": number_format(int(bounds["rows"]), force_grouping=True)}  # type: ignore[call-overload]
+    shown = {**params, "rows": _shown(bounds["rows"])}
     return {"code": "awaiting_review", "message": _(REVIEW_WARNING) % shown, "params": params}
 
 
