@@ -53,7 +53,7 @@ from detente.estimation import (
 )
 from detente.estimation.notices import Notice, estimate_notices, table_notices
 from detente.evidence.lists import source_lists
-from detente.evidence.selectors import source_list
+from detente.evidence.selectors import source_get, source_list
 from detente.registry.models import CustodyEpisode, Identity, survivors
 
 METHODS = ("independence", "stepwise", "aic", "bic", "bma", "lcmcr")
@@ -183,7 +183,7 @@ def waiting_rows(viewer: Viewer, specs: Sequence[str]) -> dict[str, dict[int, in
         elif kind == "agreement":
             rows = waiting.filter(run__agreement=agreement_get(viewer, ref))
         else:
-            rows = waiting.filter(run__source__slug=ref)
+            rows = waiting.filter(run__source=source_get(viewer, ref))  # hidden: 404
         found: dict[int, int | None] = {}
         for row_id, candidates in rows.iterator(chunk_size=2000):
             best = next(
