@@ -146,6 +146,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "detente.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # gzip for anonymous answers, the public pages' kept copies included (inside WhiteNoise,
+    # which sends its own compressed files); never for signed-in users (BREACH: see
+    # detente.web.compression).
+    "detente.web.compression.PublicGZipMiddleware",
     # A current copy of a public page for a visitor with no session (detente.web.pages).
     "detente.web.pages.PublicCopyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -86,7 +86,7 @@ def test_a_verifier_sets_up_an_agreement_in_spanish(
     page.locator("input[name=promise][value=none]").check()
     submit(page, "agreement-form")
     assert page.url == demo.base + "/staff/agreements/new/"
-    assert page.locator(".ov-error-summary").count() == 1
+    assert page.locator(".error-summary").count() == 1
     assert page.locator("#id_promisee_error").count() == 1
     assert page.locator("#id_title_es").input_value() == "Excarcelación de Nicaragua, 2024"
     page.screenshot(path=str(shots / "setup-agreement-error-es.png"), full_page=True)

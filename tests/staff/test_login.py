@@ -86,7 +86,11 @@ def test_empty_fields_are_named(db: Any) -> None:
     page = Client(HTTP_ACCEPT_LANGUAGE="es").post("/staff/login/", {"username": "", "password": ""})
     text = page.content.decode()
     assert page.status_code == 200
-    assert text.count("Este campo es obligatorio.") == 2  # username and password, in Spanish
+    # Username and password, in Spanish: beside each field, and in the error summary at the
+    # top, each a link to its field; the title says there is an error.
+    assert text.count("Este campo es obligatorio.") == 4
+    assert 'href="#id_username"' in text and 'href="#id_password"' in text
+    assert "<title>Error: " in text or "<title>Error:" in text
 
 
 def test_the_lockout_holds_at_the_staff_login(actor: User, clock: Any) -> None:

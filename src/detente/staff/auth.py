@@ -11,11 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from detente.access.policy import Action, can
+from detente.accounts.authentication import Refusal
 from detente.accounts.forms import SecondFactorAuthenticationForm
+
+# Refusals that are about the code alone (the password was right): said at the code field.
+CODE_REFUSALS = frozenset(
+    {Refusal.CODE_MISSING, Refusal.CODE_MALFORMED, Refusal.CODE_INVALID, Refusal.CODE_REUSED}
+)
 
 
 class StaffLoginForm(SecondFactorAuthenticationForm):
@@ -35,6 +42,20 @@ class StaffLoginForm(SecondFactorAuthenticationForm):
             "while after too many attempts. Both the username and the password are "
             "case-sensitive."
         )
+        if self.is_bound:
+            # Sent back with an error: the error summary takes the focus, not the username.
+            self.fields["username"].widget.attrs.pop("autofocus", None)
+
+    def clean(self) -> dict[str, Any]:
+        """A refusal about the code alone is the code field's error (the summary links to
+        the field, and the field says it), not the form's."""
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if getattr(error, "code", None) in CODE_REFUSALS:
+                self.add_error("otp", error)
+                return self.cleaned_data
+            raise
 
 
 class StaffLoginView(LoginView):

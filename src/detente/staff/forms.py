@@ -302,6 +302,19 @@ class ReviewForm(StaffForm):
             )
             self.order_fields(["source", "status", "event_date"])
 
+    def clean(self) -> dict[str, Any]:
+        """Every error at once: the evidence the service asks for is asked for here too,
+        with the others, not on a second submission after the fields are right."""
+        cleaned = super().clean() or {}
+        text = (cleaned.get("evidence_text") or "").strip()
+        url = (cleaned.get("evidence_url") or "").strip()
+        if not text and not url and "evidence_url" not in self.errors:
+            if self.action == "confirm":
+                self.add_error("evidence_text", _("Say how the release was confirmed."))
+            else:
+                self.add_error("evidence_text", _("Say what the dispute rests on."))
+        return cleaned
+
 
 class QueueFilterForm(StaffForm):
     agreement = forms.ModelChoiceField(
