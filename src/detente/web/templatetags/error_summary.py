@@ -34,4 +34,4 @@ def error_summary(*sources: Any, focus: bool = True, saving: bool = True) -> dic
 @register.simple_tag(takes_context=True)
 def error_title(context: Context) -> str:
     """ "Error: " before a page's title when the page reports an error in a form."""
-    return gettext("Error: ") if context_has_errors(context) else ""
+    return gettext("Error:") + " " if context_has_errors(context) else ""
