@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 
 TEXT_TYPES = ("text/", "application/json", "image/svg+xml", "application/xml")
@@ -42,7 +42,12 @@ class PublicGZipMiddleware(GZipMiddleware):
         if user is not None and user.is_authenticated:
             return response  # never compressed: see BREACH above
         if response.status_code == 304:
+            # The same Vary and ETag as the compressed 200 it stands for.
             patch_vary_headers(response, ("Accept-Encoding",))
+            etag = response.get("ETag", "")
+            accepts = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+            if accepts and etag.startswith('"'):
+                response["ETag"] = "W/" + etag
             return response
         if not response.get("Content-Type", "").startswith(TEXT_TYPES):
             return response

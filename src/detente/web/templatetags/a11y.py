@@ -3,8 +3,9 @@
 ``{% new_id "table" as tid %}`` — an id unique in the page being rendered (a table's caption,
 named by the scrolling box around it: ``aria-labelledby="{{ tid }}"``).
 
-``<h1{{ agreement|title_lang }}>`` — ``lang="en"`` when the title shown is the English one on a
-page in another language (no Spanish title was given); ``{{ party.name|from_record }}`` — text
+``{{ agreement|agreement_title }}`` — the title, marked ``lang="en"`` when it is the English one
+on a page in another language (no Spanish title was given); ``<p{{ agreement|description_lang
+}}>`` the same for its description; ``{{ party.name|from_record }}`` — text
 kept as it was entered (names of parties and sources, in the record's language) marked with
 ``lang`` on a page in another language, so a screen reader reads it with the right voice.
 """
@@ -29,7 +30,7 @@ RECORD_LANGUAGE = settings.LANGUAGE_CODE  # what records are entered in ("en")
 def new_id(context: Context, prefix: str) -> str:
     holder: Any = context.get("request") or context.render_context
     count = getattr(holder, "_detente_ids", 0) + 1
-    setattr(holder, "_detente_ids", count)
+    holder._detente_ids = count
     return f"{prefix}-{count}"
 
 
@@ -38,19 +39,10 @@ def _other_language() -> bool:
 
 
 @register.filter
-def title_lang(agreement: Any) -> SafeString:
-    """` lang="en"` when the agreement's title shown is the English one on another language's
-    page (it has no title in the page's language)."""
-    if _other_language() and agreement.title_in(get_language()) == agreement.title:
-        return mark_safe(f' lang="{RECORD_LANGUAGE}"')  # noqa: S308 - a setting, no input
-    return mark_safe("")  # noqa: S308 - empty
-
-
-@register.filter
 def description_lang(agreement: Any) -> SafeString:
     if _other_language() and agreement.description_in(get_language()) == agreement.description:
         return mark_safe(f' lang="{RECORD_LANGUAGE}"')  # noqa: S308 - a setting, no input
-    return mark_safe("")  # noqa: S308 - empty
+    return mark_safe("")
 
 
 @register.filter
