@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "detente.staff",
     "detente.oversight",
     "detente.casework",
+    "detente.backups",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,27 @@ _XDG_STATE = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "
 DETENTE_WITNESS_DIR = Path(
     os.environ.get("DETENTE_WITNESS_DIR") or _XDG_STATE / "detente" / "witness"
 )
+
+# --- Backups (detente.backups; docs/operations.md, "Backups") ---
+# The folder `detente backup` writes to by default and the worker's scheduled backups go
+# to (unset: no scheduled backups); the age recipients (public keys, "age1…", separated by
+# commas, spaces or new lines) and/or a file of them, one a line; how often the worker
+# backs up, and how many of the newest backups it keeps in that folder.
+DETENTE_BACKUP_DIR = (
+    Path(os.environ["DETENTE_BACKUP_DIR"]).expanduser()
+    if os.environ.get("DETENTE_BACKUP_DIR", "").strip()
+    else None
+)
+DETENTE_BACKUP_RECIPIENTS = (
+    os.environ.get("DETENTE_BACKUP_RECIPIENTS", "").replace(",", " ").split()
+)
+DETENTE_BACKUP_RECIPIENTS_FILE = (
+    Path(os.environ["DETENTE_BACKUP_RECIPIENTS_FILE"]).expanduser()
+    if os.environ.get("DETENTE_BACKUP_RECIPIENTS_FILE", "").strip()
+    else None
+)
+DETENTE_BACKUP_INTERVAL_HOURS = float(os.environ.get("DETENTE_BACKUP_INTERVAL_HOURS", "24"))
+DETENTE_BACKUP_KEEP = int(os.environ.get("DETENTE_BACKUP_KEEP", "14"))
 
 LOGGING = {
     "version": 1,
