@@ -313,6 +313,55 @@ def test_a_checkpoint_that_does_not_verify_stops_the_restore_before_it_is_served
         assert database.pg_table_count(database_from_url(target_db)) == 0
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="edits the SQLite snapshot inside the backup")
+def test_a_backup_whose_ledger_was_rewritten_is_not_served(
+    scratch: dict[str, Any], db: Any, tmp_path: Path
+) -> None:
+    """Someone holding the recipient rewrites an entry (triggers dropped) and builds a
+    backup whose manifest matches: the restored ledger does not verify, so nothing is
+    kept, even with no public key at hand."""
+    import sqlite3
+
+    identities = keys.identities(Path(scratch["identity"]))
+    plain = pyrage.decrypt(Path(scratch["at_rest"]).read_bytes(), identities)
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        names = tar.getnames()
+        tar.extractall(unpacked, filter="data")
+    header = json.loads((unpacked / archive.HEADER).read_text())
+    db_file = unpacked / archive.DATABASE_MEMBERS["sqlite"]
+    with sqlite3.connect(db_file) as conn:
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+            ["audit_auditentry"],
+        ).fetchall()
+        for (name,) in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("UPDATE audit_auditentry SET data = '{}' WHERE position = 3")
+    sources = [
+        archive.Source(name, unpacked / name)
+        for name in names
+        if name not in (archive.HEADER, archive.MANIFEST)
+    ]
+    forged = tmp_path / "forged.age"
+    with forged.open("wb") as out:
+        archive.write(out, header, sources, [x25519.Recipient.from_str(scratch["recipient"])])
+
+    target = tmp_path / "restored"
+    with pytest.raises(CommandError, match="restored ledger does not verify: entry 3") as refused:
+        _restore(forged, scratch["identity"], target, None)
+    assert "NOT to be served" in str(refused.value)
+    assert not target.exists() or list(target.iterdir()) == []
+
+
+def test_without_the_public_key_the_checkpoint_is_said_to_be_unchecked(
+    scratch: dict[str, Any], target_db: str | None, tmp_path: Path
+) -> None:
+    out, err = _restore(scratch["at_rest"], scratch["identity"], tmp_path / "r", target_db)
+    assert "Ledger:" in out and "verified" in out
+    assert "signed checkpoint NOT verified" in err and "--pubkey" in err
+
+
 def test_a_data_directory_that_holds_data_needs_force(
     scratch: dict[str, Any], target_db: str | None, tmp_path: Path
 ) -> None:
@@ -380,12 +429,11 @@ def test_the_worker_backs_up_on_schedule_keeps_the_newest_and_writes_the_ledger(
     # `migrate` queued the first run, as backups are configured; the worker ran it.
     assert done["queued_by_migrate"] == ["READY"]
     assert done["successful"] == 1
-    new = [f for f in done["files"] if f.startswith("detente-backup-2026") and "0101" not in f]
     # Two kept: the new one and the newest older one; never a file that is not a backup.
     assert len(done["files"]) == 3 and "notes.txt" in done["files"]
     assert "detente-backup-20260103T000000Z.age" in done["files"]
     written = sorted(set(done["files"]) - {"notes.txt", "detente-backup-20260103T000000Z.age"})
-    assert len(written) == 1 and written[0] in new
+    assert len(written) == 1 and written[0].startswith("detente-backup-")
     path = Path(scratch["backup_dir"]) / written[0]
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert _header(path, scratch["identity"])["format"] == archive.FORMAT
