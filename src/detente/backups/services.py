@@ -8,6 +8,7 @@ decided here (:func:`data_files`); how it is laid out, in archive.py.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -39,6 +40,7 @@ SQLITE_NAMES = (
 # Not durable, or made again from the database: left out of every backup.
 REBUILT = ("static", "pages", "matching/index", "uploads/tmp", "attachments/tmp")
 TEMP_PREFIX = ".detente-backup-"
+log = logging.getLogger(__name__)
 RESTORE_PREFIX = ".detente-restore-"
 
 
@@ -327,8 +329,11 @@ def scheduled_run(now: dt.datetime | None = None) -> dict[str, Any]:
         return {"done": False, "reason": "not due"}
     try:
         written = backup(None, keys.recipients(), now)
-    except BackupError as exc:
-        record_failure(str(exc))
+    except Exception as exc:
+        try:
+            record_failure(str(exc) or type(exc).__name__)
+        except Exception:  # the database itself may be what failed
+            log.exception("scheduled backup: the failure could not be written to the ledger")
         raise
     pruned = prune(settings.DETENTE_BACKUP_KEEP)
     record(None, written, scheduled=True, pruned=pruned)
@@ -377,7 +382,10 @@ def holds_data(folder: Path) -> list[str]:
 
 
 def _counts(conn: Any) -> tuple[dict[str, int], list[str]]:
-    """What the restored database holds, and the attachment files its rows name."""
+    """What the restored database holds (a table an older version lacks is left out), and
+    the attachment files its rows name."""
+    from django.db import DatabaseError
+
     from detente.agreements.models import Agreement
     from detente.casework.models import Attachment
     from detente.evidence.models import Claim
@@ -390,15 +398,21 @@ def _counts(conn: Any) -> tuple[dict[str, int], list[str]]:
         "attachments": Attachment,
         "accounts": User,
     }
-    counts = {}
+    counts: dict[str, int] = {}
+    needed: list[str] = []
     quote = conn.ops.quote_name
-    with conn.cursor() as cur:
-        for key, model in models.items():
-            cur.execute(f"SELECT count(*) FROM {quote(model._meta.db_table)}")  # noqa: S608
-            counts[key] = int(cur.fetchone()[0])
-        table = quote(Attachment._meta.db_table)
-        cur.execute(f"SELECT sha256, original_sha256 FROM {table}")  # noqa: S608
-        needed = sorted({h for pair in cur.fetchall() for h in pair if h})
+    for key, model in models.items():
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT count(*) FROM {quote(model._meta.db_table)}")  # noqa: S608
+                counts[key] = int(cur.fetchone()[0])
+        except DatabaseError:
+            continue
+    if "attachments" in counts:
+        with conn.cursor() as cur:
+            table = quote(Attachment._meta.db_table)
+            cur.execute(f"SELECT sha256, original_sha256 FROM {table}")  # noqa: S608
+            needed = sorted({h for pair in cur.fetchall() for h in pair if h})
     return counts, needed
 
 
@@ -448,12 +462,20 @@ def restore(
                         "--database-url) to the PostgreSQL database to restore it into"
                     )
                 )
-        elif database_url and database.engine_of(db) != database.SQLITE:
+        elif database_url:
             raise BackupError(
                 _(
-                    "this backup holds a SQLite database; --database-url names PostgreSQL "
-                    "(restoring across engines is not supported)"
+                    "this backup holds a SQLite database, which goes into the data directory: "
+                    "--database-url is for PostgreSQL backups"
                 )
+            )
+        if header.get("database_member") != archive.DATABASE_MEMBERS[engine]:
+            raise BackupError(
+                _("the header names %(member)r as the database, not %(expected)r")
+                % {
+                    "member": header.get("database_member"),
+                    "expected": archive.DATABASE_MEMBERS[engine],
+                }
             )
 
     work = Path(tempfile.mkdtemp(prefix=RESTORE_PREFIX + target.name + "-", dir=target.parent))
@@ -470,6 +492,12 @@ def restore(
         raise
     header = unpacked.header
     engine = header["engine"]
+    if header["database_member"] not in unpacked.members:
+        shutil.rmtree(work, ignore_errors=True)
+        raise BackupError(
+            _("%(path)s is not a sound backup: %(problem)s. Nothing was restored.")
+            % {"path": path, "problem": _("it holds no database")}
+        )
     stamp = timezone.now().strftime(STAMP)
     db_file = work.joinpath(*header["database_member"].split("/"))
     pg_emptied_on_failure = False

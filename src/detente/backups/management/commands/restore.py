@@ -104,13 +104,16 @@ class Command(BaseCommand):
                 _("Checkpoints kept in the backup checked: %(n)d.")
                 % {"n": done.checkpoints_checked}
             )
-        counts = done.counts
+        labels = {
+            "people": _("people"),
+            "agreements": _("agreements"),
+            "claims": _("claims"),
+            "attachments": _("attachments"),
+            "accounts": _("accounts"),
+        }
+        held = ", ".join(f"{n} {labels[key]}" for key, n in done.counts.items())
         self.stdout.write(
-            _(
-                "Restored: %(people)d people, %(agreements)d agreements, %(claims)d claims, "
-                "%(attachments)d attachments, %(accounts)d accounts; %(files)d files."
-            )
-            % {**counts, "files": done.files}
+            _("Restored: %(held)s; %(files)d files.") % {"held": held, "files": done.files}
         )
         if done.missing_attachments:
             self.stderr.write(
