@@ -37,7 +37,10 @@ def _statistics_release(world: World) -> str:
 
 
 def _account(world: World) -> str:
-    return f"/staff/users/{make_user('persona-sample', 'analyst').pk}/"
+    from django.contrib.auth.models import User
+
+    user = User.objects.filter(username="persona-sample").first()
+    return f"/staff/users/{(user or make_user('persona-sample', 'analyst')).pk}/"
 
 
 ROUTES: dict[str, frozenset[str]] = {
@@ -74,6 +77,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/users/": ADMINISTRATORS,
     "staff/users/new/": ADMINISTRATORS,
     "staff/users/<int:pk>/": ADMINISTRATORS,
+    # Who has seen whom: a person's and an account's access history, and their downloads.
+    "staff/access/people/<str:handle>/": ADMINISTRATORS,
+    "staff/access/people/<str:handle>/export.<str:fmt>": ADMINISTRATORS,
+    "staff/access/users/<int:pk>/": ADMINISTRATORS,
+    "staff/access/users/<int:pk>/export.<str:fmt>": ADMINISTRATORS,
     # One's own account: the second factor, new recovery codes.
     "staff/account/": SIGNED_IN,
     # Every signed-in account keeps its own API tokens (the legislature reads by API too).
@@ -124,6 +132,14 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/disclosures/<int:pk>/": _disclosure,
     "staff/statistics/<int:pk>/": _statistics_release,
     "staff/users/<int:pk>/": _account,
+    "staff/access/people/<str:handle>/": lambda w: f"/staff/access/people/{w.person().handle}/",
+    "staff/access/people/<str:handle>/export.<str:fmt>": lambda w: (
+        f"/staff/access/people/{w.person().handle}/export.csv"
+    ),
+    "staff/access/users/<int:pk>/": lambda w: _account(w).replace("users/", "access/users/"),
+    "staff/access/users/<int:pk>/export.<str:fmt>": lambda w: (
+        _account(w).replace("users/", "access/users/") + "export.json"
+    ),
     "staff/welcome/<str:token>/": lambda w: "/staff/welcome/no-such-invitation-token-0000000000/",
     "staff/tokens/<int:pk>/revoke/": lambda w: "/staff/tokens/1/revoke/",
     "staff/ledger/export.<str:fmt>": lambda w: "/staff/ledger/export.csv",

@@ -223,6 +223,15 @@ API_PERSON = (
     _handle("merged into a named person", lambda s: s.merged, STAFF),
 )
 STAFF_PERSON = API_PERSON
+# A person's access history: administrators only, whoever the person is.
+STAFF_PERSON_ACCESS = tuple(
+    _handle(label, pick, ADMINISTRATORS)
+    for label, pick in (
+        ("on a staff-only agreement", lambda s: s.closed),
+        ("on an agreement listed to others", lambda s: s.listed),
+        ("merged into a named person", lambda s: s.merged),
+    )
+)
 AGREEMENT = (
     _slug("shown to staff only", lambda s: s.closed_deal, STAFF),
     _slug("listed to other legislators", lambda s: s.listed_deal, STAFF),
@@ -247,6 +256,14 @@ API_RUN = (_pk("an import", lambda s: s.run, STAFF, "run_id"),)
 ROW = (_pk("a row waiting for review", lambda s: s.row, STAFF),)
 API_ROW = (_pk("a row waiting for review", lambda s: s.row, STAFF, "row_id"),)
 ACCOUNT = (_pk("the command-line operator", lambda s: s.operator.pk, NOBODY),)
+API_ACCOUNT = (
+    Case(
+        "the command-line operator",
+        lambda s: {"username": s.operator.username},
+        {"username": "no-such-account"},
+        NOBODY,
+    ),
+)
 TOKEN = (_pk("the operator's token", lambda s: s.operator_token, ADMINISTRATORS),)
 
 
@@ -430,6 +447,16 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/disclosures/<int:pk>/": _web("/staff/disclosures/{pk}/", DISCLOSURE, STAFF),
     "staff/statistics/<int:pk>/": _web("/staff/statistics/{pk}/", RELEASE, STAFF),
     "staff/users/<int:pk>/": _web("/staff/users/{pk}/", ACCOUNT, NOBODY),
+    "staff/access/people/<str:handle>/": _web(
+        "/staff/access/people/{handle}/", STAFF_PERSON_ACCESS, NOBODY
+    ),
+    "staff/access/people/<str:handle>/export.<str:fmt>": _web(
+        "/staff/access/people/{handle}/export.csv", STAFF_PERSON_ACCESS, NOBODY
+    ),
+    "staff/access/users/<int:pk>/": _web("/staff/access/users/{pk}/", ACCOUNT, NOBODY),
+    "staff/access/users/<int:pk>/export.<str:fmt>": _web(
+        "/staff/access/users/{pk}/export.csv", ACCOUNT, NOBODY
+    ),
     "staff/tokens/<int:pk>/revoke/": _web("/staff/tokens/{pk}/revoke/", TOKEN, NOBODY),
     "staff/interventions/<int:pk>/": _web("/staff/interventions/{pk}/", CASE_RAISED, STAFF),
     "staff/interventions/<int:pk>/edit/": _web(
@@ -484,6 +511,16 @@ API_OPERATIONS: dict[str, Route] = {
     "POST api/parties/{slug}/restore": _api("POST", "/api/parties/{slug}/restore", PARTY),
     "GET api/people/{handle}": _api("GET", "/api/people/{handle}", API_PERSON),
     "GET api/people/{handle}/custody": _api("GET", "/api/people/{handle}/custody", API_PERSON),
+    "GET api/people/{handle}/access": _api(
+        "GET", "/api/people/{handle}/access", STAFF_PERSON_ACCESS
+    ),
+    "GET api/people/{handle}/access/export": _api(
+        "GET", "/api/people/{handle}/access/export", STAFF_PERSON_ACCESS
+    ),
+    "GET api/users/{username}/access": _api("GET", "/api/users/{username}/access", API_ACCOUNT),
+    "GET api/users/{username}/access/export": _api(
+        "GET", "/api/users/{username}/access/export", API_ACCOUNT
+    ),
     "GET api/people/{handle}/claims/export": _api(
         "GET", "/api/people/{handle}/claims/export", API_PERSON
     ),

@@ -97,6 +97,11 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "api/people": _SEES_AGREEMENT,
     "api/people/{handle}": _SEES_AGREEMENT,
     "api/people/{handle}/custody": STAFF,
+    # Who has seen whom: administrators only.
+    "api/people/{handle}/access": frozenset({"administrator"}),
+    "api/people/{handle}/access/export": frozenset({"administrator"}),
+    "api/users/{username}/access": frozenset({"administrator"}),
+    "api/users/{username}/access/export": frozenset({"administrator"}),
     "api/sources": STAFF,
     "POST api/sources": MANAGERS,
     "api/sources/{slug}": STAFF,
@@ -213,6 +218,8 @@ NOT_IN_ADMIN = {
     "casework.task": "the staff casework pages (routes_casework), `detente task` and the API",
     "casework.attachment": "evidence files: the staff casework pages (routes_casework), "
     "`detente attach` and the API; files in the data directory, never in the admin",
+    "audit.personaccess": "the index behind a person's access history, written with each "
+    "access entry; read on the administrators' access pages (routes_oversight)",
     "web.renderedpage": "the public pages as an anonymous visitor gets them (web.pages); "
     "made from public data only, never edited",
 }
@@ -451,7 +458,7 @@ COMMANDS = {
     "estimate": "staff via --as; others are refused like a missing source (test_estimate)",
     "match": "staff via --as; others are refused (tests/matching/test_match.py)",
     "disclosure": "operator only; decisions still need a second person",
-    "audit": "operator only",
+    "audit": "operator only (access: tests/oversight/test_access_history.py)",
     "witness": "operator only, on a witness's own machine; no database, no --as "
     "(tests/security/test_witness.py)",
     "user": "operator only",
@@ -708,6 +715,14 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         f"/api/estimates?list=source:{source}&list=agreement:{slug}&method=independence", **auth
     )
     assert estimate.status_code == (200 if role in API_ROUTES["api/estimates"] else 403), role
+    for route, url in (
+        ("api/people/{handle}/access", f"/api/people/{handle}/access"),
+        ("api/people/{handle}/access/export", f"/api/people/{handle}/access/export"),
+        ("api/users/{username}/access", f"/api/users/{user.username}/access"),
+        ("api/users/{username}/access/export", f"/api/users/{user.username}/access/export"),
+    ):
+        answer = client.get(url, **auth)
+        assert answer.status_code == (200 if role in API_ROUTES[route] else 403), (role, route)
     from tests.security.routes_staff import _queued_row
 
     from detente.reconcile.models import ImportRow
@@ -1026,6 +1041,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
     ) | {
         *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
+        *(k for k in API_ROUTES if k.endswith(("/access", "/access/export"))),
         "POST api/match",
         "api/review",
         "api/review/{row_id}",

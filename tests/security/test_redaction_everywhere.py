@@ -86,7 +86,7 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
 # through one (an --as is refused before anything runs).
 OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "agreement": ("create", "edit", "archive", "restore", "policy", "classify"),
-    "audit": ("verify", "checkpoint", "keygen", "vkey", "proof"),
+    "audit": ("verify", "checkpoint", "keygen", "vkey", "proof", "access"),
     "case": ("raise", "edit"),
     "note": ("add", "edit"),
     "task": ("add", "done"),

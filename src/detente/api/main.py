@@ -18,6 +18,7 @@ from detente.api import errors
 from detente.api.auth import TokenAuth
 from detente.api.errors import PROBLEM
 from detente.api.routes import (
+    access,
     agreements,
     casework,
     disclosures,
@@ -103,6 +104,7 @@ for module in (
     statistics,
     mailing,
     casework,
+    access,
 ):
     api.add_router("", module.router)
 api.add_router("", build_router())  # the import review queue (detente.reconcile)

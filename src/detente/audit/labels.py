@@ -12,6 +12,7 @@ from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 ACTIONS: dict[str, Any] = {
+    "access.export": _("downloaded an access history"),
     "admin.person.list": _("listed people in the admin"),
     "admin.person.search": _("searched people in the admin"),
     "admin.person.view": _("viewed a person in the admin"),

@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from detente.audit.models import AuditEntry, EntryKind
+from detente.audit.models import AuditEntry, EntryKind, PersonAccess
 
 GENESIS = "0" * 64
 SEP = "\x1f"
@@ -211,7 +211,7 @@ def record_access(
         data = {**(data or {}), "as": getattr(viewer, "username", "anonymous")}
         actor = operator
     with transaction.atomic():
-        return _append(
+        entry = _append(
             actor,
             EntryKind.ACCESS,
             action,
@@ -219,6 +219,12 @@ def record_access(
             seen[0] if len(seen) == 1 else f"{len(seen)} people",
             {"people": seen, **(data or {})},
         )
+        # The index behind "who has seen this person" (audit.PersonAccess), in the same
+        # transaction as the entry it points to.
+        PersonAccess.objects.bulk_create(
+            [PersonAccess(entry_id=entry.position, handle=h) for h in seen], batch_size=5000
+        )
+        return entry
 
 
 # --- Verification --------------------------------------------------------------------------

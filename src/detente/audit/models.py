@@ -74,3 +74,33 @@ class AuditEntry(models.Model):
     @property
     def payload(self) -> Any:
         return json.loads(self.data)
+
+
+class PersonAccess(models.Model):
+    """One person named by one access entry: the index behind a person's access history.
+
+    The ledger entry is the record (its data lists the handles seen); this row only lets
+    "who has seen P-0017" be answered without reading every access entry. It is written
+    with the entry, in the same transaction, and like the entry it is never changed or
+    removed (triggers, migration 0004). No database constraint ties it to the entry, so it
+    never stands in the way of the ledger's own checks.
+    """
+
+    entry = models.ForeignKey(
+        AuditEntry,
+        to_field="position",
+        db_column="position",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    handle = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["handle", "entry"], name="audit_access_handle")]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "handle"], name="audit_access_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handle} in #{self.entry_id}"

@@ -21,9 +21,10 @@ from detente.access.policy import CLI_USERNAME, Action, Role, Viewer, can, roles
 from detente.accounts.models import LoginThrottle, TOTPDevice
 from detente.api.models import ApiToken
 from detente.audit import checkpoints
-from detente.audit.models import AuditEntry
+from detente.audit.models import AuditEntry, EntryKind, PersonAccess
 from detente.evidence.models import Claim, Source
 from detente.evidence.selectors import source_get
+from detente.registry.models import Person
 
 # --- Sources ------------------------------------------------------------------------------
 
@@ -300,3 +301,119 @@ def token_get(viewer: Viewer, pk: int) -> ApiToken:
         return token_list(viewer).get(pk=pk)
     except ApiToken.DoesNotExist:
         raise Http404("no such token") from None
+
+
+# --- Who has seen whom -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One access entry as an access history shows it."""
+
+    position: int
+    at: dt.datetime | None
+    actor: str
+    action: str  # the ledger's code; the page shows it in words
+    people: list[str]  # the handles the entry names (all of them)
+    as_user: str  # the account whose view the command line's --as took, if any
+    details: dict[str, str]  # what else the entry says: format, rows, agreement, file…
+
+    @property
+    def others(self) -> int:
+        """How many other people the same view or download named."""
+        return max(len(self.people) - 1, 0)
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    rows: list[AccessRow]
+    older: int | None  # ?before= for the next page (older entries), None on the last
+    newer: bool  # whether this is not the newest page
+
+
+# What an access entry may say beside the people, as the history shows it.
+_DETAIL_KEYS = ("format", "rows", "agreement", "attachment", "original", "run", "job", "filters")
+
+
+def _access_row(position: int, at: str, actor: str, action: str, data: str) -> AccessRow:
+    try:
+        found = json.loads(data)
+    except ValueError:
+        found = {}
+    if not isinstance(found, dict):
+        found = {}
+    people = [h for h in found.get("people") or [] if isinstance(h, str)]
+    details = {}
+    for key in _DETAIL_KEYS:
+        value = found.get(key)
+        if value in (None, "", {}, []):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        details[key] = str(value)
+    return AccessRow(
+        position, _parse_at(at), actor, action, people, str(found.get("as") or ""), details
+    )
+
+
+def _access_page(entries: QuerySet[AuditEntry], before: int | None, size: int) -> AccessPage:
+    if before is not None:
+        entries = entries.filter(position__lt=before)
+    found = list(
+        entries.order_by("-position").values_list(
+            "position", "at", "actor_label", "action", "data"
+        )[: size + 1]
+    )
+    rows = [_access_row(*f) for f in found[:size]]
+    return AccessPage(
+        rows, rows[-1].position if len(found) > size and rows else None, before is not None
+    )
+
+
+def person_handles(viewer: Viewer, handle: str) -> list[str]:
+    """The person's handle and the handles of every record merged into it: what was seen of
+    a record before the merge was seen of this person. Administrators only; 404 for a
+    handle that names no one."""
+    _require_administrator(viewer)
+    person = Person.objects.filter(handle=handle).first()
+    if person is None:
+        raise Http404("no such person")
+    handles, frontier = [person.handle], [person.pk]
+    while frontier:  # merges chain: A into B, then B into C
+        merged = list(Person.objects.filter(merged_into__in=frontier).values_list("pk", "handle"))
+        frontier = [pk for pk, _h in merged]
+        handles += [h for _pk, h in merged]
+    return handles
+
+
+def person_access_entries(viewer: Viewer, handle: str) -> QuerySet[AuditEntry]:
+    """Every access entry that named this person (or a record merged into it), found by
+    the ledger's access index (audit.PersonAccess). Administrators only: who looked at
+    whom is itself sensitive."""
+    handles = person_handles(viewer, handle)
+    positions = PersonAccess.objects.filter(handle__in=handles).values("entry_id")
+    return AuditEntry.objects.filter(kind=EntryKind.ACCESS, position__in=positions)
+
+
+def user_access_entries(viewer: Viewer, pk: int) -> QuerySet[AuditEntry]:
+    """Every access entry written for this account: what it saw on pages, in searches, in
+    downloads and through its API tokens. Administrators only."""
+    return AuditEntry.objects.filter(kind=EntryKind.ACCESS, actor=user_get(viewer, pk))
+
+
+def access_row(entry: AuditEntry) -> AccessRow:
+    return _access_row(entry.position, entry.at, entry.actor_label, entry.action, entry.data)
+
+
+def person_access(
+    viewer: Viewer, handle: str, *, before: int | None = None, size: int = 50
+) -> AccessPage:
+    """A person's access history, newest first, a page at a time."""
+    return _access_page(person_access_entries(viewer, handle), before, size)
+
+
+def user_access(
+    viewer: Viewer, pk: int, *, before: int | None = None, size: int = 50
+) -> AccessPage:
+    """An account's access history, newest first, a page at a time."""
+    return _access_page(user_access_entries(viewer, pk), before, size)

@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from detente.oversight.views import (
+    access,
     agreement_records,
     agreements,
     disclosures,
@@ -71,6 +72,18 @@ urlpatterns: list[URLPattern] = [
     path("ledger/", ledger.ledger_list_page, name="ledger"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
     path("ledger/export.<str:fmt>", ledger.ledger_export, name="ledger_export"),
+    path("access/people/<str:handle>/", access.person_access_page, name="person_access"),
+    path(
+        "access/people/<str:handle>/export.<str:fmt>",
+        access.person_access_export,
+        name="person_access_export",
+    ),
+    path("access/users/<int:pk>/", access.user_access_page, name="user_access"),
+    path(
+        "access/users/<int:pk>/export.<str:fmt>",
+        access.user_access_export,
+        name="user_access_export",
+    ),
     path("users/", users.user_list_page, name="users"),
     path("users/new/", users.user_create_page, name="user_create"),
     path("users/<int:pk>/", users.user_page, name="user"),

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from detente.access.policy import Action, Viewer, can
+from detente.access.policy import Action, Role, Viewer, can, roles_of
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
@@ -419,6 +419,7 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         "can_record": can(viewer, Action.RECORD),
         "section": "people",
         "formats": DOWNLOADS,
+        "sees_access": Role.ADMINISTRATOR in roles_of(viewer),
     }
     return render(request, "staff/person_detail.html", context)
 

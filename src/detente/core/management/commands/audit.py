@@ -1,4 +1,5 @@
-"""``detente audit verify|checkpoint|keygen|vkey|proof``: prove the ledger was not altered."""
+"""``detente audit verify|checkpoint|keygen|vkey|proof``: prove the ledger was not altered;
+``detente audit access``: who has seen a person, and what an account has seen."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db.models import Max
 from detente.audit import checkpoints, ledger, witnesses
 from detente.audit.checkpoints import CheckpointError
 from detente.audit.models import AuditEntry
+from detente.core.cli_support import add_download_arguments, download_format, write_download
 
 
 def checkpoint_dir() -> Path:
@@ -77,6 +79,20 @@ class Command(BaseCommand):
             "'detente witness cosign' on a machine this server cannot reach",
         )
         p.add_argument("--old", type=int, required=True, help="the size the witness holds")
+        a = sub.add_parser(
+            "access",
+            help="who has seen a person (every view, export and download that named them), "
+            "or what an account has seen, newest first, from the ledger",
+        )
+        whose = a.add_mutually_exclusive_group(required=True)
+        whose.add_argument("--person", metavar="HANDLE", help="a person's handle, e.g. P-0017")
+        whose.add_argument("--user", metavar="USERNAME", help="an account's username")
+        a.add_argument("--limit", type=int, default=50, help="entries to show (default 50)")
+        a.add_argument(
+            "--before", type=int, metavar="POSITION", help="only entries older than this one"
+        )
+        a.add_argument("--json", action="store_true")
+        add_download_arguments(a)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -88,8 +104,77 @@ class Command(BaseCommand):
             self.checkpoint(opts["key"], opts["out"])
         elif action == "proof":
             self.proof(opts["old"])
+        elif action == "access":
+            self.access(opts)
         else:
             self.verify(opts)
+
+    # --- Who has seen whom -------------------------------------------------------------
+
+    def access(self, opts: dict[str, Any]) -> None:
+        from django.http import Http404
+
+        from detente.access.policy import cli_actor
+        from detente.audit.labels import action_label
+        from detente.oversight.selectors import person_access, user_access, user_accounts
+        from detente.oversight.services import access_history_export
+
+        operator = cli_actor()
+        handle, username = opts["person"] or "", opts["user"] or ""
+        pk = None
+        if username:
+            found = user_accounts(operator).filter(username=username).first()
+            if found is None:
+                raise CommandError(
+                    f"--user: no account {username!r}; `detente user list` shows them"
+                )
+            pk = found.pk
+        if opts["output"]:
+            fmt = download_format(opts)
+            try:
+                columns, rows = access_history_export(operator, fmt=fmt, handle=handle, user_pk=pk)
+            except Http404:
+                raise CommandError(f"--person: no person {handle!r}") from None
+            name = f"access-{handle or username}"
+            self.stdout.write(write_download(opts["output"], name, fmt, columns, rows))
+            return
+        if opts["limit"] < 1:
+            raise CommandError("--limit: give a number of entries, 1 or more")
+        try:
+            page = (
+                person_access(operator, handle, before=opts["before"], size=opts["limit"])
+                if handle
+                else user_access(operator, int(pk or 0), before=opts["before"], size=opts["limit"])
+            )
+        except Http404:
+            raise CommandError(f"--person: no person {handle!r}") from None
+        if opts["json"]:
+            out = [
+                {
+                    "position": r.position,
+                    "at": r.at.isoformat() if r.at else None,
+                    "actor": r.actor,
+                    "as_user": r.as_user or None,
+                    "action": r.action,
+                    "people": r.people,
+                    "details": r.details,
+                }
+                for r in page.rows
+            ]
+            self.stdout.write(json.dumps({"entries": out, "older": page.older}, ensure_ascii=False))
+            return
+        if not page.rows:
+            self.stdout.write("No view, export or download is recorded.")
+        for r in page.rows:
+            when = r.at.strftime("%Y-%m-%d %H:%M UTC") if r.at else "?"
+            who = f"{r.actor} (as {r.as_user})" if r.as_user else r.actor
+            whom = f" [{r.others} others]" if handle and r.others else ""
+            if not handle:
+                shown = " ".join(r.people[:5])
+                whom = f" {shown}" + (f" and {len(r.people) - 5} more" if len(r.people) > 5 else "")
+            self.stdout.write(f"#{r.position}  {when}  {who}  {action_label(r.action)}{whom}")
+        if page.older:
+            self.stdout.write(f"Older entries: --before {page.older}")
 
     def warn(self, text: str) -> None:
         self.stderr.write(self.style.WARNING(f"Warning: {text}"))
