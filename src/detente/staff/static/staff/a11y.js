@@ -7,7 +7,9 @@
  *     field (htmx also honours its autofocus attribute; this covers every htmx version);
  *   - else an outcome ([data-outcome], e.g. "P-0012: release confirmed"), which is also said
  *     through the status line that stays on the page (#announcer): a live region put in
- *     with the new content is not reliably read out, one that was already there is.
+ *     with the new content is not reliably read out, one that was already there is;
+ *   - else, when the element that had the focus was in what the swap replaced, what came
+ *     in its place (never the top of the page).
  * A link of an error summary puts the focus in its field.
  * Everything still works without this file: the forms post and the page comes back whole.
  */
@@ -51,6 +53,14 @@
     field.focus({ preventScroll: true });
   });
 
+  // Whether the focus was inside what a swap is about to replace (then it would be lost).
+  var lostFrom = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    lostFrom = target && active && active !== document.body && target.contains(active) ? target : null;
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = event.target;
     if (!root || !root.isConnected) {
@@ -63,6 +73,15 @@
     } else if (outcome) {
       announce(outcome.textContent.replace(/\s+/g, " ").trim());
       outcome.focus();
+    } else if (lostFrom && (!document.activeElement || document.activeElement === document.body)) {
+      // Any other swap that took the focused element away: the focus goes to what came in
+      // its place (the same id after an outerHTML swap), not to the top of the page.
+      var back = (lostFrom.id && document.getElementById(lostFrom.id)) || root;
+      if (!back.hasAttribute("tabindex") && back.tabIndex < 0) {
+        back.setAttribute("tabindex", "-1");
+      }
+      back.focus();
     }
+    lostFrom = null;
   });
 })();
