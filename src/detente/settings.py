@@ -337,6 +337,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# --- Casework reminders (detente.casework.reminders; docs/casework.md) ---
+# Seconds between two looks by the worker for task reminders to email; 0: none.
+CASEWORK_REMINDER_SECONDS = int(os.environ.get("DETENTE_REMINDER_SECONDS", "300"))
+
 # --- Public pages (detente.web.pages; docs/operations.md, "Public pages") ---
 # "background": the worker (`detente db_worker`) makes the anonymous pages' shared copies
 # and no slow page is made while a visitor waits; "request": the visitor's request makes

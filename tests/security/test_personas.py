@@ -477,7 +477,10 @@ COMMANDS = {
     "case": "list: staff via --as, others refused; raise/edit operator only (tests/casework)",
     "note": "list/history: staff via --as (a note for verifiers only is missing to others); "
     "add/edit operator only (tests/casework)",
-    "task": "list: staff via --as, others refused; add/done operator only (tests/casework)",
+    "task": "list: staff via --as, others refused; add/done/remind operator only (tests/casework)",
+    "backup": "operator only: the whole database and data directory, encrypted to the "
+    "operator's age recipients; no --as (tests/backups)",
+    "restore": "operator only, into a fresh data directory; no --as (tests/backups)",
     "attach": "list/get: staff via --as (a file on a note for verifiers only is missing to "
     "others; an original to analysts); add operator only (tests/casework/test_attachments)",
 }
@@ -504,6 +507,8 @@ def test_every_command_is_in_the_persona_table() -> None:
         "party",
         "source",
         "claim",
+        "backup",
+        "restore",
     ],
 )
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
@@ -526,6 +531,8 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
         "party": "detente.agreements",
         "source": "detente.evidence",
         "claim": "detente.evidence",
+        "backup": "detente.backups",
+        "restore": "detente.backups",
     }.get(command, "detente.core")
     parser = load_command_class(app, command).create_parser("detente", command)
     assert "--as" not in options(parser)

@@ -119,6 +119,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "title": task.title,
         "details": task.details,
         "due_on": task.due_on.isoformat(),
+        "remind_on": task.remind_on.isoformat() if task.remind_on else None,
+        "reminded_at": task.reminded_at.isoformat() if task.reminded_at else None,
         "assignee": task.assignee.get_username(),
         "done_at": task.done_at.isoformat() if task.done_at else None,
     }

@@ -92,6 +92,15 @@ class TaskForm(forms.Form):
     )
     due_on = forms.DateField(label=_("Due"), widget=_DATE)
     assignee = forms.ChoiceField(label=_("Assigned to"))
+    remind_on = forms.DateField(
+        label=_("Remind by email on"),
+        required=False,
+        widget=_DATE,
+        help_text=_(
+            "The assignee gets a short email that day (the due day if left empty), saying "
+            "only that a task is due and where: never what it says."
+        ),
+    )
 
     def __init__(self, *args: Any, viewer: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -243,6 +243,10 @@ class Task(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The day the assignee is reminded by email (the due day unless set earlier); the
+    # reminder says only that a task is due and where, never its text.
+    remind_on = models.DateField(_("reminder"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
     created_at = models.DateTimeField(_("set"), auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(
@@ -267,6 +271,9 @@ class Task(models.Model):
             models.Index(fields=["assignee", "done_at", "due_on"], name="casework_task_mine"),
             models.Index(fields=["person", "due_on"], name="casework_task_person"),
             models.Index(fields=["agreement", "due_on"], name="casework_task_agreement"),
+            models.Index(
+                fields=["reminded_at", "done_at", "remind_on"], name="casework_task_remind"
+            ),
         ]
 
     def __str__(self) -> str:

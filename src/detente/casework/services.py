@@ -328,8 +328,12 @@ def task_add(
     agreement: Agreement | None = None,
     intervention: Intervention | None = None,
     details: object = "",
+    remind_on: object = None,
 ) -> Task:
-    """Set a task with a due date (today or later) for someone who may see its subject."""
+    """Set a task with a due date (today or later) for someone who may see its subject.
+
+    The assignee is reminded by email on ``remind_on`` (between today and the due day; the
+    due day when not given), if their account has an address (casework.reminders)."""
     require(actor, Action.RECORD)
     if sum(x is not None for x in (person, agreement, intervention)) != 1:
         raise invalid("subject", _("Give one of a person, an agreement or an intervention."))
@@ -341,6 +345,14 @@ def task_add(
     }
     if due < today():
         raise invalid("due_on", _("This date is in the past; a task is due today or later."))
+    remind = due if remind_on in (None, "") else _date("remind_on", remind_on)
+    if remind < today() or remind > due:
+        raise invalid(
+            "remind_on",
+            _("A reminder is sent between today and the due day (%(due)s).")
+            % {"due": due.isoformat()},
+        )
+    fields["remind_on"] = remind
     user = _assignee(assignee)
     if not _sees_subject(user, person, agreement, intervention):
         raise invalid(
@@ -370,6 +382,7 @@ def task_add(
                 **subject,
                 "assignee": user.get_username(),
                 "due_on": task.due_on.isoformat(),
+                "remind_on": remind.isoformat(),
                 "title": _hash(task.title, f"task:{task.pk}"),
                 "details": _hash(task.details, f"task:{task.pk}"),
             },

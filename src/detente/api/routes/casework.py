@@ -169,6 +169,8 @@ class TaskOut(Schema):
     title: str
     details: str
     due_on: dt.date
+    remind_on: dt.date | None = Field(description="The day the assignee is emailed.")
+    reminded_at: dt.datetime | None = Field(description="When the reminder was sent.")
     assignee: str = Field(description="The user name of the one it is assigned to.")
     done_at: dt.datetime | None
 
@@ -190,6 +192,9 @@ class TaskIn(Schema):
     details: str = Field("", max_length=4000)
     due_on: dt.date = Field(description="Today or later.")
     assignee: str = Field(max_length=150, description="A user name; they must see the case.")
+    remind_on: dt.date | None = Field(
+        None, description="The day to email the assignee: today to the due day (default)."
+    )
 
 
 # --- Interventions -------------------------------------------------------------------------
@@ -381,6 +386,7 @@ def post_task(request: HttpRequest, payload: TaskIn) -> Any:
         details=payload.details,
         due_on=payload.due_on,
         assignee=payload.assignee,
+        remind_on=payload.remind_on,
     )
     return Status(201, task_json(task))
 

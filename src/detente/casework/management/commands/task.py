@@ -1,8 +1,9 @@
-"""``detente task add|done|list``: tasks with a due date and an assignee, on a person, an
+"""``detente task add|done|list|remind``: tasks with a due date and an assignee, on a person, an
 agreement or a case raised (docs/casework.md).
 
 ``add`` and ``done`` act as the operator; ``list`` shows the open tasks ``--as USERNAME``
-may see (``--mine``: only that user's own, as on the "My work" page).
+may see (``--mine``: only that user's own, as on the "My work" page); ``remind`` sends
+the reminders that are due now (the background worker does it on its own).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ OPTIONS = {
     "details": "--details",
     "due_on": "--due",
     "assignee": "--assignee",
+    "remind_on": "--remind",
     "task": "ID",
 }
 
@@ -42,6 +44,12 @@ class Command(BaseCommand):
         add.add_argument("--details", default="")
         add.add_argument("--due", dest="due_on", required=True, metavar="YYYY-MM-DD")
         add.add_argument("--assignee", required=True, metavar="USERNAME")
+        add.add_argument(
+            "--remind",
+            dest="remind_on",
+            metavar="YYYY-MM-DD",
+            help="the day the assignee is reminded by email (default: the due day)",
+        )
         done = sub.add_parser("done", help="mark a task done")
         done.add_argument("id", type=int)
         listing = sub.add_parser("list", help="open tasks, the earliest due first")
@@ -49,6 +57,9 @@ class Command(BaseCommand):
         listing.add_argument("--all", action="store_true", help="done ones too")
         listing.add_argument("--json", action="store_true")
         add_viewer_argument(listing)
+        sub.add_parser(
+            "remind", help="email the reminders that are due now (the worker does it too)"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, "_" + opts["action"])(opts)
@@ -70,12 +81,20 @@ class Command(BaseCommand):
                 details=opts["details"],
                 due_on=opts["due_on"],
                 assignee=opts["assignee"],
+                remind_on=opts["remind_on"],
             ),
             OPTIONS,
         )
         self.stdout.write(
             f"task #{task.pk} set for {task.assignee.get_username()}, due {task.due_on}"
+            f", reminder on {task.remind_on}"
         )
+
+    def _remind(self, opts: dict[str, Any]) -> None:
+        from detente.casework.reminders import send_due
+
+        sent = send_due()
+        self.stdout.write(f"{sent} reminder(s) queued for sending")
 
     def _done(self, opts: dict[str, Any]) -> None:
         actor = cli_actor()

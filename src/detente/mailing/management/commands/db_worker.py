@@ -4,8 +4,9 @@ are due (no cron) and makes the public pages again when the data changes.
 The same command and options as django-tasks-db's own, plus a thread that looks for due
 digests every ``DETENTE_MAIL_SCHEDULE`` seconds (``detente.mailing.schedule``) and one that
 makes the public pages' shared copies every ``DETENTE_PUBLIC_REFRESH`` seconds
-(``detente.web.pages``). With ``--batch`` it looks for digests once, runs what is queued,
-and exits.
+(``detente.web.pages``), and one that emails the casework reminders that are due every
+``DETENTE_REMINDER_SECONDS`` (``detente.casework.reminders``). With ``--batch`` it looks
+for digests and reminders once, runs what is queued, and exits.
 
 At start it checks ``DETENTE_PUBLIC_URL`` (the address links in the emails point to) and
 refuses to start when it is malformed, or missing in production.
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands import db_worker as base
 
+from detente.casework import reminders
+from detente.core.periodic import Every
 from detente.mailing import conf, schedule
 from detente.web import pages
 
@@ -29,22 +32,34 @@ class DigestWorker(base.Worker):
     """The database worker, with the digest schedule and the public pages' refresh beside
     its task loop."""
 
-    def __init__(self, *, digest_interval: float, pages_interval: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        digest_interval: float,
+        pages_interval: float,
+        reminder_interval: float = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.digest_interval = digest_interval
         self.pages_interval = pages_interval
+        self.reminder_interval = reminder_interval
 
     def run(self) -> None:
         if self.batch:
             if self.digest_interval:
                 schedule.tick()  # once, before running what is queued
+            if self.reminder_interval:
+                reminders.send_due()
             super().run()
             return
-        threads: list[schedule.Scheduler | pages.Refresher] = []
+        threads: list[schedule.Scheduler | pages.Refresher | Every] = []
         if self.digest_interval:
             threads.append(schedule.Scheduler(self.digest_interval))
         if self.pages_interval:
             threads.append(pages.Refresher(self.pages_interval))
+        if self.reminder_interval:
+            threads.append(Every("detente-reminders", self.reminder_interval, reminders.send_due))
         for thread in threads:
             thread.start()
         try:
@@ -89,6 +104,14 @@ class Command(base.Command):
             "0 turns it off for this worker (default: DETENTE_PUBLIC_REFRESH, %(default)s)",
         )
 
+        parser.add_argument(
+            "--reminder-interval",
+            type=base.valid_interval,
+            default=float(settings.CASEWORK_REMINDER_SECONDS),
+            help="Seconds between two looks for task reminders to email; 0 turns them off "
+            "for this worker (default: DETENTE_REMINDER_SECONDS, %(default)s)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         check_public_url(self.stderr)
         self.configure_logging(options["verbosity"])
@@ -102,6 +125,7 @@ class Command(base.Command):
         worker = DigestWorker(
             digest_interval=options["digest_interval"],
             pages_interval=options["pages_interval"],
+            reminder_interval=options["reminder_interval"],
             queue_names=queue_names,
             interval=options["interval"],
             batch=options["batch"],
