@@ -43,9 +43,10 @@ AXE_OPTIONS = {
     },
     "resultTypes": ["violations"],
 }
-# Routes that are no page for a browser: files, feeds, the API, Django's admin, actions.
+# Routes that are no page for a browser: files, feeds, the API (its documentation page is
+# one), Django's admin (Django's own pages), actions.
 NOT_PAGES = re.compile(
-    r"(\.(json|csv|pdf|xlsx)$|\.<str:fmt>$|^api/|^admin/|^\.well-known/|^i18n/|"
+    r"(\.(json|csv|pdf|xlsx)$|\.<str:fmt>$|^api/(?!docs$)|^admin/|^\.well-known/|^i18n/|"
     r"^staff/logout/|/download/$|^updates/(mailchimp|webhooks)/|/export/$)"
 )
 # Pages with parameters that no page links to, and why they are not visited here.

@@ -57,6 +57,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "title": in_language(
                     get_language(), row["agreement__title"], row["agreement__title_es"]
                 ),
+                # Shown in English on another language's page: marked lang="en".
+                "title_lang": ""
+                if (get_language() or "en").startswith("en") or row["agreement__title_es"]
+                else "en",
                 "total": 0,
             },
         )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from detente.access.visibility import LEGISLATURE, PUBLIC, tier, with_identity_flag_for_tier
+from detente.agreements.models import in_language
 from detente.agreements.selectors import (
     agreement_get,
     agreement_list,
@@ -182,9 +183,22 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
     name = " ".join(
         n for n in (ident["given_names"], ident["paternal_surname"], ident["maternal_surname"]) if n
     )
-    titles = dict(agreement_list(viewer).values_list("slug", "title"))
+    # Each agreement's title in the page's language; one with no title in it is shown in
+    # English and marked so (lang="en", for a screen reader's voice).
+    language = get_language() or "en"
+    titles = {
+        slug: (in_language(language, title, title_es), not title_es)
+        for slug, title, title_es in agreement_list(viewer).values_list("slug", "title", "title_es")
+    }
+    english_page = language.startswith("en")
     statuses = [
-        {**s, "title": titles.get(s["agreement"], s["agreement"])}
+        {
+            **s,
+            "title": titles.get(s["agreement"], (s["agreement"], True))[0],
+            "title_lang": ""
+            if english_page or not titles.get(s["agreement"], ("", True))[1]
+            else "en",
+        }
         for s in detail["statuses"]
         if s["agreement"]
     ]
