@@ -25,3 +25,19 @@ def test_the_demo_has_cases_raised_notes_and_tasks(db: Any, tmp_path: Path, sett
     work = client.get("/staff/work/").content.decode()
     assert "Chase the answer" in work
     assert Task.objects.filter(assignee__username="analyst").count() >= 2
+
+
+def test_the_demos_worker_sends_the_task_reminders_due_today_to_made_up_addresses(
+    db: Any, tmp_path: Path, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from detente.casework.reminders import send_due
+
+    settings.DATA_DIR = tmp_path
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    load_demo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_due() == 2  # one reminded early, one due today
+    assert sorted(m.to[0] for m in mail.outbox) == ["analyst@example.org", "verifier@example.org"]
+    assert not any("Chase the answer" in m.body or "Compare" in m.body for m in mail.outbox)

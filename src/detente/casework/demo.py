@@ -82,6 +82,7 @@ def load(
             title="Chase the answer",
             due_on=today + dt.timedelta(days=3 + 7 * i),
             assignee=analyst if i % 2 == 0 else verifier,
+            remind_on=today if i == 0 else None,  # a reminder the demo's worker sends at once
         )
     intervention_raise(
         actor=verifier,

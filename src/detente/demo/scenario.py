@@ -106,6 +106,9 @@ def _demo_users(actor: User) -> list[tuple[str, str, str]]:
             username=username,
             password=password,
             first_name=label,
+            # example.org is reserved for examples: the demo's task reminders (printed to
+            # the console by `make run`) have somewhere to go and reach no one.
+            email=f"{username}@example.org",
             is_staff=role != Role.LEGISLATURE,
             is_superuser=superuser,
         )
