@@ -19,6 +19,7 @@ from detente.access.policy import Action, Role, Viewer, can, roles_of
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
+from detente.casework.selectors import attachments_by_claim
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.evidence.models import ClaimKind, Source
 from detente.evidence.services import claim_record
@@ -420,6 +421,8 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         "section": "people",
         "formats": DOWNLOADS,
         "sees_access": Role.ADMINISTRATOR in roles_of(viewer),
+        # Every claim's files in one query (the claim_attachments tag reads them here).
+        "claim_files": attachments_by_claim(viewer, person),
     }
     return render(request, "staff/person_detail.html", context)
 

@@ -49,13 +49,21 @@ def casework_overdue(context: template.Context) -> dict[str, Any]:
 
 @register.inclusion_tag("casework/_attachments.html", takes_context=True)
 def claim_attachments(context: template.Context, claim_id: int) -> dict[str, Any]:
-    """The files on one claim of a person's page, with a link to attach one."""
+    """The files on one claim of a person's page, with a link to attach one.
+
+    The page's view may give every claim's files at once, read for the same viewer, as
+    ``claim_files`` (``selectors.attachments_by_claim``): one query for the page instead
+    of one per claim."""
     viewer = _viewer(context)
     if viewer is None or not selectors.reads_casework(viewer):
         return {"attachments": [], "can_record": False, "quiet": True}
-    rows = selectors.attachments(viewer).filter(claim_id=claim_id)
+    given = context.get("claim_files")
+    if given is not None:
+        rows = given.get(claim_id, [])
+    else:
+        rows = list(selectors.attachments(viewer).filter(claim_id=claim_id))
     return {
-        "attachments": list(rows),
+        "attachments": rows,
         "can_record": can(viewer, Action.RECORD),
         "upload_query": urlencode({"claim": claim_id}),
         "quiet": True,
