@@ -11,10 +11,14 @@ Everything that differs between machines comes from the environment:
 - ``DETENTE_SECRET_KEY``: overrides the key generated into the data directory.
 - ``DETENTE_DEBUG``: "1" for development only.
 - ``DETENTE_ALLOWED_HOSTS``: comma-separated host names.
+
+Every other variable is listed once in ``detente.core.config`` (``detente config`` prints
+them with the values in force) and in docs/operations.md, "Every setting".
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -229,6 +233,32 @@ DETENTE_STATISTICS_COUNTRIES = [
 # The public statistics' first year column; earlier arrests count as "before" it. Fixed by
 # configuration so that no column appears or changes meaning because of who is counted.
 DETENTE_STATISTICS_FIRST_YEAR = int(os.environ.get("DETENTE_STATISTICS_FIRST_YEAR", "2015"))
+# Counts under this many people are withheld from the public statistics.
+DETENTE_SUPPRESSION_THRESHOLD = int(os.environ.get("DETENTE_SUPPRESSION_THRESHOLD", "5"))
+# The statistics' rows as a list of province names (comma-separated), instead of the
+# countries' ISO 3166-2 divisions; and regions as JSON {"Region": ["CU-01", …]}.
+DETENTE_PROVINCES = [
+    p.strip() for p in os.environ.get("DETENTE_PROVINCES", "").split(",") if p.strip()
+]
+try:
+    DETENTE_STATISTICS_REGIONS = json.loads(os.environ.get("DETENTE_STATISTICS_REGIONS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DETENTE_STATISTICS_REGIONS is not JSON ({exc}): give "
+        '{"Region": ["CU-01", "CU-03"], …}'
+    ) from None
+if not isinstance(DETENTE_STATISTICS_REGIONS, dict):
+    raise ImproperlyConfigured('DETENTE_STATISTICS_REGIONS must be a JSON object {"Region": […]}')
+# Requests per calendar minute per API token; sign-in limits (docs/accounts.md).
+DETENTE_API_RATE_PER_MINUTE = int(os.environ.get("DETENTE_API_RATE_PER_MINUTE", "120"))
+DETENTE_LOGIN_MAX_FAILURES = int(os.environ.get("DETENTE_LOGIN_MAX_FAILURES", "5"))
+DETENTE_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("DETENTE_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")
+)
+DETENTE_LOGIN_WINDOW_SECONDS = int(os.environ.get("DETENTE_LOGIN_WINDOW_SECONDS", "900"))
+DETENTE_INVITATION_HOURS = int(os.environ.get("DETENTE_INVITATION_HOURS", "72"))
+# The first line of every signed checkpoint: the ledger's name for its witnesses.
+DETENTE_LEDGER_ORIGIN = os.environ.get("DETENTE_LEDGER_ORIGIN", "detente-ledger")
 DETENTE_IMPORT_MAX_BYTES = int(os.environ.get("DETENTE_IMPORT_MAX_MB", "50")) * 1024 * 1024
 # Evidence files on claims, notes and cases raised (docs/casework.md): the largest file
 # accepted, and how far an office file (a zip container) may unpack.

@@ -481,6 +481,8 @@ COMMANDS = {
     "backup": "operator only: the whole database and data directory, encrypted to the "
     "operator's age recipients; no --as (tests/backups)",
     "restore": "operator only, into a fresh data directory; no --as (tests/backups)",
+    "config": "operator only: the settings in force, secrets masked; no --as "
+    "(tests/foundation/test_config.py)",
     "attach": "list/get: staff via --as (a file on a note for verifiers only is missing to "
     "others; an original to analysts); add operator only (tests/casework/test_attachments)",
 }
@@ -509,6 +511,7 @@ def test_every_command_is_in_the_persona_table() -> None:
         "claim",
         "backup",
         "restore",
+        "config",
     ],
 )
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:

@@ -93,6 +93,7 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "attach": ("add",),
     "claim": ("status", "count", "stage", "retract", "list"),
     "backup": ("",),
+    "config": ("",),
     "restore": ("",),
     "db_worker": ("",),
     "demo": ("",),

@@ -41,7 +41,7 @@ EM_DASH = "\u2014"
 
 
 def default_origin() -> str:
-    return os.environ.get("DETENTE_LEDGER_ORIGIN", "detente-ledger")
+    return str(settings.DETENTE_LEDGER_ORIGIN)
 
 
 def _legacy_key_paths() -> tuple[Path, Path]:
