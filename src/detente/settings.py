@@ -244,8 +244,7 @@ try:
     DETENTE_STATISTICS_REGIONS = json.loads(os.environ.get("DETENTE_STATISTICS_REGIONS") or "{}")
 except ValueError as exc:
     raise ImproperlyConfigured(
-        f"DETENTE_STATISTICS_REGIONS is not JSON ({exc}): give "
-        '{"Region": ["CU-01", "CU-03"], …}'
+        f'DETENTE_STATISTICS_REGIONS is not JSON ({exc}): give {{"Region": ["CU-01", "CU-03"], …}}'
     ) from None
 if not isinstance(DETENTE_STATISTICS_REGIONS, dict):
     raise ImproperlyConfigured('DETENTE_STATISTICS_REGIONS must be a JSON object {"Region": […]}')
