@@ -49,6 +49,19 @@ def test_no_list_chosen_stores_and_sends_nothing(
     assert mail.outbox == []
 
 
+def test_every_mistake_is_named_at_once_not_one_per_try(
+    lists: Lists, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    response = post_form(client, django_capture_on_commit_callbacks, email="not an address")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Select at least one mailing list." in page and "is not an email address" in page
+    # Both in the summary at the top, each a link to its field.
+    summary = page.split('class="error-summary', 1)[1].split("</div>", 1)[0]
+    assert summary.count("<a href=") == 2
+    assert not Subscriber.objects.exists() and mail.outbox == []
+
+
 def test_no_list_chosen_is_refused_in_spanish_too(
     lists: Lists, client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:

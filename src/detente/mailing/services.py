@@ -10,11 +10,13 @@ ever holds the keyed hash of an address.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,6 +84,10 @@ def _after_commit_mailchimp(subscriber_id: int) -> None:
 # --- Public actions ------------------------------------------------------------------
 
 
+def _refuse(field: str, message: str) -> None:
+    raise invalid(field, message)
+
+
 def subscribe(
     *,
     email: object,
@@ -101,20 +107,44 @@ def subscribe(
     """
     offered = {ml.pk: ml for ml in offered_lists()}
     chosen: list[MailingList] = []
+    # Every field is checked before anything is refused: the form shows all its errors
+    # at once rather than one per try.
+    problems: dict[str, list[str]] = {}
+
+    def check(field: str, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except ValidationError as exc:
+            found = exc.message_dict if hasattr(exc, "error_dict") else {field: exc.messages}
+            for name, messages in found.items():
+                problems.setdefault(name, []).extend(messages)
+            return None
+
     for raw in list_ids:
         try:
             key = int(str(raw))
         except ValueError:
             key = -1
         if key not in offered:
-            raise invalid("lists", _("One of the chosen lists is not offered here."))
+            check(
+                "lists", lambda: _refuse("lists", _("One of the chosen lists is not offered here."))
+            )
+            break
         if offered[key] not in chosen:
             chosen.append(offered[key])
-    if not chosen:
-        raise invalid("lists", _("Select at least one mailing list."))
-    address = addresses.canonical(email)
-    lang = _language(language)
-    _check_notice(lang if notice_language is None else _language(notice_language), notice)
+    if not chosen and "lists" not in problems:
+        check("lists", lambda: _refuse("lists", _("Select at least one mailing list.")))
+    address = check("email", lambda: addresses.canonical(email))
+    lang = check("language", lambda: _language(language))
+    if lang is not None:
+        check(
+            "notice",
+            lambda: _check_notice(
+                lang if notice_language is None else _language(notice_language), notice
+            ),
+        )
+    if problems:
+        raise ValidationError(problems)
     digest = addresses.address_hash(address)
     now = timezone.now()
     with transaction.atomic():
