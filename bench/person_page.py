@@ -1,7 +1,8 @@
 """The staff person page with casework, at 100,000 people (issue 16).
 
     .venv/bin/python bench/person_page.py build     # 100,000 people, then the one person
-    .venv/bin/python bench/person_page.py pages [--compare]   # p50/p95/p99, SQL queries
+    .venv/bin/python bench/person_page.py pages     # p50/p95/p99, SQL queries per page
+    .venv/bin/python bench/person_page.py compare --before REV   # that code beside this
 
 ``build`` makes the background with ``bench/web.py``'s builder (100,000 synthetic people
 from the demo generator, ``--claims`` status claims spread over them, one 10,000-member
@@ -17,9 +18,12 @@ claims (PDFs and text) and 10 open tasks.
 test client, in process, so middleware, the view, the ledger entry it writes and the
 templates are all measured (not the test runner's template instrumentation), warm (a few
 requests first), ``--requests`` times each as an administrator and as an analyst; the SQL
-queries of one more request of each are counted (``CaptureQueriesContext``). ``--compare``
-adds the page as it was before its claims' files were read in one query, alternating with
-the page as it is, and checks that both are the same page.
+queries of one more request of each are counted (``CaptureQueriesContext``).
+
+``compare --before REV`` does the same with this tree's code but the person page's Python
+(``PAGE_CODE``) as at ``REV`` (a copy of ``src`` in /tmp), and with this tree's, in
+alternating processes on the same data, and checks that both show the same page (byte for
+byte, the form tokens aside).
 
 Uses ``DETENTE_DATA_DIR`` (default ``/tmp/detente-bench-person``) and its SQLite database
 unless ``DATABASE_URL`` names a scratch database.
@@ -29,11 +33,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -180,11 +188,8 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()  # noqa: S607
 
 
-def pages(requests: int, compare: bool, before_requests: int) -> None:
-    """``compare``: also the page as it was before the claims' files were read in one
-    query (``claim_files`` withheld from the template, so the ``claim_attachments`` tag
-    reads each claim's files itself, one query per claim), ``before_requests`` times (it
-    is slow), in rounds alternating with the page as it is, so both meet the same load."""
+def _measure(requests: int) -> dict[str, dict[str, object]]:
+    """The page ``requests`` times for each user, in this process, with this code."""
     import django
 
     django.setup()
@@ -193,69 +198,117 @@ def pages(requests: int, compare: bool, before_requests: int) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from detente.registry.models import Person
-    from detente.staff import people
-
     handle = (Path(DATA) / "person-page-handle").read_text().strip()
     url = f"/staff/people/{handle}/"
-    print(
-        f"# {connection.vendor}, {Person.objects.count():,} people; {url}; "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {_uptime()}"
-    )
-    by_claim = people.attachments_by_claim
-    variants = {"before": lambda *_: None, "now": by_claim} if compare else {"now": by_claim}
+    out: dict[str, dict[str, object]] = {}
     for username in (ADMIN, ANALYST):
         # Not setup_test_environment(): its template instrumentation (a signal and a copy
         # of the context for every template rendered, 200 claims' file lists included) is
         # test-only work a server never does. "localhost" is an allowed host by default.
         client = Client(SERVER_NAME="localhost")
         client.force_login(User.objects.get(username=username))
-        times: dict[str, list[float]] = {v: [] for v in variants}
-        counts: dict[str, int] = {}
-        sizes: dict[str, int] = {}
-        shown: dict[str, bytes] = {}
-        for variant, reader in variants.items():
-            people.attachments_by_claim = reader  # type: ignore[assignment]
-            for _ in range(5):  # warm: imports, templates, connections, caches
-                response = client.get(url)
-                assert response.status_code == 200, response.status_code
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(url)
-            counts[variant] = len(queries.captured_queries)  # now: a request resets the log
-            sizes[variant] = len(response.content)
-            # The same page either way (but for the form tokens, new on every request).
-            shown[variant] = re.sub(
-                rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content
+        for _ in range(5):  # warm: imports, templates, connections, caches
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        count = len(queries.captured_queries)  # now: each request resets the log
+        times = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200
+        # The page as shown, but for the form tokens (new on every request).
+        shown = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
+        out[username] = {
+            "times": times,
+            "queries": count,
+            "bytes": len(response.content),
+            "sha256": hashlib.sha256(shown).hexdigest(),
+            "url": url,
+            "vendor": connection.vendor,
+        }
+    return out
+
+
+def _line(label: str, row: dict[str, object]) -> str:
+    ts: list[float] = row["times"]  # type: ignore[assignment]
+    return (
+        f"{label:<22} p50 {statistics.median(ts):6.1f} ms  p95 {_pct(ts, 0.95):6.1f} ms  "
+        f"p99 {_pct(ts, 0.99):6.1f} ms  max {max(ts):6.1f} ms  (n={len(ts)})  "
+        f"{row['queries']} SQL queries  {row['bytes']:,} bytes"
+    )
+
+
+def pages(requests: int, raw: bool) -> None:
+    measured = _measure(requests)
+    if raw:  # for compare: one process per code tree
+        print(json.dumps(measured))
+        return
+    first = next(iter(measured.values()))
+    print(f"# {first['vendor']}; {first['url']}; {dt.datetime.now(dt.UTC):%H:%M} UTC; {_uptime()}")
+    for username, row in measured.items():
+        print(_line(username, row))
+
+
+# The person page's Python: what ``compare`` takes from the earlier revision.
+PAGE_CODE = (
+    "src/detente/staff/people.py",
+    "src/detente/casework/selectors.py",
+    "src/detente/casework/templatetags/casework.py",
+)
+
+
+def compare(rev: str, requests: int, before_requests: int, rounds: int) -> None:
+    """The page with this tree's code but the person page's Python (``PAGE_CODE``) as at
+    ``rev``, and with this tree's code, on the same data, in alternating processes
+    (``rounds`` each), so both meet the same load; checks that both show the same page.
+    Templates and everything else are this tree's in both."""
+    repo = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603 - git, fixed arguments
+            ["git", "-C", str(repo), *args],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    sha = git("rev-parse", "--short", rev).strip()
+    before = Path(tempfile.mkdtemp(prefix=f"detente-bench-before-{sha}-"))
+    shutil.copytree(repo / "src", before / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in PAGE_CODE:
+        (before / path).write_text(git("show", f"{sha}:{path}"))
+    print(f"# before: this tree with {', '.join(PAGE_CODE)} as at {sha}; {_uptime()}")
+    trees = {f"before ({sha})": (before, before_requests), "now": (repo, requests)}
+    got: dict[str, dict[str, dict[str, object]]] = {}
+    for r in range(rounds):
+        for label, (tree, total) in trees.items():
+            n = total // rounds + (1 if r < total % rounds else 0)
+            # PYTHONPATH comes before the venv's editable install of this tree.
+            env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}"}
+            done = subprocess.run(  # noqa: S603
+                [sys.executable, __file__, "pages", "--requests", str(n), "--raw"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
-        if compare:
-            assert shown["before"] == shown["now"], "the page changed"
-            print(
-                f"{username:<14} the page is the same byte for byte before and now (tokens aside)"
-            )
-        wanted = {"now": requests, "before": before_requests}
-        rounds = max(1, requests // 50)
-        for r in range(rounds):
-            for variant, reader in variants.items():
-                people.attachments_by_claim = reader  # type: ignore[assignment]
-                total = wanted[variant]
-                n = total // rounds + (1 if r < total % rounds else 0)
-                for _ in range(n):
-                    t0 = time.perf_counter()
-                    response = client.get(url)
-                    times[variant].append((time.perf_counter() - t0) * 1000)
-                    assert response.status_code == 200
-        people.attachments_by_claim = by_claim  # type: ignore[assignment]
-        for variant, ts in times.items():
-            print(
-                f"{username:<14} {variant:<7} p50 {statistics.median(ts):6.1f} ms  "
-                f"p95 {_pct(ts, 0.95):6.1f} ms  p99 {_pct(ts, 0.99):6.1f} ms  "
-                f"max {max(ts):6.1f} ms  (n={len(ts)})  "
-                f"{counts[variant]} SQL queries  {sizes[variant]:,} bytes"
-            )
-        if compare:
-            ratio = statistics.median(times["now"]) / statistics.median(times["before"])
-            print(f"{username:<14} median now / before {ratio:.2f}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            for username, row in result.items():
+                kept = got.setdefault(label, {}).setdefault(username, {**row, "times": []})
+                kept["times"] += row["times"]  # type: ignore[operator]
+                assert kept["sha256"] == row["sha256"]
+    for username in (ADMIN, ANALYST):
+        rows = {label: got[label][username] for label in trees}
+        same = len({row["sha256"] for row in rows.values()}) == 1
+        for label, row in rows.items():
+            print(_line(f"{username} {label.split()[0]}", row))
+        old, new = (statistics.median(row["times"]) for row in rows.values())  # type: ignore[arg-type]
+        print(f"{username} median now / before {new / old:.2f}; the same page: {same}")
     print(f"# end {dt.datetime.now(dt.UTC):%H:%M} UTC; {_uptime()}")
+    shutil.rmtree(before)
 
 
 def main() -> None:
@@ -267,13 +320,19 @@ def main() -> None:
     b.add_argument("--seed", type=int, default=11)
     p = sub.add_parser("pages")
     p.add_argument("--requests", type=int, default=200)
-    p.add_argument("--compare", action="store_true", help="also the page before the fix")
-    p.add_argument("--before-requests", type=int, default=40, help="with --compare")
+    p.add_argument("--raw", action="store_true", help="the times as JSON (for compare)")
+    c = sub.add_parser("compare")
+    c.add_argument("--before", default="HEAD", help="the revision to compare with")
+    c.add_argument("--requests", type=int, default=200)
+    c.add_argument("--before-requests", type=int, default=40, help="(a slow page)")
+    c.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     if args.what == "build":
         build(args.persons, args.claims, args.seed)
+    elif args.what == "pages":
+        pages(args.requests, args.raw)
     else:
-        pages(args.requests, args.compare, args.before_requests)
+        compare(args.before, args.requests, args.before_requests, args.rounds)
 
 
 if __name__ == "__main__":
