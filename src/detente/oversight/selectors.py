@@ -323,6 +323,18 @@ class AccessRow:
         """How many other people the same view or download named."""
         return max(len(self.people) - 1, 0)
 
+    def as_json(self) -> dict[str, object]:
+        """The entry as the API and ``detente audit access --json`` give it."""
+        return {
+            "position": self.position,
+            "at": self.at.isoformat() if self.at else None,
+            "actor": self.actor,
+            "as_user": self.as_user or None,
+            "action": self.action,
+            "people": self.people,
+            "details": self.details,
+        }
+
 
 @dataclass(frozen=True)
 class AccessPage:

@@ -73,21 +73,7 @@ def _page(request: HttpRequest, qs: Any, scope: str, page: PageQuery) -> dict[st
     rows, links = paginate(
         request, qs, scope=scope, keys=("-position",), cursor=page.cursor, limit=page.limit
     )
-    out = []
-    for entry in rows:
-        r = access_row(entry)
-        out.append(
-            {
-                "position": r.position,
-                "at": r.at.isoformat() if r.at else None,
-                "actor": r.actor,
-                "as_user": r.as_user or None,
-                "action": r.action,
-                "people": r.people,
-                "details": r.details,
-            }
-        )
-    return {"items": out, **links}
+    return {"items": [access_row(entry).as_json() for entry in rows], **links}
 
 
 @router.get(

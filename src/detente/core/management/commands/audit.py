@@ -149,18 +149,7 @@ class Command(BaseCommand):
         except Http404:
             raise CommandError(f"--person: no person {handle!r}") from None
         if opts["json"]:
-            out = [
-                {
-                    "position": r.position,
-                    "at": r.at.isoformat() if r.at else None,
-                    "actor": r.actor,
-                    "as_user": r.as_user or None,
-                    "action": r.action,
-                    "people": r.people,
-                    "details": r.details,
-                }
-                for r in page.rows
-            ]
+            out = [r.as_json() for r in page.rows]
             self.stdout.write(json.dumps({"entries": out, "older": page.older}, ensure_ascii=False))
             return
         if not page.rows:
