@@ -84,10 +84,6 @@ def _after_commit_mailchimp(subscriber_id: int) -> None:
 # --- Public actions ------------------------------------------------------------------
 
 
-def _refuse(field: str, message: str) -> None:
-    raise invalid(field, message)
-
-
 def subscribe(
     *,
     email: object,
@@ -126,14 +122,12 @@ def subscribe(
         except ValueError:
             key = -1
         if key not in offered:
-            check(
-                "lists", lambda: _refuse("lists", _("One of the chosen lists is not offered here."))
-            )
+            problems["lists"] = [_("One of the chosen lists is not offered here.")]
             break
         if offered[key] not in chosen:
             chosen.append(offered[key])
     if not chosen and "lists" not in problems:
-        check("lists", lambda: _refuse("lists", _("Select at least one mailing list.")))
+        problems["lists"] = [_("Select at least one mailing list.")]
     address = check("email", lambda: addresses.canonical(email))
     lang = check("language", lambda: _language(language))
     if lang is not None:

@@ -6,6 +6,7 @@ gate, these are the second, so a view that forgot its check still leaks nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -341,6 +342,7 @@ class AccessPage:
     rows: list[AccessRow]
     older: int | None  # ?before= for the next page (older entries), None on the last
     newer: bool  # whether this is not the newest page
+    merged: tuple[str, ...] = ()  # a person's history: the records merged into them
 
 
 # What an access entry may say beside the people, as the history shows it.
@@ -398,13 +400,24 @@ def person_handles(viewer: Viewer, handle: str) -> list[str]:
     return handles
 
 
+def _naming(handles: list[str]) -> QuerySet[AuditEntry]:
+    positions = PersonAccess.objects.filter(handle__in=handles).values("entry_id")
+    return AuditEntry.objects.filter(kind=EntryKind.ACCESS, position__in=positions)
+
+
 def person_access_entries(viewer: Viewer, handle: str) -> QuerySet[AuditEntry]:
     """Every access entry that named this person (or a record merged into it), found by
     the ledger's access index (audit.PersonAccess). Administrators only: who looked at
     whom is itself sensitive."""
-    handles = person_handles(viewer, handle)
-    positions = PersonAccess.objects.filter(handle__in=handles).values("entry_id")
-    return AuditEntry.objects.filter(kind=EntryKind.ACCESS, position__in=positions)
+    return _naming(person_handles(viewer, handle))
+
+
+def user_named(viewer: Viewer, username: str) -> User:
+    """The account with this username (administrators only; 404 as for a missing one)."""
+    found = user_accounts(viewer).filter(username=username).first()
+    if found is None:
+        raise Http404("no such user")
+    return found
 
 
 def user_access_entries(viewer: Viewer, pk: int) -> QuerySet[AuditEntry]:
@@ -421,7 +434,9 @@ def person_access(
     viewer: Viewer, handle: str, *, before: int | None = None, size: int = 50
 ) -> AccessPage:
     """A person's access history, newest first, a page at a time."""
-    return _access_page(person_access_entries(viewer, handle), before, size)
+    handles = person_handles(viewer, handle)
+    page = _access_page(_naming(handles), before, size)
+    return dataclasses.replace(page, merged=tuple(handles[1:]))
 
 
 def user_access(

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from detente.access.policy import Action, Role, Viewer, can, roles_of
+from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
@@ -25,6 +25,7 @@ from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.evidence.models import Claim, ClaimKind, Source
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
+from detente.oversight.permissions import is_administrator
 from detente.registry.models import Person
 from detente.registry.search import person_search
 from detente.registry.selectors import (
@@ -428,7 +429,7 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         "can_record": can(viewer, Action.RECORD),
         "section": "people",
         "formats": DOWNLOADS,
-        "sees_access": Role.ADMINISTRATOR in roles_of(viewer),
+        "sees_access": is_administrator(viewer),
         # Every claim's files in one query (the claim_attachments tag reads them here).
         "claim_files": attachments_by_claim(viewer, person),
     }

@@ -27,7 +27,7 @@ from detente.oversight.selectors import (
     access_row,
     person_access_entries,
     user_access_entries,
-    user_accounts,
+    user_named,
 )
 from detente.oversight.services import access_history_export
 
@@ -58,15 +58,6 @@ def _admin(request: HttpRequest) -> User:
     if not isinstance(user, User) or not is_administrator(user):
         raise PermissionDenied("administrators only")
     return user
-
-
-def _account(viewer: User, username: str) -> int:
-    from django.http import Http404
-
-    found = user_accounts(viewer).filter(username=username).first()
-    if found is None:
-        raise Http404("no such account")
-    return int(found.pk)
 
 
 def _page(request: HttpRequest, qs: Any, scope: str, page: PageQuery) -> dict[str, Any]:
@@ -118,7 +109,7 @@ def list_user_access(
     the pages, through its tokens and at the command line, newest first (administrators;
     403 for others)."""
     viewer = _admin(request)
-    pk = _account(viewer, username)
+    pk = int(user_named(viewer, username).pk)
     return _page(request, user_access_entries(viewer, pk), f"access-user:{pk}", page)
 
 
@@ -134,6 +125,6 @@ def export_user_access(
     """The account's access history as CSV, Excel or JSON (newest 10,000 entries); the
     download is itself recorded (administrators; 403 for others)."""
     viewer = _admin(request)
-    pk = _account(viewer, username)
+    pk = int(user_named(viewer, username).pk)
     columns, rows = access_history_export(viewer, fmt=query.format, user_pk=pk)
     return export(f"access-user-{pk}", query.format, columns, rows)

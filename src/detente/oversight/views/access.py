@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.oversight.permissions import allowed, is_administrator
-from detente.oversight.selectors import person_access, person_handles, user_access, user_get
+from detente.oversight.selectors import person_access, user_access, user_get
 from detente.oversight.services import ACCESS_EXPORT_LIMIT, access_history_export
 
 PAGE_SIZE = 50
@@ -40,7 +40,6 @@ def person_access_page(request: HttpRequest, handle: str) -> HttpResponse:
     context = {
         "page": page,
         "handle": handle,
-        "merged": person_handles(viewer, handle)[1:],
         "export_formats": DOWNLOADS,
         "export_limit": ACCESS_EXPORT_LIMIT,
     }

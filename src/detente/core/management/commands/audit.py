@@ -116,19 +116,19 @@ class Command(BaseCommand):
 
         from detente.access.policy import cli_actor
         from detente.audit.labels import action_label
-        from detente.oversight.selectors import person_access, user_access, user_accounts
+        from detente.oversight.selectors import person_access, user_access, user_named
         from detente.oversight.services import access_history_export
 
         operator = cli_actor()
         handle, username = opts["person"] or "", opts["user"] or ""
         pk = None
         if username:
-            found = user_accounts(operator).filter(username=username).first()
-            if found is None:
+            try:
+                pk = user_named(operator, username).pk
+            except Http404:
                 raise CommandError(
                     f"--user: no account {username!r}; `detente user list` shows them"
-                )
-            pk = found.pk
+                ) from None
         if opts["output"]:
             fmt = download_format(opts)
             try:
