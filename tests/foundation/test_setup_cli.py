@@ -514,7 +514,9 @@ def test_only_the_reading_agreement_subcommands_act_as_someone_else() -> None:
 
     from django.core.management import load_command_class
 
-    parser = load_command_class("detente.core", "agreement").create_parser("detente", "agreement")
+    parser = load_command_class("detente.agreements", "agreement").create_parser(
+        "detente", "agreement"
+    )
     [subparsers] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     takes_as = {
         name for name, sub in subparsers.choices.items() if "--as" in sub._option_string_actions

@@ -540,7 +540,9 @@ def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
     parser = load_command_class(app, command).create_parser("detente", command)
     assert "--as" not in options(parser)
     # The check itself can see an --as where there is one.
-    reader = load_command_class("detente.core", "agreement").create_parser("detente", "agreement")
+    reader = load_command_class("detente.agreements", "agreement").create_parser(
+        "detente", "agreement"
+    )
     assert "--as" in options(reader)
 
 
