@@ -7,7 +7,8 @@ show (the demo's own agreements, people, sources...), so a new page is checked a
 is in the persona table. A route no page links to must be listed in ``NOT_LINKED`` with the
 reason, or the test fails. axe-core (the copy bundled with axe-playwright-python) runs its
 WCAG 2.0/2.1/2.2 A and AA rules and its best practices; any violation fails the test with its
-rule, page and element.
+rule, page and element. Django's admin is crawled the same way, from its own links, as an
+administrator sees it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from tests.browser.test_staff import Demo, demo  # noqa: F401 - the session fixture
-from tests.security.test_personas import POST_ONLY, PUBLIC_URLS, ROUTES
+from tests.security.test_personas import ADMIN_PAGES, POST_ONLY, PUBLIC_URLS, ROUTES
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 # Routes that are no page for a browser: files, feeds, the API (its documentation page is
-# one), Django's admin (Django's own pages), actions.
+# one), Django's admin (checked by its own test below, from the admin's links), actions.
 NOT_PAGES = re.compile(
     r"(\.(json|csv|pdf|xlsx)$|\.<str:fmt>$|^api/(?!docs$)|^admin/|^\.well-known/|^i18n/|"
     r"^staff/logout/|/download/$|^updates/(mailchimp|webhooks)/|/export/$)"
@@ -451,3 +452,76 @@ def test_confirming_a_release_from_the_queue_by_keyboard(
     check(page, axe, report, "queue, release confirmed")
     page.close()
     assert not report.violations, report.text()
+
+
+# --- Django's admin ---------------------------------------------------------------------
+
+# Links in the admin that lead to no page to check: signing out, deleting (nothing is ever
+# deleted, the admin refuses), "view on site" (leaves the admin for a page checked above),
+# and the scripts' catalogue.
+ADMIN_NOT_PAGES = re.compile(r"^/admin/(logout/|r/|jsi18n/|autocomplete/)|/delete/$")
+
+
+def _admin_key(path: str) -> str:
+    """One page of each kind: an object's pages stand for every object of the model."""
+    return re.sub(r"^(/admin/[^/]+/[^/]+/)[^/]+/((change|history)/)$", r"\1<id>/\2", path)
+
+
+def test_the_admin_pages_an_administrator_reaches_have_no_axe_violation(
+    demo: Demo,  # noqa: F811
+    contexts: dict[str, Any],
+    axe: Any,
+) -> None:
+    """The admin's sign-in page, then every admin page an administrator reaches by its links
+    (the index, each application's page, each list, each "add" form, one object's form and
+    history per model), in both languages; and the sign-in and an "add" form sent empty."""
+    report = Report()
+    anonymous = contexts["anonymous"].new_page()
+    admin = contexts["administrator"].new_page()
+    kinds: dict[str, str] = {}
+    for language in LANGUAGES:
+        _set_language_all(contexts, demo.base, language)
+        assert _visit(anonymous, demo.base, "/admin/login/")
+        check(anonymous, axe, report, f"anonymous {language} /admin/login/")
+        # Sent empty, past the browser's own check of required fields: Django's errors.
+        anonymous.evaluate("document.getElementById('login-form').noValidate = true")
+        anonymous.locator("#login-form [type=submit]").click()
+        anonymous.wait_for_load_state()
+        assert anonymous.locator(".errorlist, .errornote").count() >= 1
+        check(anonymous, axe, report, f"anonymous {language} /admin/login/ (sent empty)")
+        queue = ["/admin/"] if language == LANGUAGES[0] else list(kinds.values())
+        while queue:
+            address = queue.pop(0)
+            if not _visit(admin, demo.base, address):
+                continue
+            key = _admin_key(urlsplit(admin.url).path)
+            kinds.setdefault(key, address)
+            check(admin, axe, report, f"administrator {language} {key}")
+            if language != LANGUAGES[0]:
+                continue
+            for link in _links(admin, demo.base):
+                path = link.split("?")[0]
+                if not path.startswith("/admin/") or ADMIN_NOT_PAGES.search(path):
+                    continue
+                if _admin_key(path) not in kinds and path not in queue:
+                    kinds[_admin_key(path)] = path
+                    queue.append(path)
+        assert _visit(admin, demo.base, "/admin/agreements/party/add/")
+        admin.evaluate("document.getElementById('party_form').noValidate = true")
+        admin.locator("#party_form [type=submit][name=_save]").click()
+        admin.wait_for_load_state()
+        assert admin.locator(".errornote").count() == 1
+        check(admin, axe, report, f"administrator {language} party add (sent empty)")
+    anonymous.close()
+    admin.close()
+    _set_language_all(contexts, demo.base, "en")
+    print(f"\naxe: {len(report.states)} admin page states, {len(report.violations)} violations")
+    # What an administrator must reach: the index, and per model its list and its forms.
+    for model in ADMIN_MODELS:
+        for page in ("", "<id>/change/"):
+            assert f"/admin/{model}/{page}" in kinds, (model, page, sorted(kinds))
+    assert not report.violations, report.text()
+
+
+# Every model an administrator may open in the admin (tests/security/test_personas.py).
+ADMIN_MODELS = tuple(label.replace(".", "/") for label in ADMIN_PAGES)
