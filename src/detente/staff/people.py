@@ -20,7 +20,7 @@ from detente.access.policy import Action, Viewer, can
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
-from detente.casework.selectors import attachments_by_claim
+from detente.casework.selectors import attachments_by_claim, reads_casework, sees_originals
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.evidence.models import Claim, ClaimKind, Source
 from detente.evidence.services import claim_record
@@ -41,6 +41,7 @@ from detente.registry.services import (
     person_create,
     person_set_at_risk,
 )
+from detente.registry.status import status_label
 from detente.staff.common import apply_errors, htmx_target, staff_page
 from detente.staff.forms import (
     ClaimForm,
@@ -50,6 +51,7 @@ from detente.staff.forms import (
     filter_sources,
 )
 from detente.staff.labels import rule_text
+from detente.staff.templatetags.staff_tags import grade_text, precise_date
 
 # Candidates this likely are shown before a new person is recorded.
 SUGGEST_ABOVE = 0.5
@@ -270,13 +272,43 @@ def person_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+class _Labels:
+    """Labels the person page repeats for each of its claims and timeline lines, made once
+    per value: the template's filters, called per line, cost a third of the page at 200
+    claims."""
+
+    def __init__(self, sex: str) -> None:
+        self.sex = sex
+        self.made: dict[tuple[str, Any, Any], str] = {}
+
+    def _once(self, key: tuple[str, Any, Any], make: Any) -> str:
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
+
+    def status(self, value: str) -> str:
+        return self._once(("status", value, None), lambda: status_label(value, self.sex))
+
+    def grade(self, value: str) -> str:
+        return self._once(
+            ("grade", value, None), lambda: _("grade %(grade)s") % {"grade": grade_text(value)}
+        )
+
+    def date(self, value: Any, precision: Any) -> str:
+        return self._once(("date", value, precision), lambda: precise_date(value, precision))
+
+
 def _claim_rows(
-    detail: PersonDetail, titles: dict[str, str], void: frozenset[int] = frozenset()
+    detail: PersonDetail,
+    shown: list[dict[str, Any]],
+    titles: dict[str, str],
+    void: frozenset[int],
+    labels: _Labels,
 ) -> list[dict[str, Any]]:
-    """The claims as the selector shows them to this viewer (protected sources masked),
-    with what the page needs beside: names of the sources shown, dates as dates, and for a
-    claim left out of the status (``void``) the correction that did it."""
-    shown = detail.as_json()["claims"]
+    """The claims as the selector shows them to this viewer (``shown``: its JSON, protected
+    sources masked), with what the page needs beside: names of the sources shown, dates as
+    dates, labels made once (``labels``), and for a claim left out of the status (``void``)
+    the correction that did it."""
     objects = {c.pk: c for c in detail.claims}
     # What get_kind_display() and get_credibility_display() give, with the labels read
     # once: Django rebuilds the choices on every call, hashing each lazy label (two calls
@@ -317,7 +349,12 @@ def _claim_rows(
                 "protected": protected,
                 "source": _("protected source") if protected else names.get(c["source"], ""),
                 "reliability": c["reliability"],
+                "grade": labels.grade(c["reliability"]),
                 "status": c["status"],
+                "status_text": labels.status(c["status"]) if c["status"] else "",
+                "event_text": labels.date(claim.event_date, claim.event_precision)
+                if claim.event_date
+                else "",
                 "event_date": claim.event_date,
                 "event_precision": claim.event_precision,
                 "event_time": claim.event_time,
@@ -335,7 +372,9 @@ def _claim_rows(
     return rows
 
 
-def _timeline(episodes: list[Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _timeline(
+    episodes: list[Any], rows: list[dict[str, Any]], labels: _Labels
+) -> list[dict[str, Any]]:
     """The person's story by the date things happened: the custody episodes the registry
     records, and every claim in the list below that still stands (the status reads the
     same ones: retracted and superseded claims are left out of both). Claims that say the
@@ -351,6 +390,9 @@ def _timeline(episodes: list[Any], rows: list[dict[str, Any]]) -> list[dict[str,
             "end_date": e.end_date,
             "end_precision": e.end_precision,
             "status": e.status,
+            "when": labels.date(e.start_date, e.start_precision)
+            + (f" \u2013 {labels.date(e.end_date, e.end_precision)}" if e.end_date else ""),
+            "what": labels.status(e.status),
             "place": e.place,
             "claims": [],
             "key": (e.start_date, 0, dt.time.min, e.start_date, e.pk),
@@ -369,6 +411,8 @@ def _timeline(episodes: list[Any], rows: list[dict[str, Any]]) -> list[dict[str,
                 "date": day,
                 "precision": r["event_precision"],
                 "status": r["status"],
+                "when": labels.date(day, r["event_precision"]),
+                "what": r["status_text"],
                 "claims": [],
                 # Undated claims (none are, from the forms) go by when they came in.
                 "key": (
@@ -419,19 +463,25 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
         )
     # Retracted and superseded claims (and the retractions): the same under every policy.
     void = frozenset(i for s in data["statuses"] for i in s["void_claims"])
-    claims = _claim_rows(detail, _agreement_titles(viewer), void)
+    labels = _Labels(detail.person.identity.sex if detail.identity_visible else "")
+    claims = _claim_rows(detail, data["claims"], _agreement_titles(viewer), void, labels)
+    # Every claim's files in one query, listed under each claim in the page itself (an
+    # inclusion tag per claim cost a fifth of the page's rendering at 200 claims).
+    files = attachments_by_claim(viewer, person)
+    for row in claims:
+        row["files"] = files.get(row["id"], [])
     context = {
         "person": detail.person,
         "identity": detail.person.identity if detail.identity_visible else None,
-        "timeline": _timeline(detail.episodes(), claims),
+        "timeline": _timeline(detail.episodes(), claims, labels),
         "claims": claims,
         "statuses": statuses,
         "can_record": can(viewer, Action.RECORD),
         "section": "people",
         "formats": DOWNLOADS,
         "sees_access": is_administrator(viewer),
-        # Every claim's files in one query (the claim_attachments tag reads them here).
-        "claim_files": attachments_by_claim(viewer, person),
+        "files_shown": reads_casework(viewer),
+        "originals": sees_originals(viewer),
     }
     return render(request, "staff/person_detail.html", context)
 

@@ -1,5 +1,6 @@
 """Casework on the pages of other apps: the section of a person's or an agreement's page,
-and the overdue tasks on the dashboard (one tag each, so those pages change by a line)."""
+and the overdue tasks on the dashboard (one tag each, so those pages change by a line).
+A claim's files are listed by the person page itself (``staff/people.py``)."""
 
 from __future__ import annotations
 
@@ -45,27 +46,3 @@ def casework_overdue(context: template.Context) -> dict[str, Any]:
         return {"hidden": True}
     late = selectors.overdue(viewer)
     return {"mine": late.mine, "everyone": late.everyone, "hidden": False}
-
-
-@register.inclusion_tag("casework/_attachments.html", takes_context=True)
-def claim_attachments(context: template.Context, claim_id: int) -> dict[str, Any]:
-    """The files on one claim of a person's page, with a link to attach one.
-
-    The page's view may give every claim's files at once, read for the same viewer, as
-    ``claim_files`` (``selectors.attachments_by_claim``): one query for the page instead
-    of one per claim."""
-    viewer = _viewer(context)
-    if viewer is None or not selectors.reads_casework(viewer):
-        return {"attachments": [], "can_record": False, "quiet": True}
-    given = context.get("claim_files")
-    if given is not None:
-        rows = given.get(claim_id, [])
-    else:
-        rows = list(selectors.attachments(viewer).filter(claim_id=claim_id))
-    return {
-        "attachments": rows,
-        "can_record": can(viewer, Action.RECORD),
-        "upload_query": urlencode({"claim": claim_id}),
-        "quiet": True,
-        "originals": selectors.sees_originals(viewer),
-    }
