@@ -47,7 +47,7 @@ AXE_OPTIONS = {
 # Routes that are no page for a browser: files, feeds, the API (its documentation page is
 # one), Django's admin (checked by its own test below, from the admin's links), actions.
 NOT_PAGES = re.compile(
-    r"(\.(json|csv|pdf|xlsx)$|\.<str:fmt>$|^api/(?!docs$)|^admin/|^\.well-known/|^i18n/|"
+    r"(\.(json|csv|pdf|xlsx|ico)$|\.<str:fmt>$|^api/(?!docs$)|^admin/|^\.well-known/|^i18n/|"
     r"^staff/logout/|/download/$|^updates/(mailchimp|webhooks)/|/export/$)"
 )
 # Pages with parameters that no page links to, and why they are not visited here.

@@ -40,6 +40,8 @@ urlpatterns: list[URLPattern] = [
         "open/statistics.json", open_data.statistics, {"fmt": "json"}, name="open-statistics-json"
     ),
     path("open/statistics.csv", open_data.statistics, {"fmt": "csv"}, name="open-statistics-csv"),
+    # The site's icon where browsers look for it unasked (the pages link the SVG).
+    path("favicon.ico", views.favicon, name="favicon"),
     path(".well-known/detente/checkpoint", views.checkpoint_text, name="checkpoint"),
     # Exempt from CSRF on purpose: its only effect is the visitor's own language cookie,
     # and a token in the switch would put a per-visitor value and a Set-Cookie into every

@@ -9,6 +9,7 @@ per change shared by every server process (web.pages).
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -341,4 +342,53 @@ def checkpoint_text(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     # Short: a new checkpoint changes no ledger entry, so nothing else would refresh it.
     patch_cache_control(response, public=True, max_age=60)
+    return response
+
+
+def _favicon_ico() -> bytes:
+    """web/favicon.svg drawn again as an ICO (16, 32 and 48 pixels), for the browsers and
+    tools that ask for /favicon.ico and read no SVG. Drawn at 8 times the SVG's 32-unit
+    grid and scaled down, which smooths the edges."""
+    from PIL import Image, ImageDraw
+
+    k = 8  # pixels per SVG unit
+
+    def at(*units: float) -> list[float]:
+        return [u * k for u in units]
+
+    def dot(draw: ImageDraw.ImageDraw, x: float, y: float, r: float) -> None:
+        draw.ellipse(at(x - r, y - r, x + r, y + r), fill="#fff")
+
+    image = Image.new("RGBA", (32 * k, 32 * k), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(at(0, 0, 32, 32), radius=7 * k, fill="#0b4f8a")
+    # The "D": two straight sides and a half circle, 3.5 units wide, round corners.
+    w = 3.5
+    draw.line(at(15.5, 7.5, 9.5, 7.5, 9.5, 24.5, 15.5, 24.5), fill="#fff", width=int(w * k))
+    r = 8.5 + w / 2
+    draw.arc(at(15.5 - r, 16 - r, 15.5 + r, 16 + r), -90, 90, fill="#fff", width=int(w * k))
+    for x, y in ((9.5, 7.5), (9.5, 24.5)):
+        dot(draw, x, y, w / 2)
+    # The green seal with its tick.
+    draw.ellipse(at(24.5 - 5.75, 24.5 - 5.75, 24.5 + 5.75, 24.5 + 5.75), fill="#fff")
+    draw.ellipse(at(24.5 - 5, 24.5 - 5, 24.5 + 5, 24.5 + 5), fill="#0b6b3a")
+    tick = (22.3, 24.6, 23.9, 26.2, 26.9, 23.0)
+    draw.line(at(*tick), fill="#fff", width=int(1.6 * k), joint="curve")
+    for x, y in ((22.3, 24.6), (26.9, 23.0)):
+        dot(draw, x, y, 0.8)
+    out = io.BytesIO()
+    image.save(out, format="ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()
+
+
+_favicon_bytes: list[bytes] = []  # drawn once per process, on the first request
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, where browsers and feed readers look for a site's icon unasked."""
+    if not _favicon_bytes:
+        _favicon_bytes.append(_favicon_ico())
+    response = HttpResponse(_favicon_bytes[0], content_type="image/vnd.microsoft.icon")
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
     return response
