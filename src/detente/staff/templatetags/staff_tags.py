@@ -1,10 +1,14 @@
-"""Template helpers for the staff pages: dates known to a month or a year, in the locale."""
+"""Template helpers for the staff pages: dates known to a month or a year, in the locale; an
+arrow between two things that a screen reader reads as a word."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import pgettext
 
 from detente.access.policy import can
 from detente.core.dates import DatePrecision, PreciseDate, localized
@@ -25,6 +29,16 @@ def precise_date(value: dt.date | str | None, precision: str = DatePrecision.DAY
             return value
         return localized(read.value, read.precision)
     return localized(value, precision)
+
+
+@register.simple_tag
+def arrow() -> SafeString:
+    """The arrow between two things ("publish → public", "3 → 5") as sighted readers see it,
+    read out as a word: a screen reader says "right arrow" for the sign itself."""
+    return format_html(
+        '<span aria-hidden="true">→</span><span class="visually-hidden">{}</span>',
+        pgettext("read out for an arrow from one thing to another", "to"),
+    )
 
 
 @register.simple_tag(takes_context=True)
