@@ -188,6 +188,28 @@ def test_a_note_for_verifiers_is_missing_to_an_analyst(world: World) -> None:
     )
 
 
+def test_the_person_page_shows_the_latest_notes_and_links_to_every_one(world: World) -> None:
+    analyst = make_user("ana", Role.ANALYST)
+    verifier = make_user("ver", Role.VERIFIER)
+    handle = world.person(0).handle
+    for i in range(selectors.SECTION_LIMIT + 2):
+        services.note_add(actor=analyst, person=world.person(0), body=f"Visit number {i}.")
+    services.note_add(
+        actor=verifier, person=world.person(0), body="Source met.", visibility="verifiers"
+    )
+    page = _client(analyst).get(f"/staff/people/{handle}/").content.decode()
+    assert "Visit number 21." in page and "Visit number 0." not in page  # the latest only
+    assert f"/staff/notes/?person={handle}" in page
+    assert f"See all {selectors.SECTION_LIMIT + 2} notes" in page  # the analyst's count
+    listed = _client(analyst).get(f"/staff/notes/?person={handle}").content.decode()
+    assert all(f"Visit number {i}." in listed for i in range(selectors.SECTION_LIMIT + 2))
+    assert "Source met." not in listed  # as missing here as on its own page
+    assert "Source met." in _client(verifier).get(f"/staff/notes/?person={handle}").content.decode()
+    # Someone the viewer cannot find, or no subject at all: as for a page that is not there.
+    assert _client(analyst).get("/staff/notes/?person=P-NOBODY").status_code == 404
+    assert _client(analyst).get("/staff/notes/").status_code == 404
+
+
 def test_reading_a_notes_history_is_recorded(world: World) -> None:
     note = services.note_add(actor=world.actor, person=world.person(0), body="Text")
     analyst = make_user("ana", Role.ANALYST)

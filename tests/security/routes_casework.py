@@ -82,6 +82,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/interventions/new/": STAFF,
     "staff/interventions/<int:pk>/": STAFF,
     "staff/interventions/<int:pk>/edit/": STAFF,
+    "staff/notes/": STAFF,
     "staff/notes/new/": STAFF,
     "staff/notes/<int:pk>/": STAFF,
     "staff/notes/<int:pk>/edit/": STAFF,
@@ -96,6 +97,7 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/interventions/<int:pk>/edit/": (
         lambda w: f"/staff/interventions/{intervention_pk(w)}/edit/"
     ),
+    "staff/notes/": lambda w: f"/staff/notes/?person={w.person().handle}",
     "staff/notes/new/": lambda w: f"/staff/notes/new/?person={w.person().handle}",
     "staff/notes/<int:pk>/": lambda w: f"/staff/notes/{note_pk(w)}/",
     "staff/notes/<int:pk>/edit/": lambda w: f"/staff/notes/{note_pk(w)}/edit/",

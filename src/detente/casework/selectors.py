@@ -192,7 +192,8 @@ def overdue(viewer: Viewer) -> Overdue:
 
 # --- The casework of one subject -----------------------------------------------------------
 
-SECTION_LIMIT = 50
+SECTION_LIMIT = 20  # the latest on a person's or agreement's page; the lists have the rest
+OPEN_TASK_LIMIT = 50  # open tasks are work to do: all of them, within reason
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def casework_of(
         interventions_total=len(iv_rows) if len(iv_rows) < limit else ivs.count(),
         notes=note_rows,
         notes_total=len(note_rows) if len(note_rows) < limit else ns.count(),
-        tasks=list(ts[:limit]),
+        tasks=list(ts[:OPEN_TASK_LIMIT]),
     )
 
 

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern] = [
     path("interventions/new/", views.intervention_new, name="intervention_new"),
     path("interventions/<int:pk>/", views.intervention_page, name="intervention"),
     path("interventions/<int:pk>/edit/", views.intervention_edit, name="intervention_edit"),
+    path("notes/", views.note_list, name="notes"),
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<int:pk>/", views.note_page, name="note"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),

@@ -129,6 +129,31 @@ def intervention_list(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/intervention_list.html", context)
 
 
+@staff_page()
+@require_safe
+def note_list(request: HttpRequest) -> HttpResponse:
+    """The notes on one person or agreement (``?person=`` / ``?agreement=``), the latest
+    first: a person's page shows the latest few and links here for the rest."""
+    viewer = request.user
+    person = agreement = None
+    if request.GET.get("person"):
+        person = person_get(viewer, request.GET["person"][:64])
+    if request.GET.get("agreement"):
+        agreement = agreement_get(viewer, request.GET["agreement"][:64])
+    if person is None and agreement is None:
+        raise Http404("notes are listed by person or agreement")
+    rows = selectors.notes(viewer, person=person, agreement=agreement)
+    shown = list(rows[:500])
+    context = {
+        "notes": shown,
+        "total": len(shown) if len(shown) < 500 else rows.count(),
+        "filter_person": person,
+        "filter_agreement": agreement,
+        "section": "work",
+    }
+    return render(request, "casework/note_list.html", context)
+
+
 def _intervention_values(form: InterventionForm, viewer: Viewer) -> dict[str, Any]:
     data = dict(form.cleaned_data)
     data["party"] = party_get(viewer, data["party"]) if data.get("party") else None
