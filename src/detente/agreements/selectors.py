@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import names_sources, source_name
 from detente.access.visibility import LEGISLATURE, tier, visible_agreements, with_identity_flag
 from detente.agreements.derivation import derive_members, policy_for
 from detente.agreements.models import (
@@ -66,10 +67,6 @@ def party_get(viewer: Viewer, slug: str) -> Party:
     return found
 
 
-# What everyone but verifiers and administrators sees in place of a protected source.
-PROTECTED_SOURCE = "protected source"
-
-
 def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
@@ -121,7 +118,7 @@ def _aggregates_from(
     for cid, count, ev, rec, _sid, name, protected, grp, _grade, _corr, stage, parts in rows:
         if cid not in live or ev is None:
             continue
-        source = name if sees_protected or not protected else PROTECTED_SOURCE
+        source = source_name(name, protected, named=sees_protected)
         if count is not None:
             aggregates.append(
                 AggregateClaim(cid, source, grp == releasing, count, ev, rec, dict(parts or {}))
@@ -311,7 +308,7 @@ def agreement_timeline(
                 )
             members[i].append(row)
     aggregate_rows = _aggregate_rows(agreement, None)
-    sees_protected = can(viewer, Action.MANAGE)
+    sees_protected = names_sources(viewer)
     out = []
     for i, (day, moment) in enumerate(zip(days, moments, strict=True)):
         aggregates, stages = _aggregates_from(

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from detente.access.policy import Action, can
+from detente.access.sources import names_sources, source_name
 from detente.core.admin_base import PolicyAdmin
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record, source_create, source_regrade
@@ -75,14 +76,14 @@ class ClaimAdmin(PolicyAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        self._sees_protected = can(request.user, Action.MANAGE)
+        self._sees_protected = names_sources(request.user)
         return super().get_queryset(request).select_related("person", "source")
 
     @admin.display(description=_("source"))
     def source_shown(self, obj: Claim) -> str:
-        if obj.source.protected and not getattr(self, "_sees_protected", False):
-            return str(_("protected source"))
-        return str(obj.source)
+        return source_name(
+            str(obj.source), obj.source.protected, named=getattr(self, "_sees_protected", False)
+        )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and not can(request.user, Action.MANAGE):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import names_sources
 from detente.evidence.models import Claim, ClaimKind, Source
 
 
@@ -21,7 +22,7 @@ def source_lists(viewer: Viewer, slugs: list[str]) -> dict[str, set[int]]:
     unknown = [s for s in slugs if s not in sources]
     if unknown:
         raise Http404(f"no source {unknown[0]!r}")
-    if not can(viewer, Action.MANAGE) and any(s.protected for s in sources.values()):
+    if not names_sources(viewer) and any(s.protected for s in sources.values()):
         raise Http404("no such source")  # protected sources look missing to analysts
     lists: dict[str, set[int]] = {slug: set() for slug in slugs}
     retracted = set(

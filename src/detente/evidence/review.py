@@ -19,11 +19,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from detente.access.policy import Action, Viewer, can, require
+from detente.access.policy import Action, Viewer, require
+from detente.access.sources import PROTECTED, masked, names_sources, source_name
 from detente.access.visibility import visible_agreements
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Agreement, Membership, MemberState
-from detente.agreements.selectors import PROTECTED_SOURCE
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import invalid
 from detente.core.exports import record_download
@@ -68,9 +68,8 @@ def _claim_seen(claim: Claim, sees_protected: bool) -> dict[str, Any]:
         "event_date": claim.event_date,
         "event_precision": claim.event_precision,
         "received_at": claim.received_at,
-        # The rule of agreements.selectors: a protected source is named to deciders only.
-        "source": source.name if sees_protected or not source.protected else PROTECTED_SOURCE,
-        "protected": source.protected and not sees_protected,
+        "source": source_name(source.name, source.protected, named=sees_protected),
+        "protected": masked(source.protected, named=sees_protected),
         "reliability": source.reliability,
     }
 
@@ -91,7 +90,7 @@ def queue_evidence(
         wanted[m.pk] = (why.decisive, why.contradicting)
     claim_ids = {cid for pair in wanted.values() for part in pair for cid in part}
     claims = {c.pk: c for c in Claim.objects.filter(pk__in=claim_ids).select_related("source")}
-    sees_protected = can(viewer, Action.MANAGE)
+    sees_protected = names_sources(viewer)
     return {
         pk: (
             [_claim_seen(claims[c], sees_protected) for c in decisive if c in claims],
@@ -123,7 +122,7 @@ def _claims_out(claims: list[dict[str, Any]], fmt: str) -> Any:
     out = [
         {
             "id": c["id"],
-            "source": "protected" if c["protected"] else c["source"],
+            "source": PROTECTED if c["protected"] else c["source"],
             "reliability": c["reliability"],
             "status": c["status"],
             "event_date": str(PreciseDate.of(c["event_date"], c["event_precision"]))

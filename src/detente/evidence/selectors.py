@@ -16,11 +16,10 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import PROTECTED, masked, names_sources
 from detente.agreements.models import Agreement
 from detente.evidence.models import Claim, Source
 from detente.registry.models import Person, absorbed
-
-PROTECTED = "protected"
 
 
 def source_list(viewer: Viewer) -> QuerySet[Source]:
@@ -28,7 +27,7 @@ def source_list(viewer: Viewer) -> QuerySet[Source]:
     if not can(viewer, Action.READ):
         return Source.objects.none()
     qs = Source.objects.all()
-    if not can(viewer, Action.MANAGE):
+    if not names_sources(viewer):
         qs = qs.filter(protected=False)
     return qs.order_by("slug")
 
@@ -53,7 +52,7 @@ class SourceView:
 
 def source_as_seen(viewer: Viewer, source: Source) -> SourceView:
     """A protected source is shown by its kind and grade only, unless the viewer manages."""
-    if source.protected and not can(viewer, Action.MANAGE):
+    if masked(source.protected, named=names_sources(viewer)):
         return SourceView(PROTECTED, source.kind, source.reliability, PROTECTED)
     return SourceView(source.slug, source.kind, source.reliability, source.independence_group)
 

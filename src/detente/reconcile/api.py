@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import Field, Path, Query, Router, Schema
 
-from detente.access.policy import Action, can, require
+from detente.access.policy import Action, require
+from detente.access.sources import shown_slug
 from detente.api.pagination import paginate
 from detente.api.schemas import (
     DOWNLOAD_RESPONSES,
@@ -196,7 +197,7 @@ def _detail(request: HttpRequest, row: ImportRow) -> dict[str, Any]:
     run = row.run
     return {
         **_item(row),
-        "source": run.source.slug if not run.source.protected or _manages(request) else "protected",
+        "source": shown_slug(request.user, run.source),
         "agreement": run.agreement.slug if run.agreement else None,
         "parsed": row.data,
         "candidates": [
@@ -212,10 +213,6 @@ def _detail(request: HttpRequest, row: ImportRow) -> dict[str, Any]:
         "decided_at": row.decided_at.isoformat() if row.decided_at else None,
         "note": row.decision_note,
     }
-
-
-def _manages(request: HttpRequest) -> bool:
-    return can(request.user, Action.MANAGE)
 
 
 def _run(run: ImportRun, request: HttpRequest) -> dict[str, Any]:

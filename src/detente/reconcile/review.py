@@ -35,12 +35,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from detente.access.policy import Action, Viewer, can, require
+from detente.access.sources import shown_name
 from detente.agreements.models import Membership
 from detente.agreements.services import agreement_add_members
 from detente.audit import ledger
 from detente.core.errors import invalid
 from detente.core.exports import record_download
-from detente.evidence.selectors import source_as_seen
 from detente.evidence.services import claim_record
 from detente.reconcile.episodes import arrest_episodes, received_on
 from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome, Reason
@@ -372,7 +372,7 @@ def field_agreement(field: str, level: str) -> Agreement:
 class ClaimPreview:
     """The claim a decision on a row will record, as one viewer may see it."""
 
-    source: str | None  # the source's name; None when it is protected from this viewer
+    source: str  # the source's name, or "protected source" to a viewer it is masked from
     source_kind: str
     source_reliability: str
     status: str
@@ -389,7 +389,6 @@ def claim_preview(viewer: Viewer, row: ImportRow, candidates: list[CandidateView
     the agreement, and for each candidate whether they are already named on it (a new
     person, or a candidate not yet named, will be)."""
     run = row.run
-    shown = source_as_seen(viewer, run.source)
     agreement = run.agreement
     members: set[int] = set()
     if agreement is not None:
@@ -399,7 +398,7 @@ def claim_preview(viewer: Viewer, row: ImportRow, candidates: list[CandidateView
             ).values_list("person_id", flat=True)
         )
     return ClaimPreview(
-        source=run.source.name if shown.slug == run.source.slug else None,
+        source=shown_name(viewer, run.source),
         source_kind=run.source.get_kind_display(),
         source_reliability=run.source.reliability,
         status=row.data.get("status", ""),

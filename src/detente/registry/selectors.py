@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import PROTECTED, masked
 from detente.access.visibility import people_in_view, visible_agreements
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Membership
@@ -87,12 +88,12 @@ class PersonDetail:
     sees_protected_sources: bool
 
     def _source(self, source: Source) -> dict[str, Any]:
-        if source.protected and not self.sees_protected_sources:
+        if masked(source.protected, named=self.sees_protected_sources):
             return {
-                "source": "protected",
+                "source": PROTECTED,
                 "source_kind": source.kind,
                 "reliability": source.reliability,
-                "independence_group": "protected",
+                "independence_group": PROTECTED,
             }
         return {
             "source": source.slug,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from detente.access.policy import Action, require
+from detente.access.sources import PROTECTED
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate, localized
 from detente.core.errors import check_precision, check_text, invalid
@@ -510,11 +511,11 @@ def person_claims_download(viewer: Any, person: Person, *, fmt: str) -> list[dic
         shown = detail.as_json()
         void = {i for s in shown["statuses"] for i in s["void_claims"]}
         objects = {c.pk: c for c in detail.claims}
-        slugs = [c["source"] for c in shown["claims"] if c["source"] != "protected"]
+        slugs = [c["source"] for c in shown["claims"] if c["source"] != PROTECTED]
         names = dict(Source.objects.filter(slug__in=slugs).values_list("slug", "name"))
         rows = []
         for c in shown["claims"]:
-            protected = c["source"] == "protected"
+            protected = c["source"] == PROTECTED  # masked by the selector for this viewer
             rows.append(
                 {
                     "id": c["id"],
@@ -523,7 +524,7 @@ def person_claims_download(viewer: Any, person: Person, *, fmt: str) -> list[dic
                     "event_date": c["event_date"],
                     "event_precision": c["event_precision"],
                     "received_at": c["received_at"],
-                    "source": "protected" if protected else names.get(c["source"], c["source"]),
+                    "source": PROTECTED if protected else names.get(c["source"], c["source"]),
                     "reliability": c["reliability"],
                     "credibility": c["credibility"],
                     "agreement": c["agreement"],

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_safe
 from detente.access.models import DisclosureStatus
 from detente.access.policy import Action, can
 from detente.access.selectors import disclosure_list
+from detente.access.sources import names_sources, source_name
 from detente.agreements.models import in_language
-from detente.agreements.selectors import PROTECTED_SOURCE
 from detente.audit.models import AuditEntry, EntryKind
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.review import verification_queue
@@ -28,14 +28,12 @@ RECENT = 10
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = request.user
-    sees_protected = can(viewer, Action.MANAGE)
+    sees_protected = names_sources(viewer)
     # Handles only, no names: the dashboard shows no identity, so it records no access.
     recent_claims = [
         {
             "claim": c,
-            "source": c.source.name
-            if sees_protected or not c.source.protected
-            else PROTECTED_SOURCE,
+            "source": source_name(c.source.name, c.source.protected, named=sees_protected),
         }
         for c in Claim.objects.filter(kind=ClaimKind.STATUS, person__isnull=False)
         .select_related("source", "person", "agreement")

@@ -11,7 +11,8 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from detente.access.policy import Action, Viewer, can
+from detente.access.policy import Viewer
+from detente.access.sources import names_sources
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Agreement, Membership, MemberState
 from detente.core.dates import DatePrecision
@@ -34,7 +35,7 @@ def sources_for(viewer: Viewer) -> QuerySet[Source]:
     """The sources this viewer may name: a protected source's identity is for deciders, and
     an archived source takes no new claims."""
     qs = Source.objects.filter(archived_at__isnull=True).order_by("reliability", "name")
-    return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
+    return qs if names_sources(viewer) else qs.filter(protected=False)
 
 
 class StaffForm(forms.Form):
@@ -54,7 +55,7 @@ def filter_sources(viewer: Viewer) -> QuerySet[Source]:
     """The sources a list may be narrowed by: archived ones too; a protected source only
     for those who may know it (whom it spoke about would point at it)."""
     qs = Source.objects.order_by("name")
-    return qs if can(viewer, Action.MANAGE) else qs.filter(protected=False)
+    return qs if names_sources(viewer) else qs.filter(protected=False)
 
 
 class PeopleFilterForm(StaffForm):

@@ -28,10 +28,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRefresh
 
 from detente.access.policy import Action, can
+from detente.access.sources import shown_name
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_list
 from detente.evidence.models import Source
-from detente.evidence.selectors import PROTECTED, source_as_seen, source_list
+from detente.evidence.selectors import source_list
 from detente.reconcile import jobs
 from detente.reconcile.importer import LINK_ABOVE, REVIEW_ABOVE
 from detente.reconcile.models import (
@@ -246,8 +247,7 @@ def _summary_errors(
 
 
 def _source_shown(viewer: Any, source: Source) -> str:
-    seen = source_as_seen(viewer, source)
-    return _("protected source") if seen.slug == PROTECTED else source.name
+    return shown_name(viewer, source)
 
 
 def _post_only(request: HttpRequest) -> HttpResponse | None:

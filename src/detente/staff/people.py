@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import PROTECTED, PROTECTED_SOURCE
 from detente.access.visibility import visible_agreements
 from detente.agreements.models import Agreement, Membership, in_language
 from detente.agreements.selectors import agreement_list
@@ -315,7 +316,7 @@ def _claim_rows(
     # per claim made a quarter of the view's time for 200 claims).
     kinds = {value: label for value, label in Claim._meta.get_field("kind").flatchoices}
     grades = {value: label for value, label in Claim._meta.get_field("credibility").flatchoices}
-    slugs = [c["source"] for c in shown if c["source"] != "protected"]
+    slugs = [c["source"] for c in shown if c["source"] != PROTECTED]
     names = dict(Source.objects.filter(slug__in=slugs).values_list("slug", "name"))
     # What undid each claim left out: its correction that is itself still standing (a
     # correction that was retracted undoes nothing: evidence.verification.effective).
@@ -332,7 +333,7 @@ def _claim_rows(
     rows = []
     for c in shown:
         claim = objects[c["id"]]
-        protected = c["source"] == "protected"
+        protected = c["source"] == PROTECTED  # masked by the selector for this viewer
         undone = standing(claim.pk) if claim.pk in void else []
         by = undone[-1] if undone else None
         rows.append(
@@ -347,7 +348,7 @@ def _claim_rows(
                 if by is not None and by.kind != ClaimKind.RETRACTION
                 else None,
                 "protected": protected,
-                "source": _("protected source") if protected else names.get(c["source"], ""),
+                "source": str(PROTECTED_SOURCE) if protected else names.get(c["source"], ""),
                 "reliability": c["reliability"],
                 "grade": labels.grade(c["reliability"]),
                 "status": c["status"],

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from detente.access.policy import Action, Viewer, can
+from detente.access.sources import shown_name
 from detente.core.dates import DatePrecision
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.matching.labels import field_label, level_label
@@ -95,10 +96,7 @@ class ProbabilityField(forms.FloatField):
 
 
 def _run_label(run: ImportRun, viewer: Viewer, waiting: int | None = None) -> str:
-    source = run.source.name if not run.source.protected or can(viewer, Action.MANAGE) else ""
-    label = f"#{run.pk} · {run.file_name}"
-    if source:
-        label += f" · {source}"
+    label = f"#{run.pk} · {run.file_name} · {shown_name(viewer, run.source)}"
     if waiting is not None:
         label += " " + _("(%(n)d waiting)") % {"n": waiting}
     return label
