@@ -57,6 +57,8 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/agreements/<slug:slug>/members/add/": STAFF,
     "staff/agreements/<slug:slug>/members/classify/": STAFF,
     "staff/agreements/<slug:slug>/policy/": MANAGERS,
+    # Which legislature accounts see it (every one, or a list): managing, as the audience.
+    "staff/agreements/<slug:slug>/legislature/": MANAGERS,
     "staff/parties/": STAFF,
     "staff/parties/new/": MANAGERS,
     "staff/parties/<slug:slug>/edit/": MANAGERS,
@@ -121,6 +123,9 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     ),
     "staff/agreements/<slug:slug>/policy/": lambda w: (
         f"/staff/agreements/{w.agreement.slug}/policy/"
+    ),
+    "staff/agreements/<slug:slug>/legislature/": lambda w: (
+        f"/staff/agreements/{w.agreement.slug}/legislature/"
     ),
     "staff/parties/<slug:slug>/edit/": lambda w: f"/staff/parties/{w.releasing.slug}/edit/",
     "staff/parties/<slug:slug>/archive/": lambda w: f"/staff/parties/{w.releasing.slug}/archive/",

@@ -116,6 +116,14 @@ def _stage_form(**changes: str) -> Body:
     return {f"stage-{k}": v for k, v in data.items()}
 
 
+def _legislator() -> User:
+    """A legislature account to list on the agreement (inside the rolled-back savepoint)."""
+    from tests.support import make_user
+
+    found = User.objects.filter(username="door-legislator").first()
+    return found or make_user("door-legislator", Role.LEGISLATURE)
+
+
 _AGREEMENT = {
     "slug": "door-deal",
     "title": "Second release",
@@ -438,6 +446,14 @@ FORMS: dict[str, Form] = {
             "staff/agreements/<slug:slug>/policy/",
             {"confirm_min_grade": "Z", "dispute_min_grade": "C", "audience": "staff"},
         ),
+        1,
+    ),
+    "staff/agreements/<slug:slug>/legislature/": Form(
+        _at(
+            "staff/agreements/<slug:slug>/legislature/",
+            lambda w: {"op": "add", "user": _legislator().username},
+        ),
+        _at("staff/agreements/<slug:slug>/legislature/", {"op": "add", "user": "nobody"}),
         1,
     ),
     "staff/parties/new/": Form(

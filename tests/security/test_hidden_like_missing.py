@@ -439,6 +439,9 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/agreements/<slug:slug>/members/classify/": _web(
         "/staff/agreements/{slug}/members/classify/", AGREEMENT, STAFF
     ),
+    "staff/agreements/<slug:slug>/legislature/": _web(
+        "/staff/agreements/{slug}/legislature/", AGREEMENT, MANAGERS
+    ),
     "staff/parties/<slug:slug>/edit/": _web("/staff/parties/{slug}/edit/", PARTY, MANAGERS),
     "staff/parties/<slug:slug>/archive/": _web("/staff/parties/{slug}/archive/", PARTY, NOBODY),
     "staff/sources/<slug:slug>/": _web("/staff/sources/{slug}/", SOURCE, MANAGERS),
@@ -496,6 +499,13 @@ API_OPERATIONS: dict[str, Route] = {
         "/api/agreements/{slug}/members/{handle}/classification",
         QUEUE,
         lambda s: {"classification": "other", "source": "deal-ngo", "reason": "Said so."},
+    ),
+    # Managers only: analysts see the agreement but are refused here before any lookup.
+    "GET api/agreements/{slug}/legislature": Route(
+        "/api/agreements/{slug}/legislature", AGREEMENT, ("GET",), None, MANAGERS
+    ),
+    "POST api/agreements/{slug}/legislature": _api(
+        "POST", "/api/agreements/{slug}/legislature", AGREEMENT, lambda s: {"everyone": True}
     ),
     "GET api/parties/{slug}": _api("GET", "/api/parties/{slug}", PARTY),
     "PATCH api/parties/{slug}": _api(

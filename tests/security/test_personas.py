@@ -89,6 +89,9 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/agreements/{slug}/members": STAFF,  # name people on it
     "POST api/agreements/{slug}/policy": MANAGERS,
     "POST api/agreements/{slug}/members/{handle}/classification": STAFF,
+    # Which legislature accounts see it: managers only (403 for others, before any lookup).
+    "api/agreements/{slug}/legislature": MANAGERS,
+    "POST api/agreements/{slug}/legislature": MANAGERS,
     "api/parties": STAFF,
     "POST api/parties": MANAGERS,
     "api/parties/{slug}": STAFF,
@@ -447,9 +450,10 @@ def test_disabled_or_unknown_users_cannot_be_impersonated(world: World) -> None:
 COMMANDS = {
     "agreement": "list/status/members/briefing: every role via --as "
     "(test_commands_for_every_role, tests/web/test_briefing.py); "
-    "create/edit/archive/restore/policy/classify operator only, no --as "
+    "create/edit/archive/restore/policy/classify/legislature operator only, no --as "
     "(tests/foundation/test_setup_cli.py, tests/oversight/test_places.py, "
-    "tests/oversight/test_member_classification.py)",
+    "tests/oversight/test_member_classification.py, "
+    "tests/oversight/test_legislature_access.py)",
     "person": "show: every role via --as (test_commands_for_every_role); claims: staff via "
     "--as, others refused (tests/staff/test_queue_exports.py)",
     "queue": "list: staff via --as, others refused (tests/staff/test_queue_exports.py)",
@@ -733,6 +737,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         ("api/people/{handle}/access/export", f"/api/people/{handle}/access/export"),
         ("api/users/{username}/access", f"/api/users/{user.username}/access"),
         ("api/users/{username}/access/export", f"/api/users/{user.username}/access/export"),
+        ("api/agreements/{slug}/legislature", f"/api/agreements/{slug}/legislature"),
     ):
         answer = client.get(url, **auth)
         assert answer.status_code == (200 if role in API_ROUTES[route] else 403), (role, route)
@@ -879,6 +884,12 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             "post",
             f"/api/agreements/{agreement}/members/{handle}/classification",
             {"classification": "political", "source": source, "reason": "Persona check."},
+            200,
+        ),
+        "POST api/agreements/{slug}/legislature": (
+            "post",
+            f"/api/agreements/{agreement}/legislature",
+            {"everyone": True},
             200,
         ),
     }
@@ -1055,6 +1066,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         *(k for k in API_ROUTES if "api/statistics" in k),
         "api/estimates",
         *(k for k in API_ROUTES if k.endswith(("/access", "/access/export"))),
+        "api/agreements/{slug}/legislature",
         "POST api/match",
         "api/review",
         "api/review/{row_id}",

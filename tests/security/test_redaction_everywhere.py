@@ -85,7 +85,7 @@ READERS: dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]] = {
 # Subcommands that act as the operator only: they take no --as, so no role can use them
 # through one (an --as is refused before anything runs).
 OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
-    "agreement": ("create", "edit", "archive", "restore", "policy", "classify"),
+    "agreement": ("create", "edit", "archive", "restore", "policy", "classify", "legislature"),
     "audit": ("verify", "checkpoint", "keygen", "vkey", "proof", "access"),
     "case": ("raise", "edit"),
     "note": ("add", "edit"),

@@ -21,6 +21,7 @@ from detente.access.models import (
     Grant,
 )
 from detente.access.policy import CLI_USERNAME, Action, Role, require, roles_of
+from detente.access.selectors import legislature_accounts
 from detente.agreements.derivation import rebuild_agreement, refresh_for_audience
 from detente.agreements.models import Agreement
 from detente.audit import ledger
@@ -230,48 +231,129 @@ def _rederive_for_audience(agreement: Agreement) -> int:
 
 def agreement_access_grant(*, actor: User, agreement: Agreement, user: User) -> AgreementAccess:
     """Let one legislature account see an agreement that is narrowed to a list of accounts
-    (the first grant turns the narrowing on)."""
+    (the first grant turns the narrowing on: every other legislature account stops seeing
+    it)."""
     require(actor, Action.MANAGE)
-    if Role.LEGISLATURE not in roles_of(user):
+    if Role.LEGISLATURE not in roles_of(user) or not user.is_active:
         raise invalid(
-            "user", _("Only legislature accounts are given access agreement by agreement.")
+            "user",
+            _(
+                "“%(user)s” is not a legislature account: only legislature accounts are given "
+                "access agreement by agreement."
+            )
+            % {"user": user.get_username()},
         )
     with transaction.atomic():
+        ledger.serialize()  # the same lock order as the other writes that rederive
+        agreement.refresh_from_db(fields=["legislature_list_only"])
         access, created = AgreementAccess.objects.get_or_create(
             agreement=agreement, user=user, defaults={"granted_by": actor}
         )
-        if not agreement.legislature_list_only:
+        narrowed = not agreement.legislature_list_only
+        if narrowed:
             agreement.legislature_list_only = True
             agreement.save(update_fields=["legislature_list_only"])
             _rederive_for_audience(agreement)
-        if created:
+        if created or narrowed:
             ledger.append(
                 actor,
                 "agreement.access_grant",
                 agreement,
-                {"user": user.get_username()},
+                {"user": user.get_username(), "narrowed": narrowed},
             )
     return access
 
 
 def agreement_access_revoke(*, actor: User, agreement: Agreement, user: User) -> None:
+    """Take one account off the agreement's list. The narrowing stays: removing the last
+    account leaves the agreement shown to no legislature account, not to all of them."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
+        ledger.serialize()
         deleted, _rows = AgreementAccess.objects.filter(agreement=agreement, user=user).delete()
-        if deleted:
-            ledger.append(
-                actor, "agreement.access_revoke", agreement, {"user": user.get_username()}
+        if not deleted:
+            raise invalid(
+                "user",
+                _("“%(user)s” is not on this agreement's list.") % {"user": user.get_username()},
             )
+        remaining = AgreementAccess.objects.filter(agreement=agreement).count()
+        ledger.append(
+            actor,
+            "agreement.access_revoke",
+            agreement,
+            {"user": user.get_username(), "remaining": remaining},
+        )
 
 
 def agreement_access_open(*, actor: User, agreement: Agreement) -> Agreement:
-    """Let every legislature account see the agreement again (when its audience allows)."""
+    """Let every legislature account see the agreement again (when its audience allows).
+
+    The list is cleared, so that a later grant starts a new list instead of bringing the
+    old one back; the ledger entry keeps who was on it."""
     require(actor, Action.MANAGE)
     with transaction.atomic():
+        ledger.serialize()
+        agreement.refresh_from_db(fields=["legislature_list_only"])
+        listed = AgreementAccess.objects.filter(agreement=agreement)
+        cleared = sorted(listed.values_list("user__username", flat=True))
         was_listed = agreement.legislature_list_only
+        if not was_listed and not cleared:
+            return agreement  # open to every legislature account already: nothing to record
+        listed.delete()
         agreement.legislature_list_only = False
         agreement.save(update_fields=["legislature_list_only"])
         if was_listed:
             _rederive_for_audience(agreement)
-        ledger.append(actor, "agreement.access_open", agreement, {})
+        ledger.append(actor, "agreement.access_open", agreement, {"cleared": cleared})
     return agreement
+
+
+def agreement_access_change(
+    *,
+    actor: User,
+    agreement: Agreement,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    everyone: bool = False,
+) -> None:
+    """Remove, add (by username) and open to everyone in one go, all or nothing: the command
+    line and the API. A refusal names the field it concerns (``add``, ``remove``,
+    ``everyone``)."""
+    require(actor, Action.MANAGE)
+    add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+    if everyone and add:
+        raise invalid(
+            "everyone",
+            _(
+                "Either list accounts to add or open the agreement to every legislature "
+                "account, not both."
+            ),
+        )
+    if set(add) & set(remove):
+        raise invalid(
+            "remove",
+            _("“%(user)s” is both to add and to remove.")
+            % {"user": sorted(set(add) & set(remove))[0]},
+        )
+    with transaction.atomic():
+        for username in remove:
+            found = AgreementAccess.objects.filter(
+                agreement=agreement, user__username=username
+            ).select_related("user")
+            row = found.first()
+            if row is None:
+                raise invalid(
+                    "remove",
+                    _("“%(user)s” is not on this agreement's list.") % {"user": username},
+                )
+            agreement_access_revoke(actor=actor, agreement=agreement, user=row.user)
+        for username in add:
+            # Unknown and not-legislature read alike: a verifier learns no account's name.
+            user = legislature_accounts(actor).filter(username=username).first()
+            if user is None:
+                raise invalid(
+                    "add", _("No legislature account is named “%(user)s”.") % {"user": username}
+                )
+            agreement_access_grant(actor=actor, agreement=agreement, user=user)
+        if everyone:
+            agreement_access_open(actor=actor, agreement=agreement)

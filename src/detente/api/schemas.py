@@ -406,6 +406,58 @@ class MemberPage(Paged):
     items: list[MemberOut]
 
 
+# --- Which legislature accounts see an agreement -----------------------------------------
+
+Username = Annotated[str, Field(pattern=r"^[\w.@+-]{1,150}$", max_length=150)]
+
+
+class LegislatureAccountOut(Schema):
+    username: str = Field(description="The listed account.")
+    granted_by: str = Field(description="Who listed it.")
+    granted_at: str = Field(description="When, in UTC (ISO 8601).")
+    current: bool = Field(
+        description="Still an active legislature account (false: disabled or given another "
+        "role since; it sees nothing through the list)."
+    )
+
+
+class LegislatureAccessOut(Schema):
+    agreement: str = Field(description="The agreement's slug.")
+    audience: Literal["staff", "legislature", "public"] = Field(
+        description="Who the agreement is shown to (set with its policy on the staff pages)."
+    )
+    open_to: Literal["every_legislature_account", "listed_accounts"] = Field(
+        description="Every legislature account sees it, or only the listed ones (none when "
+        "the list is empty)."
+    )
+    in_force: bool = Field(
+        description="Whether this decides anything now: only for an agreement shown to the "
+        "legislature (a staff-only one is hidden from every legislature account, a public "
+        "one shown to all)."
+    )
+    accounts: list[LegislatureAccountOut] = Field(description="The listed accounts, by name.")
+
+
+class LegislatureAccessIn(Schema):
+    add: list[Username] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Legislature accounts to list (the first one narrows the agreement to "
+        "the list).",
+    )
+    remove: list[Username] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Accounts to take off the list (with none left, no legislature account "
+        "sees the agreement).",
+    )
+    everyone: bool = Field(
+        False,
+        description="Every legislature account sees the agreement again; the list is "
+        "cleared. Not together with `add`.",
+    )
+
+
 class MemberQuery(PageQuery):
     state: MemberState | None = None
 

@@ -1,5 +1,6 @@
 """Agreements: the list with headline figures, one agreement, its progress and members;
-creating, editing, archiving and restoring one (verifiers and administrators)."""
+creating, editing, archiving and restoring one, and which legislature accounts see it
+(verifiers and administrators)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from ninja import Path, Query, Router
 from ninja.responses import Status
 
 from detente.access.policy import Action
+from detente.access.selectors import legislature_access
+from detente.access.services import agreement_access_change
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import (
     MemberView,
@@ -44,6 +47,8 @@ from detente.api.schemas import (
     AgreementPage,
     AgreementPatch,
     ClassificationIn,
+    LegislatureAccessIn,
+    LegislatureAccessOut,
     MemberOut,
     MemberPage,
     MemberQuery,
@@ -408,3 +413,39 @@ def post_classification(
         classified_on=payload.classified_on,
     )
     return _member_out(agreement_member(user, agreement, person.handle))
+
+
+@router.get(
+    "/agreements/{slug}/legislature",
+    response=answers(200, LegislatureAccessOut, lookup=True, forbidden=True),
+    summary=gettext_noop("Get which legislature accounts see an agreement"),
+)
+def get_legislature(request: HttpRequest, slug: str = SlugPath) -> dict[str, Any]:
+    """Whether every legislature account sees the agreement or only the listed ones, and
+    the list (verifiers and administrators; 403 for others, before anything is looked up)."""
+    user = manager(request)
+    return legislature_access(user, agreement_get(user, slug)).as_json()
+
+
+@router.post(
+    "/agreements/{slug}/legislature",
+    response=answers(200, LegislatureAccessOut, lookup=True, write=True),
+    summary=gettext_noop("Change which legislature accounts see an agreement"),
+)
+def post_legislature(
+    request: HttpRequest, payload: LegislatureAccessIn, slug: str = SlugPath
+) -> dict[str, Any]:
+    """Take accounts off the list (`remove`), list legislature accounts (`add`; the first
+    narrows the agreement to the list) or let every legislature account see it again
+    (`everyone`, which clears the list): all or nothing, each change in the ledger
+    (verifiers and administrators, with a write token). Answers the state after."""
+    user = manager(request)
+    agreement = agreement_get(user, slug)
+    agreement_access_change(
+        actor=user,
+        agreement=agreement,
+        add=payload.add,
+        remove=payload.remove,
+        everyone=payload.everyone,
+    )
+    return legislature_access(user, agreement).as_json()

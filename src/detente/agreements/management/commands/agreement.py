@@ -1,6 +1,6 @@
 """``detente agreement list|status|members|briefing`` (read, as any viewer with ``--as``) and
-``detente agreement create|edit|archive|restore`` (write, as the operator account, so
-every change is in the audit ledger)."""
+``detente agreement create|edit|archive|restore|policy|classify|legislature`` (write, as the
+operator account, so every change is in the audit ledger)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from detente.access.policy import cli_actor
+from detente.access.selectors import LegislatureAccess, legislature_access
+from detente.access.services import agreement_access_change
 from detente.agreements.models import Agreement, MemberState
 from detente.agreements.selectors import (
     agreement_get,
@@ -61,6 +63,9 @@ OPTIONS = {
     "confirm_min_grade": "--confirm-grade",
     "dispute_min_grade": "--dispute-grade",
     "status_overrides": "--count",
+    "add": "--add",
+    "remove": "--remove",
+    "everyone": "--everyone",
 }
 
 
@@ -267,6 +272,34 @@ class Command(BaseCommand):
         cl.add_argument("--source", required=True, metavar="SOURCE", help="on whose word")
         cl.add_argument("--reason", required=True, help="why, as the source puts it")
         cl.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="said on (default today)")
+        lg = sub.add_parser(
+            "legislature",
+            help="which legislature accounts see the agreement: every one, or only those "
+            "listed; without options, show it; the state after any change is printed",
+        )
+        lg.add_argument("slug", metavar="SLUG")
+        lg.add_argument(
+            "--add",
+            metavar="USER",
+            action="append",
+            default=[],
+            help="list a legislature account (repeatable); the first one narrows the "
+            "agreement to the list",
+        )
+        lg.add_argument(
+            "--remove",
+            metavar="USER",
+            action="append",
+            default=[],
+            help="take an account off the list (repeatable); with none left, no legislature "
+            "account sees the agreement",
+        )
+        lg.add_argument(
+            "--everyone",
+            action="store_true",
+            help="every legislature account sees the agreement again (the list is cleared)",
+        )
+        lg.add_argument("--json", action="store_true")
 
     def _briefing(self, viewer: Any, agreement: Any, opts: dict[str, Any]) -> None:
         """The page's PDF as the site would serve it to this viewer, at the public address
@@ -299,7 +332,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{opts['output']}: {len(response.content):,} bytes")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["action"] in ("create", "edit", "archive", "restore", "classify", "policy"):
+        writing = ("create", "edit", "archive", "restore", "classify", "policy", "legislature")
+        if opts["action"] in writing:
             options = dict(OPTIONS)
             if opts.get("about") is not None:
                 options["promised_count"] = options["promised_approximate"] = "--about"
@@ -615,3 +649,45 @@ class Command(BaseCommand):
                 "counted": counted,
             }
         )
+
+    def _legislature(self, opts: dict[str, Any]) -> None:
+        actor = cli_actor()
+        agreement = self._agreement(opts["slug"])
+        agreement_access_change(
+            actor=actor,
+            agreement=agreement,
+            add=opts["add"],
+            remove=opts["remove"],
+            everyone=opts["everyone"],
+        )
+        state = legislature_access(actor, agreement)
+        if opts["json"]:
+            self.stdout.write(json.dumps(state.as_json(), indent=2, ensure_ascii=False))
+            return
+        self.stdout.write("\n".join(legislature_lines(state)))
+
+
+def legislature_lines(state: LegislatureAccess) -> list[str]:
+    """The state as a person reads it: who sees the agreement, and the list."""
+    if not state.list_only:
+        lines = [_("%(slug)s: every legislature account.") % {"slug": state.slug}]
+    elif state.accounts:
+        lines = [_("%(slug)s: only the listed legislature accounts.") % {"slug": state.slug}]
+    else:
+        lines = [_("%(slug)s: no legislature account (the list is empty).") % {"slug": state.slug}]
+    if state.audience == "staff":
+        lines.append(
+            _("  The agreement is shown to staff only: no legislature account sees it yet.")
+        )
+    elif state.audience == "public":
+        lines.append(_("  The agreement is public: everyone sees it, whatever the list says."))
+    for a in state.accounts:
+        mark = "" if a.current else "  [" + _("no longer an active legislature account") + "]"
+        day = a.granted_at.date().isoformat()
+        lines.append(
+            "  "
+            + _("%(user)s (listed by %(by)s on %(day)s)")
+            % {"user": a.username, "by": a.granted_by, "day": day}
+            + mark
+        )
+    return lines
