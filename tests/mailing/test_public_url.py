@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from detente.mailing.conf import public_url_problems
+from detente.core.public_url import public_url_problems
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from detente.access.policy import Action, can
 from detente.audit.models import AuditEntry
-from detente.core.admin_base import PolicyAdmin
+from detente.core.admin_base import MANAGE, PolicyAdmin, may
 
 
 @admin.register(AuditEntry)
@@ -16,10 +15,10 @@ class AuditEntryAdmin(PolicyAdmin):
     list_filter = ("action",)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, Action.MANAGE)
+        return may(request, MANAGE)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return can(request.user, Action.MANAGE)
+        return may(request, MANAGE)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -12,7 +12,6 @@ import hmac
 import json
 import os
 import secrets
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from detente.audit.models import AuditEntry, EntryKind, PersonAccess
+from detente.core.security import current_request_id
 
 GENESIS = "0" * 64
 SEP = "\x1f"
@@ -35,13 +35,6 @@ SEP = "\x1f"
 ROOT_GENESIS = bytes(32)
 # Any constant works: it serialises appends on PostgreSQL (SQLite serialises writers).
 _LOCK_KEY = 0x6465_7465_6E74
-
-_request = threading.local()
-
-
-def set_request_id(value: str | None) -> None:
-    """Remember the current request's id so entries written while serving it carry it."""
-    _request.id = value
 
 
 def entry_hash(
@@ -156,7 +149,7 @@ def _append(
     at = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     actor_id = str(actor.pk) if actor is not None and actor.pk else ""
     label = actor.get_username() if actor is not None else "system"
-    request_id = getattr(_request, "id", None) or ""
+    request_id = current_request_id()
     text = canonical(data)
     digest = entry_hash(
         prev, at, actor_id, label, kind, action, object_type, object_id, request_id, text
@@ -225,6 +218,23 @@ def record_access(
             [PersonAccess(entry_id=entry.position, handle=h) for h in seen], batch_size=5000
         )
         return entry
+
+
+def record_download(
+    viewer: Any,
+    action: str,
+    *,
+    fmt: str,
+    filters: dict[str, Any],
+    count: int,
+    people: Iterable[str] = (),
+) -> None:
+    """The download is itself a ledger entry: who took which table, in what form, with
+    which filters, how many rows, and whose identities it holds (``people``: handles).
+    Written even when the file names no one. Called by the service that read the rows
+    (and made the file with ``core.exports``), inside its transaction."""
+    data = {"format": fmt, "filters": filters, "rows": count}
+    record_access(viewer, action, people, data, always=True)
 
 
 # --- Verification --------------------------------------------------------------------------

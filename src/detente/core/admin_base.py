@@ -3,6 +3,11 @@
 The Django admin is an interim staff interface. It never saves a model directly: each
 admin class routes creation and the few permitted changes to the service that checks,
 changes and audits in one transaction.
+
+Who may do what is the role policy's to say (``detente.access.policy``), which sits above
+core. These pages ask it through Django's own permission API, ``user.has_perm("detente.
+<action>")``, which the one authentication backend (``detente.accounts.backends``) answers
+with ``access.policy.can``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from detente.access.policy import Action, can
+# The policy's actions (``detente.access.policy.Action``), as the strings it grants.
+READ = "read"
+RECORD = "record"
+MANAGE = "manage"
+
+
+def may(request: HttpRequest, action: str) -> bool:
+    """Whether the signed-in user's roles allow ``action`` (``access.policy.can``)."""
+    return bool(request.user.has_perm(f"detente.{action}"))
 
 
 class UnseenAsMissing(admin.ModelAdmin):
@@ -45,22 +58,22 @@ def guard_every_admin(site: admin.AdminSite | None = None) -> None:
 
 
 class PolicyAdmin(UnseenAsMissing):
-    add_action = Action.RECORD
-    change_action = Action.RECORD
+    add_action = RECORD
+    change_action = RECORD
     # A link typed without a scheme is taken as https (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return can(request.user, Action.READ)
+        return may(request, READ)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, Action.READ)
+        return may(request, READ)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return can(request.user, self.add_action)
+        return may(request, self.add_action)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, self.change_action)
+        return may(request, self.change_action)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Nothing in the record is deleted: corrections and retractions are new records.
@@ -105,7 +118,7 @@ class ReadOnlyPolicyInline(admin.TabularInline):
     can_delete = False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, Action.READ)
+        return may(request, READ)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

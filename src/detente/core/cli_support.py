@@ -1,4 +1,6 @@
-"""What the command-line front door shares: acting as a given user, reporting refusals."""
+"""What the command-line front door shares: reporting a service's refusal, and writing a
+page's table as a file. Reading as a given user (``--as``) is ``detente.accounts.cli``;
+finding a party by its slug is ``detente.agreements.cli``."""
 
 from __future__ import annotations
 
@@ -7,48 +9,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from django.http import Http404
-from django.utils.translation import gettext as _
 
-from detente.access.policy import Viewer, cli_actor
-from detente.agreements.models import Party
 from detente.core.exports import FORMATS, render
-
-ANONYMOUS = "anonymous"
-
-
-def add_viewer_argument(parser: ArgumentParser) -> None:
-    parser.add_argument(
-        "--as",
-        dest="as_user",
-        metavar="USERNAME",
-        help="see exactly what this user may see (or 'anonymous' for the public); "
-        "default: the operator, who sees everything",
-    )
-
-
-def viewer_from(opts: dict[str, Any]) -> Viewer:
-    name = opts.get("as_user")
-    operator = cli_actor()
-    if not name:
-        return operator
-    viewer: Any
-    if name == ANONYMOUS:
-        viewer = AnonymousUser()
-    else:
-        try:
-            viewer = get_user_model().objects.get(username=name)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"no user {name!r}") from None
-        if not viewer.is_active:
-            raise CommandError(f"user {name!r} is disabled")
-    # Whatever is seen through --as is recorded as seen by the operator.
-    viewer._detente_operator = operator
-    return viewer
 
 
 def refusal(exc: ValidationError, options: Mapping[str, str]) -> CommandError:
@@ -65,17 +29,6 @@ def refusal(exc: ValidationError, options: Mapping[str, str]) -> CommandError:
             for field, messages in exc.message_dict.items()
         )
     )
-
-
-def find_party(slug: str, option: str = "") -> Party:
-    """The party with this slug, or a command error that says where the slugs are listed."""
-    from detente.agreements.selectors import party_get
-
-    try:
-        return party_get(cli_actor(), slug)
-    except Http404:
-        message = _("no party %(slug)r; `detente party list` shows them") % {"slug": slug}
-        raise CommandError(f"{option}: {message}" if option else message) from None
 
 
 # --- Tables as files (the pages' downloads) ------------------------------------------------
@@ -109,3 +62,18 @@ def write_download(
     """Write the rows as the page's download would; what to say once done."""
     Path(path).write_bytes(render(name, fmt, columns, rows))
     return f"{len(rows)} rows written to {path}"
+
+
+def __getattr__(name: str) -> Any:
+    # Until agreements' `agreement` command (being moved in issue 18 point 6) imports these
+    # from their homes: the one place core still reaches up (tests/foundation/
+    # test_layering.py names it). Delete this function then.
+    if name in ("ANONYMOUS", "add_viewer_argument", "viewer_from"):
+        from detente.accounts import cli as accounts_cli
+
+        return getattr(accounts_cli, name)
+    if name == "find_party":
+        from detente.agreements.cli import find_party
+
+        return find_party
+    raise AttributeError(name)

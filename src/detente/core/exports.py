@@ -1,10 +1,11 @@
 """A table as a download: CSV, Excel or JSON, the same rows the page shows its viewer.
 
 Callers pass rows already read through the selectors that take the viewer, so an export
-holds exactly what the page holds; they record the download in the ledger. Every text cell
-that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a
-leading apostrophe in CSV and Excel, which spreadsheets show as plain text; JSON keeps the
-value as it is (nothing runs it).
+holds exactly what the page holds; they record the download in the ledger
+(``audit.ledger.record_download``). Every text cell that a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading apostrophe in CSV and Excel,
+which spreadsheets show as plain text (:func:`neutralise`, the one rule the import's
+files use too); JSON keeps the value as it is (nothing runs it).
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import Http404, HttpResponse
-
-from detente.audit import ledger
-from detente.reconcile.readers import neutralise
 
 # The formats offered on a page, with their names as people know them.
 DOWNLOADS = (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"))
@@ -27,6 +25,15 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
+# What a spreadsheet would run as a formula (OWASP's list for CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """A cell safe to open in a spreadsheet: text that would run as a formula gets a
+    leading apostrophe, which spreadsheets show as plain text. Leading spaces do not
+    hide a formula (some spreadsheets trim them)."""
+    return "'" + value if value.lstrip(" ").startswith(FORMULA_START) else value
 
 
 def _text(value: Any) -> str:
@@ -75,20 +82,3 @@ def export(
     response = HttpResponse(render(name, fmt, columns, rows), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-
-def record_download(
-    viewer: Any,
-    action: str,
-    *,
-    fmt: str,
-    filters: dict[str, Any],
-    count: int,
-    people: Iterable[str] = (),
-) -> None:
-    """The download is itself a ledger entry: who took which table, in what form, with
-    which filters, how many rows, and whose identities it holds (``people``: handles).
-    Written even when the file names no one. Called by the service that read the rows,
-    inside its transaction."""
-    data = {"format": fmt, "filters": filters, "rows": count}
-    ledger.record_access(viewer, action, people, data, always=True)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from detente.core.errors import invalid
+from detente.core.text import fold
 
 __all__ = [
     "check_country",
@@ -29,7 +30,6 @@ __all__ = [
     "country_name",
     "default_country",
     "division_choices",
-    "division_from_text",
     "division_name",
     "divisions",
 ]
@@ -133,15 +133,6 @@ def check_division(field: str, code: object, country: str) -> str:
     return code
 
 
-def division_from_text(text: str, country: str) -> str:
-    """The division a province written loosely names ("Stgo. de Cuba" → "CU-13"), or ""
-    when it names none or could be several (the old Havana province)."""
-    from detente.matching.places import province_key
-
-    key = province_key(text or "", country).upper()
-    return key if key in dict(divisions(country)) else ""
-
-
 def country_choices() -> list[tuple[str, str]]:
     """Every country, by its name in the reader's language."""
     rows = [(c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries]
@@ -155,6 +146,4 @@ def division_choices(country: str) -> list[tuple[str, str]]:
 
 
 def _sort_key(text: str) -> str:
-    from detente.matching.names import fold
-
     return fold(text)

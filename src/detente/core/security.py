@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +11,6 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-
-from detente.audit import ledger
 
 # No inline script or style anywhere: a script injected into a page cannot run.
 CSP = "; ".join(
@@ -58,6 +57,18 @@ class SecurityHeadersMiddleware:
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Kept here, under every app, so the ledger (audit) reads it without core importing audit.
+_request = threading.local()
+
+
+def set_request_id(value: str | None) -> None:
+    """Remember the current request's id so entries written while serving it carry it."""
+    _request.id = value
+
+
+def current_request_id() -> str:
+    """The id of the request being served, "" outside a request (commands, tasks)."""
+    return getattr(_request, "id", None) or ""
 
 
 class RequestIdMiddleware:
@@ -70,11 +81,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        ledger.set_request_id(request_id)
+        set_request_id(request_id)
         try:
             response = self.get_response(request)
         finally:
-            ledger.set_request_id(None)
+            set_request_id(None)
         response["X-Request-ID"] = request_id
         return response
 

@@ -24,9 +24,9 @@ from detente.access.sources import PROTECTED, masked, names_sources, source_name
 from detente.access.visibility import visible_agreements
 from detente.agreements.derivation import policy_for
 from detente.agreements.models import Agreement, Membership, MemberState
+from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate
 from detente.core.errors import invalid
-from detente.core.exports import record_download
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record
@@ -183,7 +183,7 @@ def verification_queue_download(
                 }
             )
         filters = {"agreement": agreement.slug if agreement else "", "state": state}
-        record_download(
+        ledger.record_download(
             viewer,
             action,
             fmt=fmt,

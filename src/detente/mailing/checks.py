@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from detente.mailing.conf import PUBLIC_URL_VARIABLE, public_url_problems
+from detente.core.public_url import PUBLIC_URL_VARIABLE, public_url_problems
 
 
 @register("mailing", deploy=True)

@@ -4,7 +4,8 @@ The same person turns up in different organisations' lists as "Ma. del Carmen P�
 Gonzalez", "MARIA DEL CARMEN PEREZ", "Maricarmen Pérez G." or "PÉREZ GONZÁLEZ, María del
 Carmen". This module turns such strings into comparable parts:
 
-* :func:`fold` -- case, accents and punctuation removed;
+* :func:`fold` -- case, accents and punctuation removed (``detente.core.text``, where
+  sorting by name uses it too);
 * :func:`normalise_given` / :func:`normalise_surname` -- abbreviations expanded;
 * :func:`parse_full_name` -- free text split into given names and both surnames;
 * :func:`canonical_given` / :func:`given_variants` -- nicknames mapped to given names;
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from detente.core.text import fold
 from detente.matching import hypocoristics as _data
 
 __all__ = [
@@ -35,69 +36,6 @@ __all__ = [
     "parse_full_name",
     "phonetic_key",
 ]
-
-# ---------------------------------------------------------------------------------------------
-# Folding
-# ---------------------------------------------------------------------------------------------
-
-# Apostrophes (straight, curly, modifier letter, grave and a lone acute accent) are deleted
-# rather than turned into spaces, so "O'Farrill" and "OFarrill" agree and a stray accent typed
-# after a letter ("Pe" + U+00B4 + "rez") disappears.
-_APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
-_NON_WORD_RE = re.compile(r"[\W_]+")
-
-
-def _fold_slow(text: str) -> str:
-    # Repeat until stable: lower() can produce combining marks (U+0130 -> i + dot above) and
-    # NFKD can produce capitals (U+210C -> H) or apostrophes (U+0149 -> U+02BC n), so a single
-    # pass is not idempotent.
-    previous = None
-    while text != previous:
-        previous = text
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(
-            ch for ch in text if not unicodedata.combining(ch) and ch not in _APOSTROPHES
-        )
-        text = text.lower()
-    return text
-
-
-def _build_ascii_table() -> bytes:
-    # Upper case to lower case, every other non-alphanumeric ASCII byte to a space.
-    table = bytearray(b" " * 256)
-    for byte in b"abcdefghijklmnopqrstuvwxyz0123456789":
-        table[byte] = byte
-    for byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        table[byte] = byte + 32
-    return bytes(table)
-
-
-_ASCII_TABLE = _build_ascii_table()
-_ASCII_APOSTROPHES = b"'`"
-# Anything that is neither ASCII nor a combining diacritic needs the general path.
-_NEEDS_SLOW_FOLD_RE = re.compile("[^\x00-\x7f\u0300-\u036f]")
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip diacritics, turn punctuation into spaces and collapse spaces.
-
-    ``ñ`` becomes ``n``, ``ª``/``º`` become ``a``/``o`` (so "Mª" folds to "ma"), apostrophes
-    are deleted (``"O'Farrill" -> "ofarrill"``). Letters of other scripts are kept (their
-    diacritics removed). The result contains only word characters and single spaces, and
-    ``fold(fold(x)) == fold(x)``.
-    """
-    if text.isascii():
-        raw = text.encode("ascii")
-    else:
-        # Fast path for Latin text: after NFKD it is ASCII plus combining marks, and dropping
-        # the non-ASCII bytes drops exactly the marks. NFKD would turn a lone acute accent into
-        # a space, so it is deleted first like the other apostrophes.
-        decomposed = unicodedata.normalize("NFKD", text.replace("\u00b4", ""))
-        if _NEEDS_SLOW_FOLD_RE.search(decomposed):
-            return _NON_WORD_RE.sub(" ", _fold_slow(text)).strip()
-        raw = decomposed.encode("ascii", "ignore")
-    return " ".join(raw.translate(_ASCII_TABLE, _ASCII_APOSTROPHES).decode("ascii").split())
-
 
 # ---------------------------------------------------------------------------------------------
 # Tables, folded once

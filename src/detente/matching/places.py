@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from detente.matching.names import fold
 
-__all__ = ["COUNTRY", "abbreviates", "province_key", "words_abbreviate"]
+__all__ = ["COUNTRY", "abbreviates", "division_from_text", "province_key", "words_abbreviate"]
 
 # The registry's country (ISO 3166-1 alpha-2); Django's settings set it at start-up.
 COUNTRY = "CU"
@@ -119,3 +119,13 @@ def province_key(text: str, country: str | None = None) -> str:
     if len(codes) == 1:
         return codes.pop().lower()
     return folded
+
+
+def division_from_text(text: str, country: str) -> str:
+    """The division a province written loosely names ("Stgo. de Cuba" → "CU-13"), or ""
+    when it names none or could be several (the old Havana province): what the registry
+    stores for a person recorded or imported with a province written as text."""
+    from detente.core.places import divisions  # reads Django's settings: not at import
+
+    key = province_key(text or "", country).upper()
+    return key if key in dict(divisions(country)) else ""

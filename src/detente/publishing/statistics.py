@@ -41,7 +41,8 @@ from django.utils import timezone
 
 from detente.access.policy import Viewer
 from detente.agreements.models import Membership
-from detente.core.places import default_country, division_from_text, divisions
+from detente.core.places import default_country, divisions
+from detente.matching.places import division_from_text
 from detente.publishing.groupings import Grouping, ladder, regroup_audit
 from detente.publishing.suppression import (
     PublishedTable,

@@ -43,6 +43,7 @@ from xml.parsers import expat
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from detente.core.exports import FORMULA_START, neutralise
 from detente.reconcile.encodings import EncodingUnknown, detect_encoding
 from detente.reconcile.vocabulary import fold
 from detente.registry.status import CustodyStatus
@@ -70,8 +71,6 @@ COLUMNS = (
 )
 NAME_COLUMNS = ("name", "given_names", "paternal_surname", "maternal_surname")
 FORMATS = ("csv", "xlsx", "json")
-# What a spreadsheet would run as a formula (OWASP's list for CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 500
 # Free-text columns: a value there that looks like a formula is kept as text.
 TEXT_COLUMNS = frozenset({"evidence", "url"})
@@ -819,13 +818,6 @@ def read_rows(
     if kind == "xlsx":
         return _xlsx_rows(path, columns)
     return _json_rows(path, columns)
-
-
-def neutralise(value: str) -> str:
-    """A cell safe to open in a spreadsheet: text that would run as a formula gets a
-    leading apostrophe, which spreadsheets show as plain text. Leading spaces do not
-    hide a formula (some spreadsheets trim them)."""
-    return "'" + value if value.lstrip(" ").startswith(FORMULA_START) else value
 
 
 def looks_like_formula(value: str) -> bool:

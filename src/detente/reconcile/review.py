@@ -40,7 +40,6 @@ from detente.agreements.models import Membership
 from detente.agreements.services import agreement_add_members
 from detente.audit import ledger
 from detente.core.errors import invalid
-from detente.core.exports import record_download
 from detente.evidence.services import claim_record
 from detente.reconcile.episodes import arrest_episodes, received_on
 from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome, Reason
@@ -331,7 +330,7 @@ def review_download(
             "reason": reason or None,
         }
         named = [c.handle for found in candidates.values() for c in found if c.name]
-        record_download(
+        ledger.record_download(
             viewer,
             "import.review.export",
             fmt=fmt,

@@ -33,8 +33,8 @@ from detente.access.sources import PROTECTED
 from detente.audit import ledger
 from detente.core.dates import DatePrecision, PreciseDate, localized
 from detente.core.errors import check_precision, check_text, invalid
-from detente.core.exports import record_download
-from detente.core.places import check_country, check_division, division_from_text
+from detente.core.places import check_country, check_division
+from detente.matching.places import division_from_text
 from detente.registry import search
 from detente.registry.models import CustodyEpisode, Identity, NameToken, Person, Sex
 from detente.registry.status import CustodyStatus
@@ -535,7 +535,7 @@ def person_claims_download(viewer: Any, person: Person, *, fmt: str) -> list[dic
                     "evidence_url": "" if protected else objects[c["id"]].evidence_url,
                 }
             )
-        record_download(
+        ledger.record_download(
             viewer,
             "person.claims.export",
             fmt=fmt,

@@ -40,8 +40,8 @@ from detente.agreements.selectors import (
     agreement_members,
     agreement_progress,
 )
+from detente.core.exports import neutralise
 from detente.publishing.statistics import TOTAL, public_statistics
-from detente.reconcile.readers import neutralise
 from detente.web.views import PUBLIC_MAX_AGE, _data_version
 
 LICENSE = {

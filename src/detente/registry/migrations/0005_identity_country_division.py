@@ -8,7 +8,8 @@ from django.db import migrations, models
 def fill(apps: Any, schema_editor: Any) -> None:
     """Everyone recorded so far is in the registry's country; their division is read from
     the province as written (the rule the services apply to new people, imported)."""
-    from detente.core.places import default_country, division_from_text
+    from detente.core.places import default_country
+    from detente.matching.places import division_from_text
 
     country = default_country()
     identity_model = apps.get_model("registry", "Identity")

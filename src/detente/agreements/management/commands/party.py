@@ -14,10 +14,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from detente.access.policy import cli_actor
+from detente.agreements.cli import find_party
 from detente.agreements.models import PartyKind
 from detente.agreements.selectors import party_list
 from detente.agreements.services import party_archive, party_create, party_edit
-from detente.core.cli_support import find_party, refusal
+from detente.core.cli_support import refusal
 
 # The services' field names, as the options of this command.
 OPTIONS = {

@@ -16,10 +16,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from detente.access.policy import Viewer, cli_actor
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.casework import files, selectors, services
 from detente.casework.cli import attachment_json, found, reader, run
 from detente.casework.models import Intervention, Note
-from detente.core.cli_support import add_viewer_argument, viewer_from
 from detente.evidence.models import Claim
 from detente.evidence.selectors import claim_get
 from detente.registry.selectors import person_get

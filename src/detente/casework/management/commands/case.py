@@ -13,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from detente.access.policy import cli_actor
+from detente.accounts.cli import add_viewer_argument, viewer_from
+from detente.agreements.cli import find_party
 from detente.casework import selectors, services
 from detente.casework.cli import (
     add_subject_arguments,
@@ -23,7 +25,6 @@ from detente.casework.cli import (
     subject,
 )
 from detente.casework.models import Channel
-from detente.core.cli_support import add_viewer_argument, find_party, viewer_from
 
 OPTIONS = {
     "subject": "--person/--agreement",

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from detente.access.policy import cli_actor
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.casework import selectors, services
 from detente.casework.cli import (
     add_subject_arguments,
@@ -26,7 +27,6 @@ from detente.casework.cli import (
     version_json,
 )
 from detente.casework.models import NoteVisibility
-from detente.core.cli_support import add_viewer_argument, viewer_from
 
 OPTIONS = {"subject": "--person/--agreement", "body": "--text", "visibility": "--visibility"}
 

@@ -15,9 +15,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from detente.access.policy import cli_actor
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.casework import selectors, services
 from detente.casework.cli import add_subject_arguments, found, reader, run, subject, task_json
-from detente.core.cli_support import add_viewer_argument, viewer_from
 
 OPTIONS = {
     "subject": "--person/--agreement/--intervention",

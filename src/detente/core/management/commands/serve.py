@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from detente.mailing import conf
+from detente.core.public_url import PUBLIC_URL_VARIABLE, public_url_problems
 
 
 def public_url(host: str, port: int, environ: dict[str, str]) -> str:
@@ -53,8 +53,8 @@ class Command(BaseCommand):
         link = public_url(opts["host"], opts["port"], dict(os.environ))
         # In production an unset address is an error, even though one would be made up
         # from the bound address: behind a proxy that is not where people come from.
-        found = conf.public_url_problems(
-            os.environ.get(conf.PUBLIC_URL_VARIABLE) or (None if settings.PRODUCTION else link),
+        found = public_url_problems(
+            os.environ.get(PUBLIC_URL_VARIABLE) or (None if settings.PRODUCTION else link),
             production=settings.PRODUCTION,
         )
         for message in found.warnings:

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.estimation import CaptureFileError, read_capture_csv
 from detente.evidence.estimates import (
     METHODS,

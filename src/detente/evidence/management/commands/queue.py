@@ -18,14 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import Action, require
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.agreements.selectors import agreement_get
-from detente.core.cli_support import (
-    add_download_arguments,
-    add_viewer_argument,
-    download_format,
-    viewer_from,
-    write_download,
-)
+from detente.core.cli_support import add_download_arguments, download_format, write_download
 from detente.evidence.review import QUEUE_COLUMNS, verification_queue_download
 
 

@@ -23,6 +23,7 @@ from django.core.management.base import CommandError
 from django_tasks_db.management.commands import db_worker as base
 
 from detente.casework import reminders
+from detente.core import public_url
 from detente.core.periodic import Every
 from detente.mailing import conf, schedule
 from detente.web import pages
@@ -71,8 +72,8 @@ class DigestWorker(base.Worker):
 
 def check_public_url(stderr: Any) -> None:
     """Refuse to start with an address links cannot use; warn of a doubtful one."""
-    found = conf.public_url_problems(
-        os.environ.get(conf.PUBLIC_URL_VARIABLE),
+    found = public_url.public_url_problems(
+        os.environ.get(public_url.PUBLIC_URL_VARIABLE),
         production=bool(getattr(settings, "PRODUCTION", False)),
     )
     for message in found.warnings:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.matching.selectors import MAX_LIMIT, match_query
 
 

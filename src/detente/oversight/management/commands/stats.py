@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from detente.access.policy import Action, cli_actor, require
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.publishing.releases import (
     draft_conflicts,
     release_list,

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from detente.core.cli_support import add_viewer_argument, viewer_from
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.reconcile.selectors import duplicate_pairs
 
 

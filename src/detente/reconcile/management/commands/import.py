@@ -24,8 +24,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import cli_actor
+from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.agreements.selectors import agreement_get
-from detente.core.cli_support import add_viewer_argument, viewer_from
 from detente.evidence.selectors import source_get
 from detente.reconcile.importer import (
     LINK_ABOVE,

@@ -19,13 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import cli_actor
-from detente.core.cli_support import (
-    add_download_arguments,
-    add_viewer_argument,
-    download_format,
-    viewer_from,
-    write_download,
-)
+from detente.accounts.cli import add_viewer_argument, viewer_from
+from detente.core.cli_support import add_download_arguments, download_format, write_download
 from detente.reconcile.models import Reason
 from detente.reconcile.readers import write_csv
 from detente.reconcile.review import (

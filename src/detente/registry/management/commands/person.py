@@ -16,13 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import Action, require
-from detente.core.cli_support import (
-    add_download_arguments,
-    add_viewer_argument,
-    download_format,
-    viewer_from,
-    write_download,
-)
+from detente.accounts.cli import add_viewer_argument, viewer_from
+from detente.core.cli_support import add_download_arguments, download_format, write_download
 from detente.core.dates import PreciseDate
 from detente.registry.selectors import person_detail, person_get
 from detente.registry.services import CLAIM_COLUMNS, person_claims_download
