@@ -155,3 +155,26 @@ def test_an_unknown_role_is_refused(admin: User) -> None:
     with pytest.raises(ValidationError) as exc:
         user_set_role(actor=admin, user=user, role="root")
     assert fields(exc) == {"role"}
+
+
+def test_the_role_decides_who_opens_the_admin_not_the_is_staff_flag(db: None) -> None:
+    """Issue 18, point 4: one source of truth for staff. An account whose flag drifted from
+    its role (set by hand, or by an old import) is treated by its role."""
+    from django.test import Client
+
+    flagged = make_user("flag-only", None, staff=True)  # is_staff, but no role
+    roled = make_user("role-only", Role.VERIFIER)
+    User.objects.filter(pk=roled.pk).update(is_staff=False)  # role, but the flag lost
+    for user, opens in ((flagged, False), (roled, True)):
+        client = Client()
+        client.force_login(User.objects.get(pk=user.pk))
+        answer = client.get("/admin/")
+        assert (answer.status_code == 200) is opens, (user.username, answer.status_code)
+        assert (client.get("/staff/").status_code == 200) is opens
+
+
+def test_an_accounts_is_staff_flag_follows_its_role(admin: User) -> None:
+    user_create(actor=admin, username="leg1", role=Role.LEGISLATURE, password="Long-enough-pw-1")
+    user_create(actor=admin, username="ana1", role=Role.ANALYST, password="Long-enough-pw-2")
+    assert not User.objects.get(username="leg1").is_staff
+    assert User.objects.get(username="ana1").is_staff

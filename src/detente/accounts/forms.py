@@ -68,3 +68,16 @@ class SecondFactorAuthenticationForm(AuthenticationForm):
 
 class AdminSecondFactorAuthenticationForm(SecondFactorAuthenticationForm, AdminAuthenticationForm):
     """The admin's login form: the above, and only staff accounts may enter."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        # Staff by role (the one source of truth), not by Django's is_staff flag alone; the
+        # same answer, and the same words, as a wrong password gets.
+        from detente.accounts.services import holds_staff_role
+
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not holds_staff_role(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )

@@ -6,6 +6,7 @@ Secrets (TOTP secrets, codes) never reach the ledger; usernames and reasons do.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
@@ -256,7 +257,18 @@ def role_of(user: User) -> str:
     return next((r for r in Role.ALL if r in held), NO_ROLE)
 
 
-def _set_role_groups(user: User, role: str) -> None:
+def holds_staff_role(user: Any) -> bool:
+    """Whether the account holds a staff role (analyst, verifier, administrator): the one
+    answer to "is this staff?". Django's ``is_staff`` flag is kept equal to it by
+    ``set_role_groups`` only because Django expects the flag; nothing here reads the flag to
+    decide (the admin site and its sign-in ask this function)."""
+    return bool(getattr(user, "is_active", False) and set(roles_of(user)) & Role.STAFF)
+
+
+def set_role_groups(user: User, role: str) -> None:
+    """Give the account exactly ``role`` (or none), and Django's ``is_staff`` to match.
+
+    The caller checks and writes the ledger entry (the services below, the demo)."""
     from django.contrib.auth.models import Group
 
     user.groups.remove(*Group.objects.filter(name__in=Role.ALL))
@@ -323,7 +335,7 @@ def user_create(*, actor: User, username: str, role: str, password: str, email: 
     try:
         with transaction.atomic():
             user = User.objects.create_user(username=username, email=email, password=password)
-            _set_role_groups(user, role)
+            set_role_groups(user, role)
             ledger.append(actor, "user.create", user, {"username": username, "role": role or None})
     except IntegrityError:  # created by someone else between the check and the insert
         raise invalid("username", _taken(username)) from None
@@ -360,7 +372,7 @@ def user_set_role(*, actor: User, user: User, role: str, reason: str = "") -> No
                 _("%(username)s already has the role “%(role)s”.")
                 % {"username": user.get_username(), "role": _role_label(role)},
             )
-        _set_role_groups(user, role)
+        set_role_groups(user, role)
         ledger.append(
             actor,
             "user.role",
@@ -430,7 +442,7 @@ def user_invite(
     try:
         with transaction.atomic():
             user = User.objects.create_user(username=username, email=email, password=None)
-            _set_role_groups(user, role)
+            set_role_groups(user, role)
             ledger.append(actor, "user.create", user, {"username": username, "role": role or None})
             invitation, token, _cancelled = _issue_invitation(actor, user, now)
             ledger.append(

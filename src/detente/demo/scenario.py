@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from detente.access.models import Audience
@@ -31,6 +31,7 @@ from detente.access.services import (
     disclosure_approve,
     disclosure_propose,
 )
+from detente.accounts.services import set_role_groups
 from detente.agreements.models import Agreement, Classification, Party, PartyKind
 from detente.agreements.services import (
     agreement_add_members,
@@ -109,11 +110,9 @@ def _demo_users(actor: User) -> list[tuple[str, str, str]]:
             # example.org is reserved for examples: the demo's task reminders (printed to
             # the console by `make run`) have somewhere to go and reach no one.
             email=f"{username}@example.org",
-            is_staff=role != Role.LEGISLATURE,
             is_superuser=superuser,
         )
-        group, _ = Group.objects.get_or_create(name=role)
-        user.groups.add(group)
+        set_role_groups(user, role)  # the role, and Django's is_staff to match it
         ledger.append(actor, "user.create", user, {"username": username, "role": role})
         _demo_authenticator(actor, user)
         rows.append((username, password, role))
