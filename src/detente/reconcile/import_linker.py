@@ -1,5 +1,6 @@
 """The registry as candidates for one list (:class:`Linker`): its candidate index, the
-linkage model (estimated on the list when it is large enough) and the decision rule."""
+linkage model (estimated on the list when it is large enough, from a fixed random sample of
+its rows) and the decision rule."""
 
 from __future__ import annotations
 
