@@ -321,9 +321,9 @@ def _claim_rows(
     # What undid each claim left out: its correction that is itself still standing (a
     # correction that was retracted undoes nothing: evidence.verification.effective).
     children: dict[int, list[Any]] = {}
-    for c in detail.claims:
-        if c.corrects_id is not None:
-            children.setdefault(c.corrects_id, []).append(c)
+    for made in detail.claims:
+        if made.corrects_id is not None:
+            children.setdefault(made.corrects_id, []).append(made)
 
     def standing(claim_id: int, depth: int = 0) -> list[Any]:
         if depth > 50:  # a correction chain this long is not shown claim by claim
