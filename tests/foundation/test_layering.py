@@ -67,16 +67,6 @@ SIDEWAYS: dict[tuple[str, str], str] = {
 
 # Upward imports that remain, by module: why, and what would remove it.
 EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("core.cli_support", "accounts"): (
-        "re-exports viewer_from/add_viewer_argument for agreements' `agreement` command, "
-        "moving in issue 18 point 6",
-        "that command importing them from detente.accounts.cli; then delete "
-        "cli_support.__getattr__",
-    ),
-    ("core.cli_support", "agreements"): (
-        "re-exports find_party for the same command, moving in issue 18 point 6",
-        "that command importing it from detente.agreements.cli",
-    ),
     # Disclosure (who outside the staff sees which identities) lives in access, beside the
     # role policy that everything imports.
     ("access.visibility", "agreements"): (

@@ -62,18 +62,3 @@ def write_download(
     """Write the rows as the page's download would; what to say once done."""
     Path(path).write_bytes(render(name, fmt, columns, rows))
     return f"{len(rows)} rows written to {path}"
-
-
-def __getattr__(name: str) -> Any:
-    # Until agreements' `agreement` command (being moved in issue 18 point 6) imports these
-    # from their homes: the one place core still reaches up (tests/foundation/
-    # test_layering.py names it). Delete this function then.
-    if name in ("ANONYMOUS", "add_viewer_argument", "viewer_from"):
-        from detente.accounts import cli as accounts_cli
-
-        return getattr(accounts_cli, name)
-    if name == "find_party":
-        from detente.agreements.cli import find_party
-
-        return find_party
-    raise AttributeError(name)

@@ -1,1 +1,1 @@
-"""The public site and, later, the staff application: thin views over selectors."""
+"""The public site: thin views over selectors (the staff pages are the staff and oversight apps)."""

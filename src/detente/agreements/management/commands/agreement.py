@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from detente.access.policy import cli_actor
 from detente.access.selectors import LegislatureAccess, legislature_access
 from detente.access.services import agreement_access_change
+from detente.accounts.cli import add_viewer_argument, viewer_from
+from detente.agreements.cli import find_party
 from detente.agreements.models import Agreement, MemberState
 from detente.agreements.selectors import (
     agreement_get,
@@ -32,7 +34,7 @@ from detente.agreements.services import (
     agreement_set_policy,
     member_classify,
 )
-from detente.core.cli_support import add_viewer_argument, find_party, refusal, viewer_from
+from detente.core.cli_support import refusal
 from detente.evidence.models import BREAKDOWN_PARTS
 from detente.evidence.selectors import source_get
 from detente.registry.selectors import person_get
