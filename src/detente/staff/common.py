@@ -30,23 +30,27 @@ def login_next(request: HttpRequest) -> str:
     return request.get_full_path()
 
 
-def staff_page(action: str = Action.READ) -> Callable[[View], View]:
-    """Signed-in staff allowed ``action`` only.
+def staff_page(rule: str | Callable[[Any], bool] = Action.READ) -> Callable[[View], View]:
+    """The one guard of every page under /staff/: signed in, then ``rule`` — an action of
+    the access policy (``Action.READ``, ``RECORD``, ``MANAGE``) or a check on the user
+    (``oversight.permissions.is_administrator``, ``signed_in``).
 
-    Anonymous visitors are sent to the login page (with ``next``); a signed-in account
-    without the right gets 403. The check comes before anything else, the HTTP method
-    included, so a page does not tell an outsider which methods it takes.
+    Anonymous visitors are sent to the login page (with ``next``, never a typed name); a
+    signed-in account that fails the rule gets 403. The check comes before anything else,
+    the HTTP method included, so a page does not tell an outsider which methods it takes.
     """
+    check = rule if callable(rule) else (lambda user: can(user, rule))
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(login_next(request))
-            if not can(request.user, action):
+            if not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.staff_rule = rule  # type: ignore[attr-defined]  # read by the guard's test
         return wrapped
 
     return decorate

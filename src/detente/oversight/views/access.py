@@ -13,9 +13,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from detente.core.exports import DOWNLOADS, FORMATS, export
-from detente.oversight.permissions import allowed, is_administrator
+from detente.oversight.permissions import is_administrator
 from detente.oversight.selectors import person_access, user_access, user_get
 from detente.oversight.services import ACCESS_EXPORT_LIMIT, access_history_export
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 50
 
@@ -28,11 +29,11 @@ def _before(request: HttpRequest) -> int | None:
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only administrators through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only administrators through
     return user
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_safe
 def person_access_page(request: HttpRequest, handle: str) -> HttpResponse:
     viewer = _actor(request)
@@ -46,7 +47,7 @@ def person_access_page(request: HttpRequest, handle: str) -> HttpResponse:
     return render(request, "oversight/access_person.html", context)
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_safe
 def user_access_page(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)
@@ -60,7 +61,7 @@ def user_access_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "oversight/access_user.html", context)
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_safe
 def person_access_export(request: HttpRequest, handle: str, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
@@ -69,7 +70,7 @@ def person_access_export(request: HttpRequest, handle: str, fmt: str) -> HttpRes
     return export(f"access-{handle}", fmt, columns, rows)
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_safe
 def user_access_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:

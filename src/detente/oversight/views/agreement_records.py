@@ -43,13 +43,14 @@ from detente.oversight.forms import (
     agreement_initial,
     attach_errors,
 )
-from detente.oversight.permissions import allowed, is_manager, may_record
+from detente.oversight.permissions import is_manager, may_record
 from detente.registry.status import Category, CustodyStatus
+from detente.staff.common import staff_page
 
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
@@ -64,7 +65,7 @@ def _claim_page(
     return render(request, "oversight/agreement_claim.html", context)
 
 
-@allowed(may_record)
+@staff_page(may_record)
 @require_http_methods(["GET", "HEAD", "POST"])
 def count_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
     """A source's count of the people released under the agreement, up to a date."""
@@ -110,7 +111,7 @@ def count_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _claim_page(request, agreement, "count", form)
 
 
-@allowed(may_record)
+@staff_page(may_record)
 @require_http_methods(["GET", "HEAD", "POST"])
 def stage_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
     """A stage the agreement reached, on a source's word, with the reason it gives."""
@@ -150,7 +151,7 @@ def stage_claim_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _claim_page(request, agreement, "stage", form)
 
 
-@allowed(may_record)
+@staff_page(may_record)
 @require_http_methods(["GET", "HEAD", "POST"])
 def members_add_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Name people on the agreement by their handles."""
@@ -198,7 +199,7 @@ def members_add_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/agreement_members_add.html", context)
 
 
-@allowed(may_record)
+@staff_page(may_record)
 @require_http_methods(["GET", "HEAD", "POST"])
 def member_classify_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Say, on a source's word, whether a named member is a political prisoner."""
@@ -244,7 +245,7 @@ def _overrides_text(overrides: dict[str, str]) -> str:
     )
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_POST
 def agreement_policy_view(request: HttpRequest, slug: str) -> HttpResponse:
     """The grades that confirm and dispute under the agreement, and who is shown it.

@@ -36,7 +36,8 @@ from detente.oversight.forms import (
     attach_errors,
     policy_initial,
 )
-from detente.oversight.permissions import allowed, is_manager, is_staff, may_record
+from detente.oversight.permissions import is_manager, is_staff, may_record
+from detente.staff.common import staff_page
 
 MEMBERS_PER_PAGE = 100
 
@@ -49,7 +50,7 @@ def person_link_pattern() -> str | None:
         return None
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def agreement_list_page(request: HttpRequest) -> HttpResponse:
     viewer = request.user
@@ -62,7 +63,7 @@ def agreement_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/agreement_list.html", context)
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = request.user
@@ -105,11 +106,11 @@ def agreement_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def agreement_create_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -127,7 +128,7 @@ def agreement_create_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/agreement_form.html", {"form": form, "agreement": None})
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def agreement_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
@@ -157,7 +158,7 @@ def agreement_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/agreement_form.html", context)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_POST
 def agreement_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
@@ -178,7 +179,7 @@ def agreement_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("oversight:agreement_edit", slug=agreement.slug)
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def agreement_members_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     """Every named member as the page shows them (names as this viewer may see them), as

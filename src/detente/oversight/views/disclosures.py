@@ -23,8 +23,9 @@ from detente.access.services import disclosure_approve, disclosure_propose, disc
 from detente.agreements.models import MemberState
 from detente.agreements.selectors import agreement_get, agreement_list
 from detente.oversight.forms import DisclosureDecisionForm, ProposeForm, attach_errors
-from detente.oversight.permissions import allowed, is_administrator, is_manager, is_staff
+from detente.oversight.permissions import is_administrator, is_manager, is_staff
 from detente.registry.selectors import person_rows
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 50
 # Where a member stands that means they are not free: naming them is the riskiest kind.
@@ -38,11 +39,11 @@ TABS = {
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def disclosure_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -63,7 +64,7 @@ def disclosure_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/disclosure_list.html", context)
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_http_methods(["GET", "HEAD", "POST"])
 def disclosure_propose_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -99,7 +100,7 @@ def disclosure_propose_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/disclosure_propose.html", {"form": form})
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_http_methods(["GET", "HEAD", "POST"])
 def disclosure_page(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST, require_safe
 from detente.audit import ledger
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.oversight.forms import LedgerFilterForm
-from detente.oversight.permissions import allowed, is_manager
+from detente.oversight.permissions import is_manager
 from detente.oversight.selectors import ledger_checkpoints, ledger_page
 from detente.oversight.services import ledger_export_record
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 50
 # Entries in one download (the newest that match the filters); a file says when it stops.
@@ -53,7 +54,7 @@ def _context(request: HttpRequest, form: LedgerFilterForm) -> dict[str, Any]:
     }
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_safe
 def ledger_list_page(request: HttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET)
@@ -61,7 +62,7 @@ def ledger_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/ledger.html", _context(request, form), status=status)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_POST
 def ledger_verify(request: HttpRequest) -> HttpResponse:
     """Recompute the whole chain, through every valid signed checkpoint on this server."""
@@ -82,7 +83,7 @@ def ledger_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/ledger.html", context)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_safe
 def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The entries as filtered on the page, newest first (up to ``EXPORT_LIMIT``), as CSV,
@@ -116,6 +117,6 @@ def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
         for e in page.rows
     ]
     actor = request.user
-    assert isinstance(actor, User)  # noqa: S101 - allowed() let only managers through
+    assert isinstance(actor, User)  # noqa: S101 - staff_page() let only managers through
     ledger_export_record(actor, fmt=fmt, filters=filters, rows=len(rows))
     return export("ledger", fmt, columns, rows)

@@ -33,7 +33,8 @@ from detente.access.services import (
 from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_get
 from detente.oversight.forms import attach_errors
-from detente.oversight.permissions import allowed, is_administrator, is_manager
+from detente.oversight.permissions import is_administrator, is_manager
+from detente.staff.common import staff_page
 
 
 class AddAccountForm(forms.Form):
@@ -87,7 +88,7 @@ class RemoveAccountForm(forms.Form):
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
@@ -95,7 +96,7 @@ def _done(request: HttpRequest, agreement: Agreement) -> HttpResponse:
     return redirect("oversight:agreement_legislature", slug=agreement.slug)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def agreement_legislature_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)

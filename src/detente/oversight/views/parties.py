@@ -18,16 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from detente.agreements.selectors import party_get, party_list
 from detente.agreements.services import party_archive, party_create, party_edit
 from detente.oversight.forms import ArchiveForm, PartyForm, attach_errors
-from detente.oversight.permissions import allowed, is_manager, is_staff
+from detente.oversight.permissions import is_manager, is_staff
+from detente.staff.common import staff_page
 
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def party_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -40,7 +41,7 @@ def party_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/party_list.html", context)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def party_create_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -56,7 +57,7 @@ def party_create_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/party_form.html", {"form": form, "party": None})
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def party_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
@@ -80,7 +81,7 @@ def party_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/party_form.html", {"form": form, "party": party})
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_POST
 def party_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)

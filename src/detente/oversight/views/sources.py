@@ -20,19 +20,20 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from detente.evidence.selectors import source_get, source_list
 from detente.evidence.services import source_archive, source_create, source_edit
 from detente.oversight.forms import ArchiveForm, SourceForm, attach_errors
-from detente.oversight.permissions import allowed, is_manager, is_staff
+from detente.oversight.permissions import is_manager, is_staff
 from detente.oversight.selectors import source_claim_count
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 100
 
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def source_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -48,7 +49,7 @@ def source_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/source_list.html", context)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def source_create_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -64,7 +65,7 @@ def source_create_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/source_form.html", {"form": form, "source": None})
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_safe
 def source_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
@@ -77,7 +78,7 @@ def source_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/source_detail.html", context)
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_http_methods(["GET", "HEAD", "POST"])
 def source_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)
@@ -103,7 +104,7 @@ def source_edit_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "oversight/source_form.html", {"form": form, "source": source})
 
 
-@allowed(is_manager)
+@staff_page(is_manager)
 @require_POST
 def source_archive_view(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _actor(request)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from detente.oversight.forms import DecisionForm, attach_errors
-from detente.oversight.permissions import allowed, is_manager, is_staff
+from detente.oversight.permissions import is_manager, is_staff
 from detente.publishing.releases import (
     Conflict,
     conflicts,
@@ -27,6 +27,7 @@ from detente.publishing.releases import (
     statistics_propose,
     statistics_reject,
 )
+from detente.staff.common import staff_page
 from detente.web.views import column_label, statistics_tables
 
 
@@ -41,7 +42,7 @@ class ReleaseForm(forms.Form):
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
@@ -64,7 +65,7 @@ def _moved(found: list[Conflict]) -> list[dict[str, object]]:
     ]
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_http_methods(["GET", "HEAD", "POST"])
 def statistics_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -97,7 +98,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/statistics.html", context)
 
 
-@allowed(is_staff)
+@staff_page(is_staff)
 @require_http_methods(["GET", "HEAD", "POST"])
 def release_page(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)

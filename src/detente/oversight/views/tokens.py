@@ -21,19 +21,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from detente.api.services import token_create, token_revoke
 from detente.oversight.forms import TokenForm, attach_errors
-from detente.oversight.permissions import allowed, is_administrator, signed_in
+from detente.oversight.permissions import is_administrator, signed_in
 from detente.oversight.selectors import token_get, token_list
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 50
 
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(signed_in)
+@staff_page(signed_in)
 @require_http_methods(["GET", "HEAD", "POST"])
 def token_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -69,7 +70,7 @@ def token_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/tokens.html", context, status=status)
 
 
-@allowed(signed_in)
+@staff_page(signed_in)
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)

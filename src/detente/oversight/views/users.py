@@ -38,19 +38,20 @@ from detente.oversight.forms import (
     role_choices,
     role_label,
 )
-from detente.oversight.permissions import allowed, is_administrator, signed_in
+from detente.oversight.permissions import is_administrator, signed_in
 from detente.oversight.selectors import user_accounts, user_get, user_row, user_rows
+from detente.staff.common import staff_page
 
 PAGE_SIZE = 100
 
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 - allowed() let only signed-in users through
+    assert isinstance(user, User)  # noqa: S101 - staff_page() let only signed-in users through
     return user
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_safe
 def user_list_page(request: HttpRequest) -> HttpResponse:
     viewer = _actor(request)
@@ -90,7 +91,7 @@ def _invited(request: HttpRequest, user: User, invitation: Invitation, token: st
     return render(request, "oversight/user_invited.html", context)
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_variables("token")
 def user_create_page(request: HttpRequest) -> HttpResponse:
@@ -157,7 +158,7 @@ def _run(op: str, viewer: User, user: User, data: dict[str, Any]) -> str:
     return _("The login lockouts of %(username)s were lifted.") % name
 
 
-@allowed(is_administrator)
+@staff_page(is_administrator)
 @require_http_methods(["GET", "HEAD", "POST"])
 def user_page(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _actor(request)
@@ -322,7 +323,7 @@ class RegenerateForm(forms.Form):
     )
 
 
-@allowed(signed_in)
+@staff_page(signed_in)
 @require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 def account_page(request: HttpRequest) -> HttpResponse:
