@@ -30,7 +30,7 @@ def _person(ref: str) -> Person:
     found = (
         Person.objects.filter(pk=int(text))
         if text.isdigit()
-        else Person.objects.filter(handle__iexact=text)
+        else Person.objects.filter(handle=text.upper())  # handles are upper case
     ).first()
     if found is None:
         raise CommandError(f"no person {ref!r}")
