@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,7 +43,9 @@ class Disclosure(models.Model):
         related_name="disclosures",
         help_text=_("When set, the disclosure covers the agreement's named members."),
     )
-    people = models.ManyToManyField("registry.Person", related_name="+", blank=True)
+    people = models.ManyToManyField(
+        "registry.Person", verbose_name=_("people"), related_name="+", blank=True
+    )
     reason = models.TextField(_("reason"))
     effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
     at_risk_override = models.BooleanField(
@@ -69,7 +72,13 @@ class Disclosure(models.Model):
         ordering = ["-proposed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action} → {self.audience} ({self.status})"
+        # In words, not an arrow: the admin's titles and breadcrumbs are read aloud too.
+        return gettext("#%(number)s: %(action)s, to %(audience)s (%(status)s)") % {
+            "number": self.pk,
+            "action": self.get_action_display(),
+            "audience": self.get_audience_display(),
+            "status": self.get_status_display(),
+        }
 
 
 class Grant(models.Model):
