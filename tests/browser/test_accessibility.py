@@ -60,9 +60,6 @@ NOT_LINKED = {
     "staff/imports/jobs/<int:pk>/": "the demo has no import job waiting",
     "staff/imports/jobs/<int:pk>/progress/": "a fragment of the job's page",
     "staff/review/<int:pk>/": "reached when the demo has import rows waiting",
-    "staff/notes/<int:pk>/": "notes are on the pages of four demo people only, and the crawl "
-    "opens one person's page (tests/casework)",
-    "staff/notes/<int:pk>/edit/": "the same (the note's page links to it)",
     "staff/imports/<int:pk>/": "the demo has imported no list",
 }
 

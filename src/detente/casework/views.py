@@ -132,16 +132,15 @@ def intervention_list(request: HttpRequest) -> HttpResponse:
 @staff_page()
 @require_safe
 def note_list(request: HttpRequest) -> HttpResponse:
-    """The notes on one person or agreement (``?person=`` / ``?agreement=``), the latest
-    first: a person's page shows the latest few and links here for the rest."""
+    """Notes, the latest first: all this viewer may read, or those on one person or
+    agreement (``?person=`` / ``?agreement=``; a person's page shows the latest few and
+    links here for the rest)."""
     viewer = request.user
     person = agreement = None
     if request.GET.get("person"):
         person = person_get(viewer, request.GET["person"][:64])
     if request.GET.get("agreement"):
         agreement = agreement_get(viewer, request.GET["agreement"][:64])
-    if person is None and agreement is None:
-        raise Http404("notes are listed by person or agreement")
     rows = selectors.notes(viewer, person=person, agreement=agreement)
     shown = list(rows[:500])
     context = {
