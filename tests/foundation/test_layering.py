@@ -126,11 +126,6 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
         "casework's pages are staff pages and use the staff page frame (staff.common)",
         "the page frame moving under the faces (e.g. core) or casework's views into staff",
     ),
-    ("reconcile.api", "api"): (
-        "the import's API routes use the API's schemas and pagination",
-        "those routes moving into api.routes (as the other apps' routes are)",
-    ),
-    ("reconcile.jobs_api", "api"): ("the same, for import jobs", "the same move"),
 }
 
 PROJECT_SHELL = {"settings", "urls", "wsgi", "cli"}  # the project itself: may import any app

@@ -482,7 +482,7 @@ def test_api_bulk_accepts_what_was_counted(
 def test_api_reason_codes_are_the_models() -> None:
     from typing import get_args
 
-    from detente.reconcile.api import ReasonCode
+    from detente.api.routes.imports import ReasonCode
     from detente.reconcile.models import Reason
 
     assert set(get_args(ReasonCode)) == set(Reason.values)

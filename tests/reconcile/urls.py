@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 
 from detente.api import errors
 from detente.api.auth import TokenAuth
-from detente.reconcile.api import build_router
+from detente.api.routes.imports import build_router
 
 api = NinjaAPI(title="reconcile-test", auth=TokenAuth(), urls_namespace="reconcile-test")
 errors.install(api)

@@ -31,7 +31,7 @@ from detente.api.routes import (
     queue,
     statistics,
 )
-from detente.reconcile.api import build_router
+from detente.api.routes.imports import build_router
 
 
 class DetenteAPI(NinjaAPI):

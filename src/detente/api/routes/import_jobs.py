@@ -1,6 +1,6 @@
 """Imports in the REST API: upload a list (a background job), follow it, read the rows.
 
-Added to the reconciliation router by :func:`add_routes` (``reconcile.api.build_router``):
+Added to the reconciliation router by :func:`add_routes` (``api.routes.imports.build_router``):
 the same token auth, cursors and problem+json errors as every other operation.
 
 * ``POST /api/imports`` (multipart: the file and the options) makes an import job, maps

@@ -1,6 +1,6 @@
 """The import review queue in the REST API: list, detail, decide.
 
-Mounted by ``detente.api.main`` (``api.add_router("", reconcile.api.router)``); the same
+Mounted by ``detente.api.main`` (``api.add_router("", build_router())``); the same
 token auth, cursors and problem+json errors as every other operation. Staff read the
 queue; verifiers and administrators decide (an analyst's decision is refused with 403),
 one row at a time or in bulk (every row of an import at or above a probability, once the
@@ -379,7 +379,7 @@ def build_router() -> Router:
             row = review_choose(actor=user, row=row, person=person, note=body.note)
         return _detail(request, review_get(user, row.pk))
 
-    from detente.reconcile.jobs_api import add_routes
+    from detente.api.routes.import_jobs import add_routes
 
     add_routes(router)  # uploading an import, following it, its rows
     return router
