@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0003_statistics_release'),
-        ('registry', '0005_identity_country_division'),
+        ("access", "0003_statistics_release"),
+        ("registry", "0005_identity_country_division"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='disclosure',
-            name='people',
-            field=models.ManyToManyField(blank=True, related_name='+', to='registry.person', verbose_name='people'),
+            model_name="disclosure",
+            name="people",
+            field=models.ManyToManyField(
+                blank=True, related_name="+", to="registry.person", verbose_name="people"
+            ),
         ),
     ]
