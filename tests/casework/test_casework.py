@@ -201,8 +201,10 @@ def test_the_person_page_shows_the_latest_notes_and_links_to_every_one(world: Wo
     assert "Visit number 21." in page and "Visit number 0." not in page  # the latest only
     assert f"/staff/notes/?person={handle}" in page
     assert f"See all {selectors.SECTION_LIMIT + 2} notes" in page  # the analyst's count
+    before = AuditEntry.objects.filter(action="note.list").count()
     listed = _client(analyst).get(f"/staff/notes/?person={handle}").content.decode()
     assert all(f"Visit number {i}." in listed for i in range(selectors.SECTION_LIMIT + 2))
+    assert AuditEntry.objects.filter(action="note.list").count() == before + 1  # recorded
     assert "Source met." not in listed  # as missing here as on its own page
     assert "Source met." in _client(verifier).get(f"/staff/notes/?person={handle}").content.decode()
     # Someone the viewer cannot find: as for a page that is not there. No one named: all.

@@ -143,6 +143,8 @@ def note_list(request: HttpRequest) -> HttpResponse:
         agreement = agreement_get(viewer, request.GET["agreement"][:64])
     rows = selectors.notes(viewer, person=person, agreement=agreement)
     shown = list(rows[:500])
+    # As the API's and the command line's lists: a note is part of a person's file.
+    selectors.record_reading(viewer, "note.list", shown)
     context = {
         "notes": shown,
         "total": len(shown) if len(shown) < 500 else rows.count(),
