@@ -119,6 +119,18 @@ VARIABLES: tuple[Variable, ...] = (
         "~/.local/state/detente/witness",
         "a witness's own state (`detente witness`)",
     ),
+    # Encryption at rest
+    Variable(
+        "DETENTE_MASTER_KEY",
+        "none (the key file is read)",
+        "the master key that wraps the data keys of notes and files (docs/keys.md)",
+        secret=True,
+    ),
+    Variable(
+        "DETENTE_MASTER_KEY_FILE",
+        "~/.config/detente/master-key",
+        "the master key's file, outside the data directory; made outside production",
+    ),
     # Backups
     Variable(
         "DETENTE_BACKUP_DIR", "none (no scheduled backups)", "folder of the scheduled backups"
