@@ -2,7 +2,7 @@
 a whole list, and kept on disk so a new process answers at once.
 
 This is the one candidate generator of the linkage pipeline: the import, ``detente match``,
-the new-person suggestions, ``detente duplicates`` and the review queue all take their
+the new-person suggestions, ``detente duplicates`` and the match review queue all take their
 candidates from it, and the same :func:`key_specs` decide what a record is filed under.
 
 Every record is filed under *blocking keys* built from its comparison features (the

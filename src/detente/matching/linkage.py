@@ -1,13 +1,13 @@
 """Batch linkage: estimate a model from two lists, link them, find duplicates in one.
 
-This is the engine the import command, the review queue and ``detente duplicates`` build
+This is the engine the import command, the match review queue and ``detente duplicates`` build
 on. Typical use::
 
     index = CandidateIndex(LinkageModel(), registry_records)
     pairs = block(index, incoming_records)   # candidate pairs, each compared once
     train(index, pairs)                      # u, m and the match share from the data
     links = link(index, pairs)               # one-to-one, probability >= 0.5
-    index.search(row, limit=5)               # for a review queue: scored and explained
+    index.search(row, limit=5)               # for the match review queue: scored and explained
 
 Pure Python and numpy: no Django.
 """

@@ -2,7 +2,7 @@
 
 Every door that asks "who is this?" goes through here: a list import (thousands of rows at
 once), ``detente match`` and the API (one typed name), the new-person form's suggestions,
-``detente duplicates`` and the review queue (which shows what an import proposed). What
+``detente duplicates`` and the match review queue (which shows what an import proposed). What
 differs between the doors is how many records they ask about, never how candidates are
 found, scored or decided on:
 
