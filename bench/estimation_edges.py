@@ -8,11 +8,15 @@ plus the warnings; the scores of the AIC search are shared with BIC, as in the c
 Each table starts with an empty cache.
 
 Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/estimation_edges.py`` (prints the
-timings; exits 1 if a table takes longer than the 10 s budget).
+timings; exits 1 if a table takes longer than the 10 s budget). With ``--before REV`` each
+table is also run, just before, with the latent-class sweep as committed at ``REV`` (see
+``bench/lcmcr_before.py``), for a before/after comparison in one run; the budget is
+checked on today's code only.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import typing
@@ -21,6 +25,7 @@ import numpy as np
 
 from detente.estimation import CaptureTable, Method, estimate, loglinear
 from detente.estimation.notices import estimate_notices, table_notices
+from lcmcr_before import sampler_at, using
 
 BUDGET_SECONDS = 10.0
 N_OBSERVED = 8_000
@@ -91,14 +96,25 @@ def run_all(table: CaptureTable) -> tuple[float, float, list[str]]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", metavar="REV", help="also run the LCMCR sweep of REV")
+    args = parser.parse_args()
+    variants: list[tuple[str, typing.Any]] = [("", None)]
+    if args.before:
+        variants.insert(0, (f"[lcmcr sweep of {args.before}]", sampler_at(args.before)))
     worst = 0.0
     for name, table in TABLES:
         empty = int((table.counts == 0).sum())
-        total, without, lines = run_all(table)
-        worst = max(worst, total)
         print(f"{name}: {table.observed:,} observed, {empty} of 63 combinations empty")
-        print("\n".join(lines))
-        print(f"    every method together: {total:.2f} s (without lcmcr: {without:.2f} s)")
+        for label, sweep in variants:
+            with using(sweep):
+                total, without, lines = run_all(table)
+            if sweep is None:
+                worst = max(worst, total)
+            if args.before:
+                print(f"  {label or '[today]'}")
+            print("\n".join(lines))
+            print(f"    every method together: {total:.2f} s (without lcmcr: {without:.2f} s)")
     print(f"slowest table: {worst:.2f} s (budget {BUDGET_SECONDS:.0f} s)")
     return 0 if worst <= BUDGET_SECONDS else 1
 

@@ -155,6 +155,21 @@ def test_lists_that_never_overlap_hit_the_ceiling_and_say_so() -> None:
     assert fit.warning is not None and "ceiling" in fit.warning
 
 
+def test_a_prior_that_keeps_alpha_near_zero_still_gives_a_posterior(
+    hetero_table: CaptureTable,
+) -> None:
+    # Gamma(0.01, rate 1000) keeps the concentration alpha around 1e-5: the later sticks'
+    # Beta draws then have shapes near 0, which a plain Gamma draw rounds to 0 (log -inf).
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        fit = lcmcr(hetero_table, seed=4, a_alpha=0.01, b_alpha=1000.0, **SHORT)
+    assert fit.alpha_draws.max() < 0.1
+    assert (fit.samples >= fit.observed).all()
+    lo, hi = fit.interval()
+    assert fit.observed < lo < fit.median < hi < 20 * fit.observed
+    # Few classes are opened when alpha is that small.
+    assert np.median(fit.classes_used) <= 3
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

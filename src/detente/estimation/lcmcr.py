@@ -35,7 +35,10 @@ often the cap was reached and says so in its warnings.
 
 The chains advance together (every array carries a leading chain axis, so one numpy call
 serves all chains) and draw from one :class:`numpy.random.Generator` seeded by ``seed``:
-the same seed and settings reproduce a run exactly. Nothing here depends on Django.
+the same seed and settings reproduce a run exactly. A sweep costs about as much for 100
+people as for 100,000 (the observed are handled per pattern, the unobserved as one more
+pattern), and is arranged to make few numpy calls; see :func:`_run_chains`. Nothing here
+depends on Django.
 """
 
 from __future__ import annotations
@@ -58,8 +61,8 @@ MIN_LISTS = 3
 DEFAULT_K_STAR = 10
 # Per chain: 10,000 burn-in sweeps (LCMCR's lcmCR_PostSampl default), then 50,000 sweeps
 # of which every 50th is kept: 1,000 draws per chain, 2,000 in all. On the simulated
-# designs of bench/lcmcr.py this gave effective sample sizes of about 300-2,000 in 8-25 s
-# on a shared 2-core machine; slowly mixing tables (Kosovo) need more, and say so.
+# designs of bench/lcmcr.py this gave effective sample sizes of about 300-2,000 in a few
+# seconds (docs/benchmarks.md); slowly mixing tables (Kosovo) need more, and say so.
 DEFAULT_ITERATIONS = 50_000
 DEFAULT_BURN_IN = 10_000
 DEFAULT_THIN = 50
@@ -284,47 +287,71 @@ class LCMCRResult:
 # sampler
 
 
-def _log_gamma(rng: np.random.Generator, shape: FloatArray) -> FloatArray:
-    """log of Gamma(shape, 1) draws, accurate for tiny shapes.
+def _shape_map(k: int, n_classes: int) -> FloatArray:
+    """Matrix taking one chain's class counts to the shapes of its Gamma draws.
 
-    Uses Gamma(a) = Gamma(a + 1) · U^(1/a), so a shape near 0 never underflows to log(0).
+    Input row: people on list ``j`` in class ``c`` at ``j * K + c`` (``j < k``), class
+    sizes at ``k * K + c``, then ``alpha`` and a constant 1. Output row: the shapes of the
+    Beta pairs' first Gammas (``lambda``, then the sticks), of their second Gammas in the
+    same order, and last the sticks' second shapes less one (the small-shape trick's
+    exponent). All entries are 0, 1 or -1, so the product is exact.
     """
-    g = rng.standard_gamma(shape + 1.0)
-    u = 1.0 - rng.random(shape.shape)  # in (0, 1]
-    return np.asarray(np.log(g) + np.log(u) / shape, dtype=np.float64)
+    kk = k * n_classes
+    sticks = n_classes - 1
+    pairs = kk + sticks
+    alpha_row, one_row = (k + 1) * n_classes, (k + 1) * n_classes + 1
+    a = np.zeros(((k + 1) * n_classes + 2, 2 * pairs + sticks))
+    for j in range(k):
+        for c in range(n_classes):
+            on, size = j * n_classes + c, kk + c
+            a[on, on] = 1.0  # 1 + on the list
+            a[one_row, on] = 1.0
+            a[size, pairs + on] = 1.0  # 1 + in the class but not on the list
+            a[on, pairs + on] = -1.0
+            a[one_row, pairs + on] = 1.0
+    for c in range(sticks):
+        a[kk + c, kk + c] = 1.0  # 1 + in the class
+        a[one_row, kk + c] = 1.0
+        for col in (pairs + kk + c, 2 * pairs + c):  # alpha + in later classes (+ 1)
+            a[kk + c + 1 : kk + n_classes, col] = 1.0
+            a[alpha_row, col] = 1.0
+        a[one_row, pairs + kk + c] = 1.0
+    return a
 
 
-def _log_beta(
-    rng: np.random.Generator, a: FloatArray, b: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """``(log x, log(1 - x))`` for x ~ Beta(a, b), computed without cancellation."""
-    la = _log_gamma(rng, a)
-    lb = _log_gamma(rng, b)
-    total = np.logaddexp(la, lb)
-    return la - total, lb - total
+def _log_map(k: int, n_classes: int) -> FloatArray:
+    """Matrix taking one chain's log Gamma draws to what the next sweep needs.
+
+    Input row: the logs of the first Gammas of the Beta pairs (``lambda`` then the
+    sticks), of the second Gammas, and of their sums. Output row: ``log(lambda /
+    (1 - lambda))`` per list and class at ``j * K + c``; then per class ``log nu_c + log
+    P(on no list | c)``; last ``log nu_K``, the log weight of the last class.
+    """
+    kk = k * n_classes
+    sticks = n_classes - 1
+    pairs = kk + sticks
+    b = np.zeros((3 * pairs, kk + n_classes + 1))
+    for j in range(k):
+        for c in range(n_classes):
+            x = j * n_classes + c
+            b[x, x], b[pairs + x, x] = 1.0, -1.0  # log lambda - log(1 - lambda)
+            b[pairs + x, kk + c] = 1.0  # log(1 - lambda), summed over the lists
+            b[2 * pairs + x, kk + c] = -1.0
+    for c in range(sticks):
+        v_a, v_b, v_sum = kk + c, pairs + kk + c, 2 * pairs + kk + c
+        b[v_a, kk + c] += 1.0  # log V_c
+        b[v_sum, kk + c] -= 1.0
+        for later in range(c + 1, n_classes):  # log(1 - V_c) in every later weight
+            b[v_b, kk + later] += 1.0
+            b[v_sum, kk + later] -= 1.0
+        b[v_b, -1], b[v_sum, -1] = 1.0, -1.0
+    return b
 
 
-def _softmax_last(logits: FloatArray) -> FloatArray:
-    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return np.asarray(p / p.sum(axis=-1, keepdims=True), dtype=np.float64)
-
-
-def _draw_n0(
-    rng: np.random.Generator, n: int, log_p0: FloatArray, cap: int
-) -> tuple[IntArray, IntArray]:
-    """Per chain, n0 ~ NegBin(n, 1 - p0) truncated to ``n0 <= cap``, and whether it bit."""
-    q = -np.expm1(log_p0)  # 1 - p0, accurate when p0 is near 1
-    n0 = np.empty(q.size, dtype=np.int64)
-    hit = np.zeros(q.size, dtype=np.int64)
-    for c, qc in enumerate(q.tolist()):  # scalar draws: far cheaper than array ones
-        draw = int(rng.negative_binomial(n, qc)) if qc > 0.0 else cap + 1
-        if draw > cap:
-            # Exact draw from the truncated law by inversion (the cap is rarely reached).
-            hit[c] = 1
-            top = float(stats.nbinom.cdf(cap, n, qc)) if qc > 0.0 else 0.0
-            draw = int(min(float(stats.nbinom.ppf(rng.random() * top, n, qc)), cap)) if top else cap
-        n0[c] = draw
-    return n0, hit
+def _truncated_n0(rng: np.random.Generator, n: int, q: float, cap: int) -> int:
+    """n0 ~ NegBin(n, q) conditioned on ``n0 <= cap``, by inversion (rarely needed)."""
+    top = float(stats.nbinom.cdf(cap, n, q)) if q > 0.0 else 0.0
+    return int(min(float(stats.nbinom.ppf(rng.random() * top, n, q)), cap)) if top else cap
 
 
 def _run_chains(
@@ -342,92 +369,155 @@ def _run_chains(
 ) -> tuple[IntArray, FloatArray, IntArray, int]:
     """All chains advance together, each array carrying a leading chain axis.
 
-    One numpy call then serves every chain, which halves the per-sweep overhead for two.
+    The sweep is the module docstring's, arranged so that one numpy call serves every
+    chain and a sweep makes few calls; every conditional draw is as stated there:
+
+    * steps 5 and 1 are one multinomial draw: given the same parameters, the classes of
+      the unobserved (given ``n0``) and of the observed are independent, so the
+      unobserved are drawn as one more capture pattern, the empty one, at the start of the
+      next sweep;
+    * steps 2 and 3 are one Gamma draw (Beta(a, b) = Ga / (Ga + Gb)), whose shapes are
+      one matrix product of the class counts (:func:`_shape_map`), and whose logs give
+      everything the next steps need in another (:func:`_log_map`);
+    * the draws that do not depend on the state are made in bulk, many sweeps at once:
+      the exponentials of the small-shape Gamma trick, the Gamma of the negative binomial
+      (drawn as a Gamma mixture of Poissons, its definition) and the Gamma of ``alpha``.
     """
-    k = bits.shape[1]
+    n_patterns, k = bits.shape
+    n_classes = k_star
+    sticks = n_classes - 1
     cap = MAX_UNOBSERVED_RATIO * n
-    lam_size = k * k_star
+    lam_size = k * n_classes
+    pairs = lam_size + sticks  # Beta draws per chain: lambda, then the sticks
     warm_up = min(WARM_UP, burn_in)
+    total_sweeps = burn_in + iterations
+
+    # The observed patterns, then the empty pattern (the unobserved) last. One product
+    # gives, per class, the people on each list and the class size (the last row).
+    bits_all = np.vstack([bits, np.zeros((1, k))])
+    tally = np.vstack([bits_all.T, np.ones((1, n_patterns + 1))])
+    people = np.empty((chains, n_patterns + 1), dtype=np.int64)
+    people[:, :n_patterns] = counts
+    people[:, n_patterns] = 0  # n0 starts at 0
+    shape_map = _shape_map(k, n_classes)
+    log_map = _log_map(k, n_classes)
+
+    # Work arrays, allocated once. counts_in: class counts, alpha and 1 per chain (the
+    # input of shape_map); shapes: its output; log_g: the logs of the Gamma draws and of
+    # the pairs' sums (the input of log_map); state: its output; probs: the class
+    # probabilities of every pattern.
+    counts_in = np.ones((chains, (k + 1) * n_classes + 2))
+    counted = counts_in[:, : (k + 1) * n_classes].reshape(chains, k + 1, n_classes)
+    class_size = counted[:, k, :]
+    alpha = counts_in[:, -2]
+    shapes = np.empty((chains, 2 * pairs + sticks))
+    gammas = np.empty((chains, 2 * pairs))
+    log_g = np.empty((chains, 3 * pairs))
+    small_shape = log_g[:, pairs + lam_size : 2 * pairs]
+    state = np.empty((chains, lam_size + n_classes + 1))
+    log_odds = state[:, :lam_size].reshape(chains, k, n_classes)
+    base = state[:, lam_size : lam_size + n_classes]  # log nu + log P(on no list)
+    log_nu_last = state[:, -1]
+    probs = np.empty((chains, n_patterns + 1, n_classes))
+    row_sums = np.empty((chains, n_patterns + 1))
+    ones = np.ones(n_classes)
 
     # Start near the data, as LCMCR does: every class at the lists' observed coverage,
     # jittered per class (so the classes can separate) and per chain (so R-hat means
-    # something). n0 starts at 0.
+    # something); equal class weights, alpha = 1.
     coverage = (bits.T @ counts) / n
-    jitter = np.exp(rng.normal(0.0, 0.5, size=(chains, k, k_star)))
+    jitter = np.exp(rng.normal(0.0, 0.5, size=(chains, k, n_classes)))
     lam = np.clip(coverage[None, :, None] * jitter, 0.02, 0.98)
-    log_lam1 = np.log(lam)
-    log_lam0 = np.log1p(-lam)
-    log_nu = np.full((chains, k_star), -math.log(k_star))
-    alpha = np.ones(chains)
-    count0 = np.zeros((chains, k_star), dtype=np.int64)
-    counts_c = np.broadcast_to(counts, (chains, counts.size))
+    log_odds[...] = np.log(lam) - np.log1p(-lam)
+    base[...] = np.log1p(-lam).sum(axis=1) - math.log(n_classes)
+
+    def class_probabilities() -> list[float]:
+        """Fill ``probs`` from ``state``; return log P(on no list) per chain."""
+        np.matmul(bits_all, log_odds, out=probs)
+        np.add(probs, base[:, None, :], out=probs)
+        # Log joint probabilities are at most 0, so exp() cannot overflow; only a pattern
+        # with a probability under 1e-300 (or a NaN) needs the max taken out first.
+        np.exp(probs, out=probs)
+        np.matmul(probs, ones, out=row_sums)
+        if row_sums.min() > 1e-300:
+            np.divide(probs, row_sums[:, :, None], out=probs)
+            return np.log(row_sums[:, n_patterns]).tolist()
+        np.matmul(bits_all, log_odds, out=probs)
+        np.add(probs, base[:, None, :], out=probs)
+        top = probs.max(axis=2, keepdims=True)
+        np.subtract(probs, top, out=probs)
+        np.exp(probs, out=probs)
+        total = probs.sum(axis=2, keepdims=True)
+        np.divide(probs, total, out=probs)
+        return (top[:, n_patterns, 0] + np.log(total[:, n_patterns, 0])).tolist()
+
+    class_probabilities()
 
     kept = iterations // thin
     n_draws = np.empty((chains, kept), dtype=np.int64)
     alpha_draws = np.empty((chains, kept), dtype=np.float64)
     used_draws = np.empty((chains, kept), dtype=np.int64)
     capped = 0
+    block = min(total_sweeps, 4096)
+    n0 = [0] * chains
 
-    for it in range(burn_in + iterations):
-        # 1. classes of the observed, one multinomial per capture pattern and chain
-        log_miss = log_lam0.sum(axis=1)  # log P(on no list | class), (chains, classes)
-        logits = (log_nu + log_miss)[:, None, :] + bits @ (log_lam1 - log_lam0)
-        z = rng.multinomial(counts_c, _softmax_last(logits))  # (chains, patterns, classes)
-        class_size = z.sum(axis=1) + count0
+    for it in range(total_sweeps):
+        j = it % block
+        if j == 0:
+            size = (min(block, total_sweeps - it), chains)
+            log_u = -rng.standard_exponential((*size, sticks))  # log of uniforms
+            gamma_n = rng.standard_gamma(float(n), size).tolist()
+            gamma_alpha = rng.standard_gamma(a_alpha + sticks, size)
+
+        # 1 and 5. classes of the observed (one multinomial per capture pattern and chain)
+        # and of the unobserved (the last pattern)
+        z = rng.multinomial(people, probs)  # (chains, patterns + 1, classes)
+        np.matmul(tally, z, out=counted)
 
         if it == warm_up:
             # Relabel the classes largest first, once, as LCMCR does after its warm-up:
             # the stick-breaking prior favours big early classes, and starting from that
-            # order spares the sampler a slow shuffle. A relabelling changes no fit.
+            # order spares the sampler a slow shuffle. A relabelling changes no fit, and
+            # the parameters are all drawn afresh from the relabelled classes below.
             order = np.argsort(-class_size, axis=1, kind="stable")
-            z = np.take_along_axis(z, order[:, None, :], axis=2)
-            class_size = np.take_along_axis(class_size, order, axis=1)
-            count0 = np.take_along_axis(count0, order, axis=1)
-            log_lam1 = np.take_along_axis(log_lam1, order[:, None, :], axis=2)
-            log_lam0 = np.take_along_axis(log_lam0, order[:, None, :], axis=2)
+            counted[...] = np.take_along_axis(counted, order[:, None, :], axis=2)
 
         # 2 and 3. capture probabilities per list and class, and the stick-breaking
-        # weights, drawn together (one Beta draw for the lot keeps numpy calls few)
-        on_list = bits.T @ z  # (chains, lists, classes)
-        off_list = class_size[:, None, :] - on_list
-        later = np.cumsum(class_size[:, ::-1], axis=1)[:, ::-1][:, 1:]  # in later classes
-        shape_a = np.concatenate(
-            [(1.0 + on_list).reshape(chains, -1), 1.0 + class_size[:, :-1]], axis=1
-        )
-        shape_b = np.concatenate(
-            [(1.0 + off_list).reshape(chains, -1), alpha[:, None] + later], axis=1
-        )
-        log_x, log_1mx = _log_beta(rng, shape_a, shape_b)
-        log_lam1 = log_x[:, :lam_size].reshape(chains, k, k_star)
-        log_lam0 = log_1mx[:, :lam_size].reshape(chains, k, k_star)
-        if k_star > 1:
-            run = np.cumsum(log_1mx[:, lam_size:], axis=1)  # log prod (1 - V) so far
-            log_nu = np.concatenate([log_x[:, lam_size:], run[:, -1:]], axis=1)
-            log_nu[:, 1:-1] += run[:, :-1]
+        # weights, as Gamma pairs
+        np.matmul(counts_in, shape_map, out=shapes)
+        rng.standard_gamma(shapes[:, : 2 * pairs], out=gammas)
+        np.log(gammas, out=log_g[:, : 2 * pairs])
+        if sticks:
+            # Gamma(s) = Gamma(s + 1) U^(1/s): a shape near 0 never underflows to log(0).
+            small_shape += log_u[j] / shapes[:, 2 * pairs :]
+        np.logaddexp(log_g[:, :pairs], log_g[:, pairs : 2 * pairs], out=log_g[:, 2 * pairs :])
+        np.matmul(log_g, log_map, out=state)
 
-        # 4. number unobserved, with their classes summed out
-        log_joint = log_nu + log_lam0.sum(axis=1)
-        top = log_joint.max(axis=1)
-        log_p0 = top + np.log(np.exp(log_joint - top[:, None]).sum(axis=1))
-        n0, hit = _draw_n0(rng, n, log_p0, cap)
-
-        # 5. classes of the unobserved
-        count0 = rng.multinomial(n0, _softmax_last(log_joint))
+        # 4. number unobserved, with their classes summed out: under the 1/N prior,
+        # NegBin(n, 1 - p0), drawn as Poisson(G p0 / (1 - p0)) with G ~ Gamma(n)
+        log_p0 = class_probabilities()
+        for c in range(chains):
+            q = -math.expm1(log_p0[c])  # 1 - p0, accurate when p0 is near 1
+            mean = gamma_n[j][c] * math.exp(log_p0[c]) / q if q > 0.0 else math.inf
+            draw = int(rng.poisson(mean)) if mean < 1e15 else cap + 1
+            if draw > cap:
+                draw = _truncated_n0(rng, n, q, cap)
+                capped += it >= burn_in
+            n0[c] = draw
+        people[:, n_patterns] = n0
 
         # 6. concentration of the stick-breaking prior
-        if k_star > 1:
-            alpha = rng.standard_gamma(a_alpha + k_star - 1.0, size=chains) / (
-                b_alpha - log_nu[:, -1]
-            )
+        if sticks:
+            np.divide(gamma_alpha[j], b_alpha - log_nu_last, out=alpha)
 
         if it >= burn_in:
-            capped += int(hit.sum())
             step = it - burn_in + 1
             if step % thin == 0:
                 i = step // thin - 1
-                n_draws[:, i] = n + n0
+                n_draws[:, i] = n0
                 alpha_draws[:, i] = alpha
                 used_draws[:, i] = np.count_nonzero(class_size, axis=1)
+    n_draws += n
     return n_draws, alpha_draws, used_draws, capped
 
 
