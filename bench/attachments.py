@@ -12,13 +12,15 @@ spooled a large upload to ``FILE_UPLOAD_TEMP_DIR`` (the service reads the upload
 request body in memory, which would measure the client).
 
 Reported: the time taken and the peak of Python's allocations while it ran
-(``tracemalloc``), beside the file's size; and the process's peak resident size at the end.
+(``tracemalloc``), beside the file's size, for the upload and for reading it back as a
+download does; and the process's peak resident size at the end.
 Bounded memory means the peak stays a small fraction of the file, whatever its size.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -83,6 +85,19 @@ def main() -> None:
             )
 
     measure("service", by_service)
+
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    def by_download() -> None:
+        # Read back as a download is (sealed files are checked whole, then read again).
+        reader = getattr(files, "plain_chunks", None)  # absent before issue 17
+        if reader is not None:
+            pieces = reader(sha)
+        else:
+            pieces = files.file_chunks(files.path_of(sha).open("rb"))
+        assert sum(len(p) for p in pieces) == size
+
+    measure("download", by_download)
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"# process peak resident size {peak_rss:.0f} MB (Django and Pillow loaded)")
     if not os.environ.get("DATABASE_URL"):

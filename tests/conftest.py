@@ -33,13 +33,17 @@ def _empty_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _keys_outside_home(settings: Any, tmp_path_factory: Any) -> None:
-    """The ledger's signing key and a witness's state default to the user's home folders
-    (outside the data directory); every test gets its own, never the real ones."""
+    """The ledger's signing key, the master key and a witness's state default to the
+    user's home folders (outside the data directory); every test gets its own, never the
+    real ones."""
     import uuid
 
     base = tmp_path_factory.getbasetemp() / "home" / uuid.uuid4().hex
     settings.DETENTE_SIGNING_KEY_FILE = base / "config" / "ledger-ed25519.pem"
     settings.DETENTE_WITNESS_DIR = base / "witness"
+    # The master key too (docs/keys.md): made there on first use, as in development.
+    settings.DETENTE_MASTER_KEY = ""
+    settings.DETENTE_MASTER_KEY_FILE = base / "config" / "master-key"
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "detente.core",
     "detente.accounts",
     "detente.audit",
+    "detente.keys",
     "detente.registry",
     "detente.evidence",
     "detente.agreements",
@@ -334,6 +335,16 @@ _XDG_STATE = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "
 DETENTE_WITNESS_DIR = Path(
     os.environ.get("DETENTE_WITNESS_DIR") or _XDG_STATE / "detente" / "witness"
 )
+
+# --- Encryption at rest (detente.keys; docs/keys.md) ---
+# The master key that wraps the data keys of notes and files: given in the environment
+# (DETENTE_MASTER_KEY, as `detente keys init` writes it) or read from a file outside the
+# data directory, by default beside the ledger's signing key. Outside production a
+# missing file is made on first use; in production nothing starts without it.
+DETENTE_MASTER_KEY = os.environ.get("DETENTE_MASTER_KEY", "").strip()
+DETENTE_MASTER_KEY_FILE = Path(
+    os.environ.get("DETENTE_MASTER_KEY_FILE") or _XDG_CONFIG / "detente" / "master-key"
+).expanduser()
 
 # --- Backups (detente.backups; docs/operations.md, "Backups") ---
 # The folder `detente backup` writes to by default and the worker's scheduled backups go

@@ -72,6 +72,7 @@ def scratch(tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
         "DETENTE_BACKUP_KEEP": "2",
         "DETENTE_DATA_DIR": str(base / "data"),
         "DETENTE_SIGNING_KEY_FILE": str(base / "config" / "ledger-ed25519.pem"),
+        "DETENTE_MASTER_KEY_FILE": str(base / "config" / "master-key"),
         "DETENTE_TASKS": "database",
         "PYTHONPATH": str(ROOT),
     }
@@ -169,7 +170,10 @@ def test_a_backup_restores_into_a_fresh_data_directory_and_its_ledger_verifies(
     # What was in the data directory is back, byte for byte.
     digest = scratch["attachment_sha256"]
     kept = target / "attachments" / digest[:2] / digest
-    assert kept.read_text() == scratch["evidence"]
+    # (sealed at rest, docs/keys.md: the backup carries the sealed file, never the text)
+    source = scratch["source"] / "attachments" / digest[:2] / digest
+    assert kept.read_bytes() == source.read_bytes()
+    assert scratch["evidence"].encode() not in kept.read_bytes()
     assert oct(kept.stat().st_mode & 0o777) == "0o600"
     assert (target / "keys" / "secret_key").read_text() == scratch["secret_key"]
     assert list((target / "checkpoints").glob("checkpoint-*.txt"))
@@ -276,9 +280,11 @@ def test_a_member_altered_inside_a_well_encrypted_file_is_refused(
     hashes still catch an altered member."""
     identities = keys.identities(Path(scratch["identity"]))
     plain = pyrage.decrypt(Path(scratch["at_rest"]).read_bytes(), identities)
-    evidence = scratch["evidence"].encode()
-    assert plain.count(evidence) == 1
-    forged = plain.replace(evidence, evidence.replace(b"embassy", b"EMBASSY"))
+    # The attachment, sealed at rest (docs/keys.md), one byte of it changed.
+    digest = scratch["attachment_sha256"]
+    sealed = (scratch["source"] / "attachments" / digest[:2] / digest).read_bytes()
+    assert plain.count(sealed) == 1 and scratch["evidence"].encode() not in plain
+    forged = plain.replace(sealed, sealed[:-1] + bytes([sealed[-1] ^ 1]))
     bad = tmp_path / "forged.age"
     bad.write_bytes(pyrage.encrypt(forged, [x25519.Recipient.from_str(scratch["recipient"])]))
     target = tmp_path / "restored"

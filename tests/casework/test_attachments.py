@@ -28,7 +28,7 @@ from detente.access.policy import Role
 from detente.api.services import token_create
 from detente.audit import ledger
 from detente.audit.models import AuditEntry
-from detente.casework import selectors, services
+from detente.casework import files, selectors, services
 from detente.casework.models import Attachment, Note
 from detente.evidence.models import Claim
 from detente.evidence.services import claim_record
@@ -46,6 +46,11 @@ def _stored(settings: Any) -> list[Path]:
     """Every file under the attachments folder (temporary ones included)."""
     folder = Path(settings.DATA_DIR) / "attachments"
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def _plain(sha256: str) -> bytes:
+    """A stored file's content, opened with the attachments' data key."""
+    return b"".join(files.plain_chunks(sha256))
 
 
 def _note(world: World, visibility: str = "staff") -> Note:
@@ -116,7 +121,9 @@ def test_an_accepted_file_is_kept_by_its_hash_for_the_server_only(
     assert (row.kind, row.size, row.sha256) == (kind, len(data), digest)
     assert row.name == "evidence.bin"  # no folder from the name
     path = Path(settings.DATA_DIR) / "attachments" / digest[:2] / digest
-    assert _stored(settings) == [path] and path.read_bytes() == data
+    # On disk only sealed: the content is read back through the key, never from the file.
+    assert _stored(settings) == [path] and data[:40] not in path.read_bytes()
+    assert _plain(digest) == data
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     entry = AuditEntry.objects.order_by("-position").first()
     assert entry is not None and entry.action == "attachment.create"
@@ -195,7 +202,7 @@ def test_stripped_image_for_everyone_the_original_for_verifiers_only(
     analyst = make_user("ana", Role.ANALYST)
     verifier = make_user("vera", Role.VERIFIER)
     got = selectors.attachment_download(analyst, row.pk)
-    stripped = (Path(settings.DATA_DIR) / "attachments" / got.sha256[:2] / got.sha256).read_bytes()
+    stripped = _plain(got.sha256)
     assert got.sha256 == row.sha256 != row.original_sha256
     assert b"QzCameraMaker" not in stripped
     with Image.open(io.BytesIO(stripped)) as img:
@@ -205,7 +212,8 @@ def test_stripped_image_for_everyone_the_original_for_verifiers_only(
     mine = selectors.attachment_download(verifier, row.pk, original=True)
     assert mine.sha256 == row.original_sha256
     kept = Path(settings.DATA_DIR) / "attachments" / mine.sha256[:2] / mine.sha256
-    assert b"QzCameraMaker" in kept.read_bytes()
+    assert b"QzCameraMaker" in _plain(mine.sha256)
+    assert b"QzCameraMaker" not in kept.read_bytes()
     last = AuditEntry.objects.order_by("-position").first()
     assert last is not None and last.payload["original"] is True
 

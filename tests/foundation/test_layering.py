@@ -28,8 +28,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("methods", ("estimation",)),
     # The append-only, hash-chained ledger every service writes to.
     ("ledger", ("audit",)),
-    # Who may do what (roles), and who is who (accounts, sign-in, second factor).
-    ("policy and accounts", ("access", "accounts")),
+    # Who may do what (roles), and who is who (accounts, sign-in, second factor); the
+    # encryption keys (master and data keys) every record sealed at rest uses.
+    ("policy and accounts", ("access", "accounts", "keys")),
     # The record: people, claims and their verification, agreements and their members.
     ("record", ("registry", "evidence", "agreements")),
     # Work done on the record: matching names, importing lists, publishing statistics,
@@ -43,6 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # Imports between apps of the same layer, each with its reason.
 SIDEWAYS: dict[tuple[str, str], str] = {
     ("accounts", "access"): "an account's roles are the policy's groups",
+    ("keys", "access"): "`detente keys rotate` acts as the command line's operator (cli_actor)",
     # The record is one knot by design: a claim recorded re-derives the members' states of
     # the person's agreements in the same transaction, and the person page reads both.
     ("evidence", "registry"): "a claim is about a person",

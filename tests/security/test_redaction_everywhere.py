@@ -94,6 +94,7 @@ OPERATOR_ONLY: dict[str, tuple[str, ...]] = {
     "claim": ("status", "count", "stage", "retract", "list"),
     "backup": ("",),
     "config": ("",),
+    "keys": ("init", "status", "rotate"),
     "restore": ("",),
     "db_worker": ("",),
     "demo": ("",),

@@ -6,3 +6,13 @@ class CaseworkConfig(AppConfig):
     name = "detente.casework"
     label = "casework"
     verbose_name = _("Casework")
+
+    def ready(self) -> None:
+        from detente.casework import sealing
+        from detente.casework.models import ATTACHMENT_CLASS, NOTE_CLASS
+        from detente.keys import ring
+
+        # Casework's two data key classes, and how `detente keys rotate --data` seals
+        # all of each again.
+        ring.register(NOTE_CLASS, str(_("notes (every version)")), sealing.reseal_notes)
+        ring.register(ATTACHMENT_CLASS, str(_("attachment files")), sealing.reseal_files)

@@ -7,9 +7,13 @@ or HTML, executables (ELF, Windows 'MZ', Mach-O, scripts starting '#!'), other a
 (zip, gzip, 7z, rar), an office file whose members unpack beyond the limit (a zip bomb)
 or hold macros, an image that does not decode, anything else.
 
-A file being received is written to ``DATA_DIR/attachments/tmp`` and moved into place
-(``DATA_DIR/attachments/ab/abcd…``, mode 0600) only once accepted; a refused one is
-removed at once, so nothing of it is left behind.
+A file being received is written to ``DATA_DIR/attachments/tmp`` (it must be read as it
+is, to be recognised and stripped) and, once accepted, sealed in 64 KiB chunks with the
+attachments' data key into place (``DATA_DIR/attachments/ab/abcd…``, mode 0600; named by
+the SHA-256 of its plaintext) and the plain copy removed; a refused one is removed at
+once, so nothing of it is left behind. Reading a stored file first checks every chunk
+and the SHA-256 of the whole, so a file altered, cut short or moved is refused before
+a byte is sent, never served as garbage (docs/keys.md).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,8 +34,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from detente.casework.models import AttachmentKind
+from detente.casework.models import ATTACHMENT_CLASS, AttachmentKind
 from detente.core.errors import invalid
+from detente.keys import ring
 
 CHUNK = 64 * 1024
 # An office file may hold this many members at most, unpacking to at most
@@ -290,20 +295,114 @@ def strip_metadata(path: Path, kind: str) -> Received:
 # --- Storing and reading ------------------------------------------------------------------
 
 
+class Unreadable(Exception):
+    """A stored file that does not open or does not match its SHA-256: said, never served."""
+
+
+def _seal_into(chunks: Iterable[bytes], sha256: str, target: Path) -> None:
+    """Seal the plaintext ``chunks`` into ``target`` (written beside it, then moved in)."""
+    fd, name = tempfile.mkstemp(dir=_folder(target.parent), prefix=".sealing-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for piece in ring.seal_stream(ATTACHMENT_CLASS, sha256, chunks):
+                out.write(piece)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(name, 0o600)
+        os.replace(name, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
 def keep(received: Received) -> Path:
-    """Move an accepted file into place under its hash (mode 0600); the same content
-    already there is kept once."""
+    """Seal an accepted file into place under its hash (mode 0600) and remove the plain
+    copy; the same content already there is kept once."""
     target = path_of(received.sha256)
     _folder(target.parent)
-    os.chmod(received.path, 0o600)
-    if target.exists():
+    try:
+        if not target.exists():
+            with received.path.open("rb") as fh:
+                _seal_into(file_chunks(fh), received.sha256, target)
+    finally:
         received.discard()
-    else:
-        os.replace(received.path, target)
     return target
 
 
-@contextmanager
-def opened(sha256: str) -> Iterator[IO[bytes]]:
+def _what(sha256: str) -> str:
+    return _("The stored file %(sha)s…") % {"sha": sha256[:12]}
+
+
+def _plain_pieces(sha256: str, handle: IO[bytes]) -> Iterator[bytes]:
+    if ring.is_sealed_file(handle):
+        try:
+            yield from ring.open_stream(ATTACHMENT_CLASS, sha256, handle, _what(sha256))
+        except ring.Undecryptable as exc:
+            raise Unreadable(str(exc)) from None
+    else:
+        # Stored before files were sealed (until `detente keys rotate --data` seals it):
+        # read only if it is still the file its name says.
+        yield from file_chunks(handle)
+
+
+def _check(sha256: str) -> None:
+    digest = hashlib.sha256()
     with path_of(sha256).open("rb") as fh:
-        yield fh
+        for piece in _plain_pieces(sha256, fh):
+            digest.update(piece)
+    if digest.hexdigest() != sha256:
+        raise Unreadable(
+            _("%(what)s does not match its SHA-256: altered or damaged") % {"what": _what(sha256)}
+        )
+
+
+def plain_chunks(sha256: str) -> Iterator[bytes]:
+    """The file's plaintext, chunk by chunk, checked whole before the first chunk comes
+    (``Unreadable`` otherwise). Memory: one chunk at a time."""
+    _check(sha256)
+
+    def pieces() -> Iterator[bytes]:
+        with path_of(sha256).open("rb") as fh:
+            yield from _plain_pieces(sha256, fh)
+
+    return pieces()
+
+
+class PlainFile:
+    """A stored file's plaintext as a file to read (for ``FileResponse``), checked whole
+    when made."""
+
+    def __init__(self, sha256: str) -> None:
+        self._pieces = plain_chunks(sha256)
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            self._buffer += piece
+        if size < 0:
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def seal_again(sha256: str) -> bool:
+    """Seal a stored file with the current data key if it is not already (or is still
+    plain); True if it was. The file is checked whole first; readers holding the old one
+    open keep reading it."""
+    path = path_of(sha256)
+    with path.open("rb") as fh:
+        if ring.file_key_id(fh) == ring.current(ATTACHMENT_CLASS).key_id:
+            return False
+    # Checked whole first, then read again as it is sealed: no plain copy on disk.
+    _seal_into(plain_chunks(sha256), sha256, path)
+    return True

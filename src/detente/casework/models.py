@@ -15,7 +15,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from detente.agreements.models import Agreement, Party
+from detente.keys import ring
 from detente.registry.models import Person
+
+# The data key classes of casework (docs/keys.md): a note's text (every version of it)
+# and the attachment files on disk.
+NOTE_CLASS = "casework.note"
+ATTACHMENT_CLASS = "casework.attachment"
 
 
 class Channel(models.TextChoices):
@@ -107,8 +113,39 @@ class Intervention(models.Model):
         return self.person.handle if self.person_id else self.agreement.slug  # type: ignore[union-attr]
 
 
-class Note(models.Model):
-    """A confidential note; ``body`` is its newest version (every version is a NoteVersion)."""
+class _SealedBody:
+    """``body``: the text, sealed into ``sealed_body`` with the notes' data key and bound to
+    the row (``_body_ref``), opened when first read. A row holding a ciphertext that does
+    not open raises ``ring.Undecryptable``: never shown half-read or as something else."""
+
+    _plain_body: str | None = None
+    sealed_body: str
+
+    def _body_ref(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def body(self) -> str:
+        if self._plain_body is None:
+            self._plain_body = ring.open_text(
+                NOTE_CLASS, self._body_ref(), self.sealed_body, str(self)
+            )
+        return self._plain_body
+
+    @body.setter
+    def body(self, value: str) -> None:
+        self._plain_body = value
+        self._body_dirty = True
+
+    def _seal_body(self) -> None:
+        if getattr(self, "_body_dirty", False) and self._plain_body is not None:
+            self.sealed_body = ring.seal_text(NOTE_CLASS, self._body_ref(), self._plain_body)
+            self._body_dirty = False
+
+
+class Note(_SealedBody, models.Model):
+    """A confidential note; ``body`` is its newest version (every version is a NoteVersion),
+    stored sealed (``sealed_body``; docs/keys.md)."""
 
     person = models.ForeignKey(
         Person,
@@ -132,7 +169,7 @@ class Note(models.Model):
         choices=NoteVisibility.choices,
         default=NoteVisibility.STAFF,
     )
-    body = models.TextField(_("text"))
+    sealed_body = models.TextField(_("text (sealed)"))
     version = models.PositiveIntegerField(_("version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -157,6 +194,22 @@ class Note(models.Model):
     def __str__(self) -> str:
         return f"note #{self.pk} v{self.version}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and self.pk is None and getattr(self, "_body_dirty", False):
+            # The text is bound to the row's id, which the database gives on insert: the
+            # row is written with nothing readable, then sealed (inside the caller's
+            # transaction, so never seen half-written).
+            self.sealed_body = ""
+            super().save(*args, **kwargs)
+            self._seal_body()
+            type(self)._base_manager.filter(pk=self.pk).update(sealed_body=self.sealed_body)
+            return
+        self._seal_body()
+        super().save(*args, **kwargs)
+
+    def _body_ref(self) -> str:
+        return f"note:{self.pk}"
+
     @property
     def subject_label(self) -> str:
         return self.person.handle if self.person_id else self.agreement.slug  # type: ignore[union-attr]
@@ -170,12 +223,13 @@ class VersionQuerySet(models.QuerySet["NoteVersion"]):
         raise TypeError("a note's history is append-only")
 
 
-class NoteVersion(models.Model):
-    """One version of a note, as written; never changed, never removed."""
+class NoteVersion(_SealedBody, models.Model):
+    """One version of a note, as written; never changed, never removed (its text sealed
+    again with a new data key by `detente keys rotate --data` is the same text)."""
 
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    body = models.TextField(_("text"))
+    sealed_body = models.TextField(_("text (sealed)"))
     visibility = models.CharField(
         _("who may read it"), max_length=16, choices=NoteVisibility.choices
     )
@@ -198,10 +252,14 @@ class NoteVersion(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TypeError("a note's history is append-only")
+        self._seal_body()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("a note's history is append-only")
+
+    def _body_ref(self) -> str:
+        return f"note:{self.note_id}:v{self.number}"
 
 
 class Task(models.Model):

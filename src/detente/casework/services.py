@@ -234,17 +234,15 @@ def note_add(
     audience = _visibility(actor, visibility)
     with transaction.atomic():
         ledger.serialize()
-        note = Note.objects.create(
-            person=person,
-            agreement=agreement,
-            visibility=audience,
-            body=text,
-            version=1,
-            created_by=actor,
+        # The text is set as ``body`` and sealed as the row is saved (docs/keys.md).
+        note = Note(
+            person=person, agreement=agreement, visibility=audience, version=1, created_by=actor
         )
-        NoteVersion.objects.create(
-            note=note, number=1, body=text, visibility=audience, author=actor
-        )
+        note.body = text
+        note.save(force_insert=True)
+        first = NoteVersion(note=note, number=1, visibility=audience, author=actor)
+        first.body = text
+        first.save(force_insert=True)
         ledger.append(
             actor,
             "note.create",
@@ -272,11 +270,11 @@ def note_edit(*, actor: User, note: Note, body: object, visibility: object | Non
         ledger.serialize()
         locked = Note.objects.select_for_update().get(pk=note.pk)
         number = locked.version + 1
-        NoteVersion.objects.create(
-            note=locked, number=number, body=text, visibility=audience, author=actor
-        )
+        added = NoteVersion(note=locked, number=number, visibility=audience, author=actor)
+        added.body = text
+        added.save(force_insert=True)
         locked.body, locked.visibility, locked.version = text, audience, number
-        locked.save(update_fields=["body", "visibility", "version", "updated_at"])
+        locked.save(update_fields=["sealed_body", "visibility", "version", "updated_at"])
         ledger.append(
             actor,
             "note.edit",

@@ -8,6 +8,7 @@ a missing one.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from django.contrib import messages
@@ -36,6 +37,8 @@ from detente.evidence.selectors import claim_get
 from detente.registry.models import Person
 from detente.registry.selectors import person_get
 from detente.staff.common import apply_errors, safe_next, staff_page
+
+logger = logging.getLogger(__name__)
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -440,13 +443,24 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     return cast(HttpResponse, file_response(download))
 
 
-def file_response(download: selectors.Download) -> FileResponse:
+def file_response(download: selectors.Download) -> FileResponse | HttpResponse:
+    # Checked whole (every chunk, and the SHA-256) before the first byte goes out.
+    try:
+        plain = files.PlainFile(download.sha256)
+    except files.Unreadable as exc:
+        logger.error("attachment download refused: %s", exc)
+        return HttpResponse(
+            _("This file cannot be read: %(problem)s. Nothing of it was sent.") % {"problem": exc},
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
     response = FileResponse(
-        files.path_of(download.sha256).open("rb"),
+        plain,
         as_attachment=True,
         filename=download.name,
         content_type=download.content_type,
     )
+    response["Content-Length"] = str(download.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

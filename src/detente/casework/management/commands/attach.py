@@ -160,7 +160,11 @@ class Command(BaseCommand):
             f"no attachment #{opts['id']}",
         )
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as target, files.opened(download.sha256) as source:
-            for chunk in files.file_chunks(source):
-                target.write(chunk)
+        try:
+            with os.fdopen(fd, "wb") as target:
+                for chunk in files.plain_chunks(download.sha256):
+                    target.write(chunk)
+        except files.Unreadable as exc:
+            out.unlink(missing_ok=True)
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"{out}: {download.size} bytes, SHA-256 {download.sha256}")
