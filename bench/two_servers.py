@@ -185,7 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="gunicorn workers per server (serve's default)"
+    )
     opts = parser.parse_args()
     if not on_postgresql():
         print("note: DATABASE_URL is not PostgreSQL; running on a shared SQLite file")
@@ -238,9 +240,10 @@ def main() -> None:
     unknown = [m for m, s in written.items() if s == "unknown"]
     lost = [m for m in ok if in_db[m] == 0]
     doubled = [m for m in written if in_db[m] > 1]
-    before = [s for s in samples if s.at < killed]
-    after = [s for s in samples if s.at >= killed + WINDOW]
-    window = [s for s in samples if killed <= s.at < killed + WINDOW]
+    # By when the answer (or the error) came: a request in flight at the kill fails then.
+    before = [s for s in samples if s.at + s.seconds < killed]
+    after = [s for s in samples if s.at + s.seconds >= killed + WINDOW]
+    window = [s for s in samples if killed <= s.at + s.seconds < killed + WINDOW]
     errors = Counter(s.error or str(s.status) for s in samples if not 200 <= s.status < 300)
     report = {
         "clients": opts.clients,
@@ -253,6 +256,7 @@ def main() -> None:
         "by_kind": dict(Counter(s.kind for s in samples)),
         "served_by": dict(Counter(s.server for s in samples)),
         "served_by_after_kill": dict(Counter(s.server for s in samples if s.at >= killed)),
+        "in_flight_at_kill": sum(1 for s in samples if s.at < killed <= s.at + s.seconds),
         "errors_total": sum(errors.values()),
         "errors_in_kill_window": sum(1 for s in window if not 200 <= s.status < 300),
         "errors_after_window": sum(1 for s in after if not 200 <= s.status < 300),
