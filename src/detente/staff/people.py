@@ -660,6 +660,14 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
                 "title": member.agreement.shown_title if member else None,
                 "named_on": member.named_on if member else None,
                 "why": rule_text(s["rule"]),
+                # The claims' numbers as links (ids: nothing to escape), written once here
+                # rather than by a template loop over a status's many claims.
+                **{
+                    f"{which}_links": mark_safe(  # noqa: S308 - numbers only
+                        ", ".join(f'<a href="#claim-{int(i)}">#{int(i)}</a>' for i in s[which])
+                    )
+                    for which in ("decisive_claims", "contradicting_claims", "void_claims")
+                },
             }
         )
     # Retracted and superseded claims (and the retractions): the same under every policy.
