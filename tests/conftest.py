@@ -44,6 +44,9 @@ def _keys_outside_home(settings: Any, tmp_path_factory: Any) -> None:
     # The master key too (docs/keys.md): made there on first use, as in development.
     settings.DETENTE_MASTER_KEY = ""
     settings.DETENTE_MASTER_KEY_FILE = base / "config" / "master-key"
+    from detente.keys import ring
+
+    ring.forget()  # keys held in memory belong to an earlier test's (rolled back) database
 
 
 @pytest.fixture(autouse=True)

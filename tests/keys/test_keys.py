@@ -31,8 +31,10 @@ PDF = b"%PDF-1.7\n" + b"".join(b"%% line %06d of the statement\n" % i for i in r
 
 
 @pytest.fixture(autouse=True)
-def _data_dir(settings: Any, tmp_path: Path) -> Path:
+def _data_dir(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     settings.DATA_DIR = tmp_path / "data"
+    # No wait for other processes to see new data keys (there are none here).
+    monkeypatch.setattr(ring, "CURRENT_TTL", 0.0)
     return tmp_path
 
 

@@ -19,6 +19,7 @@ import base64
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -145,10 +146,28 @@ def _new_row(record_class: str, version: int, with_master: master.MasterKey) -> 
     )
 
 
+# The newest key of each class, as last looked up, kept CURRENT_TTL seconds: a write then
+# costs no query for its key. After `detente keys rotate --data` a running process may
+# write with the previous version for that long (still readable); the re-sealing waits
+# as long before it starts, so it finds those rows too.
+CURRENT_TTL = 30.0
+_current: dict[str, tuple[float, _Open]] = {}
+
+
 def current(record_class: str) -> _Open:
     """The newest data key of the class; the first is made on first use."""
     if record_class not in CLASSES:
         raise KeyError(record_class)
+    cached = _current.get(record_class)
+    if cached is not None and time.monotonic() - cached[0] < CURRENT_TTL:
+        return cached[1]
+    found = _current_from_db(record_class)
+    with _lock:
+        _current[record_class] = (time.monotonic(), found)
+    return found
+
+
+def _current_from_db(record_class: str) -> _Open:
     row = DataKey.objects.filter(record_class=record_class).order_by("-version").first()
     if row is None:
         key = master.configured()
@@ -184,6 +203,7 @@ def forget() -> None:
     """Drop the unwrapped keys held in memory (a test's rolled-back keys, a new master)."""
     with _lock:
         _by_id.clear()
+        _current.clear()
 
 
 # --- Fields ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ key), so the site keeps serving while it runs and a run cut short is simply run 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,11 @@ def rotate(
         len(rows) if not keep_master else 0,
         versions,
     )
+    ring.forget()  # this process: the new keys at once
     if data:
+        # Running processes pick up the new data keys within ring.CURRENT_TTL: wait that
+        # long, so that what they write meanwhile is found by the pass below.
+        time.sleep(ring.CURRENT_TTL)
         for name in sorted(ring.CLASSES):
             reseal = ring.CLASSES[name].reseal
             if reseal is not None:
