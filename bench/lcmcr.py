@@ -210,7 +210,7 @@ def kosovo() -> None:
     print(f"independence: {ind.estimate:,.0f} ({ind.interval[0]:,.0f}-{ind.interval[1]:,.0f})")
 
 
-def compare(before: str, seeds: int) -> None:
+def compare(before: str, seeds: int, only: str = "") -> None:
     print(f"## today's sweep against {before}'s, default settings, {seeds} seeds per table")
     old = sampler_at(before)
     cases = [("Kosovo 1999", read_capture_csv(KOSOVO)), ("speed table", speed_table())]
@@ -220,6 +220,8 @@ def compare(before: str, seeds: int) -> None:
         cases.append((f"{design.name[:1]} seed {seed}", table))
     cases += TABLES
     for label, table in cases:
+        if only and not any(label.startswith(p) for p in only.split(",")):
+            continue
         rows: dict[str, list[tuple[float, float, float, float, float]]] = {
             "before": [],
             "today": [],
@@ -314,6 +316,9 @@ def main() -> int:
     )
     parser.add_argument("--before", default="HEAD", help="commit to compare with (compare)")
     parser.add_argument("--seeds", type=int, default=4, help="seeds per table (compare)")
+    parser.add_argument(
+        "--only", default="", help="compare: tables whose label starts so, comma-separated"
+    )
     parser.add_argument("--sims-per-design", type=int, default=25)
     parser.add_argument("--designs", default="", help="letters of the designs to run, e.g. CD")
     args = parser.parse_args()
@@ -326,7 +331,7 @@ def main() -> int:
     if args.part == "reference":
         reference()
     if args.part == "compare":
-        compare(args.before, args.seeds)
+        compare(args.before, args.seeds, args.only)
     if args.part in ("coverage", "all"):
         ok &= coverage(args.sims_per_design, args.designs)
     return 0 if ok else 1
