@@ -2,12 +2,13 @@
 from a process of their own, as an operator at the shell would.
 
 ``python -m tests.deployment.seed world`` (with the scratch database's environment)
-migrates the database, notes which keys that made in the data directory, and loads a small
-world through the services: the test helpers' agreement, made public, its members'
-names disclosed to the public; an administrator, a verifier and an analyst, each with a
-password and a confirmed authenticator; API tokens. It prints, as JSON, what a client needs
-to use them (the tokens, the passwords and the authenticators' secrets) — scratch data
-that lives as long as the test.
+migrates the database, notes which keys that made in the data directory, makes the master
+key (``detente keys init``), and loads a small world through the services: the test
+helpers' agreement, made public, its members' names disclosed to the public; an
+administrator, a verifier and an analyst, each with a password and a confirmed
+authenticator; API tokens. It prints, as JSON, what a client needs to use them (the
+tokens, the passwords and the authenticators' secrets) — scratch data that lives as long
+as the test.
 
 ``python -m tests.deployment.seed withdraw HANDLE`` withdraws one person's name from the
 public (proposed by the analyst, approved by the verifier: the two people the rule asks
@@ -16,6 +17,7 @@ for), as the admin pages would.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -47,6 +49,9 @@ def world() -> dict[str, Any]:
     from detente.api.services import token_create
 
     call_command("migrate", verbosity=0)
+    # The operator's step before any server starts (docs/deployment.md): one master key,
+    # given to every host; servers starting together would each try to make it.
+    call_command("keys", "init", stdout=io.StringIO())
     actor = cli_actor()
     # What `detente migrate` leaves in keys/: what an operator copies to the next server.
     keys = sorted(p.name for p in (Path(settings.DATA_DIR) / "keys").iterdir())
