@@ -308,3 +308,26 @@ def test_keys_init_writes_a_private_file_once_and_status_prints_no_secret(
     text = shown.getvalue()
     assert key.fingerprint in text and "casework.note" in text and "opens" in text
     assert master.encode(key.key).split(":")[1] not in text and key.key.hex() not in text
+
+
+def test_the_migration_seals_notes_written_before(world: World) -> None:
+    """Notes stored as plain text before this change are sealed in place by the migration
+    (with the historical models, as `migrate` runs it), and read as they were written."""
+    import importlib
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    note = _note(world)
+    services.note_edit(actor=world.actor, note=note, body="<p>Later</p>")
+    Note.objects.filter(pk=note.pk).update(sealed_body="<p>Later</p>")
+    NoteVersion._base_manager.filter(note=note, number=1).update(sealed_body=f"<p>{SECRET}</p>")
+    with pytest.raises(ring.Undecryptable, match="not sealed"):
+        _reread(note).body  # noqa: B018 - plain text is never taken for a sealed one
+    migration = importlib.import_module("detente.casework.migrations.0004_sealed_notes")
+    state = MigrationExecutor(connection).loader.project_state(("casework", "0004_sealed_notes"))
+    migration.seal(state.apps, None)
+    stored = _raw("casework_note", "sealed_body") + _raw("casework_noteversion", "sealed_body")
+    assert not any("Later" in s or "Rosalind" in s for s in stored)
+    assert _reread(note).body == "<p>Later</p>"
+    history = [v.body for v in NoteVersion.objects.filter(note=note).order_by("number")]
+    assert history == [f"<p>{SECRET}</p>", "<p>Later</p>"]
