@@ -282,24 +282,36 @@ def test_a_session_opened_on_one_server_is_good_on_the_other(
 # --- The API's rate limit: counted in the database ----------------------------------------------
 
 
+def _minute() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
+def _next_minute() -> None:
+    now = dt.datetime.now(dt.UTC)
+    time.sleep(60.2 - now.second - now.microsecond / 1e6)
+
+
 def test_the_api_rate_limit_counts_both_servers_together(
     cluster: tuple[Cluster, dict[str, Any]],
 ) -> None:
     a, b, world = _hosts(cluster)
     token = world["tokens"]["rate"]
-    # The limit is per calendar minute: start with time to spare before the minute turns.
-    now = dt.datetime.now(dt.UTC)
-    if now.second > 40:
-        time.sleep(60.5 - now.second - now.microsecond / 1e6)
-    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    answers = [
-        call((a if i % 2 else b).base, "GET", "/api/statistics", token=token).status
-        for i in range(RATE)
-    ]
-    over_a = call(a.base, "GET", "/api/statistics", token=token)
-    over_b = call(b.base, "GET", "/api/statistics", token=token)
-    if dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) != minute:
-        pytest.fail("the minute turned during the test (the machine is very slow)")
+    # The limit is per calendar minute: start with time to spare before the minute turns,
+    # and on a machine so slow that it turned all the same, once more from a new minute.
+    if dt.datetime.now(dt.UTC).second > 40:
+        _next_minute()
+    for attempt in range(2):
+        minute = _minute()
+        answers = [
+            call((a if i % 2 else b).base, "GET", "/api/statistics", token=token).status
+            for i in range(RATE)
+        ]
+        over_a = call(a.base, "GET", "/api/statistics", token=token)
+        over_b = call(b.base, "GET", "/api/statistics", token=token)
+        if _minute() == minute:
+            break
+        assert attempt == 0, "the minute turned twice during the test"
+        _next_minute()
     assert answers == [200] * RATE  # half on each server, none refused
     assert over_a.status == 429 and "Retry-After" in over_a.headers
     assert over_b.status == 429 and "Retry-After" in over_b.headers
