@@ -49,6 +49,9 @@ class Ahead:
 
     records: dict[int, Record]
     proposals: dict[int, list[Proposal]]
+    # Whether a row's proposals alone link it (``decide`` with nobody taken), by row
+    # number, when the worker has decided it already; a row missing is decided here.
+    settled: dict[int, bool] = dataclasses.field(default_factory=dict)
 
 
 def _made_here(key: Any) -> bool:
@@ -75,14 +78,18 @@ def _decide(
     scorer, policy = linker.scorer, linker.policy
     records = [ahead.records[parsed.number] for parsed, _hash in rows]
     proposals = [ahead.proposals[parsed.number] for parsed, _hash in rows]
+    places = len(linker.model.place_parts)
+    # Whether the candidates alone (no person taken yet) link a row: decided once for each
+    # row, again only for a row whose candidates change below.
+    settled = [
+        ahead.settled[parsed.number]
+        if parsed.number in ahead.settled
+        else decide(found, policy, (), places).outcome == LINK
+        for (parsed, _hash), found in zip(rows, proposals, strict=True)
+    ]
     if len(linker.made):
         # People this import created for earlier batches, as candidates too.
-        places = len(linker.model.place_parts)
-        unsettled = [
-            i
-            for i, found in enumerate(proposals)
-            if decide(found, policy, (), places).outcome != LINK
-        ]
+        unsettled = [i for i, linked in enumerate(settled) if not linked]
         earlier_made = linker.made.candidate_records_many([records[i] for i in unsettled], 8)
         for i, others in zip(unsettled, earlier_made, strict=True):
             if others:
@@ -92,11 +99,9 @@ def _decide(
                     [*proposals[i], *scorer._propose(records[i], others, first)],
                     key=lambda p: (-p.weight, p.order),
                 )
+                settled[i] = decide(proposals[i], policy, (), places).outcome == LINK
     # Rows the registry settles are nobody new: only the others may repeat one another.
-    places = len(linker.model.place_parts)
-    open_rows = [
-        i for i, found in enumerate(proposals) if decide(found, policy, (), places).outcome != LINK
-    ]
+    open_rows = [i for i, linked in enumerate(settled) if not linked]
     nearby: dict[int, tuple[Record, ...]] = {}
     if len(open_rows) > 1:
         subset = [records[i] for i in open_rows]

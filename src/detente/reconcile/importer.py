@@ -32,8 +32,10 @@ must find as a global of this module is here).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,7 @@ from detente.audit import ledger
 from detente.core.dates import DatePrecision
 from detente.core.errors import invalid
 from detente.evidence.models import Source
-from detente.matching.pipeline import Proposal
+from detente.matching.pipeline import LINK, Proposal, decide
 from detente.matching.records import Record
 from detente.reconcile.import_decisions import Ahead, _decide, _propose, _unseen
 from detente.reconcile.import_digest import import_verify, run_digest
@@ -102,9 +104,10 @@ def _short(row_hash: str) -> int:
 
 def _read_and_propose(
     _call: int,
-) -> tuple[list[ParsedRow], list[Record], list[list[tuple[Any, ...]]]] | None:
+) -> tuple[list[ParsedRow], list[Record], list[list[tuple[Any, ...]]], list[bool]] | None:
     """In the worker: the file's next batch, its rows' records (those not known from an
-    earlier import) and their proposals, by key; None at the end of the file."""
+    earlier import), their proposals, by key, and whether those alone link each row (see
+    :class:`Ahead`); None at the end of the file."""
     import numpy as np
 
     state = _WORKER
@@ -129,7 +132,14 @@ def _read_and_propose(
         batch,
         records,
         [[(p.key, p.weight, p.levels, p.swapped, p.order) for p in row] for row in found],
+        _settled(state.linker, found),
     )
+
+
+def _settled(linker: Linker, found: list[list[Proposal]]) -> list[bool]:
+    """For each row, whether its proposals alone link it (nobody taken yet)."""
+    policy, places = linker.policy, len(linker.model.place_parts)
+    return [decide(row, policy, (), places).outcome == LINK for row in found]
 
 
 class _Proposer:
@@ -181,12 +191,16 @@ class _Proposer:
                 return
             call += 1
             job = self.pool.apply_async(_read_and_propose, (call,))
-            batch, records, raw = answer
+            batch, records, raw, settled = answer
+            # The same named tuples as Proposal(...) makes, without its keyword handling.
+            new = tuple.__new__
             found = [
-                [Proposal(record_of[key], w, lv, sw, order) for key, w, lv, sw, order in row]
+                [new(Proposal, (record_of[key], w, lv, sw, order)) for key, w, lv, sw, order in row]
                 for row in raw
             ]
-            yield batch, self._ahead(records, found)
+            ahead = self._ahead(records, found)
+            ahead.settled = dict(zip(ahead.proposals, settled, strict=True))
+            yield batch, ahead
 
     def _here(self) -> Iterator[tuple[list[ParsedRow], Ahead]]:
         for batch in _batches(*self.reading):
@@ -231,6 +245,23 @@ class _Proposer:
 PARALLEL_BYTES = 500_000
 
 
+@contextmanager
+def _still_heap() -> Iterator[None]:
+    """While an import runs, what is already in memory is moved out of the garbage
+    collector's sight (``gc.freeze``), again once the registry's records are loaded (see
+    :func:`import_list`); given back at the end. An import allocates millions of objects
+    beside the registry's 100,000 records, and every full collection walked them all
+    (thousands of collections in one import). Only memory management: no object changes,
+    nothing is decided differently. The forked workers inherit it; a process that runs
+    several imports at once only collects later."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@_still_heap()
 def import_list(
     *,
     actor: User,
@@ -355,6 +386,7 @@ def import_list(
         link_above=link_above,
         review_above=review_above,
     )
+    gc.freeze()  # the registry's records and the model, here for the whole import
     summary.model = {
         "estimated": bool(linker.training.get("estimated")),
         "match_share": round(linker.model.match_share, 4),
