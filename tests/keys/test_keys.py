@@ -331,3 +331,11 @@ def test_the_migration_seals_notes_written_before(world: World) -> None:
     assert _reread(note).body == "<p>Later</p>"
     history = [v.body for v in NoteVersion.objects.filter(note=note).order_by("number")]
     assert history == [f"<p>{SECRET}</p>", "<p>Later</p>"]
+
+
+def test_a_note_read_again_from_the_database_shows_its_newest_text(world: World) -> None:
+    note = _note(world)
+    assert note.body == f"<p>{SECRET}</p>"
+    services.note_edit(actor=world.actor, note=note, body="<p>Newer</p>")
+    note.refresh_from_db()
+    assert note.body == "<p>Newer</p>" and note.version == 2

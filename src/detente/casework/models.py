@@ -137,6 +137,10 @@ class _SealedBody:
         self._plain_body = value
         self._body_dirty = True
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)  # type: ignore[misc]
+        self._plain_body, self._body_dirty = None, False  # opened again from the row
+
     def _seal_body(self) -> None:
         if getattr(self, "_body_dirty", False) and self._plain_body is not None:
             self.sealed_body = ring.seal_text(NOTE_CLASS, self._body_ref(), self._plain_body)
