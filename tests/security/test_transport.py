@@ -40,18 +40,26 @@ def test_logout_clears_site_data(world: World) -> None:
 
 
 def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
+    from detente.keys.master import encode
+
     env = {
         **os.environ,
         "DETENTE_DATA_DIR": str(tmp_path),
         "DETENTE_PRODUCTION": "1",
         "DETENTE_ALLOWED_HOSTS": "detente.example.org",
         "DETENTE_PUBLIC_URL": "https://detente.example.org",
+        "DETENTE_MASTER_KEY": encode(os.urandom(32)),  # docs/keys.md
     }
     env.pop("DETENTE_DEBUG", None)
     check = [sys.executable, "-m", "detente.cli", "check", "--deploy", "--fail-level", "WARNING"]
     run = subprocess.run(check, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout
+    # Without a master key nothing starts in production (none is made there on its own).
+    nowhere = str(tmp_path.parent / f"{tmp_path.name}-no-master-key")
+    missing = {**env, "DETENTE_MASTER_KEY": "", "DETENTE_MASTER_KEY_FILE": nowhere}
+    run = subprocess.run(check, env=missing, capture_output=True, text=True, check=False)  # noqa: S603
+    assert run.returncode != 0 and "detente.E301" in run.stdout + run.stderr
     # Without the public address, links in emails would lead nowhere: the check says so.
     env.pop("DETENTE_PUBLIC_URL")
     run = subprocess.run(check, env=env, capture_output=True, text=True, check=False)  # noqa: S603
