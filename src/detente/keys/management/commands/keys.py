@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from detente.keys import master, services
+from detente.keys import master, ring, services
 from detente.keys.master import KeyProblem
 
 
@@ -110,6 +110,14 @@ class Command(BaseCommand):
                 _("%(cls)s: %(n)d sealed again with the new data key") % {"cls": name, "n": count}
             )
 
+        if opts["data"]:
+            self.stdout.write(
+                _(
+                    "New data keys: sealing again starts in %(n)d seconds, once running "
+                    "processes use them."
+                )
+                % {"n": ring.CURRENT_TTL}
+            )
         done = services.rotate(
             actor=cli_actor(),
             data=opts["data"],
