@@ -282,7 +282,7 @@ def verifier(s: Shots, mailbox: Mailbox) -> None:
     page.goto(BASE + f"/staff/disclosures/{number.group(1)}/")
     s.take(page, "staff-disclosure-approve.png", full=True)
 
-    page.goto(BASE + "/staff/queue/?state=reported")
+    page.goto(BASE + "/staff/verification/?state=reported")
     item = page.locator("li.queue-item").first
     item.get_by_text("Confirm the release").click()
     s.take(page, "staff-queue.png")

@@ -318,19 +318,19 @@ def test_a_verifier_confirms_a_reported_release_from_the_queue(
 ) -> None:
     report_release(world, 0)
     verifier = apis["verifier"]
-    queue = verifier.get("/queue").json()["items"]
+    queue = verifier.get("/verification").json()["items"]
     assert [(q["agreement"], q["handle"], q["state"]) for q in queue] == [
         ("deal", world.person(0).handle, "reported")
     ]
     response = verifier.post(
-        f"/queue/deal/{world.person(0).handle}/confirm",
+        f"/verification/deal/{world.person(0).handle}/confirm",
         {"source": world.sources["ngo"].slug, "evidence_text": "Seen at home by our team."},
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["member"]["state"] == "confirmed" and body["member"]["status"] == "pardoned"
     assert Claim.objects.get(pk=body["claim"]).source == world.sources["ngo"]
-    assert verifier.get("/queue").json()["items"] == []
+    assert verifier.get("/verification").json()["items"] == []
     progress = apis["legislature"].get("/agreements/deal/progress").json()
     assert progress["confirmed"] == 1 and progress["reported"] == 0
 
@@ -339,7 +339,7 @@ def test_a_dispute_keeps_the_member_in_the_queue(world: World, apis: dict[str, A
     report_release(world, 0)
     handle = world.person(0).handle
     response = apis["verifier"].post(
-        f"/queue/deal/{handle}/dispute",
+        f"/verification/deal/{handle}/dispute",
         {
             "source": world.sources["family"].slug,
             "event_date": "2020-02-05",
@@ -347,24 +347,24 @@ def test_a_dispute_keeps_the_member_in_the_queue(world: World, apis: dict[str, A
         },
     )
     assert response.status_code == 201 and response.json()["member"]["state"] == "disputed"
-    disputed = apis["verifier"].get("/queue?state=disputed").json()["items"]
+    disputed = apis["verifier"].get("/verification?state=disputed").json()["items"]
     assert [q["handle"] for q in disputed] == [handle]
-    assert apis["verifier"].get("/queue?state=held").status_code == 422
+    assert apis["verifier"].get("/verification?state=held").status_code == 422
 
 
 def test_only_verifiers_with_a_write_token_act_on_the_queue(
     world: World, apis: dict[str, Api]
 ) -> None:
     report_release(world, 0)
-    url = f"/queue/deal/{world.person(0).handle}/confirm"
+    url = f"/verification/deal/{world.person(0).handle}/confirm"
     body = {"source": world.sources["ngo"].slug, "evidence_text": "Seen."}
     for who in ("analyst", "verifier-read", "legislature", "public"):
         response = apis[who].post(url, body)
         assert response.status_code == 403 and response["Content-Type"] == PROBLEM, who
     # A read token is refused before the body is even read.
     assert apis["verifier-read"].post(url, "{not json").status_code == 403
-    assert apis["legislature"].get("/queue").status_code == 403
-    assert apis["analyst"].get("/queue").status_code == 200  # analysts read it
+    assert apis["legislature"].get("/verification").status_code == 403
+    assert apis["analyst"].get("/verification").status_code == 200  # analysts read it
     assert Membership.objects.get(person=world.person(0)).state == "reported"
 
 
@@ -385,10 +385,10 @@ def test_a_refused_confirmation_names_the_field_and_saves_nothing(
         ({"source": world.sources["ngo"].slug, "event_date": "someday"}, "event_date"),
     ]
     for body, field in cases:
-        response = verifier.post(f"/queue/deal/{handle}/confirm", body)
+        response = verifier.post(f"/verification/deal/{handle}/confirm", body)
         assert response.status_code == 422 and field in field_errors(response), body
-    assert verifier.post("/queue/deal/P-9999/confirm", cases[0][0]).status_code == 404
-    assert verifier.post(f"/queue/deal/{handle}/confirm", "{oops").status_code == 400
+    assert verifier.post("/verification/deal/P-9999/confirm", cases[0][0]).status_code == 404
+    assert verifier.post(f"/verification/deal/{handle}/confirm", "{oops").status_code == 400
     assert Claim.objects.count() == claims
 
 

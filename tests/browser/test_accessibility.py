@@ -59,7 +59,7 @@ NOT_LINKED = {
     "staff/welcome/<str:token>/": "an invitation link, shown once to the administrator",
     "staff/imports/jobs/<int:pk>/": "the demo has no import job waiting",
     "staff/imports/jobs/<int:pk>/progress/": "a fragment of the job's page",
-    "staff/review/<int:pk>/": "reached when the demo has import rows waiting",
+    "staff/matches/<int:pk>/": "reached when the demo has import rows waiting",
     "staff/imports/<int:pk>/": "the demo has imported no list",
 }
 
@@ -418,7 +418,7 @@ def test_confirming_a_release_from_the_queue_by_keyboard(
     axe: Any,
 ) -> None:
     page = contexts["verifier"].new_page()
-    page.goto(demo.base + "/staff/queue/?state=reported")
+    page.goto(demo.base + "/staff/verification/?state=reported")
     item = f"#{page.locator('li.queue-item').first.get_attribute('id')}"
     form = f"{item} form[action$='/confirm/']"
     tab_to(page, f"{item} details summary")  # "Confirm the release"

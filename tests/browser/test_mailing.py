@@ -210,7 +210,7 @@ def test_a_verifier_sends_a_list_now_and_the_subscriber_gets_the_news(
     logins = [line.split("\t") for line in (data / "demo-logins.txt").read_text().splitlines()]
     demo = Demo(mail_server.url, data, {user: password for user, password, _role in logins})
     page = new_page(browser, problems, locale="en-US", viewport=DESKTOP)
-    page.goto(mail_server.url + "/staff/queue/?state=reported")
+    page.goto(mail_server.url + "/staff/verification/?state=reported")
     sign_in(page, demo, "verifier", ENGLISH)
     item = page.locator("li.queue-item").first
     handle = item.locator(".handle").inner_text()

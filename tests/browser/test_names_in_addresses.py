@@ -173,10 +173,10 @@ def test_no_name_typed_in_a_staff_search_reaches_an_address(
     assert page.url == demo.base + "/staff/people/new/"
 
     # The review page's search for another person (htmx, by POST).
-    page.goto(demo.base + f"/staff/review/?run={run}")
+    page.goto(demo.base + f"/staff/matches/?run={run}")
     page.get_by_role("link", name=re.compile(r"^Row \d+$")).click()  # the import's one row
     page.wait_for_load_state()
-    assert re.fullmatch(rf"{re.escape(demo.base)}/staff/review/\d+/\?run={run}", page.url)
+    assert re.fullmatch(rf"{re.escape(demo.base)}/staff/matches/\d+/\?run={run}", page.url)
     row_address = page.url
     search = page.locator("section.another")
     search.get_by_label("Name or handle").fill(f"{identity['given_names']} {paternal}")
@@ -204,7 +204,7 @@ def test_no_name_typed_in_a_staff_search_reaches_an_address(
     page.wait_for_load_state()
     page.locator(f"#results {result}").wait_for()
     assert page.url == demo.base + "/staff/people/"
-    page.goto(demo.base + f"/staff/review/?run={run}")
+    page.goto(demo.base + f"/staff/matches/?run={run}")
     page.get_by_role("link", name=re.compile(r"^Row \d+$")).click()  # the import's one row
     page.wait_for_load_state()
     row_address = page.url

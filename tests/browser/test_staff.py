@@ -125,11 +125,11 @@ def test_a_verifier_confirms_a_reported_release_and_the_public_figure_moves(
 ) -> None:
     before = confirmed_figure(browser, demo)
     page = new_page(browser, watch, locale="en-US", viewport=DESKTOP)
-    page.goto(demo.base + "/staff/queue/")
+    page.goto(demo.base + "/staff/verification/")
     assert "/staff/login/" in page.url  # staff pages need a login
     page.screenshot(path=str(shots / "staff-login.png"))
     sign_in(page, demo, "verifier", ENGLISH)
-    assert page.url == demo.base + "/staff/queue/"  # back where the verifier was going
+    assert page.url == demo.base + "/staff/verification/"  # back where the verifier was going
     page.get_by_role("link", name="Dashboard").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
     page.screenshot(path=str(shots / "staff-dashboard.png"), full_page=True)
@@ -162,7 +162,7 @@ def test_the_queue_works_without_javascript(browser: Any, demo: Demo, watch: lis
     page = new_page(browser, watch, locale="en-US", java_script_enabled=False)
     page.goto(demo.base + "/staff/login/")
     sign_in(page, demo, "admin", ENGLISH)
-    page.goto(demo.base + "/staff/queue/?state=reported")
+    page.goto(demo.base + "/staff/verification/?state=reported")
     item = page.locator("li.queue-item").first
     item.get_by_text("Confirm the release").click()
     # A graded-C source cannot confirm: the reason is shown on the field, nothing saved.

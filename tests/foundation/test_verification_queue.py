@@ -9,8 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tests.support import World, at, make_user
 
 from detente.agreements.models import Membership, MemberState
-from detente.evidence.review import review_confirm, review_dispute, verification_queue
 from detente.evidence.services import claim_record
+from detente.evidence.verification_queue import (
+    verification_confirm,
+    verification_dispute,
+    verification_queue,
+)
 from detente.registry.status import CustodyStatus
 
 
@@ -31,7 +35,7 @@ def test_a_reported_release_waits_in_the_queue_until_confirmed(world: World) -> 
     membership = _report_release(world)
     assert list(verification_queue(world.actor)) == [membership]
 
-    review_confirm(
+    verification_confirm(
         actor=world.actor,
         membership=membership,
         source=world.sources["ngo"],
@@ -46,7 +50,7 @@ def test_a_reported_release_waits_in_the_queue_until_confirmed(world: World) -> 
 def test_the_releasing_side_cannot_confirm_itself(world: World) -> None:
     membership = _report_release(world)
     with pytest.raises(ValidationError) as err:
-        review_confirm(
+        verification_confirm(
             actor=world.actor,
             membership=membership,
             source=world.sources["gov_press"],
@@ -60,7 +64,7 @@ def test_the_releasing_side_cannot_confirm_itself(world: World) -> None:
 def test_a_poorly_graded_source_cannot_confirm(world: World) -> None:
     membership = _report_release(world)
     with pytest.raises(ValidationError) as err:
-        review_confirm(
+        verification_confirm(
             actor=world.actor,
             membership=membership,
             source=world.sources["family"],
@@ -71,7 +75,7 @@ def test_a_poorly_graded_source_cannot_confirm(world: World) -> None:
 
 def test_a_dispute_moves_the_member_to_disputed_and_stays_in_the_queue(world: World) -> None:
     membership = _report_release(world)
-    review_dispute(
+    verification_dispute(
         actor=world.actor,
         membership=membership,
         source=world.sources["family"],
@@ -86,10 +90,10 @@ def test_a_dispute_moves_the_member_to_disputed_and_stays_in_the_queue(world: Wo
 def test_confirm_needs_evidence_and_a_release_status(world: World) -> None:
     membership = _report_release(world)
     with pytest.raises(ValidationError) as err:
-        review_confirm(actor=world.actor, membership=membership, source=world.sources["ngo"])
+        verification_confirm(actor=world.actor, membership=membership, source=world.sources["ngo"])
     assert "evidence_text" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
-        review_confirm(
+        verification_confirm(
             actor=world.actor,
             membership=membership,
             source=world.sources["ngo"],
@@ -104,7 +108,7 @@ def test_only_verifiers_act_on_the_queue_and_only_staff_read_it(world: World) ->
     analyst = make_user("an", "analyst")
     assert list(verification_queue(analyst)) == [membership]
     with pytest.raises(PermissionDenied):
-        review_confirm(
+        verification_confirm(
             actor=analyst, membership=membership, source=world.sources["ngo"], evidence_text="x"
         )
     with pytest.raises(PermissionDenied):

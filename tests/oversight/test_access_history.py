@@ -19,7 +19,7 @@ from tests.support import World, make_user, sql
 
 from detente.audit import ledger
 from detente.audit.models import AuditEntry, PersonAccess
-from detente.reconcile.merge import person_merge
+from detente.reconcile.services import person_merge
 from detente.registry.services import person_create
 
 

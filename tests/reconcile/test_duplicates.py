@@ -13,7 +13,7 @@ from tests.support import World, make_user
 
 from detente.access.policy import Role
 from detente.audit.models import AuditEntry
-from detente.reconcile.merge import person_merge
+from detente.reconcile.services import person_merge
 from detente.registry.models import Person
 from detente.registry.services import person_create
 

@@ -17,7 +17,7 @@ from detente.demo.names import PersonGenerator
 from detente.evidence.estimates import registry_estimate, registry_lists, waiting_rows
 from detente.evidence.services import claim_record
 from detente.reconcile.importer import import_list
-from detente.reconcile.merge import person_merge
+from detente.reconcile.services import person_merge
 from detente.registry.models import Person
 from detente.registry.services import person_create
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from tests.reconcile.conftest import write_list
-from tests.reconcile.review_kit import make_run, queue_row
+from tests.reconcile.match_review_kit import make_run, queue_row
 from tests.support import World, make_user
 
 from detente.access.policy import Role
@@ -25,14 +25,12 @@ from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim
 from detente.reconcile.importer import import_list
 from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome
-from detente.reconcile.review import (
-    bulk_rows,
-    field_agreement,
-    review_accept,
-    review_accept_bulk,
-    review_choose,
-    review_queue,
-    review_reject,
+from detente.reconcile.selectors import bulk_rows, field_agreement, match_review_queue
+from detente.reconcile.services import (
+    match_review_accept,
+    match_review_accept_bulk,
+    match_review_choose,
+    match_review_reject,
 )
 from detente.registry.models import Identity, Person
 
@@ -75,7 +73,7 @@ def test_accepting_links_the_proposed_person_and_records_the_claim(
     queued: ImportRow, users: dict[str, User], registry: dict[str, Person], world: World
 ) -> None:
     jose = registry["jose"]
-    row = review_accept(actor=users["verifier"], row=queued, note="same municipality")
+    row = match_review_accept(actor=users["verifier"], row=queued, note="same municipality")
     assert (row.decision, row.person, row.decided_by) == (
         Decision.ACCEPTED,
         jose,
@@ -91,15 +89,15 @@ def test_accepting_links_the_proposed_person_and_records_the_claim(
     assert evidence["person"] == jose.handle and evidence["probability"] > 0
     assert evidence["explanation"]["fields"]
     assert verify().ok
-    assert not review_queue(users["analyst"]).exists()
-    assert list(review_queue(users["analyst"], decided=True)) == [row]
+    assert not match_review_queue(users["analyst"]).exists()
+    assert list(match_review_queue(users["analyst"], decided=True)) == [row]
 
 
 def test_rejecting_makes_a_new_person_from_the_row(
     queued: ImportRow, users: dict[str, User]
 ) -> None:
     before = Person.objects.count()
-    row = review_reject(actor=users["verifier"], row=queued)
+    row = match_review_reject(actor=users["verifier"], row=queued)
     assert Person.objects.count() == before + 1
     assert row.person is not None
     ident = Identity.objects.get(person=row.person)
@@ -110,24 +108,24 @@ def test_rejecting_makes_a_new_person_from_the_row(
 def test_choosing_another_person(
     queued: ImportRow, users: dict[str, User], registry: dict[str, Person]
 ) -> None:
-    row = review_choose(actor=users["verifier"], row=queued, person=registry["maria"])
+    row = match_review_choose(actor=users["verifier"], row=queued, person=registry["maria"])
     assert row.decision == Decision.CHOSEN and row.person == registry["maria"]
 
 
 def test_a_row_is_decided_once(queued: ImportRow, users: dict[str, User]) -> None:
-    review_accept(actor=users["verifier"], row=queued)
+    match_review_accept(actor=users["verifier"], row=queued)
     claims = Claim.objects.count()
     with pytest.raises(ValidationError, match="already decided"):
-        review_reject(actor=users["verifier"], row=queued)
+        match_review_reject(actor=users["verifier"], row=queued)
     assert Claim.objects.count() == claims
 
 
 def test_analysts_read_but_do_not_decide(queued: ImportRow, users: dict[str, User]) -> None:
-    assert list(review_queue(users["analyst"])) == [queued]
+    assert list(match_review_queue(users["analyst"])) == [queued]
     with pytest.raises(PermissionDenied):
-        review_accept(actor=users["analyst"], row=queued)
+        match_review_accept(actor=users["analyst"], row=queued)
     with pytest.raises(PermissionDenied):
-        review_queue(users["legislator"])
+        match_review_queue(users["legislator"])
     assert ImportRow.objects.get(pk=queued.pk).decision == ""
 
 
@@ -147,23 +145,23 @@ def test_api_lists_shows_and_decides(
 ) -> None:
     client = Client()
     analyst, verifier = bearer(users["analyst"]), bearer(users["verifier"])
-    page = client.get("/api/review", **analyst).json()
+    page = client.get("/api/match-review", **analyst).json()
     assert [i["id"] for i in page["items"]] == [queued.pk]
     assert page["items"][0]["best_candidate"] == registry["jose"].handle
-    detail = client.get(f"/api/review/{queued.pk}", **analyst).json()
+    detail = client.get(f"/api/match-review/{queued.pk}", **analyst).json()
     assert detail["candidates"][0]["name"] == "José Luis Gómez Vázquez"
     assert detail["candidates"][0]["explanation"]["fields"]
     # Seeing a candidate's name is recorded like any view of an identity.
     assert AuditEntry.objects.filter(action="import.review.view", actor=users["analyst"]).exists()
     refused = client.post(
-        f"/api/review/{queued.pk}",
+        f"/api/match-review/{queued.pk}",
         {"decision": "accept"},
         content_type="application/json",
         **analyst,
     )
     assert refused.status_code == 403 and refused["Content-Type"] == PROBLEM
     done = client.post(
-        f"/api/review/{queued.pk}",
+        f"/api/match-review/{queued.pk}",
         {"decision": "choose", "person": registry["yoany"].handle},
         content_type="application/json",
         **verifier,
@@ -171,7 +169,7 @@ def test_api_lists_shows_and_decides(
     assert done.status_code == 200, done.content
     assert done.json()["decision"] == "chosen" and done.json()["person"] == registry["yoany"].handle
     again = client.post(
-        f"/api/review/{queued.pk}",
+        f"/api/match-review/{queued.pk}",
         {"decision": "reject"},
         content_type="application/json",
         **verifier,
@@ -183,22 +181,22 @@ def test_api_lists_shows_and_decides(
 
 def test_api_refusals_are_problems(queued: ImportRow, users: dict[str, User]) -> None:
     client = Client()
-    assert client.get("/api/review").status_code == 401
+    assert client.get("/api/match-review").status_code == 401
     legislator = bearer(users["legislator"], "read")
-    assert client.get("/api/review", **legislator).status_code == 403
-    assert client.get(f"/api/review/{queued.pk}", **legislator).status_code == 404
+    assert client.get("/api/match-review", **legislator).status_code == 403
+    assert client.get(f"/api/match-review/{queued.pk}", **legislator).status_code == 404
     verifier = bearer(users["verifier"])
-    missing = client.get("/api/review/999999", **verifier)
+    missing = client.get("/api/match-review/999999", **verifier)
     assert missing.status_code == 404 and missing["Content-Type"] == PROBLEM
     bad = client.post(
-        f"/api/review/{queued.pk}",
+        f"/api/match-review/{queued.pk}",
         {"decision": "choose"},
         content_type="application/json",
         **verifier,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "person"
     nonsense = client.post(
-        f"/api/review/{queued.pk}",
+        f"/api/match-review/{queued.pk}",
         {"decision": "maybe"},
         content_type="application/json",
         **verifier,
@@ -207,7 +205,7 @@ def test_api_refusals_are_problems(queued: ImportRow, users: dict[str, User]) ->
     read_only = bearer(users["verifier"], "read")
     assert (
         client.post(
-            f"/api/review/{queued.pk}",
+            f"/api/match-review/{queued.pk}",
             {"decision": "accept"},
             content_type="application/json",
             **read_only,
@@ -231,7 +229,7 @@ def test_api_pages_with_cursors(
     )
     client, analyst = Client(), bearer(users["analyst"])
     seen: list[int] = []
-    url = "/api/review?limit=2"
+    url = "/api/match-review?limit=2"
     while url:
         page = client.get(url, **analyst).json()
         seen += [i["row"] for i in page["items"]]
@@ -315,7 +313,9 @@ def test_bulk_accepts_exactly_the_rows_at_or_above_and_records_each(
     verifier = users["verifier"]
     assert numbers(bulk_rows(verifier, run=batch, above=0.9)) == [2, 3, 4]
     before = AuditEntry.objects.count()
-    done = review_accept_bulk(actor=verifier, run=batch, above=0.9, expected=3, note="checked")
+    done = match_review_accept_bulk(
+        actor=verifier, run=batch, above=0.9, expected=3, note="checked"
+    )
     assert numbers(done) == [2, 3, 4]
     rows = {r.number: r for r in batch.row_set.all()}
     assert {n for n, r in rows.items() if r.decision} == {2, 3, 4}
@@ -363,7 +363,7 @@ def test_bulk_leaves_the_careful_reasons_unless_named(
     assert numbers(bulk_rows(verifier, run=batch, above=0.95)) == [2, 3]
     assert numbers(bulk_rows(verifier, run=batch, above=0.95, reason="given_names")) == [5]
     assert numbers(bulk_rows(verifier, run=batch, above=0.95, reason="sex")) == [6]
-    done = review_accept_bulk(actor=verifier, run=batch, above=0.95, reason="sex", expected=1)
+    done = match_review_accept_bulk(actor=verifier, run=batch, above=0.95, reason="sex", expected=1)
     assert numbers(done) == [6]
     # Two candidates as likely as each other: a person chooses, never a bulk acceptance.
     batch.row_set.filter(number=3).update(reason="close_runner_up")
@@ -376,10 +376,10 @@ def test_bulk_refuses_when_the_count_changed(
 ) -> None:
     verifier = users["verifier"]
     shown = bulk_rows(verifier, run=batch, above=0.9).count()
-    review_accept(actor=world.actor, row=batch.row_set.get(number=3))  # meanwhile
+    match_review_accept(actor=world.actor, row=batch.row_set.get(number=3))  # meanwhile
     entries, claims = AuditEntry.objects.count(), Claim.objects.count()
     with pytest.raises(ValidationError) as refused:
-        review_accept_bulk(actor=verifier, run=batch, above=0.9, expected=shown)
+        match_review_accept_bulk(actor=verifier, run=batch, above=0.9, expected=shown)
     assert "expected" in refused.value.message_dict
     assert "2 match now, not 3" in str(refused.value)
     assert (AuditEntry.objects.count(), Claim.objects.count()) == (entries, claims)
@@ -395,7 +395,7 @@ def test_bulk_is_all_or_nothing(batch: ImportRun, users: dict[str, User], world:
     )
     claims = Claim.objects.count()
     with pytest.raises(ValidationError, match="Row 3 could not be accepted"):
-        review_accept_bulk(actor=users["verifier"], run=batch, above=0.9, expected=3)
+        match_review_accept_bulk(actor=users["verifier"], run=batch, above=0.9, expected=3)
     assert Claim.objects.count() == claims
     assert not batch.row_set.exclude(decision="").exists()
     assert not AuditEntry.objects.filter(action__startswith="import.review").exists()
@@ -405,15 +405,17 @@ def test_bulk_is_for_verifiers_and_needs_a_likely_candidate(
     batch: ImportRun, users: dict[str, User]
 ) -> None:
     with pytest.raises(PermissionDenied):
-        review_accept_bulk(actor=users["analyst"], run=batch, above=0.9, expected=3)
+        match_review_accept_bulk(actor=users["analyst"], run=batch, above=0.9, expected=3)
     with pytest.raises(PermissionDenied):
-        review_accept_bulk(actor=users["legislator"], run=batch, above=0.9, expected=3)
+        match_review_accept_bulk(actor=users["legislator"], run=batch, above=0.9, expected=3)
     with pytest.raises(ValidationError, match=r"between 0\.5 and 1"):
-        review_accept_bulk(actor=users["verifier"], run=batch, above=0.3, expected=6)
+        match_review_accept_bulk(actor=users["verifier"], run=batch, above=0.3, expected=6)
     with pytest.raises(ValidationError, match="Unknown reason"):
-        review_accept_bulk(actor=users["verifier"], run=batch, above=0.9, reason="x", expected=0)
+        match_review_accept_bulk(
+            actor=users["verifier"], run=batch, above=0.9, reason="x", expected=0
+        )
     with pytest.raises(ValidationError, match="nothing to accept"):
-        review_accept_bulk(actor=users["verifier"], run=batch, above=1.0, expected=0)
+        match_review_accept_bulk(actor=users["verifier"], run=batch, above=1.0, expected=0)
     assert not batch.row_set.exclude(decision="").exists()
 
 
@@ -434,14 +436,14 @@ def test_api_bulk_accepts_what_was_counted(
 ) -> None:
     client = Client()
     analyst, verifier = bearer(users["analyst"]), bearer(users["verifier"])
-    listed = client.get(f"/api/review?run={batch.pk}&above=0.9", **analyst).json()["items"]
+    listed = client.get(f"/api/match-review?run={batch.pk}&above=0.9", **analyst).json()["items"]
     assert sorted(i["row"] for i in listed) == [2, 3, 4, 5, 6]
     assert {i["row"]: i["reason"] for i in listed}[5] == "given_names"
-    grey = client.get(f"/api/review?run={batch.pk}&reason=grey_zone&below=0.95", **analyst)
+    grey = client.get(f"/api/match-review?run={batch.pk}&reason=grey_zone&below=0.95", **analyst)
     assert sorted(i["row"] for i in grey.json()["items"]) == [4, 7]
 
     def post(body: dict[str, Any], auth: dict[str, str]) -> Any:
-        return client.post("/api/review/bulk", body, content_type="application/json", **auth)
+        return client.post("/api/match-review/bulk", body, content_type="application/json", **auth)
 
     counted = post({"run": batch.pk, "above": 0.9, "dry_run": True}, verifier)
     rows = {r.number: r.pk for r in batch.row_set.all()}

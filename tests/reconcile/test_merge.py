@@ -18,7 +18,7 @@ from detente.audit.ledger import verify
 from detente.audit.models import AuditEntry
 from detente.evidence.selectors import claim_list
 from detente.evidence.services import claim_record
-from detente.reconcile.merge import person_merge, person_split
+from detente.reconcile.services import person_merge, person_split
 from detente.registry.models import NameToken, Person
 from detente.registry.search import person_search
 from detente.registry.selectors import person_detail, person_get, person_list

@@ -91,17 +91,17 @@ ROUTES: dict[str, frozenset[str]] = {
     "staff/people/<str:handle>/at-risk/": STAFF,
     "staff/people/<str:handle>/claims/new/": STAFF,
     "staff/people/<str:handle>/claims.<str:fmt>": STAFF,  # the person's claims as a file
-    "staff/queue/": STAFF,  # analysts read it; only MANAGERS act on it
-    "staff/queue/export.<str:fmt>": STAFF,  # the queue as a file
-    "staff/queue/<int:pk>/confirm/": MANAGERS,
-    "staff/queue/<int:pk>/dispute/": MANAGERS,
+    "staff/verification/": STAFF,  # analysts read it; only MANAGERS act on it
+    "staff/verification/export.<str:fmt>": STAFF,  # the queue as a file
+    "staff/verification/<int:pk>/confirm/": MANAGERS,
+    "staff/verification/<int:pk>/dispute/": MANAGERS,
     "staff/estimates/": STAFF,
-    "staff/review/": STAFF,
-    "staff/review/export.<str:fmt>": STAFF,  # the waiting rows as a file
-    "staff/review/<int:pk>/": STAFF,
-    "staff/review/<int:pk>/decide/": MANAGERS,
-    "staff/review/<int:pk>/search/": MANAGERS,  # finding another person to choose
-    "staff/review/bulk/": MANAGERS,  # GET: the count and a sample; POST: accept them
+    "staff/matches/": STAFF,
+    "staff/matches/export.<str:fmt>": STAFF,  # the waiting rows as a file
+    "staff/matches/<int:pk>/": STAFF,
+    "staff/matches/<int:pk>/decide/": MANAGERS,
+    "staff/matches/<int:pk>/search/": MANAGERS,  # finding another person to choose
+    "staff/matches/bulk/": MANAGERS,  # GET: the count and a sample; POST: accept them
     "staff/imports/": STAFF,
     "staff/imports/new/": STAFF,  # uploading a list: every staff role (Action.RECORD)
     # A job is its creator's (tests/staff/test_import_pages.py), and verifiers' and
@@ -127,22 +127,22 @@ SAMPLES: dict[str, Callable[[World], str]] = {
     "staff/imports/<int:pk>/": lambda w: f"/staff/imports/{_import_run(w)}/",
     "staff/imports/<int:pk>/rows.csv": lambda w: f"/staff/imports/{_import_run(w)}/rows.csv",
     "staff/people/export.<str:fmt>": lambda w: "/staff/people/export.csv",
-    "staff/queue/export.<str:fmt>": lambda w: "/staff/queue/export.csv",
-    "staff/review/export.<str:fmt>": lambda w: "/staff/review/export.csv",
+    "staff/verification/export.<str:fmt>": lambda w: "/staff/verification/export.csv",
+    "staff/matches/export.<str:fmt>": lambda w: "/staff/matches/export.csv",
     "staff/people/<str:handle>/claims.<str:fmt>": lambda w: (
         f"/staff/people/{w.person().handle}/claims.csv"
     ),
-    "staff/review/<int:pk>/": lambda w: f"/staff/review/{_queued_row(w)}/",
-    "staff/review/<int:pk>/decide/": lambda w: f"/staff/review/{_queued_row(w)}/decide/",
-    "staff/review/<int:pk>/search/": lambda w: f"/staff/review/{_queued_row(w)}/search/",
-    "staff/review/bulk/": lambda w: f"/staff/review/bulk/?run={_import_run(w)}&above=0.5",
+    "staff/matches/<int:pk>/": lambda w: f"/staff/matches/{_queued_row(w)}/",
+    "staff/matches/<int:pk>/decide/": lambda w: f"/staff/matches/{_queued_row(w)}/decide/",
+    "staff/matches/<int:pk>/search/": lambda w: f"/staff/matches/{_queued_row(w)}/search/",
+    "staff/matches/bulk/": lambda w: f"/staff/matches/bulk/?run={_import_run(w)}&above=0.5",
     "staff/people/<str:handle>/": lambda w: f"/staff/people/{w.person().handle}/",
     "staff/people/<str:handle>/at-risk/": lambda w: f"/staff/people/{w.person().handle}/at-risk/",
     "staff/people/<str:handle>/claims/new/": lambda w: (
         f"/staff/people/{w.person().handle}/claims/new/"
     ),
-    "staff/queue/<int:pk>/confirm/": lambda w: f"/staff/queue/{_member(w)}/confirm/",
-    "staff/queue/<int:pk>/dispute/": lambda w: f"/staff/queue/{_member(w)}/dispute/",
+    "staff/verification/<int:pk>/confirm/": lambda w: f"/staff/verification/{_member(w)}/confirm/",
+    "staff/verification/<int:pk>/dispute/": lambda w: f"/staff/verification/{_member(w)}/dispute/",
 }
 POST_ONLY: set[str] = {
     "staff/people/suggest/",
@@ -150,11 +150,11 @@ POST_ONLY: set[str] = {
     "staff/imports/jobs/<int:pk>/map/",
     "staff/imports/jobs/<int:pk>/start/",
     "staff/imports/jobs/<int:pk>/discard/",
-    "staff/review/<int:pk>/decide/",
-    "staff/review/<int:pk>/search/",
+    "staff/matches/<int:pk>/decide/",
+    "staff/matches/<int:pk>/search/",
     "staff/people/<str:handle>/at-risk/",
-    "staff/queue/<int:pk>/confirm/",
-    "staff/queue/<int:pk>/dispute/",
+    "staff/verification/<int:pk>/confirm/",
+    "staff/verification/<int:pk>/dispute/",
 }
 NAME_SEARCHES: dict[str, Callable[[World], tuple[str, dict[str, str]]]] = {
     "staff/people/": lambda w: ("/staff/people/", {"q": "Yoandri 0 Perez"}),
@@ -162,8 +162,8 @@ NAME_SEARCHES: dict[str, Callable[[World], tuple[str, dict[str, str]]]] = {
         "/staff/people/suggest/",
         {"given_names": "Yoandri 0", "paternal_surname": "Perez", "sex": "X"},
     ),
-    "staff/review/<int:pk>/search/": lambda w: (
-        f"/staff/review/{_queued_row(w)}/search/",
+    "staff/matches/<int:pk>/search/": lambda w: (
+        f"/staff/matches/{_queued_row(w)}/search/",
         {"q": "Yoandri 0 Perez"},
     ),
 }

@@ -195,7 +195,9 @@ def _review(action: str, **fields: str) -> Make:
         } | fields
         if action == "dispute":
             body.setdefault("status", "sentenced")
-        return f"/staff/queue/{pk}/{action}/", {f"{action}-{pk}-{k}": v for k, v in body.items()}
+        return f"/staff/verification/{pk}/{action}/", {
+            f"{action}-{pk}-{k}": v for k, v in body.items()
+        }
 
     return make
 
@@ -235,12 +237,12 @@ def _job(step: str, **body: str) -> Make:
 
 def _bulk(w: World, _u: User | None, *, expected: str = "1") -> tuple[str, Body]:
     """A run of its own with one row waiting at 0.95."""
-    from tests.reconcile.review_kit import make_run, queue_row
+    from tests.reconcile.match_review_kit import make_run, queue_row
 
     run = make_run(w.actor, w.sources["ngo"], name="door.csv")
     queue_row(run, 1, [(w.person(2), 0.95)])
     body = {"run": run.pk, "above": "0.9", "reason": "", "expected": expected, "note": "ok"}
-    return "/staff/review/bulk/", body
+    return "/staff/matches/bulk/", body
 
 
 def _disclosure(w: World, _u: User | None, **body: str) -> tuple[str, Body]:
@@ -308,9 +310,9 @@ FORMS: dict[str, Form] = {
     "staff/places/divisions/": Form(
         _at("staff/places/divisions/", {"country": "CU"}), None, 0, ok=200
     ),
-    "staff/review/<int:pk>/search/": Form(
-        _at("staff/review/<int:pk>/search/", {"q": "Yoandri 0 Perez"}),
-        _at("staff/review/<int:pk>/search/", {"q": ""}),
+    "staff/matches/<int:pk>/search/": Form(
+        _at("staff/matches/<int:pk>/search/", {"q": "Yoandri 0 Perez"}),
+        _at("staff/matches/<int:pk>/search/", {"q": ""}),
         0,
         ok=200,
         bad=400,
@@ -339,23 +341,23 @@ FORMS: dict[str, Form] = {
         _at("staff/people/<str:handle>/claims/new/", lambda w: _claim_form(w, status="")),
         1,
     ),
-    "staff/queue/<int:pk>/confirm/": Form(
+    "staff/verification/<int:pk>/confirm/": Form(
         _review("confirm"), _review("confirm", event_date="not a day"), 1
     ),
-    "staff/queue/<int:pk>/dispute/": Form(
+    "staff/verification/<int:pk>/dispute/": Form(
         _review("dispute"), _review("dispute", event_date="not a day"), 1
     ),
     # --- The review queue of imports.
     # Rejecting a row's candidates records the row as a new person with its claim: the
     # review, the person and the claim (three entries); accepting in bulk: the bulk
     # decision, the row's review and its claim.
-    "staff/review/<int:pk>/decide/": Form(
-        _at("staff/review/<int:pk>/decide/", {"decision": "reject"}),
-        _at("staff/review/<int:pk>/decide/", {"decision": "choose"}),
+    "staff/matches/<int:pk>/decide/": Form(
+        _at("staff/matches/<int:pk>/decide/", {"decision": "reject"}),
+        _at("staff/matches/<int:pk>/decide/", {"decision": "choose"}),
         3,
         bad=400,
     ),
-    "staff/review/bulk/": Form(_bulk, lambda w, u: _bulk(w, u, expected="7"), 3, bad=400),
+    "staff/matches/bulk/": Form(_bulk, lambda w, u: _bulk(w, u, expected="7"), 3, bad=400),
     # --- Importing lists.
     "staff/imports/new/": Form(
         _at(
@@ -676,10 +678,10 @@ def _newcomer(w: World) -> str:
 READ_ONLY_STAFF = {
     "staff/",
     "staff/people/<str:handle>/",
-    "staff/queue/",
+    "staff/verification/",
     "staff/estimates/",
-    "staff/review/",
-    "staff/review/<int:pk>/",
+    "staff/matches/",
+    "staff/matches/<int:pk>/",
     "staff/imports/",
     "staff/imports/jobs/<int:pk>/",
     "staff/imports/jobs/<int:pk>/progress/",
@@ -691,7 +693,7 @@ FORM_STAFF = {
     "staff/login/",
     "staff/people/new/",
     "staff/people/<str:handle>/claims/new/",
-    "staff/review/bulk/",
+    "staff/matches/bulk/",
     "staff/imports/new/",
 }
 # Routes that still answer any method like GET (a known gap): none.

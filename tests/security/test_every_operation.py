@@ -90,7 +90,7 @@ def _fill(path: str, world: World) -> str:
         "/api/mailing-lists/": _list_slug(world) if path.startswith("/api/mailing-lists/") else "",
         "/api/parties/": world.releasing.slug,
         "/api/sources/": world.sources["ngo"].slug,
-        "/api/queue/": world.agreement.slug,
+        "/api/verification/": world.agreement.slug,
     }
     slug = next((v for k, v in slugs.items() if path.startswith(k)), world.agreement.slug)
     values = {

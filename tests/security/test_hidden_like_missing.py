@@ -49,7 +49,7 @@ from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim, Source
 from detente.evidence.services import claim_record, source_create
 from detente.publishing.releases import statistics_propose
-from detente.reconcile.merge import person_merge
+from detente.reconcile.services import person_merge
 from detente.registry.models import CustodyEpisode, Person
 from detente.registry.selectors import person_get
 from detente.registry.services import person_create
@@ -400,11 +400,15 @@ WEB_ROUTES: dict[str, Route] = {
     "staff/people/<str:handle>/claims.<str:fmt>": _web(
         "/staff/people/{handle}/claims.csv", STAFF_PERSON, STAFF
     ),
-    "staff/queue/<int:pk>/confirm/": _web("/staff/queue/{pk}/confirm/", MEMBER, NOBODY),
-    "staff/queue/<int:pk>/dispute/": _web("/staff/queue/{pk}/dispute/", MEMBER, NOBODY),
-    "staff/review/<int:pk>/": _web("/staff/review/{pk}/", ROW, STAFF),
-    "staff/review/<int:pk>/decide/": _web("/staff/review/{pk}/decide/", ROW, NOBODY),
-    "staff/review/<int:pk>/search/": _web("/staff/review/{pk}/search/", ROW, NOBODY),
+    "staff/verification/<int:pk>/confirm/": _web(
+        "/staff/verification/{pk}/confirm/", MEMBER, NOBODY
+    ),
+    "staff/verification/<int:pk>/dispute/": _web(
+        "/staff/verification/{pk}/dispute/", MEMBER, NOBODY
+    ),
+    "staff/matches/<int:pk>/": _web("/staff/matches/{pk}/", ROW, STAFF),
+    "staff/matches/<int:pk>/decide/": _web("/staff/matches/{pk}/decide/", ROW, NOBODY),
+    "staff/matches/<int:pk>/search/": _web("/staff/matches/{pk}/search/", ROW, NOBODY),
     "staff/imports/jobs/<int:pk>/": _web("/staff/imports/jobs/{pk}/", JOB, MANAGERS),
     "staff/imports/jobs/<int:pk>/map/": _web("/staff/imports/jobs/{pk}/map/", JOB, NOBODY),
     "staff/imports/jobs/<int:pk>/progress/": _web(
@@ -544,17 +548,17 @@ API_OPERATIONS: dict[str, Route] = {
     "GET api/disclosures/{disclosure_id}": _api(
         "GET", "/api/disclosures/{disclosure_id}", API_DISCLOSURE
     ),
-    "POST api/queue/{slug}/{handle}/confirm": _api(
-        "POST", "/api/queue/{slug}/{handle}/confirm", QUEUE, _review
+    "POST api/verification/{slug}/{handle}/confirm": _api(
+        "POST", "/api/verification/{slug}/{handle}/confirm", QUEUE, _review
     ),
-    "POST api/queue/{slug}/{handle}/dispute": _api(
-        "POST", "/api/queue/{slug}/{handle}/dispute", QUEUE, _review
+    "POST api/verification/{slug}/{handle}/dispute": _api(
+        "POST", "/api/verification/{slug}/{handle}/dispute", QUEUE, _review
     ),
     "GET api/imports/{run_id}": _api("GET", "/api/imports/{run_id}", API_RUN),
     "GET api/imports/{run_id}/rows": _api("GET", "/api/imports/{run_id}/rows", API_RUN),
-    "GET api/review/{row_id}": _api("GET", "/api/review/{row_id}", API_ROW),
-    "POST api/review/{row_id}": _api(
-        "POST", "/api/review/{row_id}", API_ROW, lambda s: {"decision": "new"}
+    "GET api/match-review/{row_id}": _api("GET", "/api/match-review/{row_id}", API_ROW),
+    "POST api/match-review/{row_id}": _api(
+        "POST", "/api/match-review/{row_id}", API_ROW, lambda s: {"decision": "new"}
     ),
     "GET api/imports/jobs/{job_id}": _api("GET", "/api/imports/jobs/{job_id}", API_JOB),
     "POST api/imports/jobs/{job_id}/start": _api(
@@ -584,10 +588,14 @@ API_FILTERS: dict[str, Route] = {
     "GET api/claims?agreement=": _api("GET", "/api/claims?agreement={slug}", AGREEMENT),
     "GET api/claims?source=": _api("GET", "/api/claims?source={slug}", SOURCE),
     "GET api/disclosures?agreement=": _api("GET", "/api/disclosures?agreement={slug}", AGREEMENT),
-    "GET api/queue?agreement=": _api("GET", "/api/queue?agreement={slug}", AGREEMENT),
-    "GET api/review?run=": _api("GET", "/api/review?run={run_id}", API_RUN),
-    "GET api/queue/export?agreement=": _api("GET", "/api/queue/export?agreement={slug}", AGREEMENT),
-    "GET api/review/export?run=": _api("GET", "/api/review/export?run={run_id}", API_RUN),
+    "GET api/verification?agreement=": _api("GET", "/api/verification?agreement={slug}", AGREEMENT),
+    "GET api/match-review?run=": _api("GET", "/api/match-review?run={run_id}", API_RUN),
+    "GET api/verification/export?agreement=": _api(
+        "GET", "/api/verification/export?agreement={slug}", AGREEMENT
+    ),
+    "GET api/match-review/export?run=": _api(
+        "GET", "/api/match-review/export?run={run_id}", API_RUN
+    ),
     "GET api/interventions?person=": _api("GET", "/api/interventions?person={handle}", API_PERSON),
     "GET api/notes?person=": _api("GET", "/api/notes?person={handle}", API_PERSON),
     "GET api/attachments?note=": _api("GET", "/api/attachments?note={note_id}", API_NOTE),
@@ -648,9 +656,9 @@ NOT_RECORDS = {
     "unknown one is 404 for every staff role (tests/staff/test_exports.py)",
     "staff/ledger/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
     "(tests/oversight/test_ledger.py)",
-    "staff/queue/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
-    "(tests/staff/test_queue_exports.py)",
-    "staff/review/export.<str:fmt>": "a file format (as above)",
+    "staff/verification/export.<str:fmt>": "a file format, not a record: an unknown one is 404 "
+    "(tests/staff/test_staff_downloads.py)",
+    "staff/matches/export.<str:fmt>": "a file format (as above)",
     "updates/confirm/<str:token>/": "a signed link: without the server's key no one can name "
     "a subscriber, so nothing can be probed (tests/mailing)",
     "updates/unsubscribe/<str:token>/": "a signed link (tests/mailing)",

@@ -124,17 +124,17 @@ API_ROUTES: dict[str, frozenset[str]] = {
     "POST api/statistics/releases": STAFF,  # propose
     "POST api/statistics/releases/{release_id}/approve": MANAGERS,  # not the proposer
     "POST api/statistics/releases/{release_id}/reject": MANAGERS,
-    "api/queue": STAFF,
-    "api/queue/export": STAFF,  # the queue as a file (403 for others)
-    "POST api/queue/{slug}/{handle}/confirm": MANAGERS,
-    "POST api/queue/{slug}/{handle}/dispute": MANAGERS,
+    "api/verification": STAFF,
+    "api/verification/export": STAFF,  # the queue as a file (403 for others)
+    "POST api/verification/{slug}/{handle}/confirm": MANAGERS,
+    "POST api/verification/{slug}/{handle}/dispute": MANAGERS,
     "api/estimates": STAFF,
     "POST api/match": STAFF,  # reads; the name in the body, never in the address
-    "api/review": STAFF,
-    "api/review/export": STAFF,  # the waiting rows as a file (403 for others)
-    "api/review/{row_id}": STAFF,
-    "POST api/review/{row_id}": MANAGERS,  # decide a row
-    "POST api/review/bulk": MANAGERS,  # accept an import's rows at or above a probability
+    "api/match-review": STAFF,
+    "api/match-review/export": STAFF,  # the waiting rows as a file (403 for others)
+    "api/match-review/{row_id}": STAFF,
+    "POST api/match-review/{row_id}": MANAGERS,  # decide a row
+    "POST api/match-review/bulk": MANAGERS,  # accept an import's rows at or above a probability
     "api/imports/{run_id}": STAFF,
     "api/imports/{run_id}/rows": STAFF,
     "POST api/imports": STAFF,  # upload a list (a write token of a role that records)
@@ -190,6 +190,7 @@ def registered_detente_models() -> set[str]:
 
 # Models with no admin page of their own, and why; every other model must have one above.
 NOT_IN_ADMIN = {
+    "keys.datakey": "wrapped data keys: `detente keys status` names them, never a page",
     "registry.identity": "shown inside the person page, never listed on its own",
     "access.statisticsrelease": "the staff statistics pages (routes_oversight) and the API",
     "registry.nametoken": "the name search index, derived from identities; never shown",
@@ -455,8 +456,8 @@ COMMANDS = {
     "tests/oversight/test_member_classification.py, "
     "tests/oversight/test_legislature_access.py)",
     "person": "show: every role via --as (test_commands_for_every_role); claims: staff via "
-    "--as, others refused (tests/staff/test_queue_exports.py)",
-    "queue": "list: staff via --as, others refused (tests/staff/test_queue_exports.py)",
+    "--as, others refused (tests/staff/test_staff_downloads.py)",
+    "queue": "list: staff via --as, others refused (tests/staff/test_staff_downloads.py)",
     "stats": "show: every role via --as, the same release for all (test_statistics); "
     "draft/releases: staff via --as; propose: operator only, no --as "
     "(tests/publishing/test_releases.py)",
@@ -472,7 +473,7 @@ COMMANDS = {
     "serve": "operator only",
     "db_worker": "operator only: the background worker (tasks, and the digests that are due)",
     "import": "operator only; `import show` staff via --as (tests/reconcile/test_jobs)",
-    "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_review)",
+    "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_match_review)",
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",
     "merge": "operator only; merges and splits are written to the ledger with the evidence",
     "mailing": "operator only; addresses reach the ledger as keyed hashes (tests/mailing)",
@@ -488,6 +489,7 @@ COMMANDS = {
     "restore": "operator only, into a fresh data directory; no --as (tests/backups)",
     "config": "operator only: the settings in force, secrets masked; no --as "
     "(tests/foundation/test_config.py)",
+    "keys": "operator only: the master key file and the data keys; no --as (tests/keys)",
     "attach": "list/get: staff via --as (a file on a note for verifiers only is missing to "
     "others; an original to analysts); add operator only (tests/casework/test_attachments)",
 }
@@ -517,6 +519,7 @@ def test_every_command_is_in_the_persona_table() -> None:
         "backup",
         "restore",
         "config",
+        "keys",
     ],
 )
 def test_operator_commands_cannot_act_as_someone_else(command: str) -> None:
@@ -622,7 +625,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         "api/sources": ("/api/sources", "slug", source),
         "api/claims": ("/api/claims", "id", reported.pk),
         "api/disclosures": ("/api/disclosures", "id", disclosure.pk),
-        "api/queue": ("/api/queue", "handle", handle),
+        "api/verification": ("/api/verification", "handle", handle),
     }
     parents = {
         "api/agreements/{slug}/members": (
@@ -660,7 +663,7 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             absent = client.get(parents[route][1], **auth)
             assert response.status_code == absent.status_code == 404, (role, route)
             assert response.content == absent.content, (role, route)
-        elif route == "api/queue" and role not in STAFF:
+        elif route == "api/verification" and role not in STAFF:
             assert response.status_code == 403, (role, route)
         else:
             assert response.status_code == 200, (role, route, response.status_code)
@@ -679,12 +682,12 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
             "/api/claims",
             {"source": family, "person": handle, "status": "detained", "event_date": "2020-03-01"},
         ),
-        "POST api/queue/{slug}/{handle}/dispute": (
-            f"/api/queue/{slug}/{handle}/dispute",
+        "POST api/verification/{slug}/{handle}/dispute": (
+            f"/api/verification/{slug}/{handle}/dispute",
             {"source": family, "evidence_text": "Seen in prison.", "event_date": "2020-03-02"},
         ),
-        "POST api/queue/{slug}/{handle}/confirm": (
-            f"/api/queue/{slug}/{handle}/confirm",
+        "POST api/verification/{slug}/{handle}/confirm": (
+            f"/api/verification/{slug}/{handle}/confirm",
             {"source": source, "evidence_text": "Seen at home."},
         ),
     }
@@ -738,31 +741,33 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
 
     row = ImportRow.objects.get(pk=_queued_row(world))
     for url, ok in (
-        ("/api/review", 200 if role in STAFF else 403),
-        (f"/api/review/{row.pk}", 200 if role in STAFF else 404),
+        ("/api/match-review", 200 if role in STAFF else 403),
+        (f"/api/match-review/{row.pk}", 200 if role in STAFF else 404),
         (f"/api/imports/{row.run_id}", 200 if role in STAFF else 404),
     ):
         assert client.get(url, **auth).status_code == ok, (role, url)
     decided = client.post(
-        f"/api/review/{row.pk}",
+        f"/api/match-review/{row.pk}",
         _json.dumps({"decision": "reject"}),
         content_type="application/json",
         **auth,
     )
-    may_decide = role in API_ROUTES["POST api/review/{row_id}"]
+    may_decide = role in API_ROUTES["POST api/match-review/{row_id}"]
     assert decided.status_code == (200 if may_decide else 403), (role, decided.content)
-    from tests.reconcile.review_kit import queue_row
+    from tests.reconcile.match_review_kit import queue_row
 
     waiting = queue_row(row.run, 99, [(world.person(2), 0.9)])
     bulk = client.post(
-        "/api/review/bulk",
+        "/api/match-review/bulk",
         _json.dumps({"run": row.run_id, "above": 0.9, "expected": 1}),
         content_type="application/json",
         **auth,
     )
-    assert bulk.status_code == (200 if role in API_ROUTES["POST api/review/bulk"] else 403), role
+    assert bulk.status_code == (200 if role in API_ROUTES["POST api/match-review/bulk"] else 403), (
+        role
+    )
     waiting.refresh_from_db()
-    assert bool(waiting.decision) == (role in API_ROUTES["POST api/review/bulk"])
+    assert bool(waiting.decision) == (role in API_ROUTES["POST api/match-review/bulk"])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from detente.reconcile.jobs import import_job_create, import_job_discard
@@ -948,8 +953,12 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
     )
     still = queue_row(row.run, 98, [(world.person(1), 0.6)])  # a row still waiting
     downloads = {
-        "api/queue/export": ("/api/queue/export?format=json", "handle", world.person(1).handle),
-        "api/review/export": ("/api/review/export?format=json", "row_id", still.pk),
+        "api/verification/export": (
+            "/api/verification/export?format=json",
+            "handle",
+            world.person(1).handle,
+        ),
+        "api/match-review/export": ("/api/match-review/export?format=json", "row_id", still.pk),
         "api/people/{handle}/claims/export": (
             f"/api/people/{handle}/claims/export?format=json",
             "id",
@@ -1059,10 +1068,10 @@ def test_api_operations_for_every_role(world: World, role: str) -> None:
         *(k for k in API_ROUTES if k.endswith(("/access", "/access/export"))),
         "api/agreements/{slug}/legislature",
         "POST api/match",
-        "api/review",
-        "api/review/{row_id}",
-        "POST api/review/{row_id}",
-        "POST api/review/bulk",
+        "api/match-review",
+        "api/match-review/{row_id}",
+        "POST api/match-review/{row_id}",
+        "POST api/match-review/bulk",
         "api/imports/{run_id}",
         "api/imports/{run_id}/rows",
         "POST api/imports",

@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from tests.accounts.kit import PASSWORD, member
 from tests.accounts.kit import code_for as code
-from tests.staff.test_queue import reported, review  # noqa: F401 - the fixture
 from tests.staff.test_search import registry  # noqa: F401 - the fixture
+from tests.staff.test_verification_page import reported, verification_form  # noqa: F401 - the fixture
 from tests.support import World
 
 from detente.access.policy import Role
@@ -72,9 +72,9 @@ def test_the_queue_asks_for_everything_at_once(
     world: World,
     signed_in: Callable[..., Client],
 ) -> None:
-    data = review(reported, world, "confirm", source="", evidence_text="")
+    data = verification_form(reported, world, "confirm", source="", evidence_text="")
     response = signed_in("verifier").post(
-        f"/staff/queue/{reported.pk}/confirm/", data, HTTP_HX_REQUEST="true"
+        f"/staff/verification/{reported.pk}/confirm/", data, HTTP_HX_REQUEST="true"
     )
     html = response.content.decode()
     prefix = f"id_confirm-{reported.pk}-"
@@ -91,13 +91,13 @@ def test_the_outcome_of_a_queue_decision_is_marked_for_the_focus(
 ) -> None:
     verifier = signed_in("verifier")
     response = verifier.post(
-        f"/staff/queue/{reported.pk}/confirm/",
-        review(reported, world, "confirm"),
+        f"/staff/verification/{reported.pk}/confirm/",
+        verification_form(reported, world, "confirm"),
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
     assert re.search(r'<p class="done" tabindex="-1" data-outcome>[^<]*release confirmed', html)
-    page = verifier.get("/staff/queue/").content.decode()
+    page = verifier.get("/staff/verification/").content.decode()
     assert '<p id="announcer" class="visually-hidden" role="status"></p>' in page
 
 

@@ -176,7 +176,7 @@ def test_every_staff_form_needs_its_csrf_token(
         ("/staff/people/new/", {"given_names": "Ana", "sex": "F", "birth_precision": "day"}),
         (f"/staff/people/{handle}/claims/new/", _claim_form(world)),
         (f"/staff/people/{handle}/at-risk/", {"at_risk": "1"}),
-        (f"/staff/queue/{member.pk}/confirm/", {}),
+        (f"/staff/verification/{member.pk}/confirm/", {}),
         ("/staff/logout/", {}),
     ):
         assert client.post(url, data).status_code == 403, url

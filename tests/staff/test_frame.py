@@ -34,9 +34,9 @@ def test_the_staff_menu_keeps_everyday_pages_in_the_bar_and_the_rest_under_more(
     assert bar == [
         "/staff/",
         "/staff/people/",
-        "/staff/queue/",
+        "/staff/verification/",
         "/staff/imports/",
-        "/staff/review/",
+        "/staff/matches/",
         "/staff/agreements/",
     ]
     assert set(more) == {

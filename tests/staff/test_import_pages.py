@@ -140,7 +140,7 @@ def test_upload_map_check_and_import_through_the_pages(
     assert counts["New people"] == str(run.new)
     assert counts["Seen before; nothing added"] == str(run.unchanged)
     if run.queued:
-        assert f"/staff/review/?run={run.pk}" in result
+        assert f"/staff/matches/?run={run.pk}" in result
     assert f"/staff/imports/{run.pk}/rows.csv" in result
 
     # The list shows the import, by whom, with its counts.

@@ -25,9 +25,9 @@ def signed_in(client: Client) -> bool:
 
 
 def test_staff_pages_send_visitors_to_the_login_page(db: Any) -> None:
-    response = Client().get("/staff/queue/?state=reported")
+    response = Client().get("/staff/verification/?state=reported")
     assert response.status_code == 302
-    assert response["Location"] == "/staff/login/?next=/staff/queue/%3Fstate%3Dreported"
+    assert response["Location"] == "/staff/login/?next=/staff/verification/%3Fstate%3Dreported"
     page = Client().get(response["Location"]).content.decode()
     for label in ("Username", "Password", "Authentication code"):
         assert f">{label}</label>" in page
@@ -39,10 +39,10 @@ def test_a_staff_member_signs_in_with_a_code_and_lands_where_they_were_going(
 ) -> None:
     ana = member(actor, "ana", Role.ANALYST, now=clock.now)
     client = Client()
-    response = sign_in(client, "ana", code(ana, clock.now), "/staff/queue/")
-    assert response.status_code == 302 and response["Location"] == "/staff/queue/"
+    response = sign_in(client, "ana", code(ana, clock.now), "/staff/verification/")
+    assert response.status_code == 302 and response["Location"] == "/staff/verification/"
     assert signed_in(client)
-    page = client.get("/staff/queue/")
+    page = client.get("/staff/verification/")
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
 
 
@@ -56,7 +56,7 @@ def test_legislative_staff_are_sent_to_the_public_site(actor: User, clock: Any) 
     leg = member(actor, "leg", Role.LEGISLATURE, staff=False, now=clock.now)
     client = Client()
     # Even when the login was reached from a staff page they may not open.
-    response = sign_in(client, "leg", code(leg, clock.now), "/staff/queue/")
+    response = sign_in(client, "leg", code(leg, clock.now), "/staff/verification/")
     assert response["Location"] == "/"
     assert signed_in(client)
     assert client.get("/staff/").status_code == 403

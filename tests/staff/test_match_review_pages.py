@@ -9,14 +9,14 @@ from urllib.parse import unquote_plus
 
 import pytest
 from django.test import Client
-from tests.reconcile.review_kit import make_run, queue_row
+from tests.reconcile.match_review_kit import make_run, queue_row
 from tests.security.routes_staff import _queued_row
 from tests.support import World, make_user
 
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim
 from detente.reconcile.models import Decision, ImportRow, ImportRun
-from detente.reconcile.review import review_accept
+from detente.reconcile.services import match_review_accept
 from detente.registry.models import Person
 from detente.registry.services import person_create
 
@@ -25,17 +25,17 @@ def test_a_verifier_sees_the_candidates_and_decides_from_the_page(world: World) 
     row = ImportRow.objects.get(pk=_queued_row(world))
     client = Client()
     client.force_login(make_user("vera", "verifier"))
-    listing = client.get("/staff/review/").content.decode()
-    assert f"/staff/review/{row.pk}/" in listing and "Yoandri 0 Perez" in listing
-    page = client.get(f"/staff/review/{row.pk}/").content.decode()
+    listing = client.get("/staff/matches/").content.decode()
+    assert f"/staff/matches/{row.pk}/" in listing and "Yoandri 0 Perez" in listing
+    page = client.get(f"/staff/matches/{row.pk}/").content.decode()
     assert world.person(0).handle in page and "probability" in page
     # Choosing without a handle is refused on the field, nothing decided.
-    refused = client.post(f"/staff/review/{row.pk}/decide/", {"decision": "choose"})
+    refused = client.post(f"/staff/matches/{row.pk}/decide/", {"decision": "choose"})
     assert refused.status_code == 400 and "Give the handle" in refused.content.decode()
     row.refresh_from_db()
     assert row.decision == ""
     done = client.post(
-        f"/staff/review/{row.pk}/decide/",
+        f"/staff/matches/{row.pk}/decide/",
         {"decision": "choose", "handle": world.person(0).handle, "note": "same family"},
     )
     assert done.status_code == 302
@@ -47,9 +47,11 @@ def test_an_analyst_reads_but_cannot_decide(world: World) -> None:
     row = ImportRow.objects.get(pk=_queued_row(world))
     client = Client()
     client.force_login(make_user("ana", "analyst"))
-    page = client.get(f"/staff/review/{row.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    page = client.get(f"/staff/matches/{row.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Las coincidencias las deciden verificadores" in page
-    assert client.post(f"/staff/review/{row.pk}/decide/", {"decision": "reject"}).status_code == 403
+    assert (
+        client.post(f"/staff/matches/{row.pk}/decide/", {"decision": "reject"}).status_code == 403
+    )
 
 
 # --- The side-by-side page, the decisions, the search, bulk acceptance ----------------------
@@ -128,7 +130,7 @@ def test_side_by_side_shows_each_field_at_its_level_in_words(
     run: ImportRun, people: dict[str, Person], world: World, signed_in: Callable[..., Client]
 ) -> None:
     row = rows_of(run)[2]
-    page = signed_in("verifier").get(f"/staff/review/{row.pk}/").content.decode()
+    page = signed_in("verifier").get(f"/staff/matches/{row.pk}/").content.decode()
     # The list's row and the candidates, field by field.
     assert "Pepe Gómez" in page and "Pepito" in page and "Feb 1980" in page
     assert "José Luis Gómez Vázquez" in page and "3 Feb 1980" in page and "Banes" in page
@@ -166,25 +168,25 @@ def test_a_decision_records_the_claim_and_opens_the_next_row_of_the_same_filter(
     query = f"?run={run.pk}&above=0.5"
     # Row 2's second candidate, by its button.
     done = client.post(
-        f"/staff/review/{rows[2].pk}/decide/{query}",
+        f"/staff/matches/{rows[2].pk}/decide/{query}",
         {"handle": people["josue"].handle, "note": "same father's name"},
     )
     assert done.status_code == 302
-    assert done["Location"] == f"/staff/review/{rows[3].pk}/{query}"
+    assert done["Location"] == f"/staff/matches/{rows[3].pk}/{query}"
     rows[2].refresh_from_db()
     assert rows[2].decision == Decision.CHOSEN and rows[2].person == people["josue"]
     assert Claim.objects.get(pk=rows[2].claim_id).person == people["josue"]
     page = client.get(done["Location"]).content.decode()
     assert f"Row 2 of import #{run.pk}: linked to {people['josue'].handle}." in page
     # Accepting row 3 (its best candidate) goes on to row 4; rows below 0.5 are skipped.
-    done = client.post(f"/staff/review/{rows[3].pk}/decide/{query}", {"decision": "accept"})
-    assert done["Location"] == f"/staff/review/{rows[4].pk}/{query}"
-    done = client.post(f"/staff/review/{rows[5].pk}/decide/{query}", {"decision": "reject"})
-    assert done["Location"] == f"/staff/review/{rows[4].pk}/{query}"  # back to the one left
+    done = client.post(f"/staff/matches/{rows[3].pk}/decide/{query}", {"decision": "accept"})
+    assert done["Location"] == f"/staff/matches/{rows[4].pk}/{query}"
+    done = client.post(f"/staff/matches/{rows[5].pk}/decide/{query}", {"decision": "reject"})
+    assert done["Location"] == f"/staff/matches/{rows[4].pk}/{query}"  # back to the one left
     rows[5].refresh_from_db()
     assert rows[5].decision == Decision.REJECTED and rows[5].person not in people.values()
-    done = client.post(f"/staff/review/{rows[4].pk}/decide/{query}", {"decision": "accept"})
-    assert done["Location"] == f"/staff/review/{query}"  # none left at or above 0.5
+    done = client.post(f"/staff/matches/{rows[4].pk}/decide/{query}", {"decision": "accept"})
+    assert done["Location"] == f"/staff/matches/{query}"  # none left at or above 0.5
     listing = client.get(done["Location"]).content.decode()
     assert "No other row waits in this selection." in listing
     assert rows_of(run)[6].decision == ""
@@ -195,10 +197,10 @@ def test_next_and_previous_rows_follow_the_filter(
 ) -> None:
     rows = rows_of(run)
     client = signed_in("analyst")
-    page = client.get(f"/staff/review/{rows[3].pk}/?run={run.pk}&reason=grey_zone")
+    page = client.get(f"/staff/matches/{rows[3].pk}/?run={run.pk}&reason=grey_zone")
     html = page.content.decode()
     # Row 3 is not grey-zone itself, but its neighbours in that selection are 2 and 5.
-    prefix = f"/staff/review/{{}}/?run={run.pk}&amp;reason=grey_zone"
+    prefix = f"/staff/matches/{{}}/?run={run.pk}&amp;reason=grey_zone"
     assert f'href="{prefix.format(rows[2].pk)}" rel="prev" data-key="k"' in html
     assert f'href="{prefix.format(rows[5].pk)}" rel="next" data-key="j"' in html
 
@@ -208,9 +210,9 @@ def test_another_person_by_search_without_javascript(
 ) -> None:
     row = rows_of(run)[3]
     client = signed_in("verifier")
-    page = client.get(f"/staff/review/{row.pk}/").content.decode()
-    assert f'method="post" action="/staff/review/{row.pk}/search/"' in page
-    found = client.post(f"/staff/review/{row.pk}/search/", {"q": "Josue Gomez"})
+    page = client.get(f"/staff/matches/{row.pk}/").content.decode()
+    assert f'method="post" action="/staff/matches/{row.pk}/search/"' in page
+    found = client.post(f"/staff/matches/{row.pk}/search/", {"q": "Josue Gomez"})
     assert found.status_code == 200
     html = found.content.decode()
     assert "<html" in html  # the whole page, results under the search box
@@ -219,12 +221,12 @@ def test_another_person_by_search_without_javascript(
     assert button in html and f"This is {handle}" in html
     assert AuditEntry.objects.filter(action="person.search").exists()
     # The button sends the decide form: the row is that person.
-    done = client.post(f"/staff/review/{row.pk}/decide/", {"handle": handle, "note": ""})
+    done = client.post(f"/staff/matches/{row.pk}/decide/", {"handle": handle, "note": ""})
     assert done.status_code == 302
     row.refresh_from_db()
     assert row.decision == Decision.CHOSEN and row.person == people["josue"]
     # An empty search says what to do, on the field.
-    empty = client.post(f"/staff/review/{rows_of(run)[4].pk}/search/", {"q": ""})
+    empty = client.post(f"/staff/matches/{rows_of(run)[4].pk}/search/", {"q": ""})
     assert empty.status_code == 400
     assert "Type a name or a handle to search for." in empty.content.decode()
     assert "<title>Error:" in empty.content.decode()
@@ -235,7 +237,7 @@ def test_another_person_by_search_with_htmx(
 ) -> None:
     row = rows_of(run)[3]
     found = signed_in("verifier").post(
-        f"/staff/review/{row.pk}/search/",
+        f"/staff/matches/{row.pk}/search/",
         {"q": people["jose"].handle},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="search-results",
@@ -250,7 +252,7 @@ def test_a_wrong_handle_is_reported_in_the_error_summary(
     run: ImportRun, signed_in: Callable[..., Client]
 ) -> None:
     row = rows_of(run)[3]
-    refused = signed_in("verifier").post(f"/staff/review/{row.pk}/decide/", {"handle": "P-99999"})
+    refused = signed_in("verifier").post(f"/staff/matches/{row.pk}/decide/", {"handle": "P-99999"})
     html = refused.content.decode()
     assert refused.status_code == 400 and "<title>Error:" in html
     assert 'class="error-summary"' in html and 'href="#id_q">No person with this handle.' in html
@@ -263,20 +265,20 @@ def test_analysts_read_the_rows_but_decide_nothing(
 ) -> None:
     row = rows_of(run)[2]
     analyst = signed_in("analyst")
-    page = analyst.get(f"/staff/review/{row.pk}/").content.decode()
+    page = analyst.get(f"/staff/matches/{row.pk}/").content.decode()
     assert "José Luis Gómez Vázquez" in page and "Agrees" in page
     assert "This is" not in page and 'id="decide"' not in page and "search/" not in page
     assert "Verifiers and administrators decide matches." in page
     assert 'data-key="1"' not in page and 'data-key="n"' not in page
     assert 'data-key="j"' in page  # reading the next row is for everyone
     for url, body in (
-        (f"/staff/review/{row.pk}/decide/", {"decision": "accept"}),
-        (f"/staff/review/{row.pk}/search/", {"q": "Gomez"}),
-        ("/staff/review/bulk/", {"run": run.pk, "above": 0.9, "expected": 2}),
+        (f"/staff/matches/{row.pk}/decide/", {"decision": "accept"}),
+        (f"/staff/matches/{row.pk}/search/", {"q": "Gomez"}),
+        ("/staff/matches/bulk/", {"run": run.pk, "above": 0.9, "expected": 2}),
     ):
         assert analyst.post(url, body).status_code == 403, url
-    assert analyst.get(f"/staff/review/bulk/?run={run.pk}&above=0.9").status_code == 403
-    listing = analyst.get(f"/staff/review/?run={run.pk}").content.decode()
+    assert analyst.get(f"/staff/matches/bulk/?run={run.pk}&above=0.9").status_code == 403
+    listing = analyst.get(f"/staff/matches/?run={run.pk}").content.decode()
     assert "Accept in bulk" not in listing
     assert all(r.decision == "" for r in rows_of(run).values())
 
@@ -286,15 +288,15 @@ def test_the_keyboard_script_is_a_file_and_the_page_has_no_inline_code(
 ) -> None:
     client = signed_in("verifier")
     row = rows_of(run)[2]
-    response = client.get(f"/staff/review/{row.pk}/")
+    response = client.get(f"/staff/matches/{row.pk}/")
     html = response.content.decode()
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     scripts = re.findall(r"<script\b[^>]*>", html)
-    assert '<script src="/static/staff/review.js" defer>' in scripts
+    assert '<script src="/static/staff/match_review.js" defer>' in scripts
     assert all("src=" in tag for tag in scripts)  # no inline script
     assert "<style" not in html and " style=" not in html and " on" + "click=" not in html
-    served = client.get("/static/staff/review.js")
+    served = client.get("/static/staff/match_review.js")
     assert served.status_code == 200
     code = b"".join(served.streaming_content).decode()  # type: ignore[attr-defined]
     assert "data-key" in code and "keydown" in code and "TEXTAREA" in code
@@ -310,21 +312,21 @@ def test_the_list_filters_by_import_score_and_reason_with_counts(
     other = make_run(world.actor, world.sources["family"], name="family.csv")
     queue_row(other, 2, [(world.person(1), 0.5)], given_names="Ana")
     client = signed_in("analyst")
-    everything = client.get("/staff/review/").content.decode()
+    everything = client.get("/staff/matches/").content.decode()
     assert "6 rows are waiting." in everything
     assert f"#{run.pk} · ngo-may.csv · ngo (5 waiting)" in everything
-    page = client.get(f"/staff/review/?run={run.pk}&above=0.5&below=0.98").content.decode()
+    page = client.get(f"/staff/matches/?run={run.pk}&above=0.5&below=0.98").content.decode()
     assert "3 rows of 6 waiting match these filters." in page
     assert "Maria Gómez" in page and "Josue Gómez" in page and "Pepe Gómez" in page
     assert "Juan Gómez" not in page and "Mario Gómez" not in page and "Ana" not in page
     # The reasons, with how many rows of that selection have each.
     assert "Likely but not sure (2)" in page and "The given names differ (0)" in page
-    only = client.get(f"/staff/review/?run={run.pk}&reason=given_names").content.decode()
+    only = client.get(f"/staff/matches/?run={run.pk}&reason=given_names").content.decode()
     assert "1 row of 6 waiting matches these filters." in only and "Juan Gómez" in only
     # Links to a row keep the selection.
     row = rows_of(run)[4]
-    assert f'href="/staff/review/{row.pk}/?run={run.pk}&amp;reason=given_names"' in only
-    wrong = client.get("/staff/review/?above=2&below=0.1")
+    assert f'href="/staff/matches/{row.pk}/?run={run.pk}&amp;reason=given_names"' in only
+    wrong = client.get("/staff/matches/?above=2&below=0.1")
     assert wrong.status_code == 400
     assert (
         "<title>Error:" in wrong.content.decode() and 'href="#id_above"' in wrong.content.decode()
@@ -335,9 +337,9 @@ def test_bulk_acceptance_counts_first_then_accepts_exactly_those_rows(
     run: ImportRun, people: dict[str, Person], signed_in: Callable[..., Client]
 ) -> None:
     client = signed_in("verifier")
-    listing = client.get(f"/staff/review/?run={run.pk}").content.decode()
-    assert "Accept in bulk" in listing and 'action="/staff/review/bulk/"' in listing
-    shown = client.get(f"/staff/review/bulk/?run={run.pk}&above=0.9")
+    listing = client.get(f"/staff/matches/?run={run.pk}").content.decode()
+    assert "Accept in bulk" in listing and 'action="/staff/matches/bulk/"' in listing
+    shown = client.get(f"/staff/matches/bulk/?run={run.pk}&above=0.9")
     html = shown.content.decode()
     assert shown.status_code == 200
     # Rows 2 (0.97) and 3 (0.91); row 4 (0.99) differs in its given names: left out.
@@ -346,10 +348,10 @@ def test_bulk_acceptance_counts_first_then_accepts_exactly_those_rows(
     assert 'name="expected" value="2"' in html
     claims = Claim.objects.count()
     done = client.post(
-        "/staff/review/bulk/",
+        "/staff/matches/bulk/",
         {"run": run.pk, "above": "0.9", "reason": "", "expected": "2", "note": "checked"},
     )
-    assert done.status_code == 302 and done["Location"] == f"/staff/review/?run={run.pk}"
+    assert done.status_code == 302 and done["Location"] == f"/staff/matches/?run={run.pk}"
     rows = rows_of(run)
     assert [n for n, r in sorted(rows.items()) if r.decision] == [2, 3]
     assert rows[2].person == people["jose"] and rows[3].person == people["maria"]
@@ -357,7 +359,7 @@ def test_bulk_acceptance_counts_first_then_accepts_exactly_those_rows(
     page = client.get(done["Location"]).content.decode()
     assert f"2 rows of import #{run.pk} accepted as their best candidates." in page
     # Chosen by name, the given-names row can be accepted in bulk too.
-    shown = client.get(f"/staff/review/bulk/?run={run.pk}&above=0.9&reason=given_names")
+    shown = client.get(f"/staff/matches/bulk/?run={run.pk}&above=0.9&reason=given_names")
     assert "1 row would be accepted" in shown.content.decode()
 
 
@@ -367,11 +369,11 @@ def test_bulk_acceptance_refuses_when_the_rows_changed_since_the_count(
     client = signed_in("verifier")
     assert (
         "2 rows would be accepted"
-        in client.get(f"/staff/review/bulk/?run={run.pk}&above=0.9").content.decode()
+        in client.get(f"/staff/matches/bulk/?run={run.pk}&above=0.9").content.decode()
     )
-    review_accept(actor=world.actor, row=rows_of(run)[2])  # someone else, meanwhile
+    match_review_accept(actor=world.actor, row=rows_of(run)[2])  # someone else, meanwhile
     refused = client.post(
-        "/staff/review/bulk/", {"run": run.pk, "above": "0.9", "reason": "", "expected": "2"}
+        "/staff/matches/bulk/", {"run": run.pk, "above": "0.9", "reason": "", "expected": "2"}
     )
     html = refused.content.decode()
     assert refused.status_code == 400 and "<title>Error:" in html
@@ -379,7 +381,7 @@ def test_bulk_acceptance_refuses_when_the_rows_changed_since_the_count(
     assert 'href="#bulk-count"' in html
     assert "1 row would be accepted" in html and 'name="expected" value="1"' in html
     assert rows_of(run)[3].decision == ""
-    bad = client.get(f"/staff/review/bulk/?run={run.pk}&above=0.2")
+    bad = client.get(f"/staff/matches/bulk/?run={run.pk}&above=0.2")
     assert bad.status_code == 400 and 'href="#id_above"' in bad.content.decode()
 
 
@@ -389,18 +391,18 @@ def test_no_name_ever_goes_into_an_address(
     client = signed_in("verifier")
     row = rows_of(run)[2]
     pages = [
-        client.get("/staff/review/"),
-        client.get(f"/staff/review/?run={run.pk}&above=0.5&reason=grey_zone"),
-        client.get(f"/staff/review/{row.pk}/?run={run.pk}"),
-        client.post(f"/staff/review/{row.pk}/search/?run={run.pk}", {"q": "Gómez"}),
+        client.get("/staff/matches/"),
+        client.get(f"/staff/matches/?run={run.pk}&above=0.5&reason=grey_zone"),
+        client.get(f"/staff/matches/{row.pk}/?run={run.pk}"),
+        client.post(f"/staff/matches/{row.pk}/search/?run={run.pk}", {"q": "Gómez"}),
         client.post(
-            f"/staff/review/{row.pk}/search/",
+            f"/staff/matches/{row.pk}/search/",
             {"q": "José Gómez"},
             HTTP_HX_REQUEST="true",
             HTTP_HX_TARGET="search-results",
         ),
-        client.get(f"/staff/review/bulk/?run={run.pk}&above=0.9"),
-        client.post(f"/staff/review/{row.pk}/decide/", {"handle": "nobody"}),
+        client.get(f"/staff/matches/bulk/?run={run.pk}&above=0.9"),
+        client.post(f"/staff/matches/{row.pk}/decide/", {"handle": "nobody"}),
     ]
     checked = 0
     for response in pages:
@@ -412,4 +414,4 @@ def test_no_name_ever_goes_into_an_address(
     assert checked > 50
     # …and every form that carries a name is sent by POST.
     page = pages[2].content.decode()
-    assert re.search(r'<form method="post" action="/staff/review/\d+/search/', page)
+    assert re.search(r'<form method="post" action="/staff/matches/\d+/search/', page)

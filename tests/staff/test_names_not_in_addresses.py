@@ -120,12 +120,12 @@ def test_the_review_search_takes_the_name_by_post_only(world: World) -> None:
     row = _queued_row(world)
     client = _client("verifier")
     before = _searches()
-    refused = client.get(f"/staff/review/{row}/search/", {"q": NAME})
+    refused = client.get(f"/staff/matches/{row}/search/", {"q": NAME})
     assert refused.status_code == 405
-    page = client.get(f"/staff/review/{row}/", {"q": NAME})
+    page = client.get(f"/staff/matches/{row}/", {"q": NAME})
     assert page.status_code == 200 and f'value="{NAME}"' not in page.content.decode()
     assert _searches() == before
-    found = client.post(f"/staff/review/{row}/search/", {"q": NAME})
+    found = client.post(f"/staff/matches/{row}/search/", {"q": NAME})
     assert found.status_code == 200
     assert "Location" not in found
     assert world.person().handle in found.content.decode()

@@ -18,7 +18,7 @@ def test_the_login_address_drops_a_query_that_could_hold_a_name(db: Any) -> None
     assert "Yoandri" not in unquote(response["Location"])
     assert response["Location"].endswith("next=/staff/people/")
     # Other queries (a tab, a page) are kept, so signing in lands where one was.
-    kept = Client().get("/staff/review/?page=2")
+    kept = Client().get("/staff/matches/?page=2")
     assert "page%3D2" in kept["Location"] or "page=2" in unquote(kept["Location"])
 
 

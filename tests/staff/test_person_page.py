@@ -128,7 +128,7 @@ def test_staff_pages_title_agreements_in_the_reader_s_language(
     world.agreement.save(update_fields=["title_es"])
     handle = world.person().handle
     es, en = signed_in("verifier", language="es"), signed_in("analyst")
-    for url in ("/staff/", "/staff/queue/", f"/staff/people/{handle}/"):
+    for url in ("/staff/", "/staff/verification/", f"/staff/people/{handle}/"):
         spanish = es.get(url).content.decode()
         assert "Acuerdo de prueba" in spanish and "Test agreement" not in spanish, url
         english = en.get(url).content.decode()

@@ -122,7 +122,7 @@ def test_a_merged_record_brings_its_custody_episodes_along(
 ) -> None:
     """The status reads the custody record of everyone merged into the person (their
     latest arrest): the timeline shows that record too."""
-    from detente.reconcile.merge import person_merge
+    from detente.reconcile.services import person_merge
 
     survivor = world.person()
     twin = person_create(actor=world.actor, given_names="Yoandri", paternal_surname="Pérez")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from openpyxl import load_workbook
-from tests.reconcile.review_kit import make_run, queue_row
+from tests.reconcile.match_review_kit import make_run, queue_row
 from tests.support import World, at, make_user
 
 from detente.access.policy import Role
@@ -82,9 +82,9 @@ def queued(world: World) -> World:
 def test_the_verification_queue_as_the_page_shows_it(queued: World) -> None:
     world = queued
     analyst = _client(Role.ANALYST)
-    page = analyst.get("/staff/queue/").content.decode()
-    assert 'href="/staff/queue/export.csv"' in page and ">Excel<" in page
-    rows = _csv(analyst.get("/staff/queue/export.csv"))
+    page = analyst.get("/staff/verification/").content.decode()
+    assert 'href="/staff/verification/export.csv"' in page and ">Excel<" in page
+    rows = _csv(analyst.get("/staff/verification/export.csv"))
     assert [r["handle"] for r in rows] == [world.person(0).handle, world.person(1).handle]
     assert rows[0]["name"].startswith("'=HYPERLINK")  # text in a spreadsheet, never run
     assert rows[0]["state"] == "reported" and rows[0]["status"] == "pardoned"
@@ -96,10 +96,10 @@ def test_the_verification_queue_as_the_page_shows_it(queued: World) -> None:
     assert entry["format"] == "csv" and entry["rows"] == 2 and entry["kind"] == "access"
     assert entry["people"] == sorted([world.person(0).handle, world.person(1).handle])
     # A verifier (who manages sources) reads its name; JSON keeps the value as typed.
-    data = _client(Role.VERIFIER).get("/staff/queue/export.json").json()
+    data = _client(Role.VERIFIER).get("/staff/verification/export.json").json()
     assert data[1]["reported_by"][0]["source"] == "gov_press"
     assert data[0]["name"].startswith("=HYPERLINK")
-    sheet = _sheet(analyst.get("/staff/queue/export.xlsx"))
+    sheet = _sheet(analyst.get("/staff/verification/export.xlsx"))
     assert sheet[0][:3] == ["agreement", "handle", "name"]
     assert str(sheet[1][2]).startswith("'=HYPERLINK")
 
@@ -107,25 +107,25 @@ def test_the_verification_queue_as_the_page_shows_it(queued: World) -> None:
 def test_the_queue_download_keeps_the_pages_filters(queued: World) -> None:
     world = queued
     analyst = _client(Role.ANALYST)
-    page = analyst.get("/staff/queue/?agreement=deal&state=reported&page=1").content.decode()
-    assert "/staff/queue/export.csv?agreement=deal&amp;state=reported" in page
-    assert _csv(analyst.get("/staff/queue/export.csv?state=disputed")) == []
+    page = analyst.get("/staff/verification/?agreement=deal&state=reported&page=1").content.decode()
+    assert "/staff/verification/export.csv?agreement=deal&amp;state=reported" in page
+    assert _csv(analyst.get("/staff/verification/export.csv?state=disputed")) == []
     assert _entry("queue.export")["filters"] == {"state": "disputed"}
     assert _entry("queue.export")["rows"] == 0  # an empty file is still recorded
-    rows = _csv(analyst.get("/staff/queue/export.csv?agreement=deal&state=reported"))
+    rows = _csv(analyst.get("/staff/verification/export.csv?agreement=deal&state=reported"))
     assert len(rows) == 2 and {r["agreement"] for r in rows} == {world.agreement.slug}
-    assert analyst.get("/staff/queue/export.csv?state=held").status_code == 400
-    assert analyst.get("/staff/queue/export.pdf").status_code == 404
+    assert analyst.get("/staff/verification/export.csv?state=held").status_code == 400
+    assert analyst.get("/staff/verification/export.pdf").status_code == 404
 
 
 def test_the_queue_download_is_refused_outside_staff(queued: World) -> None:
     before = AuditEntry.objects.count()
-    assert _client(Role.LEGISLATURE).get("/staff/queue/export.csv").status_code == 403
-    assert Client().get("/staff/queue/export.csv").status_code == 302  # to the login
+    assert _client(Role.LEGISLATURE).get("/staff/verification/export.csv").status_code == 403
+    assert Client().get("/staff/verification/export.csv").status_code == 302  # to the login
     assert AuditEntry.objects.count() == before
 
 
-# --- The import review queue -----------------------------------------------------------
+# --- The match review queue -----------------------------------------------------------
 
 
 @pytest.fixture
@@ -150,9 +150,9 @@ def rows(world: World) -> Any:
 def test_the_review_queue_with_the_lists_values_and_the_candidates(world: World, rows: Any) -> None:
     run, _other, first, second, third = rows
     analyst = _client(Role.ANALYST)
-    page = analyst.get(f"/staff/review/?run={run.pk}").content.decode()
-    assert f'href="/staff/review/export.csv?run={run.pk}"' in page
-    found = _csv(analyst.get(f"/staff/review/export.csv?run={run.pk}"))
+    page = analyst.get(f"/staff/matches/?run={run.pk}").content.decode()
+    assert f'href="/staff/matches/export.csv?run={run.pk}"' in page
+    found = _csv(analyst.get(f"/staff/matches/export.csv?run={run.pk}"))
     assert [r["row_id"] for r in found] == [str(first.pk), str(second.pk)]
     assert found[0]["given_names"].startswith("'=cmd")  # formula-safe
     assert found[0]["evidence"] == "'@SUM(1)"
@@ -164,23 +164,23 @@ def test_the_review_queue_with_the_lists_values_and_the_candidates(world: World,
     entry = _entry("import.review.export")
     assert entry["filters"] == {"run": run.pk} and entry["rows"] == 2
     assert entry["people"] == sorted(p.handle for p in world.people)
-    data = analyst.get(f"/staff/review/export.json?run={run.pk}&reason=birth_date").json()
+    data = analyst.get(f"/staff/matches/export.json?run={run.pk}&reason=birth_date").json()
     assert [r["row_id"] for r in data] == [second.pk]
     assert data[0]["candidates"] == [
         {"handle": world.person(2).handle, "name": "Yoandri 2 Pérez", "probability": 0.6}
     ]
-    everything = analyst.get("/staff/review/export.json?above=0.65").json()
+    everything = analyst.get("/staff/matches/export.json?above=0.65").json()
     assert [r["row_id"] for r in everything] == [first.pk, third.pk]
-    sheet = _sheet(analyst.get("/staff/review/export.xlsx"))
+    sheet = _sheet(analyst.get("/staff/matches/export.xlsx"))
     assert sheet[0][0] == "row_id" and len(sheet) == 4
     assert str(sheet[1][4]).startswith("'=cmd")
-    assert analyst.get("/staff/review/export.csv?above=2").status_code == 400
-    assert analyst.get("/staff/review/export.txt").status_code == 404
+    assert analyst.get("/staff/matches/export.csv?above=2").status_code == 400
+    assert analyst.get("/staff/matches/export.txt").status_code == 404
 
 
 def test_the_review_queue_download_is_refused_outside_staff(rows: Any) -> None:
     before = AuditEntry.objects.count()
-    assert _client(Role.LEGISLATURE).get("/staff/review/export.csv").status_code == 403
+    assert _client(Role.LEGISLATURE).get("/staff/matches/export.csv").status_code == 403
     assert AuditEntry.objects.count() == before
 
 
@@ -281,8 +281,11 @@ def test_the_api_gives_the_pages_files(queued: World, rows: Any, claims: World) 
     auth = _bearer(Role.ANALYST)
     handle = world.person(2).handle
     pairs = (
-        ("/api/queue/export?state=reported", "/staff/queue/export.{fmt}?state=reported"),
-        (f"/api/review/export?run={run.pk}", f"/staff/review/export.{{fmt}}?run={run.pk}"),
+        (
+            "/api/verification/export?state=reported",
+            "/staff/verification/export.{fmt}?state=reported",
+        ),
+        (f"/api/match-review/export?run={run.pk}", f"/staff/matches/export.{{fmt}}?run={run.pk}"),
         (f"/api/people/{handle}/claims/export", f"/staff/people/{handle}/claims.{{fmt}}"),
     )
     for api_url, page_url in pairs:
@@ -298,12 +301,16 @@ def test_the_api_gives_the_pages_files(queued: World, rows: Any, claims: World) 
     )
     legislature = _bearer(Role.LEGISLATURE)
     before = AuditEntry.objects.count()
-    for url in ("/api/queue/export", "/api/review/export", f"/api/people/{handle}/claims/export"):
+    for url in (
+        "/api/verification/export",
+        "/api/match-review/export",
+        f"/api/people/{handle}/claims/export",
+    ):
         assert api.get(url, **legislature).status_code == 403, url
     assert AuditEntry.objects.count() == before
-    assert api.get("/api/queue/export?format=pdf", **auth).status_code == 422
-    assert api.get("/api/queue/export?agreement=no-such", **auth).status_code == 422
-    assert api.get("/api/review/export?run=999999", **auth).status_code == 404
+    assert api.get("/api/verification/export?format=pdf", **auth).status_code == 422
+    assert api.get("/api/verification/export?agreement=no-such", **auth).status_code == 422
+    assert api.get("/api/match-review/export?run=999999", **auth).status_code == 404
     assert api.get("/api/people/P-999999/claims/export", **auth).status_code == 404
 
 
@@ -326,8 +333,8 @@ def test_the_command_line_writes_the_pages_files(
     page = _client(Role.ANALYST)
     handle = world.person(2).handle
     cases = (
-        (("queue", "list"), "/staff/queue/export.{fmt}", "queue.export"),
-        (("review", "list"), "/staff/review/export.{fmt}", "import.review.export"),
+        (("queue", "list"), "/staff/verification/export.{fmt}", "queue.export"),
+        (("review", "list"), "/staff/matches/export.{fmt}", "import.review.export"),
         (("person", "claims", handle), f"/staff/people/{handle}/claims.{{fmt}}", None),
     )
     for args, url, action in cases:
@@ -346,7 +353,7 @@ def test_the_command_line_writes_the_pages_files(
             _run(*args, "--json", "--as", "cli-lawmaker")
     # Printed, the queue is the same rows; the file's format follows --format or the name.
     printed = json.loads(_run("queue", "list", "--json", "--as", "cli-analyst"))
-    assert printed == page.get("/staff/queue/export.json").json()
+    assert printed == page.get("/staff/verification/export.json").json()
     assert _entry("queue.view")["format"] == "json"
     assert world.person(1).handle in _run("queue", "list")
     target = tmp_path / "claims.txt"
@@ -362,5 +369,5 @@ def test_the_command_line_writes_the_pages_files(
 def test_a_masked_source_on_the_queue_is_named_in_the_readers_language(queued: World) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="es")
     client.force_login(make_user("es-analyst", Role.ANALYST))
-    page = client.get("/staff/queue/").content.decode()
+    page = client.get("/staff/verification/").content.decode()
     assert "fuente protegida (" in page and "protected source" not in page

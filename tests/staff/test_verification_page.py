@@ -32,18 +32,20 @@ def reported(world: World) -> Membership:
     return Membership.objects.get(agreement=world.agreement, person=world.person())
 
 
-def review(membership: Membership, world: World, action: str, **fields: str) -> dict[str, str]:
+def verification_form(
+    membership: Membership, world: World, action: str, **fields: str
+) -> dict[str, str]:
     prefix = f"{action}-{membership.pk}-"
     data = {"source": str(world.sources["ngo"].pk), "event_date": "2020-02-03"}
     data |= {"evidence_text": "Seen at home by our field team.", "evidence_url": ""}
     data |= fields
-    return {prefix + key: value for key, value in data.items()} | {"next": "/staff/queue/"}
+    return {prefix + key: value for key, value in data.items()} | {"next": "/staff/verification/"}
 
 
 def test_each_item_shows_what_was_reported_by_whom(
     reported: Membership, signed_in: Callable[..., Client]
 ) -> None:
-    page = signed_in("analyst").get("/staff/queue/").content.decode()
+    page = signed_in("analyst").get("/staff/verification/").content.decode()
     assert reported.person.handle in page and "Yoandri 0 Pérez" in page
     assert "Reported released" in page and "Pardoned or amnestied" in page
     assert "gov (C: fairly reliable)" in page  # the source and its grade
@@ -54,11 +56,11 @@ def test_analysts_read_the_queue_but_cannot_act(
     reported: Membership, world: World, signed_in: Callable[..., Client]
 ) -> None:
     analyst = signed_in("analyst")
-    page = analyst.get("/staff/queue/").content.decode()
+    page = analyst.get("/staff/verification/").content.decode()
     assert "Confirm the release" not in page
     before = Claim.objects.count()
-    url = f"/staff/queue/{reported.pk}/confirm/"
-    assert analyst.post(url, review(reported, world, "confirm")).status_code == 403
+    url = f"/staff/verification/{reported.pk}/confirm/"
+    assert analyst.post(url, verification_form(reported, world, "confirm")).status_code == 403
     assert Claim.objects.count() == before
 
 
@@ -66,17 +68,17 @@ def test_a_verifier_confirms_and_the_member_leaves_the_queue(
     reported: Membership, world: World, signed_in: Callable[..., Client]
 ) -> None:
     verifier = signed_in("verifier")
-    assert "Confirm the release" in verifier.get("/staff/queue/").content.decode()
+    assert "Confirm the release" in verifier.get("/staff/verification/").content.decode()
     response = verifier.post(
-        f"/staff/queue/{reported.pk}/confirm/", review(reported, world, "confirm")
+        f"/staff/verification/{reported.pk}/confirm/", verification_form(reported, world, "confirm")
     )
-    assert response.status_code == 302 and response["Location"] == "/staff/queue/"
+    assert response.status_code == 302 and response["Location"] == "/staff/verification/"
     reported.refresh_from_db()
     assert reported.state == MemberState.CONFIRMED
     claim = Claim.objects.latest("id")
     assert claim.source == world.sources["ngo"] and claim.status == CustodyStatus.PARDONED
     assert claim.recorded_by.username == "staff-verifier"
-    page = verifier.get("/staff/queue/").content.decode()
+    page = verifier.get("/staff/verification/").content.decode()
     assert "release confirmed" in page  # the message after the redirect
     assert f'id="item-{reported.pk}"' not in page
 
@@ -85,8 +87,8 @@ def test_with_htmx_the_item_is_swapped_in_place(
     reported: Membership, world: World, signed_in: Callable[..., Client]
 ) -> None:
     response = signed_in("verifier").post(
-        f"/staff/queue/{reported.pk}/dispute/",
-        review(
+        f"/staff/verification/{reported.pk}/dispute/",
+        verification_form(
             reported, world, "dispute", source=str(world.sources["family"].pk), status="detained"
         ),
         HTTP_HX_REQUEST="true",
@@ -108,8 +110,8 @@ def test_a_refused_review_shows_the_reason_on_the_field_and_keeps_the_evidence(
     before = (Claim.objects.count(), changes.count())
     # The family is graded C: it may dispute, but confirming needs B or better.
     response = verifier.post(
-        f"/staff/queue/{reported.pk}/confirm/",
-        review(reported, world, "confirm", source=str(world.sources["family"].pk)),
+        f"/staff/verification/{reported.pk}/confirm/",
+        verification_form(reported, world, "confirm", source=str(world.sources["family"].pk)),
     )
     text = response.content.decode()
     assert response.status_code == 200
@@ -119,8 +121,8 @@ def test_a_refused_review_shows_the_reason_on_the_field_and_keeps_the_evidence(
     assert "No se ha guardado nada" in text
     # The releasing side is not even offered, and is refused if sent anyway.
     response = verifier.post(
-        f"/staff/queue/{reported.pk}/confirm/",
-        review(reported, world, "confirm", source=str(world.sources["gov_press"].pk)),
+        f"/staff/verification/{reported.pk}/confirm/",
+        verification_form(reported, world, "confirm", source=str(world.sources["gov_press"].pk)),
     )
     assert "Escoja una opción válida" in response.content.decode()
     assert (Claim.objects.count(), changes.count()) == before
@@ -133,7 +135,7 @@ def test_the_queue_filters_by_agreement_and_state(
 ) -> None:
     client = signed_in("verifier")
     handle = reported.person.handle
-    assert handle in client.get("/staff/queue/?state=reported").content.decode()
-    assert handle not in client.get("/staff/queue/?state=disputed").content.decode()
-    page = client.get(f"/staff/queue/?agreement={world.agreement.slug}").content.decode()
+    assert handle in client.get("/staff/verification/?state=reported").content.decode()
+    assert handle not in client.get("/staff/verification/?state=disputed").content.decode()
+    page = client.get(f"/staff/verification/?agreement={world.agreement.slug}").content.decode()
     assert handle in page

@@ -44,7 +44,7 @@ def test_a_signed_in_users_pages_are_never_compressed(world: World) -> None:
     make_public(world)
     client = Client()
     client.force_login(make_user("reader", Role.VERIFIER))
-    for path in ("/agreements/deal/", "/staff/queue/"):
+    for path in ("/agreements/deal/", "/staff/verification/"):
         response = client.get(path, **GZIP)
         assert response.status_code == 200
         assert "Content-Encoding" not in response, path

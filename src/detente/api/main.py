@@ -28,8 +28,8 @@ from detente.api.routes import (
     matching,
     parties,
     people,
-    queue,
     statistics,
+    verification,
 )
 from detente.api.routes.imports import build_router
 
@@ -98,7 +98,7 @@ for module in (
     people,
     evidence,
     disclosures,
-    queue,
+    verification,
     estimates,
     matching,
     statistics,
@@ -107,6 +107,6 @@ for module in (
     access,
 ):
     api.add_router("", module.router)
-api.add_router("", build_router())  # the import review queue (detente.reconcile)
+api.add_router("", build_router())  # the match review queue (detente.reconcile)
 
 __all__ = ["TokenAuth", "api"]

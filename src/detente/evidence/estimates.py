@@ -145,7 +145,7 @@ def registry_lists(viewer: Viewer, specs: Sequence[str]) -> dict[str, set[int]]:
 
 
 def _import_run(viewer: Viewer, ref: str) -> Any:
-    from detente.reconcile.review import run_get
+    from detente.reconcile.selectors import run_get
 
     if not ref.isdigit():
         raise invalid("lists", _("An import list is “import:” and the import's number."))

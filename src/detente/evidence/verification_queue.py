@@ -222,7 +222,7 @@ def _check_source(membership: Membership, source: Source, minimum: str, what: st
         )
 
 
-def review_confirm(
+def verification_confirm(
     *,
     actor: User,
     membership: Membership,
@@ -268,7 +268,7 @@ def review_confirm(
     )
 
 
-def review_dispute(
+def verification_dispute(
     *,
     actor: User,
     membership: Membership,

@@ -1,2 +1,2 @@
-"""Reconciling other organisations' lists with the registry: imports, the review queue of
+"""Reconciling other organisations' lists with the registry: imports, the match review queue of
 uncertain matches, merging and splitting people, and duplicates within the registry."""

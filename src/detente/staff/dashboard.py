@@ -17,7 +17,7 @@ from detente.access.sources import names_sources, source_name
 from detente.agreements.models import in_language
 from detente.audit.models import AuditEntry, EntryKind
 from detente.evidence.models import Claim, ClaimKind
-from detente.evidence.review import verification_queue
+from detente.evidence.verification_queue import verification_queue
 from detente.staff.common import staff_page
 from detente.staff.forms import SearchForm
 

@@ -268,7 +268,7 @@ def dispute_statuses(membership: Membership) -> list[tuple[str, str]]:
     ]
 
 
-class ReviewForm(StaffForm):
+class VerificationForm(StaffForm):
     """Confirm or dispute one member's reported release, on a named source's word."""
 
     source = SourceField(label=_("On whose word"), queryset=Source.objects.none())
@@ -317,7 +317,7 @@ class ReviewForm(StaffForm):
         return cleaned
 
 
-class QueueFilterForm(StaffForm):
+class VerificationFilterForm(StaffForm):
     agreement = forms.ModelChoiceField(
         label=_("Agreement"),
         queryset=Agreement.objects.none(),

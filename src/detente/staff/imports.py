@@ -33,7 +33,7 @@ from detente.agreements.models import Agreement
 from detente.agreements.selectors import agreement_list
 from detente.evidence.models import Source
 from detente.evidence.selectors import source_list
-from detente.reconcile import jobs
+from detente.reconcile import jobs, services
 from detente.reconcile.importer import LINK_ABOVE, REVIEW_ABOVE
 from detente.reconcile.models import (
     ImportJob,
@@ -290,7 +290,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         upload = data["file"]
         try:
-            job = jobs.import_job_create(
+            job = services.import_job_create(
                 actor=request.user,  # type: ignore[arg-type]
                 upload=upload,
                 file_name=upload.name or "",
@@ -402,7 +402,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         actor: Any = request.user
         try:
-            job = jobs.import_job_map(
+            job = services.import_job_map(
                 actor=actor,
                 job=job,
                 mapping=form.mapping(),
@@ -410,7 +410,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
                 default_event_date=form.cleaned_data["default_event_date"],
             )
             if request.POST.get("action") == "check":
-                jobs.import_job_dry_run(actor=actor, job=job)
+                services.import_job_dry_run(actor=actor, job=job)
                 return redirect("staff:import_job", pk=job.pk)
         except ValidationError as error:
             apply_errors(form, error, RENAMES)
@@ -425,7 +425,7 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
     if refused := _post_only(request):
         return refused
     try:
-        jobs.import_job_start(actor=request.user, job=job)  # type: ignore[arg-type]
+        services.import_job_start(actor=request.user, job=job)  # type: ignore[arg-type]
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("staff:import_job", pk=job.pk)
@@ -437,7 +437,7 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     if refused := _post_only(request):
         return refused
     try:
-        jobs.import_job_discard(actor=request.user, job=job)  # type: ignore[arg-type]
+        services.import_job_discard(actor=request.user, job=job)  # type: ignore[arg-type]
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("staff:import_job", pk=job.pk)

@@ -1,14 +1,14 @@
-"""The review queue of uncertain matches from imports: is this row someone already in the
+"""The match review queue of uncertain matches from imports: is this row someone already in the
 registry (one of its candidates, or another person found by a search) or a new person?
 
-Reads through ``reconcile.review`` (names only where the viewer may see them, recorded as
-seen); decisions through its services, which record the row's claim and the ledger entry
-with the scores as evidence.
+Reads through ``reconcile.selectors`` (names only where the viewer may see them, recorded
+as seen); decisions through ``reconcile.services``, which record the row's claim and the
+ledger entry with the scores as evidence.
 
 Names never travel in an address: the queue's filters are ids and numbers, the search for
 another person is a POST (answered with a fragment for htmx, or the whole page without
-JavaScript). The keyboard shortcuts are ``staff/review.js``; every one of them stands for a
-link or a button on the page.
+JavaScript). The keyboard shortcuts are ``staff/match_review.js``; every one of them stands
+for a link or a button on the page.
 """
 
 from __future__ import annotations
@@ -37,28 +37,30 @@ from detente.core.dates import DatePrecision
 from detente.core.exports import DOWNLOADS, FORMATS, export
 from detente.matching.labels import field_label, level_label
 from detente.reconcile.models import Decision, ImportRow, ImportRun, Reason
-from detente.reconcile.review import (
+from detente.reconcile.selectors import (
     BULK_FLOOR,
     CAREFUL_REASONS,
-    REVIEW_COLUMNS,
+    MATCH_REVIEW_COLUMNS,
     CandidateView,
     bulk_rows,
     candidates_seen_by,
     claim_preview,
     field_agreement,
-    review_accept,
-    review_accept_bulk,
-    review_choose,
-    review_counts,
-    review_download,
-    review_get,
-    review_neighbours,
-    review_next,
-    review_queue,
-    review_reject,
-    review_runs,
+    match_review_counts,
+    match_review_download,
+    match_review_get,
+    match_review_neighbours,
+    match_review_next,
+    match_review_queue,
+    match_review_runs,
     row_name,
     run_get,
+)
+from detente.reconcile.services import (
+    match_review_accept,
+    match_review_accept_bulk,
+    match_review_choose,
+    match_review_reject,
 )
 from detente.registry.models import Identity, Sex
 from detente.registry.search import person_search
@@ -102,7 +104,7 @@ def _run_label(run: ImportRun, viewer: Viewer, waiting: int | None = None) -> st
     return label
 
 
-class QueueFilterForm(StaffForm):
+class MatchReviewFilterForm(StaffForm):
     """The list's filters. Ids, numbers and codes only: they go into addresses."""
 
     run = forms.TypedChoiceField(label=gettext_lazy("Import"), coerce=int, required=False)
@@ -163,7 +165,7 @@ _NO_COUNTS: dict[str, Any] = {"total": 0, "runs": {}, "reasons": {}}
 def _runs(request: HttpRequest) -> list[ImportRun]:
     """The imports with rows waiting, and the one the address names even if none waits
     now (the list a decision returns to after the last row of an import)."""
-    runs = list(review_runs(request.user))
+    runs = list(match_review_runs(request.user))
     wanted = request.GET.get("run", "")
     if wanted.isdigit() and int(wanted) not in {r.pk for r in runs}:
         with contextlib.suppress(Http404):
@@ -171,7 +173,7 @@ def _runs(request: HttpRequest) -> list[ImportRun]:
     return runs
 
 
-def _selection(form: QueueFilterForm) -> Filters:
+def _selection(form: MatchReviewFilterForm) -> Filters:
     clean = getattr(form, "cleaned_data", {})
     return Filters(
         run=form.runs.get(clean.get("run") or 0),
@@ -183,20 +185,24 @@ def _selection(form: QueueFilterForm) -> Filters:
 
 def _filters(request: HttpRequest) -> Filters:
     """The selection the address names (its valid parts)."""
-    form = QueueFilterForm(request.GET, runs=_runs(request), viewer=request.user, counts=_NO_COUNTS)
+    form = MatchReviewFilterForm(
+        request.GET, runs=_runs(request), viewer=request.user, counts=_NO_COUNTS
+    )
     form.is_valid()
     return _selection(form)
 
 
-def _filter_form(request: HttpRequest) -> tuple[Filters, QueueFilterForm]:
+def _filter_form(request: HttpRequest) -> tuple[Filters, MatchReviewFilterForm]:
     """The list's filter form, with the counts of waiting rows per import and per reason
     (those within the import and probabilities chosen)."""
     runs = _runs(request)
-    first = QueueFilterForm(request.GET, runs=runs, viewer=request.user, counts=_NO_COUNTS)
+    first = MatchReviewFilterForm(request.GET, runs=runs, viewer=request.user, counts=_NO_COUNTS)
     first.is_valid()
     chosen = _selection(first)
-    counts = review_counts(request.user, run=chosen.run, above=chosen.above, below=chosen.below)
-    form = QueueFilterForm(request.GET or None, runs=runs, viewer=request.user, counts=counts)
+    counts = match_review_counts(
+        request.user, run=chosen.run, above=chosen.above, below=chosen.below
+    )
+    form = MatchReviewFilterForm(request.GET or None, runs=runs, viewer=request.user, counts=counts)
     form.counts = counts  # type: ignore[attr-defined]
     if form.is_bound:
         form.is_valid()
@@ -277,19 +283,19 @@ def _row_item(row: ImportRow, filters: Filters) -> dict[str, Any]:
 
 def _row_url(pk: int, filters: Filters) -> str:
     query = filters.query()
-    return reverse("staff:review_detail", args=[pk]) + (f"?{query}" if query else "")
+    return reverse("staff:match_review_detail", args=[pk]) + (f"?{query}" if query else "")
 
 
 def _list_url(filters: Filters) -> str:
     query = filters.query()
-    return reverse("staff:review") + (f"?{query}" if query else "")
+    return reverse("staff:match_review") + (f"?{query}" if query else "")
 
 
 @staff_page()
 @require_safe
-def review_list(request: HttpRequest) -> HttpResponse:
+def match_review_list(request: HttpRequest) -> HttpResponse:
     filters, form = _filter_form(request)
-    qs = review_queue(request.user, **filters.selection())
+    qs = match_review_queue(request.user, **filters.selection())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     can_manage = can(request.user, Action.MANAGE)
     bulk = None
@@ -313,25 +319,27 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "bulk": bulk,
         "can_manage": can_manage,
         "errors": errors,
-        "section": "review",
+        "section": "match_review",
         "formats": DOWNLOADS,
     }
-    return render(request, "staff/review_list.html", context, status=400 if errors else 200)
+    return render(request, "staff/match_review_list.html", context, status=400 if errors else 200)
 
 
 @staff_page()
 @require_safe
-def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def match_review_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The waiting rows as filtered on the list, every page, as CSV, Excel or JSON: the
     list's values and the candidates, names only where the viewer may see them; the
     download is recorded in the ledger."""
     if fmt not in FORMATS:
         return export("review-queue", fmt, [], [])  # the 404 of an unknown format
-    form = QueueFilterForm(request.GET, runs=_runs(request), viewer=request.user, counts=_NO_COUNTS)
+    form = MatchReviewFilterForm(
+        request.GET, runs=_runs(request), viewer=request.user, counts=_NO_COUNTS
+    )
     if request.GET and not form.is_valid():
         return HttpResponseBadRequest(_("A filter is not valid; the rows were not exported."))
-    rows = review_download(request.user, fmt=fmt, **_selection(form).selection())
-    return export("review-queue", fmt, REVIEW_COLUMNS, rows)
+    rows = match_review_download(request.user, fmt=fmt, **_selection(form).selection())
+    return export("review-queue", fmt, MATCH_REVIEW_COLUMNS, rows)
 
 
 # --- One row -------------------------------------------------------------------------------
@@ -503,7 +511,7 @@ def _detail(
     viewer = request.user
     filters = _filters(request)
     candidates = candidates_seen_by(viewer, row)
-    previous, following = review_neighbours(viewer, row, **filters.selection())
+    previous, following = match_review_neighbours(viewer, row, **filters.selection())
     preview = claim_preview(viewer, row, candidates)
     query = filters.query()
     suffix = f"?{query}" if query else ""
@@ -534,18 +542,18 @@ def _detail(
         "previous": _row_url(previous, filters) if previous else None,
         "next": _row_url(following, filters) if following else None,
         "list_url": _list_url(filters),
-        "decide_url": reverse("staff:review_decide", args=[row.pk]) + suffix,
-        "search_url": reverse("staff:review_search", args=[row.pk]) + suffix,
+        "decide_url": reverse("staff:match_review_decide", args=[row.pk]) + suffix,
+        "search_url": reverse("staff:match_review_search", args=[row.pk]) + suffix,
         "keyed": min(len(candidates), KEYED),
-        "section": "review",
+        "section": "match_review",
     }
-    return render(request, "staff/review_detail.html", context, status=status)
+    return render(request, "staff/match_review_detail.html", context, status=status)
 
 
 @staff_page()
 @require_safe
-def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, review_get(request.user, pk))
+def match_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, match_review_get(request.user, pk))
 
 
 def _done_message(row: ImportRow) -> str:
@@ -563,45 +571,45 @@ def _done_message(row: ImportRow) -> str:
 
 @staff_page(Action.MANAGE)
 @require_POST
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    row = review_get(request.user, pk)
+def match_review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    row = match_review_get(request.user, pk)
     form = DecisionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         actor: Any = request.user
         try:
             if data["decision"] == ACCEPT:
-                done = review_accept(actor=actor, row=row, note=data["note"])
+                done = match_review_accept(actor=actor, row=row, note=data["note"])
             elif data["decision"] == REJECT:
-                done = review_reject(actor=actor, row=row, note=data["note"])
+                done = match_review_reject(actor=actor, row=row, note=data["note"])
             else:
                 try:
                     person = person_get(request.user, data["handle"])
                 except Http404:
                     raise ValidationError({"handle": _("No person with this handle.")}) from None
-                done = review_choose(actor=actor, row=row, person=person, note=data["note"])
+                done = match_review_choose(actor=actor, row=row, person=person, note=data["note"])
         except ValidationError as error:
             apply_errors(form, error, {"person": "handle"})
         else:
             messages.success(request, _done_message(done))
             filters = _filters(request)
-            following = review_next(request.user, done, **filters.selection())
+            following = match_review_next(request.user, done, **filters.selection())
             if following is None:
                 messages.info(request, _("No other row waits in this selection."))
                 return redirect(_list_url(filters))
             return redirect(_row_url(following, filters))
-    return _detail(request, review_get(request.user, pk), form=form, status=400)
+    return _detail(request, match_review_get(request.user, pk), form=form, status=400)
 
 
 @staff_page(Action.MANAGE)
 @require_POST
-def review_search(request: HttpRequest, pk: int) -> HttpResponse:
+def match_review_search(request: HttpRequest, pk: int) -> HttpResponse:
     """Find the person a row is, when no candidate is: by name or handle, in a POST body.
 
     htmx gets the results alone (for ``#search-results``); without JavaScript the row's
     page comes back whole, with the results under the search box.
     """
-    row = review_get(request.user, pk)
+    row = match_review_get(request.user, pk)
     search = PersonSearchForm(request.POST)
     results: list[Any] = []
     if search.is_valid():
@@ -614,7 +622,7 @@ def review_search(request: HttpRequest, pk: int) -> HttpResponse:
             "limit": SEARCH_RESULTS,
             "can_decide": not row.decision,
         }
-        return render(request, "staff/partials/review_search_results.html", context)
+        return render(request, "staff/partials/match_review_search_results.html", context)
     status = 200 if search.is_valid() else 400
     return _detail(request, row, search=search, results=results, status=status)
 
@@ -624,18 +632,18 @@ def review_search(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_page(Action.MANAGE)
 @require_http_methods(["GET", "HEAD", "POST"])
-def review_bulk(request: HttpRequest) -> HttpResponse:
+def match_review_bulk(request: HttpRequest) -> HttpResponse:
     """Accept every waiting row of an import at or above a probability: first the count and
     a sample (GET), then the acceptance of exactly that many (POST)."""
     viewer = request.user
     posted = request.method == "POST"
     data = request.POST if posted else request.GET
-    choice = BulkChoiceForm(data or None, runs=review_runs(viewer), viewer=viewer)
+    choice = BulkChoiceForm(data or None, runs=match_review_runs(viewer), viewer=viewer)
     confirm = BulkConfirmForm(request.POST) if posted else None
     if posted and choice.is_valid() and confirm is not None and confirm.is_valid():
         picked = choice.cleaned_data
         try:
-            done = review_accept_bulk(
+            done = match_review_accept_bulk(
                 actor=viewer,  # type: ignore[arg-type]
                 run=choice.runs[picked["run"]],
                 above=picked["above"],
@@ -678,6 +686,6 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
         "choice": choice,
         "selection": selection,
         "errors": errors,
-        "section": "review",
+        "section": "match_review",
     }
-    return render(request, "staff/review_bulk.html", context, status=400 if errors else 200)
+    return render(request, "staff/match_review_bulk.html", context, status=400 if errors else 200)

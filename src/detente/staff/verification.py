@@ -1,5 +1,5 @@
 """The verification queue: reported releases awaiting independent confirmation, and
-disputed ones, with the confirm and dispute actions of ``evidence.review``."""
+disputed ones, with the confirm and dispute actions of ``evidence.verification_queue``."""
 
 from __future__ import annotations
 
@@ -21,17 +21,17 @@ from detente.agreements.models import Membership
 from detente.agreements.selectors import agreement_list
 from detente.audit import ledger
 from detente.core.exports import DOWNLOADS, FORMATS, export
-from detente.evidence.review import (
+from detente.evidence.verification_queue import (
     QUEUE_COLUMNS,
     queue_evidence,
-    review_confirm,
-    review_dispute,
+    verification_confirm,
+    verification_dispute,
     verification_queue,
     verification_queue_download,
 )
 from detente.registry.models import Identity
 from detente.staff.common import apply_errors, is_htmx, safe_next, staff_page
-from detente.staff.forms import QueueFilterForm, ReviewForm
+from detente.staff.forms import VerificationFilterForm, VerificationForm
 
 PAGE_SIZE = 25
 CONFIRM, DISPUTE = "confirm", "dispute"
@@ -43,7 +43,7 @@ class Item:
     name: str
     reports: list[dict[str, Any]]  # the release claims the state rests on
     contradictions: list[dict[str, Any]]  # for a dispute: the claims that say "held"
-    forms: dict[str, ReviewForm] = field(default_factory=dict)
+    forms: dict[str, VerificationForm] = field(default_factory=dict)
     open_form: str = ""  # the form to show unfolded (it has errors)
     done: str = ""  # after an action: what was recorded
 
@@ -72,13 +72,13 @@ def _add_forms(viewer: Viewer, item: Item) -> None:
         return  # analysts see the queue; deciding is for verifiers and administrators
     for action in (CONFIRM, DISPUTE):
         item.forms.setdefault(
-            action, ReviewForm(viewer=viewer, membership=item.membership, action=action)
+            action, VerificationForm(viewer=viewer, membership=item.membership, action=action)
         )
 
 
-def _filters(request: HttpRequest) -> tuple[QueueFilterForm, Any, str]:
+def _filters(request: HttpRequest) -> tuple[VerificationFilterForm, Any, str]:
     """The queue's filters from the address: the form, the agreement and the state."""
-    filters = QueueFilterForm(request.GET or None, agreements=agreement_list(request.user))
+    filters = VerificationFilterForm(request.GET or None, agreements=agreement_list(request.user))
     agreement, state = None, ""
     if filters.is_valid():
         agreement = filters.cleaned_data["agreement"]
@@ -88,7 +88,7 @@ def _filters(request: HttpRequest) -> tuple[QueueFilterForm, Any, str]:
 
 @staff_page()
 @require_safe
-def queue(request: HttpRequest) -> HttpResponse:
+def verification_list(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     filters, agreement, state = _filters(request)
     pages = Paginator(verification_queue(viewer, agreement=agreement, state=state), PAGE_SIZE)
@@ -103,17 +103,17 @@ def queue(request: HttpRequest) -> HttpResponse:
         "items": items,
         "can_decide": can(viewer, Action.MANAGE),
         "here": request.get_full_path(),
-        "section": "queue",
+        "section": "verification",
         "formats": DOWNLOADS,
         # Only the filters go into the downloads' addresses (never a page number).
         "list_query": urlencode({k: v for k, v in chosen.items() if v}),
     }
-    return render(request, "staff/queue.html", context)
+    return render(request, "staff/verification.html", context)
 
 
 @staff_page()
 @require_safe
-def queue_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def verification_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The queue as filtered on the page, every page of it, as CSV, Excel or JSON: the
     names and sources as the page shows them; the download is recorded in the ledger."""
     if fmt not in FORMATS:
@@ -133,9 +133,9 @@ def _membership(viewer: Viewer, pk: int) -> Membership:
     return found
 
 
-def _review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     viewer = request.user
-    back = safe_next(request, reverse("staff:queue"))
+    back = safe_next(request, reverse("staff:verification"))
     try:
         membership = _membership(viewer, pk)
     except Http404:
@@ -143,11 +143,11 @@ def _review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise
         messages.info(request, _("That release is no longer awaiting review."))
         return redirect(back)
-    form = ReviewForm(request.POST, viewer=viewer, membership=membership, action=action)
+    form = VerificationForm(request.POST, viewer=viewer, membership=membership, action=action)
     claim = None
     if form.is_valid():
         data = form.cleaned_data
-        service = review_confirm if action == CONFIRM else review_dispute
+        service = verification_confirm if action == CONFIRM else verification_dispute
         extra = {"status": data["status"]} if action == DISPUTE else {}
         try:
             claim = service(
@@ -182,20 +182,20 @@ def _review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         item.forms[action] = form
         item.open_form = action
         _add_forms(viewer, item)
-    context = {"item": item, "can_decide": True, "here": back, "section": "queue"}
+    context = {"item": item, "can_decide": True, "here": back, "section": "verification"}
     if is_htmx(request):
-        return render(request, "staff/partials/queue_item.html", context)
+        return render(request, "staff/partials/verification_item.html", context)
     # Without JavaScript: the item alone, its form with the errors and what was typed.
-    return render(request, "staff/review.html", context)
+    return render(request, "staff/verification_decide.html", context)
 
 
 @staff_page(Action.MANAGE)
 @require_POST
 def confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review(request, pk, CONFIRM)
+    return _decide(request, pk, CONFIRM)
 
 
 @staff_page(Action.MANAGE)
 @require_POST
 def dispute(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review(request, pk, DISPUTE)
+    return _decide(request, pk, DISPUTE)

@@ -34,7 +34,7 @@ from detente.api.pagination import paginate
 from detente.api.schemas import MAX_ID, NO_NUL, Paged, PageQuery, Slug, answers
 from detente.core.errors import invalid
 from detente.evidence.selectors import source_as_seen, source_get
-from detente.reconcile import jobs
+from detente.reconcile import jobs, services
 from detente.reconcile.importer import LINK_ABOVE, REVIEW_ABOVE
 from detente.reconcile.models import ImportJob, JobState, Mode
 from detente.reconcile.rows import parse_status
@@ -214,7 +214,7 @@ def add_routes(router: Router) -> None:
             except ValueError as exc:
                 raise invalid("status", str(exc)) from None
         mapping = _mapping(options.mapping) if options.mapping else None
-        job = jobs.import_job_create(
+        job = services.import_job_create(
             actor=user,
             upload=file,
             file_name=file.name or "",
@@ -229,7 +229,7 @@ def add_routes(router: Router) -> None:
             encoding=options.encoding,
         )
         try:
-            job = jobs.import_job_map(
+            job = services.import_job_map(
                 actor=user,
                 job=job,
                 mapping=job.mapping if mapping is None else mapping,
@@ -237,12 +237,12 @@ def add_routes(router: Router) -> None:
                 default_event_date=job.default_event_date,
             )
         except ValidationError as error:
-            jobs.import_job_discard(actor=user, job=job)  # the file goes at once
+            services.import_job_discard(actor=user, job=job)  # the file goes at once
             raise _mapping_errors(error) from None
         if options.dry_run:
-            job = jobs.import_job_dry_run(actor=user, job=job)
+            job = services.import_job_dry_run(actor=user, job=job)
         else:
-            job = jobs.import_job_start(actor=user, job=job)
+            job = services.import_job_start(actor=user, job=job)
         return Status(202, job_out(request, jobs.import_job_get(user, job.pk)))
 
     @router.get(
@@ -269,7 +269,7 @@ def add_routes(router: Router) -> None:
         user = request.user
         assert isinstance(user, User)  # noqa: S101 - a token always has a user
         require(user, Action.RECORD)
-        job = jobs.import_job_start(actor=user, job=jobs.import_job_get(user, job_id))
+        job = services.import_job_start(actor=user, job=jobs.import_job_get(user, job_id))
         return Status(202, job_out(request, jobs.import_job_get(user, job.pk)))
 
     @router.get(

@@ -1,4 +1,4 @@
-"""The import review queue in the REST API: list, detail, decide.
+"""The match review queue in the REST API: list, detail, decide.
 
 Mounted by ``detente.api.main`` (``api.add_router("", build_router())``); the same
 token auth, cursors and problem+json errors as every other operation. Staff read the
@@ -32,20 +32,22 @@ from detente.api.schemas import (
 from detente.core.errors import invalid
 from detente.core.exports import export
 from detente.reconcile.models import ImportRow, ImportRun
-from detente.reconcile.review import (
+from detente.reconcile.selectors import (
     BULK_FLOOR,
-    REVIEW_COLUMNS,
+    MATCH_REVIEW_COLUMNS,
     bulk_rows,
     candidates_seen_by,
-    review_accept,
-    review_accept_bulk,
-    review_choose,
-    review_download,
-    review_get,
-    review_queue,
-    review_reject,
+    match_review_download,
+    match_review_get,
+    match_review_queue,
     row_name,
     run_get,
+)
+from detente.reconcile.services import (
+    match_review_accept,
+    match_review_accept_bulk,
+    match_review_choose,
+    match_review_reject,
 )
 from detente.registry.selectors import person_get
 
@@ -259,15 +261,15 @@ def build_router() -> Router:
         return _run(run_get(request.user, run_id), request)
 
     @router.get(
-        "/review",
+        "/match-review",
         response=answers(200, ReviewPage, paged=True, forbidden=True, lookup=True),
-        summary=gettext_noop("List the import review queue"),
+        summary=gettext_noop("List the match review queue"),
     )
     def list_queue(request: HttpRequest, query: Query[ReviewFilter]) -> dict[str, Any]:
         """Rows of imports waiting for a decision (or decided ones), by import and row
         (staff; 403 for others)."""
         run = run_get(request.user, query.run) if query.run else None
-        qs = review_queue(
+        qs = match_review_queue(
             request.user,
             run=run,
             decided=query.decided,
@@ -286,9 +288,9 @@ def build_router() -> Router:
         return {"items": [_item(r) for r in rows], **links}
 
     @router.get(
-        "/review/export",
+        "/match-review/export",
         response=answers(200, None, forbidden=True, lookup=True),
-        summary=gettext_noop("Download the import review queue"),
+        summary=gettext_noop("Download the match review queue"),
         openapi_extra=DOWNLOAD_RESPONSES,
     )
     def export_queue(request: HttpRequest, query: Query[ReviewDownload]) -> HttpResponse:
@@ -298,7 +300,7 @@ def build_router() -> Router:
         (staff; 403 for others)."""
         require(request.user, Action.READ)
         run = run_get(request.user, query.run) if query.run else None
-        rows = review_download(
+        rows = match_review_download(
             request.user,
             fmt=query.format,
             run=run,
@@ -306,10 +308,10 @@ def build_router() -> Router:
             below=query.below,
             reason=query.reason,
         )
-        return export("review-queue", query.format, REVIEW_COLUMNS, rows)
+        return export("review-queue", query.format, MATCH_REVIEW_COLUMNS, rows)
 
     @router.post(
-        "/review/bulk",
+        "/match-review/bulk",
         response=answers(200, BulkOut, lookup=True, write=True),
         summary=gettext_noop("Accept the rows of an import at or above a probability"),
     )
@@ -331,7 +333,7 @@ def build_router() -> Router:
             return {"run": run.pk, "count": len(ids), "accepted": 0, "rows": ids}
         if body.expected is None:
             raise invalid("expected", _("Say how many rows you expect (count them first)."))
-        done = review_accept_bulk(
+        done = match_review_accept_bulk(
             actor=user,
             run=run,
             above=body.above,
@@ -343,17 +345,17 @@ def build_router() -> Router:
         return {"run": run.pk, "count": len(ids), "accepted": len(ids), "rows": ids}
 
     @router.get(
-        "/review/{row_id}",
+        "/match-review/{row_id}",
         response=answers(200, RowOut, lookup=True),
         summary=gettext_noop("Show a queued row with its candidates"),
     )
     def show_row(request: HttpRequest, row_id: int = RowPath) -> dict[str, Any]:
         """The row as the list gave it, and each candidate with its probability and the
         explanation of its score (names only where the user may see them)."""
-        return _detail(request, review_get(request.user, row_id))
+        return _detail(request, match_review_get(request.user, row_id))
 
     @router.post(
-        "/review/{row_id}",
+        "/match-review/{row_id}",
         response=answers(200, RowOut, lookup=True, write=True),
         summary=gettext_noop("Decide a queued row"),
     )
@@ -364,11 +366,11 @@ def build_router() -> Router:
         user = request.user
         assert isinstance(user, User)  # noqa: S101 - a token always has a user
         require(user, Action.MANAGE)  # the services' own check, made before any lookup
-        row = review_get(user, row_id)
+        row = match_review_get(user, row_id)
         if body.decision == "accept":
-            row = review_accept(actor=user, row=row, note=body.note)
+            row = match_review_accept(actor=user, row=row, note=body.note)
         elif body.decision == "reject":
-            row = review_reject(actor=user, row=row, note=body.note)
+            row = match_review_reject(actor=user, row=row, note=body.note)
         else:
             if not body.person:
                 raise invalid("person", _("Say which person the row is (a handle)."))
@@ -376,8 +378,8 @@ def build_router() -> Router:
                 person = person_get(user, body.person)
             except Http404:
                 raise invalid("person", _("No such person.")) from None
-            row = review_choose(actor=user, row=row, person=person, note=body.note)
-        return _detail(request, review_get(user, row.pk))
+            row = match_review_choose(actor=user, row=row, person=person, note=body.note)
+        return _detail(request, match_review_get(user, row.pk))
 
     from detente.api.routes.import_jobs import add_routes
 

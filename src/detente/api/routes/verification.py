@@ -1,7 +1,7 @@
 """The verification queue: reported releases awaiting confirmation, and disputes.
 
 Confirming or disputing records a claim from the independent source the verifier names,
-through `detente.evidence.review` — the same path as the staff pages and the CLI.
+through `detente.evidence.verification_queue` — the same path as the staff pages and the CLI.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from detente.api.schemas import (
     answers,
 )
 from detente.core.exports import export
-from detente.evidence.review import (
+from detente.evidence.selectors import source_get
+from detente.evidence.verification_queue import (
     QUEUE_COLUMNS,
-    review_confirm,
-    review_dispute,
+    verification_confirm,
+    verification_dispute,
     verification_queue,
     verification_queue_download,
 )
-from detente.evidence.selectors import source_get
 from detente.registry.selectors import person_get
 
 router = Router(tags=["verification"])
@@ -59,7 +59,7 @@ def _item(m: Membership) -> dict[str, Any]:
 
 
 @router.get(
-    "/queue",
+    "/verification",
     response=answers(200, QueuePage, paged=True, forbidden=True),
     summary=gettext_noop("List the verification queue"),
 )
@@ -85,7 +85,7 @@ def list_queue(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, Any]
 
 
 @router.get(
-    "/queue/export",
+    "/verification/export",
     response=answers(200, None, forbidden=True),
     summary=gettext_noop("Download the verification queue"),
     openapi_extra=DOWNLOAD_RESPONSES,
@@ -146,7 +146,7 @@ REVIEW = answers(201, ReviewOut, lookup=True, write=True)
 
 
 @router.post(
-    "/queue/{slug}/{handle}/confirm",
+    "/verification/{slug}/{handle}/confirm",
     response=REVIEW,
     summary=gettext_noop("Confirm a reported release"),
 )
@@ -155,15 +155,17 @@ def confirm(
 ) -> Any:
     """Confirm a reported release on the word of an independent source graded at or above
     the agreement's confirming grade (verifiers and administrators, with a write token)."""
-    return _review(request, slug, handle, body, review_confirm)
+    return _review(request, slug, handle, body, verification_confirm)
 
 
 @router.post(
-    "/queue/{slug}/{handle}/dispute", response=REVIEW, summary=gettext_noop("Dispute a release")
+    "/verification/{slug}/{handle}/dispute",
+    response=REVIEW,
+    summary=gettext_noop("Dispute a release"),
 )
 def dispute(
     request: HttpRequest, body: ReviewIn, slug: str = SlugPath, handle: str = HandlePath
 ) -> Any:
     """Dispute a release: a credible independent source says the person is not free
     (verifiers and administrators, with a write token)."""
-    return _review(request, slug, handle, body, review_dispute)
+    return _review(request, slug, handle, body, verification_dispute)

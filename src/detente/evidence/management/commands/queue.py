@@ -21,7 +21,7 @@ from detente.access.policy import Action, require
 from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.agreements.selectors import agreement_get
 from detente.core.cli_support import add_download_arguments, download_format, write_download
-from detente.evidence.review import QUEUE_COLUMNS, verification_queue_download
+from detente.evidence.verification_queue import QUEUE_COLUMNS, verification_queue_download
 
 
 class Command(BaseCommand):

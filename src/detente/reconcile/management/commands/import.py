@@ -32,7 +32,6 @@ from detente.reconcile.importer import (
     REVIEW_ABOVE,
     ImportFailed,
     Summary,
-    import_list,
 )
 from detente.reconcile.jobs import (
     candidates_text,
@@ -44,6 +43,7 @@ from detente.reconcile.jobs import (
 from detente.reconcile.models import Mode
 from detente.reconcile.readers import FORMATS
 from detente.reconcile.rows import parse_date, parse_status
+from detente.reconcile.services import import_list
 
 
 def _probability(text: str) -> float:

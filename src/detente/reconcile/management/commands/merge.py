@@ -19,8 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from detente.access.policy import cli_actor
-from detente.reconcile.merge import person_merge, person_split
 from detente.reconcile.models import Merge
+from detente.reconcile.services import person_merge, person_split
 from detente.registry.models import Person
 
 

@@ -1,4 +1,4 @@
-"""``detente review list|show|accept|reject|choose|accept-above``: the import review queue.
+"""``detente review list|show|accept|reject|choose|accept-above``: the match review queue.
 
 ``list`` and ``show`` read (staff, also ``--as`` another user; ``list --output FILE`` writes
 the staff page's download: CSV, Excel or JSON with the candidates); the decisions are the
@@ -23,21 +23,23 @@ from detente.accounts.cli import add_viewer_argument, viewer_from
 from detente.core.cli_support import add_download_arguments, download_format, write_download
 from detente.reconcile.models import Reason
 from detente.reconcile.readers import write_csv
-from detente.reconcile.review import (
+from detente.reconcile.selectors import (
     BULK_FLOOR,
     CAREFUL_REASONS,
-    REVIEW_COLUMNS,
+    MATCH_REVIEW_COLUMNS,
     bulk_rows,
     candidates_seen_by,
-    review_accept,
-    review_accept_bulk,
-    review_choose,
-    review_download,
-    review_get,
-    review_queue,
-    review_reject,
+    match_review_download,
+    match_review_get,
+    match_review_queue,
     row_name,
     run_get,
+)
+from detente.reconcile.services import (
+    match_review_accept,
+    match_review_accept_bulk,
+    match_review_choose,
+    match_review_reject,
 )
 from detente.registry.selectors import person_get
 
@@ -57,7 +59,7 @@ CSV_COLUMNS = [
 
 
 class Command(BaseCommand):
-    help = "The review queue of uncertain matches from imports."
+    help = "The match review queue: uncertain matches from imports."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -112,7 +114,7 @@ class Command(BaseCommand):
 
     def _row(self, viewer: Any, row_id: int) -> Any:
         try:
-            return review_get(viewer, row_id)
+            return match_review_get(viewer, row_id)
         except Http404:
             raise CommandError(f"no queued row {row_id}") from None
 
@@ -130,7 +132,7 @@ class Command(BaseCommand):
             if opts["decided"]:
                 raise CommandError("--output writes the waiting rows: leave out --decided")
             fmt = download_format(opts)
-            found = review_download(
+            found = match_review_download(
                 viewer,
                 fmt=fmt,
                 run=run,
@@ -139,10 +141,12 @@ class Command(BaseCommand):
                 reason=opts["reason"],
             )
             name = "review-queue"
-            self.stdout.write(write_download(opts["output"], name, fmt, REVIEW_COLUMNS, found))
+            self.stdout.write(
+                write_download(opts["output"], name, fmt, MATCH_REVIEW_COLUMNS, found)
+            )
             return
         rows = list(
-            review_queue(
+            match_review_queue(
                 viewer,
                 run=run,
                 decided=opts["decided"],
@@ -218,12 +222,12 @@ class Command(BaseCommand):
 
     def _accept(self, opts: dict[str, Any]) -> None:
         actor = cli_actor()
-        row = review_accept(actor=actor, row=self._row(actor, opts["row"]), note=opts["note"])
+        row = match_review_accept(actor=actor, row=self._row(actor, opts["row"]), note=opts["note"])
         self.stdout.write(f"#{row.pk} accepted: {row.person.handle if row.person else ''}")
 
     def _reject(self, opts: dict[str, Any]) -> None:
         actor = cli_actor()
-        row = review_reject(actor=actor, row=self._row(actor, opts["row"]), note=opts["note"])
+        row = match_review_reject(actor=actor, row=self._row(actor, opts["row"]), note=opts["note"])
         self.stdout.write(
             f"#{row.pk} rejected: new person {row.person.handle if row.person else ''}"
         )
@@ -234,7 +238,7 @@ class Command(BaseCommand):
             person = person_get(actor, opts["person"])
         except Http404:
             raise CommandError(f"no person {opts['person']!r}") from None
-        row = review_choose(
+        row = match_review_choose(
             actor=actor, row=self._row(actor, opts["row"]), person=person, note=opts["note"]
         )
         self.stdout.write(f"#{row.pk} linked to {row.person.handle if row.person else ''}")
@@ -272,7 +276,7 @@ class Command(BaseCommand):
             if answer.strip().lower() not in ("y", "yes"):
                 self.stdout.write("Nothing accepted.")
                 return
-        done = review_accept_bulk(
+        done = match_review_accept_bulk(
             actor=actor, run=run, above=above, reason=reason, expected=count, note=opts["note"]
         )
         self.stdout.write(f"{len(done)} rows accepted.")
