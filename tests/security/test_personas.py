@@ -473,7 +473,9 @@ COMMANDS = {
     "serve": "operator only",
     "db_worker": "operator only: the background worker (tasks, and the digests that are due)",
     "import": "operator only; `import show` staff via --as (tests/reconcile/test_jobs)",
-    "review": "list/show: staff via --as; decisions operator only (tests/reconcile/test_match_review)",
+    "review": (
+        "list/show: staff via --as; decisions operator only (tests/reconcile/test_match_review)"
+    ),
     "duplicates": "staff via --as; others are refused (tests/reconcile/test_duplicates)",
     "merge": "operator only; merges and splits are written to the ledger with the evidence",
     "mailing": "operator only; addresses reach the ledger as keyed hashes (tests/mailing)",
