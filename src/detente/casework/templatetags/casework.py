@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from detente.access.policy import Action, can
 from detente.casework import selectors
 from detente.casework.models import Attachment, Intervention, Note
-from detente.web.templatetags.a11y import new_id
+from detente.core.page_ids import new_id
 
 register = template.Library()
 

@@ -21,6 +21,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from detente.core import page_ids
+
 register = template.Library()
 
 RECORD_LANGUAGE = settings.LANGUAGE_CODE  # what records are entered in ("en")
@@ -28,10 +30,7 @@ RECORD_LANGUAGE = settings.LANGUAGE_CODE  # what records are entered in ("en")
 
 @register.simple_tag(takes_context=True)
 def new_id(context: Context, prefix: str) -> str:
-    holder: Any = context.get("request") or context.render_context
-    count = getattr(holder, "_detente_ids", 0) + 1
-    holder._detente_ids = count
-    return f"{prefix}-{count}"
+    return page_ids.new_id(context, prefix)
 
 
 def _other_language() -> bool:
