@@ -339,3 +339,14 @@ def test_a_note_read_again_from_the_database_shows_its_newest_text(world: World)
     services.note_edit(actor=world.actor, note=note, body="<p>Newer</p>")
     note.refresh_from_db()
     assert note.body == "<p>Newer</p>" and note.version == 2
+
+
+def test_the_same_file_sent_again_replaces_a_stored_copy_that_does_not_open(world: World) -> None:
+    note = _note(world)
+    row = _attach(world, note)
+    path = files.path_of(row.sha256)
+    path.write_bytes(path.read_bytes()[:-20])  # damaged on disk
+    with pytest.raises(files.Unreadable):
+        files.plain_chunks(row.sha256)
+    again = _attach(world, note)
+    assert again.sha256 == row.sha256 and _plain_of(row) == PDF

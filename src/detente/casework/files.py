@@ -322,7 +322,9 @@ def keep(received: Received) -> Path:
     target = path_of(received.sha256)
     _folder(target.parent)
     try:
-        if not target.exists():
+        if not _readable(received.sha256):
+            # New, or a copy there that does not open (damaged, or sealed with a key this
+            # database does not hold): the received file, whose hash is its name, replaces it.
             with received.path.open("rb") as fh:
                 _seal_into(file_chunks(fh), received.sha256, target)
     finally:
@@ -355,6 +357,14 @@ def _check(sha256: str) -> None:
         raise Unreadable(
             _("%(what)s does not match its SHA-256: altered or damaged") % {"what": _what(sha256)}
         )
+
+
+def _readable(sha256: str) -> bool:
+    try:
+        _check(sha256)
+    except (FileNotFoundError, Unreadable):
+        return False
+    return True
 
 
 def plain_chunks(sha256: str) -> Iterator[bytes]:
