@@ -64,6 +64,8 @@ ACTIONS: dict[str, Any] = {
     "import.review.export": _("downloaded the rows waiting for review"),
     "import.rows.download": _("downloaded an import's rows"),
     "import.run": _("imported a list"),
+    "keys.reseal": _("sealed records again with new encryption keys"),
+    "keys.rotate": _("replaced the encryption keys"),
     "ledger.export": _("downloaded entries of the ledger"),
     "mailing.digest": _("sent an email digest"),
     "mailing.erase": _("erased a subscriber"),
