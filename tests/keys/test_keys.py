@@ -153,6 +153,23 @@ def test_a_stored_file_altered_or_cut_short_is_refused_before_a_byte_is_sent(
     assert not out.exists()
 
 
+def test_a_stored_file_missing_on_this_server_is_refused_with_the_reason(
+    world: World, tmp_path: Path
+) -> None:
+    # A second server without the shared attachments folder (docs/deployment.md).
+    row = _attach(world, _note(world))
+    files.path_of(row.sha256).unlink()
+    client = Client()
+    client.force_login(make_user("ana", Role.ANALYST))
+    got = client.get(f"/staff/attachments/{row.pk}/download/")
+    assert got.status_code == 500
+    assert b"cannot be read" in got.content and b"shared folder mounted" in got.content
+    out = tmp_path / "out.pdf"
+    with pytest.raises(CommandError, match="attachments folder"):
+        call_command("attach", "get", str(row.pk), "--output", str(out))
+    assert not out.exists()
+
+
 def test_a_sealed_file_moved_under_another_files_name_is_refused(world: World) -> None:
     note = _note(world)
     one, two = _attach(world, note), _attach(world, note, PDF + b"%% another\n")

@@ -350,7 +350,19 @@ def _plain_pieces(sha256: str, handle: IO[bytes]) -> Iterator[bytes]:
 
 def _check(sha256: str) -> None:
     digest = hashlib.sha256()
-    with path_of(sha256).open("rb") as fh:
+    try:
+        fh = path_of(sha256).open("rb")
+    except FileNotFoundError:
+        # With several servers the files live in one shared folder (docs/deployment.md):
+        # a server without it mounted must say so, not fail with a bare 500.
+        raise Unreadable(
+            _(
+                "%(what)s is not in this server's attachments folder (with more than one "
+                "server, is the shared folder mounted here? docs/deployment.md)"
+            )
+            % {"what": _what(sha256)}
+        ) from None
+    with fh:
         for piece in _plain_pieces(sha256, fh):
             digest.update(piece)
     if digest.hexdigest() != sha256:
