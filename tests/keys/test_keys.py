@@ -327,6 +327,26 @@ def test_keys_init_writes_a_private_file_once_and_status_prints_no_secret(
     assert master.encode(key.key).split(":")[1] not in text and key.key.hex() not in text
 
 
+def test_two_processes_making_the_key_at_once_both_use_the_one_written_first(
+    settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Two servers starting together outside production, with no key yet: the other one
+    # writes its key between this one's look and its write.
+    path = tmp_path / "together" / "master-key"
+    settings.DETENTE_MASTER_KEY_FILE = path
+    real = master.create_file
+    theirs: list[master.MasterKey] = []
+
+    def raced(where: Path) -> master.MasterKey:
+        theirs.append(real(where))
+        return real(where)
+
+    monkeypatch.setattr(master, "create_file", raced)
+    mine = master.configured()
+    assert mine.key == theirs[0].key  # one key in force, not a refusal
+    assert [p.name for p in path.parent.iterdir()] == ["master-key"]  # no half-written file
+
+
 def test_the_migration_seals_notes_written_before(world: World) -> None:
     """Notes stored as plain text before this change are sealed in place by the migration
     (with the historical models, as `migrate` runs it), and read as they were written."""

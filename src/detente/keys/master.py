@@ -104,18 +104,30 @@ def create_file(path: Path) -> MasterKey:
         f"{encode(key)}\n"
     )
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Written whole beside it, then linked into place (which fails if the name is taken):
+    # a process starting at the same moment never reads half a key, and of two servers
+    # making one at once, one wins and the other reads the winner's.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyProblem(
-            _("%(path)s exists; refusing to overwrite a master key (a lost key is lost data)")
-            % {"path": path}
-        ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise KeyExists(
+                _("%(path)s exists; refusing to overwrite a master key (a lost key is lost data)")
+                % {"path": path}
+            ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
     return MasterKey(key, str(path))
+
+
+class KeyExists(KeyProblem):
+    """The key file was there already (made by another process a moment ago, perhaps)."""
 
 
 _cache: dict[tuple[str, str, int], MasterKey] = {}
@@ -149,7 +161,10 @@ def configured(*, create: bool | None = None) -> MasterKey:
                 )
                 % {"path": path}
             ) from None
-        made = create_file(path)
+        try:
+            made = create_file(path)
+        except KeyExists:
+            return configured(create=False)  # another process made it first: use theirs
         print(  # said once, where the operator sees it
             f"detente: made a new master key at {path} (development; see docs/keys.md)",
             file=sys.stderr,
