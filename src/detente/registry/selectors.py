@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -104,10 +105,15 @@ class PersonDetail:
             "independence_group": source.independence_group,
         }
 
+    @cached_property
+    def _episode_rows(self) -> list[Any]:
+        # Read once: the staff page asks for both the record and the JSON that holds it.
+        return list(_episodes(self.person)) if self.staff else []
+
     def episodes(self) -> list[Any]:
         """The custody record (staff only), with the episodes of people merged into this
         one: the same record the status is derived against (``latest_arrests``)."""
-        return list(_episodes(self.person)) if self.staff else []
+        return list(self._episode_rows)
 
     def as_json(self) -> dict[str, Any]:
         ident = self.person.identity
@@ -140,7 +146,7 @@ class PersonDetail:
                     "end": e.end_date.isoformat() if e.end_date else None,
                     "place": e.place,
                 }
-                for e in (_episodes(self.person) if self.staff else ())
+                for e in self._episode_rows
             ],
             "claims": [
                 {
