@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from detente.casework.selectors import attachments_by_claim, reads_casework, see
 from detente.casework.templatetags.casework import attachments_table
 from detente.core.dates import DatePrecision
 from detente.core.exports import DOWNLOADS, FORMATS, export
+from detente.core.markup import esc as _esc
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.services import claim_record
 from detente.matching.selectors import MatchResult, match_query
@@ -464,14 +464,6 @@ def _claim_rows(
             }
         )
     return rows
-
-
-def _esc(value: Any) -> str:
-    """``conditional_escape`` (what ``{{ value }}`` writes for a text or a number), without
-    its check for lazy text: the values here are made already."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value))
 
 
 def _claim_cards(

@@ -12,7 +12,6 @@ holds each to its template."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from detente.access.policy import Action, can
 from detente.casework import selectors
 from detente.casework.models import Attachment, Intervention, Note
+from detente.core.markup import esc as _esc
 from detente.core.page_ids import new_id
 
 register = template.Library()
@@ -65,13 +65,6 @@ def casework_overdue(context: template.Context) -> dict[str, Any]:
         return {"hidden": True}
     late = selectors.overdue(viewer)
     return {"mine": late.mine, "everyone": late.everyone, "hidden": False}
-
-
-def _esc(value: Any) -> str:
-    """What ``{{ value }}`` writes for a value already made (``conditional_escape``)."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value))
 
 
 def attachments_table(
