@@ -9,10 +9,13 @@ class CaseworkConfig(AppConfig):
 
     def ready(self) -> None:
         from detente.casework import sealing
-        from detente.casework.models import ATTACHMENT_CLASS, NOTE_CLASS
+        from detente.casework.models import ATTACHMENT_CLASS, INTERVENTION_CLASS, NOTE_CLASS
         from detente.keys import ring
 
-        # Casework's two data key classes, and how `detente keys rotate --data` seals
+        # Casework's data key classes, and how `detente keys rotate --data` seals
         # all of each again.
         ring.register(NOTE_CLASS, str(_("notes (every version)")), sealing.reseal_notes)
+        ring.register(
+            INTERVENTION_CLASS, str(_("cases raised (their text)")), sealing.reseal_interventions
+        )
         ring.register(ATTACHMENT_CLASS, str(_("attachment files")), sealing.reseal_files)

@@ -7,7 +7,8 @@ subject. Free text here is confidential: the ledger holds only keyed hashes of i
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -18,9 +19,10 @@ from detente.agreements.models import Agreement, Party
 from detente.keys import ring
 from detente.registry.models import Person
 
-# The data key classes of casework (docs/keys.md): a note's text (every version of it)
-# and the attachment files on disk.
+# The data key classes of casework (docs/keys.md): a note's text (every version of it),
+# the free text of a case raised, and the attachment files on disk.
 NOTE_CLASS = "casework.note"
+INTERVENTION_CLASS = "casework.intervention"
 ATTACHMENT_CLASS = "casework.attachment"
 
 
@@ -49,8 +51,91 @@ def _one_subject(*fields: str) -> Q:
     return out
 
 
-class Intervention(models.Model):
-    """A case raised: with whom, how, when, by whom, what was asked and answered, what next."""
+def pack(values: dict[str, str]) -> str:
+    """The free-text fields of a row as the one text that is sealed (JSON)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _sealed(name: str) -> Any:
+    """A free-text field kept in the row's sealed column (``_SealedFields``)."""
+
+    def get(self: _SealedFields) -> str:
+        return self._opened()[name]
+
+    def set_(self: _SealedFields, value: str) -> None:
+        self._opened()[name] = value
+        self._sealed_dirty = True
+
+    return property(get, set_)
+
+
+class _SealedFields:
+    """Free-text fields kept together, as JSON, in one sealed column (``sealed``) with the
+    data key of ``SEALED_CLASS`` and bound to the row (``<prefix>:<id>``); opened when one
+    of them is first read, sealed again when the row is saved after one was set. A row
+    whose ciphertext does not open raises ``ring.Undecryptable``: never shown half-read
+    or as another row's. Read and set like the columns they were (``row.asked``); they
+    cannot be filtered or ordered on in SQL."""
+
+    SEALED_CLASS: ClassVar[str]
+    SEALED_FIELDS: ClassVar[tuple[str, ...]]
+    SEALED_PREFIX: ClassVar[str]
+
+    sealed: str
+    pk: Any
+    _state: Any
+    _plain: dict[str, str] | None = None
+    _sealed_dirty = False
+
+    def _sealed_ref(self) -> str:
+        return f"{self.SEALED_PREFIX}:{self.pk}"
+
+    def _opened(self) -> dict[str, str]:
+        if self._plain is None:
+            if self._state.adding and not self.sealed:
+                self._plain = dict.fromkeys(self.SEALED_FIELDS, "")
+            else:
+                text = ring.open_text(self.SEALED_CLASS, self._sealed_ref(), self.sealed, str(self))
+                values = json.loads(text)
+                self._plain = {f: str(values.get(f) or "") for f in self.SEALED_FIELDS}
+        return self._plain
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)  # type: ignore[misc]
+        self._plain, self._sealed_dirty = None, False  # opened again from the row
+
+    def _seal(self) -> None:
+        if self._sealed_dirty:
+            self.sealed = ring.seal_text(
+                self.SEALED_CLASS, self._sealed_ref(), pack(self._opened())
+            )
+            self._sealed_dirty = False
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and self.pk is None:
+            # Bound to the row's id, which the database gives on insert: the row is
+            # written with nothing readable, then sealed (inside the caller's
+            # transaction, so never seen half-written).
+            self._opened()
+            self.sealed = ""
+            super().save(*args, **kwargs)  # type: ignore[misc]
+            self._sealed_dirty = True
+            self._seal()
+            type(self)._base_manager.filter(pk=self.pk).update(sealed=self.sealed)  # type: ignore[attr-defined]
+            return
+        self._seal()
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+
+class Intervention(_SealedFields, models.Model):
+    """A case raised: with whom, how, when, by whom, what was asked and answered, what next.
+
+    Its free text (the official, who raised it, what was asked, the answer, the next step)
+    is stored sealed (``sealed``; docs/keys.md) and read as before (``row.asked``)."""
+
+    SEALED_CLASS = INTERVENTION_CLASS
+    SEALED_FIELDS = ("official", "raised_by", "asked", "answer", "next_step")
+    SEALED_PREFIX = "intervention"
 
     person = models.ForeignKey(
         Person,
@@ -76,13 +161,14 @@ class Intervention(models.Model):
         related_name="interventions",
         verbose_name=_("raised with (party)"),
     )
-    official = models.CharField(_("official, by role"), max_length=200, blank=True)
     channel = models.CharField(_("how"), max_length=16, choices=Channel.choices)
     occurred_on = models.DateField(_("when"))
-    raised_by = models.CharField(_("raised by"), max_length=150)
-    asked = models.TextField(_("what was asked"))
-    answer = models.TextField(_("the answer"), blank=True)
-    next_step = models.TextField(_("next step"), blank=True)
+    sealed = models.TextField(_("text (sealed)"))
+    official: str = _sealed("official")  # the official, by role (at most 200 characters)
+    raised_by: str = _sealed("raised_by")  # at most 150 characters
+    asked: str = _sealed("asked")
+    answer: str = _sealed("answer")
+    next_step: str = _sealed("next_step")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

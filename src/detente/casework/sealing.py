@@ -13,7 +13,14 @@ from typing import Any
 from django.db import transaction
 
 from detente.casework import files
-from detente.casework.models import ATTACHMENT_CLASS, NOTE_CLASS, Attachment, Note, NoteVersion
+from detente.casework.models import (
+    ATTACHMENT_CLASS,
+    NOTE_CLASS,
+    Attachment,
+    Intervention,
+    Note,
+    NoteVersion,
+)
 from detente.keys import ring
 
 
@@ -41,6 +48,33 @@ def _batches(model: type[Note] | type[NoteVersion], size: int, lock: bool) -> in
 def reseal_notes(batch_size: int) -> int:
     """Every note and every version of it sealed with the notes' current data key."""
     return _batches(Note, batch_size, lock=True) + _batches(NoteVersion, batch_size, lock=False)
+
+
+def reseal_fields(model: type[Intervention], size: int) -> int:
+    """Every row of a model with sealed fields (``_SealedFields``) sealed with its class's
+    current data key; each batch locked, so an edit of the same row waits, not undone."""
+    done, after = 0, 0
+    while True:
+        with transaction.atomic():
+            current = ring.current(model.SEALED_CLASS).key_id
+            rows = model._base_manager.filter(pk__gt=after).order_by("pk").select_for_update()
+            batch = list(rows[:size])
+            if not batch:
+                return done
+            for row in batch:
+                if ring.key_id_of(row.sealed) == current:
+                    continue
+                row._opened()  # opened with the key it names
+                row._sealed_dirty = True
+                row._seal()
+                model._base_manager.filter(pk=row.pk).update(sealed=row.sealed)
+                done += 1
+            after = batch[-1].pk
+
+
+def reseal_interventions(batch_size: int) -> int:
+    """Every case raised sealed with the current data key of its class."""
+    return reseal_fields(Intervention, batch_size)
 
 
 def reseal_files(batch_size: int) -> int:

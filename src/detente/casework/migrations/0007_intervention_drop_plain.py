@@ -1,0 +1,15 @@
+"""Cases raised sealed at rest, step 3 of 3: the plain columns go (their text is sealed
+in ``sealed``). Going back brings them back empty, for step 2 to fill."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("casework", "0006_seal_interventions"),
+    ]
+
+    operations = [
+        migrations.RemoveField(model_name="intervention", name=name)
+        for name in ("official", "raised_by", "asked", "answer", "next_step")
+    ]
