@@ -1,9 +1,10 @@
-"""The free text of cases raised stored sealed (issue 17, point 1; docs/keys.md): what the
+"""The free text of cases raised and tasks stored sealed (issue 17, point 1; docs/keys.md): what the
 database holds alone, what pages, the API and the CLI still show, a ciphertext moved to
 another row, rotation, and the migration that seals rows stored before."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import io
 import json
@@ -15,12 +16,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
+from django.utils import timezone
 from tests.support import World, make_user
 
 from detente.access.policy import Role
 from detente.api.services import token_create
 from detente.casework import services
-from detente.casework.models import Intervention
+from detente.casework.models import Intervention, Task
 from detente.keys import ring
 
 # Words that appear nowhere else in a row: found in the raw table, they are plaintext.
@@ -169,3 +171,92 @@ def test_the_migration_seals_cases_raised_stored_before(world: World) -> None:
             [row.pk],
         )
         assert cur.fetchone() == ("", OFFICIAL, "Rosmunda", ASKED, ANSWER, NEXT)
+
+
+# --- Tasks ------------------------------------------------------------------------------
+
+TITLE = "Chase Brunhamel's lawyer"
+DETAILS = "The hearing moved to Ostrevay"
+
+
+def _task(world: World, assignee: Any, person: int = 0) -> Task:
+    return services.task_add(
+        actor=world.actor,
+        person=world.person(person),
+        title=TITLE,
+        details=DETAILS,
+        due_on=timezone.localdate() + dt.timedelta(days=2),
+        assignee=assignee,
+    )
+
+
+def test_a_task_is_stored_sealed_and_shown_as_written(world: World) -> None:
+    ana = make_user("ana", Role.ANALYST)
+    task = _task(world, ana)
+    stored = _raw_rows("casework_task")
+    assert len(stored) == 1 and ring.TEXT_PREFIX in stored[0]
+    assert not any(w in stored[0] for w in ("Brunhamel", "Ostrevay"))
+    client = Client()
+    client.force_login(ana)
+    work = client.get("/staff/work/").content.decode()
+    assert "Brunhamel" in work and "Ostrevay" in work
+    person_page = client.get(f"/staff/people/{world.person(0).handle}/").content.decode()
+    assert "Brunhamel" in person_page
+    _, secret = token_create(actor=ana, user=ana, name="t", scope="read")
+    got = Client().get("/api/tasks?mine=true", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert [(t["title"], t["details"]) for t in got["items"]] == [(TITLE, DETAILS)]
+    out = io.StringIO()
+    call_command("task", "list", "--mine", "--json", "--as", "ana", stdout=out)
+    assert [(t["id"], t["title"]) for t in json.loads(out.getvalue())] == [(task.pk, TITLE)]
+    # Marked done: the text stays as it was.
+    services.task_done(actor=ana, task=task)
+    assert Task.objects.get(pk=task.pk).title == TITLE
+
+
+def test_a_task_copied_onto_another_row_does_not_open(world: World) -> None:
+    first, second = _task(world, world.actor), _task(world, world.actor, 1)
+    Task.objects.filter(pk=second.pk).update(sealed=Task.objects.get(pk=first.pk).sealed)
+    with pytest.raises(ring.Undecryptable, match="moved from another row"):
+        Task.objects.get(pk=second.pk).title  # noqa: B018 - reading is the test
+    # Not read as a case raised either, though both are sealed the same way.
+    iv = _raise(world)
+    Intervention.objects.filter(pk=iv.pk).update(sealed=Task.objects.get(pk=first.pk).sealed)
+    with pytest.raises(ring.Undecryptable, match="another kind of record"):
+        Intervention.objects.get(pk=iv.pk).asked  # noqa: B018
+
+
+def test_rotate_data_seals_every_task_again(world: World) -> None:
+    task = _task(world, world.actor)
+    before = ring.current("casework.task").key_id
+    call_command("keys", "rotate", "--data", "--keep-master", stdout=io.StringIO())
+    ring.forget()
+    now = ring.current("casework.task").key_id
+    assert now != before
+    assert {ring.key_id_of(s) for s in Task.objects.values_list("sealed", flat=True)} == {now}
+    assert (Task.objects.get(pk=task.pk).title, Task.objects.get(pk=task.pk).details) == (
+        TITLE,
+        DETAILS,
+    )
+
+
+def test_the_migration_seals_tasks_stored_before(world: World) -> None:
+    task = _task(world, world.actor)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for f in ("title", "details"):
+            cur.execute(f"ALTER TABLE casework_task ADD COLUMN {f} text DEFAULT ''")
+        cur.execute(
+            "UPDATE casework_task SET sealed = '', title = %s, details = %s WHERE id = %s",
+            [TITLE, DETAILS, task.pk],
+        )
+    migration = importlib.import_module("detente.casework.migrations.0009_seal_tasks")
+    state = MigrationExecutor(connection).loader.project_state(("casework", "0009_seal_tasks"))
+    migration.seal(state.apps, None)
+    again = Task.objects.get(pk=task.pk)
+    assert (again.title, again.details) == (TITLE, DETAILS)
+    assert ring.key_id_of(again.sealed) is not None and "Brunhamel" not in again.sealed
+    migration.unseal(state.apps, None)
+    with connection.cursor() as cur:
+        cur.execute("SELECT sealed, title, details FROM casework_task WHERE id = %s", [task.pk])
+        assert cur.fetchone() == ("", TITLE, DETAILS)

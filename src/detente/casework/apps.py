@@ -9,7 +9,12 @@ class CaseworkConfig(AppConfig):
 
     def ready(self) -> None:
         from detente.casework import sealing
-        from detente.casework.models import ATTACHMENT_CLASS, INTERVENTION_CLASS, NOTE_CLASS
+        from detente.casework.models import (
+            ATTACHMENT_CLASS,
+            INTERVENTION_CLASS,
+            NOTE_CLASS,
+            TASK_CLASS,
+        )
         from detente.keys import ring
 
         # Casework's data key classes, and how `detente keys rotate --data` seals
@@ -18,4 +23,5 @@ class CaseworkConfig(AppConfig):
         ring.register(
             INTERVENTION_CLASS, str(_("cases raised (their text)")), sealing.reseal_interventions
         )
+        ring.register(TASK_CLASS, str(_("tasks (their text)")), sealing.reseal_tasks)
         ring.register(ATTACHMENT_CLASS, str(_("attachment files")), sealing.reseal_files)

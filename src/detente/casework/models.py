@@ -20,9 +20,11 @@ from detente.keys import ring
 from detente.registry.models import Person
 
 # The data key classes of casework (docs/keys.md): a note's text (every version of it),
-# the free text of a case raised, and the attachment files on disk.
+# the free text of a case raised, a task's title and details, and the attachment files
+# on disk.
 NOTE_CLASS = "casework.note"
 INTERVENTION_CLASS = "casework.intervention"
+TASK_CLASS = "casework.task"
 ATTACHMENT_CLASS = "casework.attachment"
 
 
@@ -352,8 +354,15 @@ class NoteVersion(_SealedBody, models.Model):
         return f"note:{self.note_id}:v{self.number}"
 
 
-class Task(models.Model):
-    """Something to do by a date, by one person, about a person, agreement or intervention."""
+class Task(_SealedFields, models.Model):
+    """Something to do by a date, by one person, about a person, agreement or intervention.
+
+    Its title and details are stored sealed (``sealed``; docs/keys.md) and read as before
+    (``task.title``)."""
+
+    SEALED_CLASS = TASK_CLASS
+    SEALED_FIELDS = ("title", "details")
+    SEALED_PREFIX = "task"
 
     person = models.ForeignKey(
         Person,
@@ -379,8 +388,9 @@ class Task(models.Model):
         related_name="tasks",
         verbose_name=_("intervention"),
     )
-    title = models.CharField(_("what to do"), max_length=200)
-    details = models.TextField(_("details"), blank=True)
+    sealed = models.TextField(_("text (sealed)"))
+    title: str = _sealed("title")  # what to do (at most 200 characters)
+    details: str = _sealed("details")
     due_on = models.DateField(_("due"))
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
