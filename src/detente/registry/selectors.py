@@ -52,15 +52,17 @@ def person_get(viewer: Viewer, ref: str | int, *, named: bool = False) -> Person
     found = seen.filter(key).select_related("identity").first()
     if found is None:
         raise Http404("no such person")
-    if found.merged_into_id is None:
-        return found
-    survivor = person_list(viewer).filter(pk=survivors([found.pk])[found.pk])
-    if named:
-        survivor = survivor.filter(identity_visible=True)  # type: ignore[misc]
-    try:
-        return survivor.get()
-    except Person.DoesNotExist:
-        raise Http404("no such person") from None
+    if found.merged_into_id is not None:
+        survivor = person_list(viewer).filter(pk=survivors([found.pk])[found.pk])
+        if named:
+            survivor = survivor.filter(identity_visible=True)  # type: ignore[misc]
+        try:
+            found = survivor.get()
+        except Person.DoesNotExist:
+            raise Http404("no such person") from None
+    # What this viewer may see of them is decided: person_detail need not read them again.
+    found._seen_by = viewer  # type: ignore[attr-defined]
+    return found
 
 
 def general_policy() -> Policy:
@@ -89,6 +91,11 @@ class PersonDetail:
     statuses: list[StatusView]
     staff: bool
     sees_protected_sources: bool
+    # The person and those merged into them (read once for the claims, the status and the
+    # custody record), and their memberships of the agreements the viewer sees.
+    people: tuple[int, ...] = ()
+    memberships: tuple[Membership, ...] = ()
+    custody: tuple[Any, ...] | None = None  # the custody record, when already read
 
     def _source(self, source: Source) -> dict[str, Any]:
         if masked(source.protected, named=self.sees_protected_sources):
@@ -108,7 +115,11 @@ class PersonDetail:
     @cached_property
     def _episode_rows(self) -> list[Any]:
         # Read once: the staff page asks for both the record and the JSON that holds it.
-        return list(_episodes(self.person)) if self.staff else []
+        if not self.staff:
+            return []
+        if self.custody is not None:
+            return list(self.custody)
+        return list(_episodes(self.person, self.people or None))
 
     def episodes(self) -> list[Any]:
         """The custody record (staff only), with the episodes of people merged into this
@@ -184,11 +195,13 @@ class PersonDetail:
         }
 
 
-def _episodes(person: Person) -> Any:
-    """The person's custody episodes, with those of people merged into them."""
+def _episodes(person: Person, people: tuple[int, ...] | None = None) -> Any:
+    """The person's custody episodes, with those of people merged into them (``people``:
+    the person's id and theirs, when already read)."""
     from detente.registry.models import CustodyEpisode
 
-    people = [person.pk, *absorbed([person.pk])]
+    if people is None:
+        people = (person.pk, *absorbed([person.pk]))
     return CustodyEpisode.objects.filter(person__in=people).order_by(
         "person_id", "start_date", "id"
     )
@@ -208,32 +221,58 @@ def person_detail(
     (their sources, places and dates can identify a person). A seen identity is recorded
     as ``action`` (None: the caller records what it shows).
     """
-    found = person_list(viewer).filter(pk=person.pk).first()
+    # person_get has just read this person for this viewer, with what they may see: read
+    # again only for a person found some other way (or for someone else).
+    found = person if getattr(person, "_seen_by", None) is viewer else None
+    if found is None:
+        found = person_list(viewer).filter(pk=person.pk).first()
     if found is None:
         raise Http404("no such person")
     visible = bool(found.identity_visible)  # type: ignore[attr-defined]
     staff = can(viewer, Action.READ)
+    folded = absorbed([person.pk])
+    people = (person.pk, *folded)
     claims = (
         list(
-            Claim.objects.filter(person__in=[person.pk, *absorbed([person.pk])])
+            Claim.objects.filter(person__in=people)
             .select_related("source", "agreement")
             .order_by("received_at", "id")
         )
         if staff
         else []
     )
-    facts = person_claim_facts([person.pk]).get(person.pk, [])
-    arrested = latest_arrests([person.pk]).get(person.pk)
+    facts = person_claim_facts([person.pk], folded=folded).get(person.pk, [])
+    custody: tuple[Any, ...] | None = None
+    if staff:
+        # The custody record is shown to staff: read it once, and the latest arrest from it
+        # (as latest_arrests finds it: the latest start among these people's episodes).
+        custody = tuple(_episodes(person, people))
+        arrested = max((e.start_date for e in custody), default=None)
+    else:
+        arrested = latest_arrests([person.pk], folded=folded).get(person.pk)
     statuses = [StatusView(None, *derive(facts, general_policy(), arrested))] if staff else []
     shown = visible_agreements(viewer)
-    for m in Membership.objects.filter(person=person, agreement__in=shown).select_related(
-        "agreement__promisor"
-    ):
+    memberships = tuple(
+        Membership.objects.filter(person=person, agreement__in=shown).select_related(
+            "agreement__promisor"
+        )
+    )
+    for m in memberships:
         policy = policy_for(m.agreement)
         statuses.append(StatusView(m.agreement.slug, *derive(facts, policy, arrested)))
     if visible and action:
         ledger.record_access(viewer, action, [found.handle])
-    return PersonDetail(found, visible, claims, statuses, staff, can(viewer, Action.MANAGE))
+    return PersonDetail(
+        found,
+        visible,
+        claims,
+        statuses,
+        staff,
+        can(viewer, Action.MANAGE),
+        people=people,
+        memberships=memberships,
+        custody=custody,
+    )
 
 
 # --- Lists for the API: people by their standing, and custody records ----------------------

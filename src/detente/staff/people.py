@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from detente.access.policy import Action, Viewer, can
 from detente.access.sources import PROTECTED, PROTECTED_SOURCE
 from detente.access.visibility import visible_agreements
-from detente.agreements.models import Agreement, Membership, in_language
+from detente.agreements.models import Agreement, in_language
 from detente.agreements.selectors import agreement_list
 from detente.casework.selectors import attachments_by_claim, reads_casework, sees_originals
 from detente.casework.templatetags.casework import attachments_table
@@ -637,12 +637,7 @@ def person_page(request: HttpRequest, handle: str) -> HttpResponse:
     person = person_get(viewer, handle)
     detail = person_detail(viewer, person)  # records the view in the ledger
     data = detail.as_json()
-    memberships = {
-        m.agreement.slug: m
-        for m in Membership.objects.filter(
-            person=person, agreement__in=visible_agreements(viewer)
-        ).select_related("agreement")
-    }
+    memberships = {m.agreement.slug: m for m in detail.memberships}
     statuses = []
     for s in data["statuses"]:
         member = memberships.get(s["agreement"]) if s["agreement"] else None
