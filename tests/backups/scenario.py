@@ -32,6 +32,7 @@ def main(out: Path) -> None:
 
     from detente.access.policy import cli_actor
     from detente.audit.models import AuditEntry
+    from detente.casework import files as casework_files
     from detente.casework import services as casework
     from detente.evidence.services import claim_record
 
@@ -93,6 +94,10 @@ def main(out: Path) -> None:
                 "ledger_after_second": after,
                 "ledger_at_end": AuditEntry.objects.count(),
                 "attachment_sha256": attachment.sha256,
+                # Its name on disk (a keyed hash of the SHA-256; docs/keys.md).
+                "attachment_file": str(
+                    casework_files.path_of(attachment.sha256).relative_to(casework_files.root())
+                ),
                 "evidence": evidence.decode(),
                 "secret_key": (Path(settings.DATA_DIR) / "keys" / "secret_key").read_text(),
                 "people": len(world.people),

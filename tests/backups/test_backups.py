@@ -169,9 +169,12 @@ def test_a_backup_restores_into_a_fresh_data_directory_and_its_ledger_verifies(
     assert err == ""
     # What was in the data directory is back, byte for byte.
     digest = scratch["attachment_sha256"]
-    kept = target / "attachments" / digest[:2] / digest
-    # (sealed at rest, docs/keys.md: the backup carries the sealed file, never the text)
-    source = scratch["source"] / "attachments" / digest[:2] / digest
+    stored = scratch["attachment_file"]
+    kept = target / "attachments" / stored
+    # (sealed at rest, docs/keys.md: the backup carries the sealed file, never the text,
+    # under a keyed name, never its SHA-256)
+    source = scratch["source"] / "attachments" / stored
+    assert digest not in stored and not (target / "attachments" / digest[:2] / digest).exists()
     assert kept.read_bytes() == source.read_bytes()
     assert scratch["evidence"].encode() not in kept.read_bytes()
     assert oct(kept.stat().st_mode & 0o777) == "0o600"
@@ -281,8 +284,7 @@ def test_a_member_altered_inside_a_well_encrypted_file_is_refused(
     identities = keys.identities(Path(scratch["identity"]))
     plain = pyrage.decrypt(Path(scratch["at_rest"]).read_bytes(), identities)
     # The attachment, sealed at rest (docs/keys.md), one byte of it changed.
-    digest = scratch["attachment_sha256"]
-    sealed = (scratch["source"] / "attachments" / digest[:2] / digest).read_bytes()
+    sealed = (scratch["source"] / "attachments" / scratch["attachment_file"]).read_bytes()
     assert plain.count(sealed) == 1 and scratch["evidence"].encode() not in plain
     forged = plain.replace(sealed, sealed[:-1] + bytes([sealed[-1] ^ 1]))
     bad = tmp_path / "forged.age"

@@ -120,9 +120,11 @@ def test_an_accepted_file_is_kept_by_its_hash_for_the_server_only(
     digest = hashlib.sha256(data).hexdigest()
     assert (row.kind, row.size, row.sha256) == (kind, len(data), digest)
     assert row.name == "evidence.bin"  # no folder from the name
-    path = Path(settings.DATA_DIR) / "attachments" / digest[:2] / digest
-    # On disk only sealed: the content is read back through the key, never from the file.
+    path = files.path_of(digest)
+    # On disk only sealed, under a keyed name (never its SHA-256, docs/keys.md): the
+    # content is read back through the key, never from the file.
     assert _stored(settings) == [path] and data[:40] not in path.read_bytes()
+    assert digest not in str(path) and path.parent.parent == Path(settings.DATA_DIR) / "attachments"
     assert _plain(digest) == data
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     entry = AuditEntry.objects.order_by("-position").first()
@@ -211,7 +213,8 @@ def test_stripped_image_for_everyone_the_original_for_verifiers_only(
         selectors.attachment_download(analyst, row.pk, original=True)
     mine = selectors.attachment_download(verifier, row.pk, original=True)
     assert mine.sha256 == row.original_sha256
-    kept = Path(settings.DATA_DIR) / "attachments" / mine.sha256[:2] / mine.sha256
+    kept = files.path_of(mine.sha256)
+    assert mine.sha256 not in str(kept)
     assert b"QzCameraMaker" in _plain(mine.sha256)
     assert b"QzCameraMaker" not in kept.read_bytes()
     last = AuditEntry.objects.order_by("-position").first()

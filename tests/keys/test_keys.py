@@ -241,6 +241,8 @@ def test_a_file_stored_before_encryption_is_read_if_whole_and_sealed_by_rotate_d
     path.write_bytes(PDF)  # as files were kept before this change
     assert _plain_of(row) == PDF
     call_command("keys", "rotate", "--data", "--keep-master", stdout=io.StringIO())
+    assert not path.exists()  # moved to the new data key's name as it was sealed
+    path = files.path_of(row.sha256)
     assert path.read_bytes().startswith(ring.FILE_MAGIC) and _plain_of(row) == PDF
     path.write_bytes(PDF.replace(b"line 000001", b"line 999999"))  # plain and altered
     with pytest.raises(files.Unreadable, match="does not match its SHA-256"):

@@ -5,9 +5,11 @@ another row, rotation, and the migration that seals rows stored before."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from tests.support import World, make_user
 
 from detente.access.policy import Role
 from detente.api.services import token_create
-from detente.casework import services
+from detente.casework import files, services
 from detente.casework.models import Intervention, Task
 from detente.keys import ring
 
@@ -260,3 +262,69 @@ def test_the_migration_seals_tasks_stored_before(world: World) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT sealed, title, details FROM casework_task WHERE id = %s", [task.pk])
         assert cur.fetchone() == ("", TITLE, DETAILS)
+
+
+# --- File names on disk -------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n" + b"".join(b"%% line %06d of the statement\n" % i for i in range(3000))
+
+
+def _attach(world: World) -> Any:
+    note = services.note_add(actor=world.actor, person=world.person(0), body="<p>File</p>")
+    return services.attachment_add(actor=world.actor, chunks=[PDF], name="s.pdf", note=note)
+
+
+def _on_disk(settings: Any) -> list[Path]:
+    folder = Path(settings.DATA_DIR) / "attachments"
+    return sorted(p for p in folder.glob("??/*") if p.is_file())
+
+
+def test_a_file_is_stored_under_a_keyed_name_and_downloads_whole(
+    world: World, settings: Any
+) -> None:
+    row = _attach(world)
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert row.sha256 == digest  # what users are shown: the content's own
+    [path] = _on_disk(settings)
+    assert digest not in str(path) and path == files.path_of(digest)
+    client = Client()
+    client.force_login(make_user("ana", Role.ANALYST))
+    got = client.get(f"/staff/attachments/{row.pk}/download/")
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
+
+
+def test_the_migration_renames_files_kept_under_their_sha256(world: World, settings: Any) -> None:
+    row = _attach(world)
+    keyed = files.path_of(row.sha256)
+    legacy = files.legacy_path(row.sha256)
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(keyed, legacy)  # as it was kept before this change
+    assert files.path_of(row.sha256) == legacy and _plain(row) == PDF  # still found
+    migration = importlib.import_module("detente.casework.migrations.0011_attachment_keyed_names")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("casework", "0011_attachment_keyed_names")
+    )
+    migration.rename(state.apps, None)
+    assert _on_disk(settings) == [keyed] and _plain(row) == PDF
+    # Stopped after the new name was written, before the old was removed: run again.
+    legacy.write_bytes(keyed.read_bytes())
+    migration.rename(state.apps, None)
+    assert _on_disk(settings) == [keyed]
+    migration.rename_back(state.apps, None)
+    assert _on_disk(settings) == [legacy] and _plain(row) == PDF
+
+
+def test_rotate_data_moves_each_file_to_the_new_keys_name(world: World, settings: Any) -> None:
+    row = _attach(world)
+    [before] = _on_disk(settings)
+    call_command("keys", "rotate", "--data", "--keep-master", stdout=io.StringIO())
+    ring.forget()
+    [after] = _on_disk(settings)
+    assert after != before and after == files.path_of(row.sha256)
+    with after.open("rb") as fh:
+        assert ring.file_key_id(fh) == ring.current("casework.attachment").key_id
+    assert _plain(row) == PDF
+
+
+def _plain(row: Any) -> bytes:
+    return b"".join(files.plain_chunks(row.sha256))

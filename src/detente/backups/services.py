@@ -416,6 +416,69 @@ def _counts(conn: Any) -> tuple[dict[str, int], list[str]]:
     return counts, needed
 
 
+def _attachment_keys(conn: Any) -> list[bytes] | None:
+    """The attachments' data keys of the restored database, opened with the master key
+    in force (they name the files on disk; docs/keys.md); None when it does not open them
+    (or the database has none)."""
+    from cryptography.exceptions import InvalidTag
+    from django.db import DatabaseError
+
+    from detente.casework.models import ATTACHMENT_CLASS
+    from detente.keys import master, ring
+    from detente.keys.models import DataKey
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT record_class, version, key_id, wrapped FROM keys_datakey "
+                "WHERE record_class = %s ORDER BY version DESC",
+                [ATTACHMENT_CLASS],
+            )
+            rows = [
+                DataKey(record_class=r[0], version=r[1], key_id=r[2], wrapped=r[3]) for r in cur
+            ]
+        key = master.configured(create=False)
+    except (DatabaseError, master.KeyProblem):
+        return None
+    pending = master.pending()
+    opened = []
+    for row in rows:
+        for candidate in (key, pending):
+            if candidate is None:
+                continue
+            try:
+                opened.append(ring.unwrap(row, candidate.key))
+                break
+            except InvalidTag:
+                continue
+        else:
+            return None
+    return opened or None
+
+
+def _missing_attachments(folder: Path, needed: list[str], keys: list[bytes] | None) -> int:
+    """How many of the files the database names are not in ``folder``. Files are named by
+    a keyed hash (or, kept before, their SHA-256): with the keys each is looked for by
+    name; without them (the master key in force does not open this backup's) only the
+    number of files is compared, which finds a shortfall but not which."""
+    from detente.casework import files as casework_files
+
+    if keys is not None:
+        return sum(
+            1
+            for h in needed
+            if not any((folder / n).is_file() for n in casework_files.stored_names(h, keys))
+        )
+    held = sum(
+        1
+        for sub in (folder.iterdir() if folder.is_dir() else ())
+        if sub.is_dir() and len(sub.name) == 2
+        for f in sub.iterdir()
+        if f.is_file() and not f.name.startswith(".")
+    )
+    return max(0, len(needed) - held)
+
+
 def _checkpoint_texts(folder: Path) -> list[Path]:
     return sorted((folder / "checkpoints").glob("checkpoint-*.txt"))
 
@@ -639,7 +702,8 @@ def _check_restored(
                 }
             )
         counts, needed = _counts(conn)
-    missing = sum(1 for h in needed if not (files / "attachments" / h[:2] / h).is_file())
+        name_keys = _attachment_keys(conn)
+    missing = _missing_attachments(files / "attachments", needed, name_keys)
     return {
         "ledger_size": result.head_position,
         "head_hash": result.head_hash,

@@ -9,17 +9,26 @@ or hold macros, an image that does not decode, anything else.
 
 A file being received is written to ``DATA_DIR/attachments/tmp`` (it must be read as it
 is, to be recognised and stripped) and, once accepted, sealed in 64 KiB chunks with the
-attachments' data key into place (``DATA_DIR/attachments/ab/abcd…``, mode 0600; named by
-the SHA-256 of its plaintext) and the plain copy removed; a refused one is removed at
-once, so nothing of it is left behind. Reading a stored file first checks every chunk
-and the SHA-256 of the whole, so a file altered, cut short or moved is refused before
-a byte is sent, never served as garbage (docs/keys.md).
+attachments' data key into place (``DATA_DIR/attachments/ab/abcd…``, mode 0600) and the
+plain copy removed; a refused one is removed at once, so nothing of it is left behind.
+
+A stored file is named by a keyed hash of its SHA-256 (HMAC-SHA256 with a key derived
+from the attachments' current data key), never by the SHA-256 itself: a disk holding the
+files, without the database and the master key, does not confirm that a known document is
+there. After `detente keys rotate --data` a file keeps its name until it is sealed again
+(then it takes the new key's); a reader looks under the name of each data key, newest
+first, and under the bare SHA-256 (files kept before, until migration 0011 renames them).
+
+Reading a stored file first checks every chunk and the SHA-256 of the whole, so a file
+altered, cut short or moved is refused before a byte is sent, never served as garbage
+(docs/keys.md).
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import hmac
 import os
 import tempfile
 import zipfile
@@ -57,10 +66,43 @@ def root() -> Path:
     return Path(settings.DATA_DIR) / "attachments"
 
 
-def path_of(sha256: str) -> Path:
+def _checked(sha256: str) -> str:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a SHA-256")
-    return root() / sha256[:2] / sha256
+    return sha256
+
+
+def name_key(data_key: bytes) -> bytes:
+    """The key that names files, derived from one of the attachments' data keys."""
+    return hmac.new(data_key, b"detente attachment file name", hashlib.sha256).digest()
+
+
+def keyed_name(sha256: str, data_key: bytes) -> str:
+    """The name a file of this content is stored under with this data key."""
+    return hmac.new(name_key(data_key), _checked(sha256).encode(), hashlib.sha256).hexdigest()
+
+
+def _in_folder(name: str, folder: Path | None = None) -> Path:
+    return (folder or root()) / name[:2] / name
+
+
+def legacy_path(sha256: str) -> Path:
+    """Where files were kept before their names were keyed: under their bare SHA-256."""
+    return _in_folder(_checked(sha256))
+
+
+def candidates(sha256: str) -> list[Path]:
+    """Where a file of this content may be: under the name of each attachments' data key
+    (the current first), then under its bare SHA-256 (kept before names were keyed)."""
+    keys = ring.every_version(ATTACHMENT_CLASS)
+    return [_in_folder(keyed_name(sha256, k.raw)) for k in keys] + [legacy_path(sha256)]
+
+
+def path_of(sha256: str) -> Path:
+    """Where the file of this content is stored; where it would be stored (under the
+    current key's name) when there is none."""
+    places = candidates(sha256)
+    return next((p for p in places if p.exists()), places[0])
 
 
 def _folder(path: Path) -> Path:
@@ -317,16 +359,22 @@ def _seal_into(chunks: Iterable[bytes], sha256: str, target: Path) -> None:
 
 
 def keep(received: Received) -> Path:
-    """Seal an accepted file into place under its hash (mode 0600) and remove the plain
-    copy; the same content already there is kept once."""
-    target = path_of(received.sha256)
+    """Seal an accepted file into place under its keyed name (mode 0600) and remove the
+    plain copy; the same content already there is kept once."""
+    places = candidates(received.sha256)
+    target = places[0]
     _folder(target.parent)
     try:
         if not _readable(received.sha256):
             # New, or a copy there that does not open (damaged, or sealed with a key this
-            # database does not hold): the received file, whose hash is its name, replaces it.
+            # database does not hold): the received file replaces it, under the current
+            # key's name (any other copy of it removed, so the new one is what is read).
             with received.path.open("rb") as fh:
                 _seal_into(file_chunks(fh), received.sha256, target)
+            for other in places[1:]:
+                other.unlink(missing_ok=True)
+        else:
+            target = path_of(received.sha256)
     finally:
         received.discard()
     return target
@@ -348,10 +396,12 @@ def _plain_pieces(sha256: str, handle: IO[bytes]) -> Iterator[bytes]:
         yield from file_chunks(handle)
 
 
-def _check(sha256: str) -> None:
+def _check(sha256: str) -> Path:
+    """The stored file of this content, checked whole (``Unreadable`` otherwise)."""
     digest = hashlib.sha256()
+    path = path_of(sha256)
     try:
-        fh = path_of(sha256).open("rb")
+        fh = path.open("rb")
     except FileNotFoundError:
         # With several servers the files live in one shared folder (docs/deployment.md):
         # a server without it mounted must say so, not fail with a bare 500.
@@ -369,6 +419,7 @@ def _check(sha256: str) -> None:
         raise Unreadable(
             _("%(what)s does not match its SHA-256: altered or damaged") % {"what": _what(sha256)}
         )
+    return path
 
 
 def _readable(sha256: str) -> bool:
@@ -382,10 +433,10 @@ def _readable(sha256: str) -> bool:
 def plain_chunks(sha256: str) -> Iterator[bytes]:
     """The file's plaintext, chunk by chunk, checked whole before the first chunk comes
     (``Unreadable`` otherwise). Memory: one chunk at a time."""
-    _check(sha256)
+    path = _check(sha256)
 
     def pieces() -> Iterator[bytes]:
-        with path_of(sha256).open("rb") as fh:
+        with path.open("rb") as fh:
             yield from _plain_pieces(sha256, fh)
 
     return pieces()
@@ -418,13 +469,49 @@ class PlainFile:
 
 
 def seal_again(sha256: str) -> bool:
-    """Seal a stored file with the current data key if it is not already (or is still
-    plain); True if it was. The file is checked whole first; readers holding the old one
-    open keep reading it."""
-    path = path_of(sha256)
+    """Seal a stored file with the current data key, under that key's name, if it is not
+    already (or is still plain, or under another name); True if it was. The file is
+    checked whole first; readers holding the old one open keep reading it. Stopped
+    midway, the file is under one name or the other, and a new run finishes the job."""
+    places = candidates(sha256)
+    path, target = path_of(sha256), places[0]
     with path.open("rb") as fh:
-        if ring.file_key_id(fh) == ring.current(ATTACHMENT_CLASS).key_id:
-            return False
-    # Checked whole first, then read again as it is sealed: no plain copy on disk.
-    _seal_into(plain_chunks(sha256), sha256, path)
+        done = path == target and ring.file_key_id(fh) == ring.current(ATTACHMENT_CLASS).key_id
+    if not done:
+        # Checked whole first, then read again as it is sealed: no plain copy on disk.
+        _seal_into(plain_chunks(sha256), sha256, target)
+    for other in places[1:]:  # the copy under an older name, once the new one is in place
+        other.unlink(missing_ok=True)
+    return not done
+
+
+def rename_keyed(sha256: str) -> bool:
+    """Move a file kept under its bare SHA-256 to its keyed name (as it is: sealed or
+    plain); True if it was moved. One rename, so a reader finds it under either name."""
+    legacy = legacy_path(sha256)
+    if not legacy.exists():
+        return False
+    target = candidates(sha256)[0]
+    if target.exists():
+        legacy.unlink(missing_ok=True)  # moved already, by a run that was stopped
+    else:
+        _folder(target.parent)
+        os.replace(legacy, target)
     return True
+
+
+def rename_legacy(sha256: str) -> bool:
+    """Back: the file under its bare SHA-256 again (the migration undone)."""
+    path, legacy = path_of(sha256), legacy_path(sha256)
+    if path == legacy or not path.exists():
+        return False
+    _folder(legacy.parent)
+    os.replace(path, legacy)
+    return True
+
+
+def stored_names(sha256: str, data_keys: list[bytes]) -> list[str]:
+    """The names (``ab/abcd…`` under ``attachments``) a file of this content may have,
+    given the attachments' data keys (for a backup checked apart from the site)."""
+    names = [keyed_name(sha256, k) for k in data_keys] + [_checked(sha256)]
+    return [f"{n[:2]}/{n}" for n in names]

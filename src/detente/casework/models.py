@@ -465,7 +465,8 @@ IMAGE_KINDS = frozenset({"png", "jpeg", "webp", "gif"})
 
 class Attachment(models.Model):
     """An evidence file on a claim, a note or a case raised, kept in the data directory
-    under its SHA-256 (``DATA_DIR/attachments/ab/abcd…``), never served publicly.
+    under a keyed hash of its SHA-256 (``DATA_DIR/attachments/ab/abcd…``; docs/keys.md),
+    never served publicly.
 
     With its metadata stripped, ``sha256`` is the stripped copy (what everyone gets) and
     ``original_sha256`` the file as uploaded, served to verifiers and administrators only.

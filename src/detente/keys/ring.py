@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from cryptography.exceptions import InvalidTag
@@ -70,6 +70,7 @@ class _Open:
     version: int
     key_id: str
     aead: AESGCM
+    raw: bytes = field(repr=False, default=b"")  # for keys derived from it (file names)
 
 
 _lock = threading.Lock()
@@ -128,7 +129,7 @@ def _opened(row: DataKey) -> _Open:
             raw = unwrap(row, pending.key)
         except InvalidTag:
             raise _not_opened(row, key) from None
-    found = _Open(row.record_class, row.version, row.key_id, AESGCM(raw))
+    found = _Open(row.record_class, row.version, row.key_id, AESGCM(raw), raw)
     with _lock:
         _by_id[row.key_id] = found
     return found
@@ -192,6 +193,15 @@ def by_id(key_id: str, record_class: str) -> _Open:
     if found.record_class != record_class:
         raise Undecryptable(_("sealed with the key of another kind of record"))
     return found
+
+
+def every_version(record_class: str) -> list[_Open]:
+    """Every data key of the class, the current one first, then the older, newest first
+    (one query; the first key is made on first use)."""
+    first = current(record_class)
+    rows = DataKey.objects.filter(record_class=record_class).order_by("-version")
+    found = [_by_id.get(row.key_id) or _opened(row) for row in rows]
+    return [first, *(k for k in found if k.key_id != first.key_id)]
 
 
 def new_version(record_class: str, with_master: master.MasterKey) -> DataKey:
