@@ -113,7 +113,7 @@ def test_an_import_counts_decided_rows_and_shows_its_waiting_rows_resolved_both_
     assert matched < new
     warning = out["warnings"][0]  # type: ignore[index]
     assert warning["code"] == "awaiting_review"
-    assert "3 rows of these lists are waiting in the review queue" in warning["message"]
+    assert "3 rows of these lists are waiting in the match review queue" in warning["message"]
     # The import is named by its source and day, in the models and for people.
     embassy = world.sources["embassy"]
     assert out["names"][spec].startswith(f"{embassy.slug} 20")  # type: ignore[index]
@@ -198,7 +198,7 @@ def test_the_page_and_the_api_offer_an_import_and_show_its_waiting_rows(
     html = client.get(
         f"/staff/estimates/?lists=source:{ngo}&lists=import:{run}&methods=independence"
     ).content.decode()
-    assert "3 rows of these lists are waiting in the review queue" in html
+    assert "3 rows of these lists are waiting in the match review queue" in html
     assert "Waiting rows as new people" in html
     assert 'data-code="awaiting_review"' in html
 

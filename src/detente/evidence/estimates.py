@@ -384,7 +384,7 @@ def _patterns(
 
 # Beside the engine's warnings (WARNING_MESSAGES): the registry's own.
 REVIEW_WARNING = gettext_noop(
-    "%(rows)s rows of these lists are waiting in the review queue and are not counted. "
+    "%(rows)s rows of these lists are waiting in the match review queue and are not counted. "
     "Counted as the people they most resemble, the estimate would be %(matched)s; counted "
     "as new people, %(new)s. If the two differ much, finish the review before quoting a "
     "figure."

@@ -137,7 +137,9 @@ class Resolved(Schema):
 
 
 class AwaitingReview(Schema):
-    rows: int = Field(description="Rows waiting in the review queue, not counted in `estimates`.")
+    rows: int = Field(
+        description="Rows waiting in the match review queue, not counted in `estimates`."
+    )
     by_list: dict[str, int] = Field(description="How many of them would join each list.")
     as_matched: Resolved = Field(
         description="The same methods with each waiting row counted as the person it most "
@@ -168,7 +170,7 @@ class EstimateOut(Schema):
     )
     awaiting_review: AwaitingReview | None = Field(
         None,
-        description="Present when rows of these lists wait in the review queue: the "
+        description="Present when rows of these lists wait in the match review queue: the "
         "estimates with them resolved both ways.",
     )
     stratified: Stratified | None = None

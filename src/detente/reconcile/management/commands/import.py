@@ -150,7 +150,7 @@ class Command(BaseCommand):
             "--mode",
             choices=Mode.values,
             default=Mode.MATCH,
-            help="match: against the registry (links, a review queue, new people); own: an "
+            help="match: against the registry (links, rows for match review, new people); own: an "
             "organisation's own list into an empty or young registry (every row a person "
             "unless the evidence is strong; likely repeats flagged, nothing queued)",
         )
