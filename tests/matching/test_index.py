@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from detente.demo.names import PersonGenerator
 from detente.matching.index import CandidateIndex, blocking_keys
 from detente.matching.records import Record, make_record, record_from_text
@@ -68,6 +70,21 @@ def test_batch_blocking_finds_what_single_queries_find() -> None:
     for query, batch in zip(queries, many, strict=True):
         single = index.candidate_records(query, 10)
         assert batch[0].key == query.key == single[0].key
+
+
+def test_a_record_filed_like_another_is_found_as_if_filed_alone() -> None:
+    # A list import files each new person with the keys of the row it was made from
+    # (``like``): the same contents under another key, so the same candidates, in order.
+    records = _registry(300)
+    plain, alike = CandidateIndex(), CandidateIndex()
+    for record in records:
+        plain.add(dataclasses.replace(record, key=("new", record.key)))
+        alike.add(dataclasses.replace(record, key=("new", record.key)), like=record)
+    queries = [records[i] for i in range(0, 300, 11)]
+    assert [[r.key for r in row] for row in plain.candidate_records_many(queries, 8)] == [
+        [r.key for r in row] for row in alike.candidate_records_many(queries, 8)
+    ]
+    assert alike.candidate_records(records[22], 1)[0].key == ("new", 22)
 
 
 def test_blocking_keys_survive_accents_nicknames_and_swapped_columns() -> None:

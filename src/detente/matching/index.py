@@ -366,13 +366,15 @@ class CandidateIndex:
         self.tf.add_values(values)
         return slot
 
-    def add(self, record: Record) -> None:
-        """Index ``record``; a record with the same key is replaced."""
+    def add(self, record: Record, *, like: Record | None = None) -> None:
+        """Index ``record``; a record with the same key is replaced. ``like``: a record with
+        the same contents under another key (a list's row filed as the new person it made),
+        whose keys are the same and may be memoised already: keys never depend on ``key``."""
         with self._lock:
             if record.key in self._slot:
                 self._remove(record.key)
             slot = self._append(record)
-            for key in key_hashes(record):
+            for key in key_hashes(record if like is None else like):
                 posting = self._overlay.get(key)
                 if posting is None:
                     posting = self._overlay[key] = array("i")

@@ -109,6 +109,7 @@ def _decide(
         nearby = dict(zip(open_rows, local.candidate_records_many(subset, 8), strict=True))
     out: list[Decided] = []
     made: dict[Any, Record] = {}  # this batch's new people, by their row's record key
+    made_from: list[Record] = []  # the rows' records they were made from, in that order
     for position, ((parsed, row_hash), record) in enumerate(zip(rows, records, strict=True)):
         found = proposals[position]
         earlier = [made[r.key] for r in nearby.get(position, ()) if r.key in made]
@@ -131,9 +132,11 @@ def _decide(
             outcome, target = Outcome.NEW, ("new", parsed.number)
             reason = Reason.POSSIBLE_DUPLICATE if verdict.outcome == REVIEW else ""
             made[record.key] = dataclasses.replace(record, key=target)
+            made_from.append(record)
         out.append(Decided(parsed, row_hash, outcome, reason, verdict.proposals, record, target))
-    for new_record in made.values():
-        linker.made.add(new_record)
+    for new_record, row_record in zip(made.values(), made_from, strict=True):
+        # The same contents as the row's record, whose keys were just computed (memoised).
+        linker.made.add(new_record, like=row_record)
     return out
 
 
