@@ -188,6 +188,33 @@ def test_claims_bulk_refuses_what_claim_record_refuses(
     assert Claim.objects.count() == before
 
 
+def test_claims_bulk_checks_each_time_received_even_on_a_known_event_date(world: World) -> None:
+    # The dates' checks are made once per (event date, precision, time received): a claim
+    # with the same event date but received in the future is still refused, and a list
+    # repeating one day is stored claim by claim.
+    person = world.person()
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    good = StatusClaim(
+        person=person, status="detained", event_date=dt.date(2020, 1, 1), received_at=yesterday
+    )
+    with transaction.atomic():
+        ids = claims_record_bulk(actor=world.actor, source=world.sources["ngo"], claims=[good] * 3)
+    assert len(set(ids)) == 3
+    assert Claim.objects.filter(pk__in=ids, event_date=dt.date(2020, 1, 1)).count() == 3
+    future = StatusClaim(
+        person=person,
+        status="detained",
+        event_date=dt.date(2020, 1, 1),
+        received_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
+    before = Claim.objects.count()
+    with pytest.raises(ValidationError) as caught, transaction.atomic():
+        claims_record_bulk(actor=world.actor, source=world.sources["ngo"], claims=[good, future])
+    assert "received_at" in caught.value.message_dict
+    assert getattr(caught.value, "position", None) == 1
+    assert Claim.objects.count() == before
+
+
 def test_claims_bulk_on_an_agreement_needs_members(world: World) -> None:
     stranger = person_create(actor=world.actor, given_names="Nadie")
     custody_episode_add(

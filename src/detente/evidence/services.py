@@ -658,6 +658,9 @@ def claims_record_bulk(
     now = timezone.now()
     policy = policy_for(agreement) if agreement is not None else None
     created: list[int] = []
+    # The dates' checks of each (event date, precision, time received) already passed: a
+    # list repeats them, and a check passed against the clock still passes a moment later.
+    dates_checked: dict[tuple[object, ...], PreciseDate | None] = {}
     ledger.serialize()
     for start in range(0, len(claims), batch_size):
         chunk = claims[start : start + batch_size]
@@ -681,7 +684,11 @@ def claims_record_bulk(
                 )
             received = c.received_at or received_at
             try:
-                event = _check_dates(c.event_date, c.event_precision, received)
+                dates = (c.event_date, c.event_precision, received)
+                if dates in dates_checked:
+                    event = dates_checked[dates]
+                else:
+                    event = dates_checked[dates] = _check_dates(*dates)
                 _check_status_claim(
                     person=c.person,
                     agreement=agreement,

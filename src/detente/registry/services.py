@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -271,16 +271,19 @@ def insert_rows(
     # a value's own type decides its preparation, and True == 1 must not share a slot.
     cache: list[dict[Any, Any]] = [{} for _f in columns]
     keyed = (dt.date, dt.datetime, dt.time, str, int, float, Decimal)
+    # The connection itself, not the thread-local proxy ``connection`` (the same object,
+    # looked up once rather than at every attribute a field's preparation reads).
+    database = connections[DEFAULT_DB_ALIAS]
 
     def prepare(field: Any, memo: dict[Any, Any], value: Any) -> Any:
         if value is None or type(value) not in keyed:
-            return field.get_db_prep_save(value, connection)
+            return field.get_db_prep_save(value, database)
         key = (type(value), value)
         out = memo.get(key, memo)
         if out is memo:
             if len(memo) > 10_000:  # values that hardly repeat (birth dates): bounded
                 memo.clear()
-            out = memo[key] = field.get_db_prep_save(value, connection)
+            out = memo[key] = field.get_db_prep_save(value, database)
         return out
 
     with connection.cursor() as cursor:
