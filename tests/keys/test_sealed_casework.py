@@ -24,7 +24,7 @@ from tests.support import World, make_user
 from detente.access.policy import Role
 from detente.api.services import token_create
 from detente.casework import files, services
-from detente.casework.models import Intervention, Task
+from detente.casework.models import Attachment, Intervention, Task
 from detente.keys import ring
 
 # Words that appear nowhere else in a row: found in the raw table, they are plaintext.
@@ -328,3 +328,63 @@ def test_rotate_data_moves_each_file_to_the_new_keys_name(world: World, settings
 
 def _plain(row: Any) -> bytes:
     return b"".join(files.plain_chunks(row.sha256))
+
+
+# --- A file's name as uploaded --------------------------------------------------------------
+
+FILE_NAME = "letter-about-Vandemoor-to-the-minister.pdf"
+
+
+def test_a_files_name_is_stored_sealed_and_given_back_on_download(
+    world: World, settings: Any
+) -> None:
+    note = services.note_add(actor=world.actor, person=world.person(0), body="<p>File</p>")
+    row = services.attachment_add(actor=world.actor, chunks=[PDF], name=FILE_NAME, note=note)
+    assert not any("Vandemoor" in r for r in _raw_rows("casework_attachment"))
+    stored = Attachment.objects.get(pk=row.pk)
+    assert ring.key_id_of(stored.sealed) is not None and stored.name == FILE_NAME
+    client = Client()
+    client.force_login(make_user("ana", Role.ANALYST))
+    got = client.get(f"/staff/attachments/{row.pk}/download/")
+    assert got.status_code == 200 and FILE_NAME in got["Content-Disposition"]
+    page = client.get(f"/staff/notes/{note.pk}/")
+    assert FILE_NAME in page.content.decode()
+    # Moved onto another file's row, it does not open as that file's name.
+    other = services.attachment_add(actor=world.actor, chunks=[PDF + b"x"], name="b.pdf", note=note)
+    Attachment.objects.filter(pk=other.pk).update(sealed=stored.sealed)
+    with pytest.raises(ring.Undecryptable):
+        _ = Attachment.objects.get(pk=other.pk).name
+
+
+def test_rotate_data_seals_every_files_name_again(world: World, settings: Any) -> None:
+    note = services.note_add(actor=world.actor, person=world.person(0), body="<p>File</p>")
+    row = services.attachment_add(actor=world.actor, chunks=[PDF], name=FILE_NAME, note=note)
+    before = ring.current("casework.attachment_name").key_id
+    call_command("keys", "rotate", "--data", "--keep-master", stdout=io.StringIO())
+    ring.forget()
+    now = ring.current("casework.attachment_name").key_id
+    again = Attachment.objects.get(pk=row.pk)
+    assert now != before and ring.key_id_of(again.sealed) == now and again.name == FILE_NAME
+
+
+def test_the_migration_seals_file_names_stored_before(world: World, settings: Any) -> None:
+    row = _attach(world)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("ALTER TABLE casework_attachment ADD COLUMN name text DEFAULT ''")
+        cur.execute(
+            "UPDATE casework_attachment SET sealed = '', name = %s WHERE id = %s",
+            [FILE_NAME, row.pk],
+        )
+    migration = importlib.import_module("detente.casework.migrations.0013_seal_attachment_names")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("casework", "0013_seal_attachment_names")
+    )
+    migration.seal(state.apps, None)
+    again = Attachment.objects.get(pk=row.pk)
+    assert again.name == FILE_NAME and "Vandemoor" not in again.sealed
+    migration.unseal(state.apps, None)
+    with connection.cursor() as cur:
+        cur.execute("SELECT sealed, name FROM casework_attachment WHERE id = %s", [row.pk])
+        assert cur.fetchone() == ("", FILE_NAME)

@@ -11,6 +11,7 @@ class CaseworkConfig(AppConfig):
         from detente.casework import sealing
         from detente.casework.models import (
             ATTACHMENT_CLASS,
+            ATTACHMENT_NAME_CLASS,
             INTERVENTION_CLASS,
             NOTE_CLASS,
             TASK_CLASS,
@@ -25,3 +26,8 @@ class CaseworkConfig(AppConfig):
         )
         ring.register(TASK_CLASS, str(_("tasks (their text)")), sealing.reseal_tasks)
         ring.register(ATTACHMENT_CLASS, str(_("attachment files")), sealing.reseal_files)
+        ring.register(
+            ATTACHMENT_NAME_CLASS,
+            str(_("attachments (their file names)")),
+            sealing.reseal_attachment_names,
+        )

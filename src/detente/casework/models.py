@@ -20,12 +20,13 @@ from detente.keys import ring
 from detente.registry.models import Person
 
 # The data key classes of casework (docs/keys.md): a note's text (every version of it),
-# the free text of a case raised, a task's title and details, and the attachment files
-# on disk.
+# the free text of a case raised, a task's title and details, the attachment files on
+# disk and their names as uploaded.
 NOTE_CLASS = "casework.note"
 INTERVENTION_CLASS = "casework.intervention"
 TASK_CLASS = "casework.task"
 ATTACHMENT_CLASS = "casework.attachment"
+ATTACHMENT_NAME_CLASS = "casework.attachment_name"
 
 
 class Channel(models.TextChoices):
@@ -463,14 +464,19 @@ class AttachmentKind(models.TextChoices):
 IMAGE_KINDS = frozenset({"png", "jpeg", "webp", "gif"})
 
 
-class Attachment(models.Model):
+class Attachment(_SealedFields, models.Model):
     """An evidence file on a claim, a note or a case raised, kept in the data directory
     under a keyed hash of its SHA-256 (``DATA_DIR/attachments/ab/abcd…``; docs/keys.md),
-    never served publicly.
+    never served publicly. Its name as uploaded ("letter about …") is stored sealed
+    (``sealed``) and read as before (``row.name``).
 
     With its metadata stripped, ``sha256`` is the stripped copy (what everyone gets) and
     ``original_sha256`` the file as uploaded, served to verifiers and administrators only.
     """
+
+    SEALED_CLASS = ATTACHMENT_NAME_CLASS
+    SEALED_FIELDS = ("name",)
+    SEALED_PREFIX = "attachment"
 
     claim = models.ForeignKey(
         "evidence.Claim",
@@ -496,7 +502,8 @@ class Attachment(models.Model):
         related_name="attachments",
         verbose_name=_("intervention"),
     )
-    name = models.CharField(_("file name"), max_length=200)
+    sealed = models.TextField(_("file name (sealed)"))
+    name: str = _sealed("name")  # the file's own name, at most 200 characters
     kind = models.CharField(_("type"), max_length=8, choices=AttachmentKind.choices)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)

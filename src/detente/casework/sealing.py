@@ -51,7 +51,7 @@ def reseal_notes(batch_size: int) -> int:
     return _batches(Note, batch_size, lock=True) + _batches(NoteVersion, batch_size, lock=False)
 
 
-def reseal_fields(model: type[Intervention] | type[Task], size: int) -> int:
+def reseal_fields(model: type[Intervention] | type[Task] | type[Attachment], size: int) -> int:
     """Every row of a model with sealed fields (``_SealedFields``) sealed with its class's
     current data key; each batch locked, so an edit of the same row waits, not undone."""
     done, after = 0, 0
@@ -81,6 +81,11 @@ def reseal_interventions(batch_size: int) -> int:
 def reseal_tasks(batch_size: int) -> int:
     """Every task sealed with the current data key of its class."""
     return reseal_fields(Task, batch_size)
+
+
+def reseal_attachment_names(batch_size: int) -> int:
+    """Every attachment's name as uploaded sealed with the current data key of its class."""
+    return reseal_fields(Attachment, batch_size)
 
 
 def reseal_files(batch_size: int) -> int:
