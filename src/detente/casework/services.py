@@ -473,11 +473,10 @@ def attachment_add(
         shown = stripped or received
         with transaction.atomic():
             ledger.serialize()
-            row = Attachment.objects.create(
+            row = Attachment(
                 claim=claim,
                 note=note,
                 intervention=intervention,
-                name=file_name,
                 kind=kind,
                 size=shown.size,
                 sha256=shown.sha256,
@@ -486,6 +485,8 @@ def attachment_add(
                 original_size=received.size if stripped else None,
                 uploaded_by=actor,
             )
+            row.name = file_name  # sealed when saved (Attachment's sealed fields)
+            row.save()
             ledger.append(
                 actor,
                 "attachment.create",
