@@ -7,9 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from detente.demo.names import PersonGenerator
 from detente.matching import comparisons as cmp
@@ -200,13 +204,33 @@ def test_a_wide_look_is_taken_only_for_rows_the_first_look_does_not_settle() -> 
     assert len(out[2]) <= 5
 
 
+class AesSealer:
+    """A sealer for the engine alone (Detente's is the key ring's; tests/matching/
+    test_saved_index.py): AES-GCM, one key, bound to the ref."""
+
+    def __init__(self) -> None:
+        self.key = AESGCM.generate_key(bit_length=256)
+
+    def seal(self, ref: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        nonce = os.urandom(12)
+        yield nonce + AESGCM(self.key).encrypt(nonce, b"".join(chunks), ref.encode())
+
+    def open(self, ref: str, handle: IO[bytes]) -> Iterator[bytes]:
+        data = handle.read()
+        try:
+            yield AESGCM(self.key).decrypt(data[:12], data[12:], ref.encode())
+        except InvalidTag:
+            raise ValueError("does not open") from None
+
+
 def test_a_saved_index_answers_exactly_like_the_one_saved(tmp_path: Path) -> None:
     records = _crowd(1500, seed=9)
     index = CandidateIndex(LinkageModel(), records)
-    index.save(tmp_path / "index", {"ledger_seq": 7})
+    sealer = AesSealer()
+    index.save(tmp_path / "index", {"ledger_seq": 7}, sealer=sealer)
     by_key = {r.key: r for r in records}
     loaded = CandidateIndex.load(
-        tmp_path / "index", LinkageModel(), lambda keys: [by_key[k] for k in keys]
+        tmp_path / "index", LinkageModel(), lambda keys: [by_key[k] for k in keys], sealer=sealer
     )
     assert loaded.meta == {"ledger_seq": 7}
     # Identity-derived (given names, surname sound keys, places): the owner's eyes only.

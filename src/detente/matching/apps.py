@@ -10,8 +10,11 @@ class MatchingConfig(AppConfig):
         # Keep this process's registry index current as identities change (see registry.py).
         from django.db.models.signals import post_delete, post_save
 
-        from detente.matching import registry
+        from detente.matching import registry, sealing
         from detente.registry.models import Identity, Person
+
+        # The saved index's data key class, and its sealer (docs/keys.md).
+        sealing.register()
 
         post_save.connect(registry.identity_saved, sender=Identity, dispatch_uid="match-id-save")
         post_delete.connect(

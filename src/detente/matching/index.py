@@ -45,9 +45,11 @@ files people by primary key), never by hash order.
 the same on every run, process and hash seed). The postings are one sorted array of key
 hashes with a CSR array of slots, built with numpy in bulk; records added later go to an
 overlay merged in on compaction. :meth:`CandidateIndex.save` writes the arrays (and the
-term frequencies, as per-slot codes) to a directory; :meth:`CandidateIndex.load` maps them
-back in a few milliseconds and fetches the records themselves only for the candidates a
-query needs, through a loader (for the registry: the identities, from the database).
+term frequencies, as per-slot codes) to a directory, sealed whole by a :class:`Sealer`
+(the key hashes are unkeyed, so a dictionary of names would read them back: nothing of
+them is written in the clear); :meth:`CandidateIndex.load` opens them back into memory and
+fetches the records themselves only for the candidates a query needs, through a loader
+(for the registry: the identities, from the database).
 
 Pure Python and numpy: no Django.
 """
@@ -58,13 +60,14 @@ import hashlib
 import itertools
 import json
 import os
+import secrets
 import threading
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -76,8 +79,11 @@ __all__ = [
     "MIN_KEYS",
     "Candidate",
     "CandidateIndex",
+    "Sealer",
     "blocking_keys",
     "key_specs",
+    "reseal",
+    "use_sealer",
 ]
 
 # Keys held by more records than this are left out of a query's collection (see the
@@ -91,7 +97,7 @@ _IDF_SCALE = 256.0
 # Merge the overlay into the sorted arrays once it holds this share of the postings.
 _OVERLAY_SHARE = 0.2
 _OVERLAY_MIN = 20_000
-_FORMAT = "detente-candidate-index/1"
+_FORMAT = "detente-candidate-index/2"  # /1: written in the clear
 
 # Key families, in the order of the module's table.
 _FAMILIES = (
@@ -686,18 +692,21 @@ class CandidateIndex:
 
     # -- on disk -------------------------------------------------------------------------------
 
-    def save(self, directory: Path, meta: dict[str, Any] | None = None) -> None:
+    def save(
+        self, directory: Path, meta: dict[str, Any] | None = None, *, sealer: Sealer | None = None
+    ) -> None:
         """Write the postings, the keys and the term-frequency codes of every slot to
         ``directory`` (replaced atomically; files readable by the owner only), with ``meta``
-        (what the caller needs to know how current it is). Records are not written: a loader
-        gives them back. The codes and their vocabulary are identity data (canonical given
-        names, surname sound keys, places, by record key)."""
+        (what the caller needs to know how current it is), all sealed by ``sealer`` (by
+        default the one set with :func:`use_sealer`: the key ring's, in Detente). Records
+        are not written: a loader gives them back. Everything but the format is identity
+        data (the postings' hashes are unkeyed hashes of name keys, the codes' vocabulary
+        holds canonical given names, surname sound keys and places), so it is sealed whole:
+        the directory holds ``index.json`` (the format and a random id the seal is bound
+        to) and ``index.sealed``."""
+        sealer = _sealer_or_default(sealer)
         with self._lock:
             self._compact()
-            directory = Path(directory)
-            directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            work = directory.with_name(f"{directory.name}.tmp{os.getpid()}")
-            work.mkdir(mode=0o700, exist_ok=True)
             keys = self._keys
             if not all(type(k) is int for k in keys):
                 raise ValueError("only an index keyed by integers can be saved")
@@ -714,68 +723,65 @@ class CandidateIndex:
                     if codes[slot, column] >= 0:
                         column = len(fields)
                     codes[slot, column] = code
-            arrays: dict[str, Any] = {
-                "hashes": self._hashes,
-                "indptr": self._indptr,
-                "slots": np.asarray(self._slots),
+            arrays: dict[str, np.ndarray] = {
+                "hashes": np.asarray(self._hashes, dtype=np.int64),
+                "indptr": np.asarray(self._indptr, dtype=np.int64),
+                "slots": np.asarray(self._slots, dtype=np.int32),
                 "keys": np.asarray(keys, dtype=np.int64),
                 "alive": np.frombuffer(bytes(self._alive), dtype=np.uint8),
                 "tf": codes,
             }
-            for name, array_ in arrays.items():
-                np.save(work / f"{name}.npy", array_, allow_pickle=False)
-                (work / f"{name}.npy").chmod(0o600)  # identity-derived: the server's user only
             info = {
-                "format": _FORMAT,
                 "fields": list(fields),
                 "vocabulary": sorted(vocabulary, key=vocabulary.__getitem__),
                 "meta": meta or {},
             }
-            (work / "index.json").write_text(json.dumps(info), encoding="utf-8")
-            (work / "index.json").chmod(0o600)
-            old = directory.with_name(f"{directory.name}.old{os.getpid()}")
-            if directory.exists():
-                directory.rename(old)
-            work.rename(directory)
-            if old.exists():
-                for child in old.iterdir():
-                    child.unlink()
-                old.rmdir()
+            _write_sealed(Path(directory), sealer, _pack(info, arrays))
 
     @classmethod
     def load(
-        cls, directory: Path, model: LinkageModel, loader: Loader, *, pool: int = 100
+        cls,
+        directory: Path,
+        model: LinkageModel,
+        loader: Loader,
+        *,
+        pool: int = 100,
+        sealer: Sealer | None = None,
     ) -> CandidateIndex:
-        """An index read back from :meth:`save` (arrays mapped, not copied); its records
-        come from ``loader`` when a query needs them. Raises ``ValueError`` when the
-        directory does not hold a saved index."""
-        directory = Path(directory)
-        try:
-            info = json.loads((directory / "index.json").read_text(encoding="utf-8"))
-            if info.get("format") != _FORMAT:
-                raise ValueError("not a saved candidate index")
-            arrays: dict[str, Any] = {
-                name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-                for name in ("hashes", "indptr", "slots", "keys", "alive", "tf")
-            }
-        except (OSError, KeyError, json.JSONDecodeError) as exc:
-            raise ValueError(f"unreadable candidate index: {exc}") from None
+        """An index read back from :meth:`save` (opened in memory); its records come from
+        ``loader`` when a query needs them. Raises ``ValueError`` when the directory does not
+        hold a saved index, or one whose seal does not open (another master key or
+        database, altered, cut short, or written in the clear by an older version)."""
+        blob = _open_sealed(Path(directory), _sealer_or_default(sealer))
+        info, arrays = _unpack(blob)
         index = cls(model, pool=pool, loader=loader)
-        fields = tuple(info["fields"])
+        try:
+            fields = tuple(info["fields"])
+            vocabulary = [str(v) for v in info["vocabulary"]]
+            meta = dict(info.get("meta") or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"unreadable candidate index: {exc!r}") from None
         if fields != index.tf.fields:
             raise ValueError("the saved index has other place parts")
-        vocabulary = info["vocabulary"]
         index._hashes = arrays["hashes"]
         index._indptr = arrays["indptr"]
         index._slots = arrays["slots"]
         keys = arrays["keys"].tolist()
         alive = bytearray(arrays["alive"].tobytes())
+        codes = arrays["tf"]
+        if not (
+            len(alive) == len(keys) == len(codes)
+            and codes.ndim == 2
+            and codes.shape[1] == len(fields) + 1
+            and len(index._indptr) == len(index._hashes) + 1
+            and int(codes.max(initial=-1)) < len(vocabulary)
+        ):
+            raise ValueError("unreadable candidate index: its parts do not agree")
         index._keys = keys
         index._alive = alive
         index._records = [_UNLOADED if a else None for a in alive]
         index._slot = {k: s for s, (k, a) in enumerate(zip(keys, alive, strict=True)) if a}
         index._dead = len(keys) - len(index._slot)
-        codes = np.asarray(arrays["tf"])
         index._tf_codes = codes
         index._vocabulary = vocabulary
         index._tf_values = [None] * len(keys)
@@ -789,5 +795,177 @@ class CandidateIndex:
             values = values[values >= 0]
             counted = np.bincount(values, minlength=len(vocabulary)).tolist() if len(values) else []
             index.tf.set_counts(field_name, {vocabulary[v]: n for v, n in enumerate(counted) if n})
-        index.meta = info.get("meta", {})
+        index.meta = meta
         return index
+
+
+# --- Sealed on disk ---------------------------------------------------------------------------
+
+
+class Sealer(Protocol):
+    """Encrypts and authenticates a saved index, bound to ``ref`` (this module knows no
+    keys: Detente's is :class:`detente.matching.sealing.RingSealer`, an AES-256-GCM data
+    key of the key ring, set with :func:`use_sealer` when the matching app starts)."""
+
+    def seal(self, ref: str, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        """The sealed bytes of the plaintext given in ``chunks``."""
+        ...
+
+    def open(self, ref: str, handle: IO[bytes]) -> Iterable[bytes]:
+        """The plaintext sealed in ``handle``; ``ValueError`` when it does not open."""
+        ...
+
+
+_default_sealer: Sealer | None = None
+
+
+def use_sealer(sealer: Sealer | None) -> None:
+    """The sealer :meth:`CandidateIndex.save` and :meth:`CandidateIndex.load` use when they
+    are given none."""
+    global _default_sealer
+    _default_sealer = sealer
+
+
+def _sealer_or_default(sealer: Sealer | None) -> Sealer:
+    found = sealer or _default_sealer
+    if found is None:
+        # Never written in the clear: it is a copy of identities outside the database.
+        raise RuntimeError("a saved candidate index is sealed: give a sealer (use_sealer)")
+    return found
+
+
+_HEADER = "index.json"
+_SEALED = "index.sealed"
+_MAGIC = b"detente candidate index\x00"
+_PIECE = 64 * 1024
+_ALIGN = 64
+_DTYPES = {"<i8", "<i4", "|u1"}
+
+
+def _ref(save_id: str) -> str:
+    return f"candidate-index/{save_id}"
+
+
+def _pack(info: dict[str, Any], arrays: dict[str, np.ndarray]) -> Iterator[bytes]:
+    """The plaintext of a saved index, piece by piece: a magic line, the length of a JSON
+    header (``info`` and each array's name, dtype and shape), the header, then each
+    array's bytes in that order."""
+    parts = [(name, np.ascontiguousarray(a)) for name, a in arrays.items()]
+    header = dict(info, arrays=[[n, a.dtype.str, list(a.shape)] for n, a in parts])
+    text = json.dumps(header).encode("utf-8")
+    start = _MAGIC + len(text).to_bytes(8, "little") + text
+    yield start + bytes(_padding(len(start)))
+    for _name, a in parts:
+        raw = a.reshape(-1).view(np.uint8)
+        for at in range(0, len(raw), _PIECE):
+            yield raw[at : at + _PIECE].tobytes()
+        yield bytes(_padding(len(raw)))
+
+
+def _padding(length: int) -> int:
+    """Bytes that bring ``length`` to a multiple of :data:`_ALIGN`: each array starts
+    aligned, as numpy computes fastest (an unaligned one cost a third more per query)."""
+    return -length % _ALIGN
+
+
+def _unpack(blob: bytearray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """What :func:`_pack` wrote: the header and the arrays (read-only views of ``blob``)."""
+    try:
+        if not blob.startswith(_MAGIC):
+            raise ValueError("no header")
+        at = len(_MAGIC)
+        length = int.from_bytes(blob[at : at + 8], "little")
+        at += 8
+        info = json.loads(bytes(blob[at : at + length]).decode("utf-8"))
+        at += length
+        at += _padding(at)
+        arrays: dict[str, np.ndarray] = {}
+        for name, dtype_text, shape in info.pop("arrays"):
+            if dtype_text not in _DTYPES:
+                raise ValueError(f"dtype {dtype_text}")
+            dtype = np.dtype(dtype_text)
+            count = int(np.prod(shape, dtype=np.int64))
+            if at + count * dtype.itemsize > len(blob):
+                raise ValueError("cut short")
+            found = np.frombuffer(blob, dtype=dtype, count=count, offset=at).reshape(shape)
+            found.flags.writeable = False
+            arrays[str(name)] = found
+            at += count * dtype.itemsize
+            at += _padding(count * dtype.itemsize)
+        if at != len(blob) or set(arrays) != {"hashes", "indptr", "slots", "keys", "alive", "tf"}:
+            raise ValueError("parts missing or left over")
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"unreadable candidate index: {exc}") from None
+    return info, arrays
+
+
+def _open_sealed(directory: Path, sealer: Sealer) -> bytearray:
+    """The plaintext of the saved index in ``directory``; ``ValueError`` when there is
+    none, it is of another format, or its seal does not open."""
+    try:
+        header = json.loads((directory / _HEADER).read_text(encoding="utf-8"))
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise ValueError("not a sealed candidate index (or one written by an older version)")
+        save_id = str(header["id"])
+        blob = bytearray()
+        with (directory / _SEALED).open("rb") as handle:
+            for piece in sealer.open(_ref(save_id), handle):
+                blob += piece
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise ValueError(f"unreadable candidate index: {exc}") from None
+    return blob
+
+
+def _write_sealed(directory: Path, sealer: Sealer, plaintext: Iterable[bytes]) -> None:
+    """Seal ``plaintext`` into ``directory``, replacing what it held at once."""
+    directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work = directory.with_name(f"{directory.name}.tmp{os.getpid()}")
+    if work.exists():
+        _remove_tree(work)
+    work.mkdir(mode=0o700)
+    save_id = secrets.token_hex(16)
+    try:
+        fd = os.open(work / _SEALED, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for piece in sealer.seal(_ref(save_id), plaintext):
+                out.write(piece)
+        fd = os.open(work / _HEADER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"format": _FORMAT, "id": save_id}))
+    except BaseException:
+        _remove_tree(work)
+        raise
+    old = directory.with_name(f"{directory.name}.old{os.getpid()}")
+    if directory.exists():
+        directory.rename(old)
+    work.rename(directory)
+    if old.exists():
+        _remove_tree(old)
+
+
+def _remove_tree(directory: Path) -> None:
+    for child in directory.iterdir():
+        child.unlink()
+    directory.rmdir()
+
+
+def reseal(directory: Path, sealer: Sealer | None = None) -> bool:
+    """Seal the index saved in ``directory`` again with the sealer's current key (``detente
+    keys rotate --data``); True when one was. A saved index that does not open, or one
+    written in the clear by an older version, is removed: the next process builds and
+    saves it afresh."""
+    sealer = _sealer_or_default(sealer)
+    directory = Path(directory)
+    if not directory.exists():
+        return False
+    try:
+        blob = _open_sealed(directory, sealer)
+    except ValueError:
+        _remove_tree(directory)
+        return False
+    _write_sealed(
+        directory,
+        sealer,
+        (bytes(memoryview(blob)[i : i + _PIECE]) for i in range(0, len(blob), _PIECE)),
+    )
+    return True
