@@ -188,3 +188,39 @@ def test_after_rotate_data_the_saved_index_opens_and_is_sealed_again_with_the_ne
     ring.forget()
     assert ring.current(sealing.INDEX_CLASS).key_id != key_id()
     assert len(CandidateIndex.load(where, LinkageModel(), _loader(records))) == 300
+
+
+def test_the_registrys_saved_index_holds_none_of_its_names_and_is_read_back(
+    actor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detente.registry.services import person_create
+
+    monkeypatch.setattr(registry, "SAVE_MIN_PEOPLE", 2)
+    for given, paternal, maternal in (
+        ("Yoandri", "Zabaleta", "Quiñones"),
+        ("Maykel", "Ibargüengoitia", "Zabaleta"),
+        ("Dayron", "Ibargüengoitia", "Oquendo"),
+    ):
+        person_create(
+            actor=actor,
+            given_names=given,
+            paternal_surname=paternal,
+            maternal_surname=maternal,
+            municipality="Banes",
+            province="Holguín",
+        )
+    query = registry.registry_index().records()[0]
+    where = registry.snapshot_path()
+    saved = _saved_bytes(where)
+    sound_keys = {query.names[0].paternal_key, query.names[0].maternal_key}
+    for text in ("Zabaleta", "Quiñones", "Ibarg", "Yoandri", "Banes", "yoandri", *sound_keys):
+        assert text.encode() not in saved, text
+    for key in sound_keys:
+        assert _hash_bytes(key) not in saved
+    # The next process reads it back (not built again) and answers the same.
+    fresh = registry._RegistryIndex()
+    loaded = fresh._load()
+    assert loaded is not None and len(loaded) == 3
+    assert [c.record.key for c in loaded.candidates(query)] == [
+        c.record.key for c in registry.registry_index().candidates(query)
+    ]
