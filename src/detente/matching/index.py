@@ -864,7 +864,7 @@ def _pack(info: dict[str, Any], arrays: dict[str, np.ndarray]) -> Iterator[bytes
 
 def _padding(length: int) -> int:
     """Bytes that bring ``length`` to a multiple of :data:`_ALIGN`: each array starts
-    aligned, as numpy computes fastest (an unaligned one cost a third more per query)."""
+    aligned for its type (numpy takes slower paths through unaligned arrays)."""
     return -length % _ALIGN
 
 
