@@ -369,13 +369,10 @@ def score_run(run_id: int, data: Dataset, person_of: dict[str, int]) -> Scored:
     from detente.reconcile.models import ImportRow, Outcome
 
     truth_of_row: dict[int, int | None] = {}
-    rows = list(
-        ImportRow.objects.filter(run_id=run_id)
-        .order_by("number")
-        .values_list(
-            "number", "outcome", "person_id", "candidates", "probability", "data", "reason"
-        )
-    )
+    rows = [
+        (r.number, r.outcome, r.person_id, r.candidates, r.probability, r.data, r.reason)
+        for r in ImportRow.objects.filter(run_id=run_id).order_by("number")
+    ]
     by_external = {r["external_id"]: i for i, r in enumerate(data.rows)}
     truth: set[tuple[int, int]] = set()
     linked = queued = new = dups = wrong = queued_known = queued_recall = no_cand = 0
@@ -453,8 +450,8 @@ def score_own(run_id: int, data: Dataset) -> list[str]:
     joined: dict[int, set[str]] = {}  # registry person -> real people in it
     outcomes: Counter[str] = Counter()
     flagged = 0
-    for outcome, pid, parsed, reason in ImportRow.objects.filter(run_id=run_id).values_list(
-        "outcome", "person_id", "data", "reason"
+    for outcome, pid, parsed, reason in (
+        (r.outcome, r.person_id, r.data, r.reason) for r in ImportRow.objects.filter(run_id=run_id)
     ):
         outcomes[outcome] += 1
         flagged += reason == "possible_duplicate"
@@ -506,9 +503,9 @@ def run_splink(data: Dataset, run_id: int, person_of: dict[str, int]) -> list[st
             "sex": [p["sex"] or None for p in data.registry],
         }
     )
-    parsed = list(
-        ImportRow.objects.filter(run_id=run_id).order_by("number").values_list("number", "data")
-    )
+    parsed = [
+        (r.number, r.data) for r in ImportRow.objects.filter(run_id=run_id).order_by("number")
+    ]
     incoming = pd.DataFrame(
         {
             "unique_id": [f"L{n}" for n, _d in parsed],

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from detente.agreements.models import Agreement
 from detente.evidence.models import Source
-from detente.reconcile.models import ImportRow, ImportRun, Outcome
+from detente.reconcile.models import ImportRow, ImportRun, Outcome, seal_data
 from detente.registry.models import Person
 
 WEIGHTS = {"agree": 6.0, "partly": 2.0, "differ": -4.0, "missing": 0.0}
@@ -103,11 +103,12 @@ def queue_row(
         "evidence_url": "",
         "external_id": "",
     }
+    row_hash = hashlib.sha256(f"{run.pk}:{number}".encode()).hexdigest()
     row = ImportRow.objects.create(
         run=run,
         source=run.source,
         number=number,
-        row_hash=hashlib.sha256(f"{run.pk}:{number}".encode()).hexdigest(),
+        row_hash=row_hash,
         outcome=Outcome.QUEUED,
         probability=candidates[0][1] if candidates else None,
         reason=reason,
@@ -120,7 +121,7 @@ def queue_row(
             }
             for person, p in candidates
         ],
-        data=data,
+        sealed=seal_data(run.source_id, row_hash, data),
     )
     ImportRun.objects.filter(pk=run.pk).update(queued=run.row_set.count())
     return row

@@ -24,7 +24,7 @@ from detente.audit.ledger import verify
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim
 from detente.reconcile.importer import import_list
-from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome
+from detente.reconcile.models import Decision, ImportRow, ImportRun, Outcome, seal_data
 from detente.reconcile.selectors import bulk_rows, field_agreement, match_review_queue
 from detente.reconcile.services import (
     match_review_accept,
@@ -391,7 +391,11 @@ def test_bulk_is_all_or_nothing(batch: ImportRun, users: dict[str, User], world:
     row = batch.row_set.get(number=3)
     ImportRow.objects.filter(pk=row.pk).update(
         candidates=[{**row.candidates[0], "person": world.person(0).pk}],
-        data={**row.data, "status": "released", "event_date": "2010-01-01"},
+        sealed=seal_data(
+            row.source_id,
+            row.row_hash,
+            {**row.data, "status": "released", "event_date": "2010-01-01"},
+        ),
     )
     claims = Claim.objects.count()
     with pytest.raises(ValidationError, match="Row 3 could not be accepted"):

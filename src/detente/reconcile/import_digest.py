@@ -10,7 +10,7 @@ from typing import Any
 
 from detente.agreements.models import Membership
 from detente.evidence.models import Claim
-from detente.reconcile.models import ImportRow, ImportRun, Outcome
+from detente.reconcile.models import ImportRow, ImportRun, Outcome, open_data
 from detente.registry.models import Identity, Person
 
 
@@ -88,11 +88,15 @@ def run_digest(run: ImportRun) -> str:
     if run.agreement_id is not None:
         named = [
             pid
-            for pid, data in ImportRow.objects.filter(run=run)
+            for pid, source_id, row_hash, sealed in ImportRow.objects.filter(run=run)
             .exclude(person=None)
-            .values_list("person_id", "data")
+            .values_list("person_id", "source_id", "row_hash", "sealed")
             .iterator(chunk_size=5000)
-            if data.get("named")
+            # Whether the import named the row's person on the agreement (the parsed
+            # row, sealed: opened here).
+            if open_data(source_id, row_hash, sealed, f"import row {run.pk}:{row_hash}").get(
+                "named"
+            )
         ]
         for values in (
             Membership.objects.filter(agreement_id=run.agreement_id, person_id__in=named)

@@ -24,7 +24,7 @@ from detente.reconcile.import_decisions import Decided
 from detente.reconcile.import_digest import run_digest
 from detente.reconcile.import_linker import Linker
 from detente.reconcile.import_summary import Summary, _count
-from detente.reconcile.models import ImportRow, ImportRun, Outcome, RunStatus
+from detente.reconcile.models import ImportRow, ImportRun, Outcome, RunStatus, seal_data
 from detente.reconcile.rows import Defaults
 from detente.registry.models import Person
 from detente.registry.services import insert_rows, people_create_bulk
@@ -38,7 +38,7 @@ _ROW_COLUMNS = (
     "person",
     "probability",
     "candidates",
-    "data",
+    "sealed",
     "claim",
     "decision",
     "decided_by",
@@ -221,7 +221,9 @@ class RunWriter:
                     pid,
                     d.proposals[0].probability if d.proposals else None,
                     _candidates_json(d, linker, person_of, handles),
-                    {**d.row.as_data(), "named": pid in named},
+                    # The parsed row, sealed here: bound to the source and the row's
+                    # hash, known before the insert (the row's id is not).
+                    seal_data(source.pk, d.row_hash, {**d.row.as_data(), "named": pid in named}),
                     claim_of.get(d.row.number),
                     "",
                     None,

@@ -9,10 +9,39 @@ led to; a queued row waits for a verifier's decision.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+from detente.keys import ring
+
+# The data key class of an imported row as parsed (docs/keys.md): the names, birth date,
+# places and claim a list gave.
+IMPORT_ROW_CLASS = "reconcile.import_row"
+
+
+def row_ref(source_id: int, row_hash: str) -> str:
+    """What an imported row's ciphertext is bound to: its source and its hash, unique
+    together (``one_row_per_source``) and known before the row is inserted."""
+    return f"import_row:{source_id}:{row_hash}"
+
+
+def seal_data(source_id: int, row_hash: str, data: dict[str, Any]) -> str:
+    """A parsed row (``ImportRow.data``) sealed for the row of this source and hash."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return ring.seal_text(IMPORT_ROW_CLASS, row_ref(source_id, row_hash), text)
+
+
+def open_data(source_id: int, row_hash: str, sealed: str, what: str) -> dict[str, Any]:
+    """The parsed row sealed in ``sealed``; ``ring.Undecryptable`` naming ``what`` when it
+    does not open (altered, or another row's)."""
+    text = ring.open_text(IMPORT_ROW_CLASS, row_ref(source_id, row_hash), sealed, what)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 class RunStatus(models.TextChoices):
@@ -137,8 +166,10 @@ class ImportRow(models.Model):
     reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices, blank=True)
     # [{"person": id, "handle": "P-0017", "probability": 0.93, "explanation": {...}}]
     candidates = models.JSONField(_("candidates"), default=list, blank=True)
-    # The row as parsed: identity fields and the claim it asserts (see reconcile.rows).
-    data = models.JSONField(_("parsed row"))
+    # The row as parsed: identity fields and the claim it asserts (see reconcile.rows),
+    # as JSON sealed with the data key of IMPORT_ROW_CLASS and bound to the row's source
+    # and hash (``seal_data``); read and set through ``data``.
+    sealed = models.TextField(_("parsed row (sealed)"))
     claim = models.ForeignKey(
         "evidence.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -162,8 +193,37 @@ class ImportRow(models.Model):
         ]
         indexes = [models.Index(fields=["outcome", "decision"], name="reconcile_row_queue")]
 
+    _data: dict[str, Any] | None = None
+
     def __str__(self) -> str:
         return f"{self.run_id}:{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # ``update_fields=["data"]`` saves the column that holds it.
+        fields = kwargs.get("update_fields")
+        if fields is not None and "data" in fields:
+            kwargs["update_fields"] = ["sealed" if f == "data" else f for f in fields]
+        super().save(*args, **kwargs)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The row as parsed, opened once per instance; ``ring.Undecryptable`` when its
+        ciphertext does not open (never shown half-read or as another row's)."""
+        if self._data is None:
+            what = gettext("import row %(row)s") % {"row": self}
+            self._data = open_data(self.source_id, self.row_hash, self.sealed, what)
+        return self._data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        """Sealed at once for this row's source and hash (set those first); stored when
+        the row is saved (``update_fields``: "data" or "sealed")."""
+        self.sealed = seal_data(self.source_id, self.row_hash, value)
+        self._data = value
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._data = None  # opened again from the row
 
 
 class Merge(models.Model):
