@@ -192,11 +192,10 @@ def _queries(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     count = Identity.objects.count()
     picks = sorted(rng.sample(range(count), n))
-    rows = list(
-        Identity.objects.order_by("pk").values_list(
-            "given_names", "paternal_surname", "maternal_surname", "person__handle"
-        )
-    )
+    rows = [
+        (i.given_names, i.paternal_surname, i.maternal_surname, i.person.handle)
+        for i in Identity.objects.order_by("pk").select_related("person")
+    ]
     nick = {"José": "Pepe", "Francisco": "Paco", "Ignacio": "Nacho", "Dolores": "Lola"}
     out = []
     for k, i in enumerate(picks):

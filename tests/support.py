@@ -129,3 +129,41 @@ def forget_public_copies() -> None:
 
     cache.clear()
     pages.forget()
+
+
+def set_identity(people: Any, **fields: Any) -> None:
+    """Change identities behind the services' back, as ``QuerySet.update`` would (no
+    signal, no ledger entry): ``people`` is a person, a person id, a list of them or a
+    queryset of people. Sealed fields (names, birth date, places) are sealed again."""
+    from detente.registry.models import SEALED_IDENTITY_FIELDS, Identity
+
+    if isinstance(people, (Person, int)):
+        people = [people]
+    ids = [p.pk if isinstance(p, Person) else p for p in people]
+    sealed = {k: v for k, v in fields.items() if k in SEALED_IDENTITY_FIELDS}
+    plain = {k: v for k, v in fields.items() if k not in SEALED_IDENTITY_FIELDS}
+    for identity in Identity.objects.filter(person_id__in=ids):
+        for name, value in sealed.items():
+            setattr(identity, name, value)
+        identity.seal()
+        Identity.objects.filter(pk=identity.pk).update(sealed=identity.sealed, **plain)
+
+
+def people_named(**fields: Any) -> list[Person]:
+    """The people whose identity has these values (opened, compared in Python)."""
+    from detente.registry.models import Identity
+
+    return [
+        i.person
+        for i in Identity.objects.select_related("person").order_by("person_id")
+        if all(getattr(i, k) == v for k, v in fields.items())
+    ]
+
+
+def word_token(word: str) -> str:
+    """The keyed token under which a folded word (or its first twelve letters) is stored
+    in the name search index."""
+    from detente.registry import search
+
+    (token,) = search.keyed({search.PREFIX + word[: search.PREFIX_MAX]}, search.current_token_key())
+    return token

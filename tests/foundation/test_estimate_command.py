@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from tests.support import World, at
+from tests.support import World, at, set_identity
 
 from detente.evidence.services import claim_record
 from detente.registry.services import person_create
@@ -68,7 +68,6 @@ def test_bad_requests_are_refused_clearly(world: World) -> None:
 
 
 def test_an_agreement_is_a_list_and_strata_come_from_the_registry(world: World) -> None:
-    from detente.registry.models import Identity
 
     expected = _lists(world)
     ngo = world.sources["ngo"]
@@ -81,7 +80,7 @@ def test_an_agreement_is_a_list_and_strata_come_from_the_registry(world: World) 
             event_date=dt.date(2020, 1, 1),
             received_at=at("2020-01-02"),
         )
-        Identity.objects.filter(person=person).update(province="Holguín" if i else "")
+        set_identity(person, province="Holguín" if i else "")
     data = run(
         "--list",
         f"agreement:{world.agreement.slug}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from tests.support import set_identity
 
 from detente.matching import registry
 from detente.matching.records import record_from_text
@@ -70,7 +71,7 @@ def test_a_write_seen_only_through_the_ledger_reaches_the_index(actor: User) -> 
     index = registry.registry_index()
     # Another process's write: the row changes, this process gets no signal, but the
     # ledger gets an entry about the person, as every service writes one.
-    Identity.objects.filter(person=person).update(paternal_surname="Duany")
+    set_identity(person, paternal_surname="Duany")
     from detente.audit import ledger
 
     with transaction.atomic():

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.test import Client
 from tests.api.test_setup_api import api_for
 from tests.publishing.releasing import release
-from tests.support import World
+from tests.support import World, people_named
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience
@@ -164,7 +164,7 @@ def test_the_staff_person_form_records_a_country_and_division(
         },
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
-    person = Person.objects.get(identity__paternal_surname="Lugo")
+    person = people_named(paternal_surname="Lugo")[0]
     assert (person.identity.country, person.identity.division) == ("NI", "NI-MN")
     page = client.get(f"/staff/people/{person.handle}/", HTTP_ACCEPT_LANGUAGE="es")
     text = page.content.decode()

@@ -8,16 +8,15 @@ from collections.abc import Callable
 from django.contrib.auth.models import User
 from django.test import Client
 from tests.oversight.kit import entries, field_errors, page
-from tests.support import World, build_world
+from tests.support import World, build_world, set_identity
 
 from detente.access.models import StatisticsRelease
 from detente.access.services import agreement_set_audience
-from detente.registry.models import Identity
 
 
 def _public(world: World) -> None:
     agreement_set_audience(actor=world.actor, agreement=world.agreement, audience="public")
-    Identity.objects.filter(person__in=world.people).update(province="Holguín", division="")
+    set_identity(world.people, province="Holguín", division="")
 
 
 def test_propose_on_the_page_then_a_second_person_approves(
@@ -55,12 +54,12 @@ def test_the_page_says_why_a_release_would_point_at_someone(
 ) -> None:
     world = build_world(actor, members=20)  # ten in Holguín, ten in La Habana: shown
     _public(world)
-    Identity.objects.filter(person__in=world.people[10:]).update(province="La Habana")
+    set_identity(world.people[10:], province="La Habana")
     verifier, other = login("verifier"), login("administrator")
     verifier.post("/staff/statistics/", {"reason": "First."})
     other.post(f"/staff/statistics/{StatisticsRelease.objects.get().pk}/", {"decision": "approve"})
     assert StatisticsRelease.objects.get().status == "approved"
-    Identity.objects.filter(person=world.person(0)).update(province="Granma", division="")
+    set_identity(world.person(0), province="Granma", division="")
     shown = page(verifier.get("/staff/statistics/"))
     assert "Not publishable yet" in shown and "Granma" in shown
     refused = verifier.post("/staff/statistics/", {"reason": "Second."})

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.test import Client
 from tests.publishing.releasing import release
-from tests.support import World, build_world
+from tests.support import World, build_world, set_identity
 
 from detente.access.services import agreement_set_audience
 from detente.publishing import statistics
@@ -23,7 +23,7 @@ from detente.publishing.suppression import (
     recoverable_cells,
     suppress,
 )
-from detente.registry.models import CustodyEpisode, Identity
+from detente.registry.models import CustodyEpisode
 
 # A province in each of Cuba's three regions, and one more in the west.
 PLACES = [
@@ -40,7 +40,7 @@ def _small_world(actor: Any, n: int = 36) -> World:
     agreement_set_audience(actor=w.actor, agreement=w.agreement, audience="public")
     for i, p in enumerate(w.people):
         code, name = PLACES[i % 4]
-        Identity.objects.filter(person=p).update(division=code, province=name)
+        set_identity(p, division=code, province=name)
         CustodyEpisode.objects.filter(person=p).update(start_date=dt.date(2016 + i % 6, 3, 1))
     return w
 

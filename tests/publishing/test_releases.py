@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.api.test_resources import Api
 from tests.publishing.releasing import release, user
-from tests.support import World, build_world
+from tests.support import World, build_world, set_identity
 
 from detente.access.models import StatisticsRelease
 from detente.access.policy import Role, cli_actor
@@ -30,7 +30,7 @@ from detente.agreements.services import agreement_add_members
 from detente.api.services import token_create
 from detente.publishing import statistics
 from detente.publishing.releases import statistics_approve, statistics_propose, statistics_reject
-from detente.registry.models import CustodyEpisode, Identity, Person
+from detente.registry.models import CustodyEpisode, Person
 from detente.registry.services import person_create
 
 PROVINCES = ["La Habana", "Holguín", "Granma", "Camagüey"]
@@ -41,7 +41,7 @@ def _public_world(actor: Any, n: int = 40) -> World:
     w = build_world(actor, members=n, slug="pub")
     agreement_set_audience(actor=w.actor, agreement=w.agreement, audience="public")
     for i, p in enumerate(w.people):
-        Identity.objects.filter(person=p).update(province=PROVINCES[i % 4], division="")
+        set_identity(p, province=PROVINCES[i % 4], division="")
         CustodyEpisode.objects.filter(person=p).update(start_date=dt.date(2021, 5, 1))
     return w
 
@@ -118,7 +118,7 @@ def test_naming_one_undisclosed_person_changes_nothing_the_public_reads(actor: A
     assert "Granma, 2023 went from 0 to 1" in text
     assert StatisticsRelease.objects.count() == 1
     # Removing or moving someone is the same: a change of one is never published.
-    Identity.objects.filter(person=newcomer).update(province="Holguín", division="")
+    set_identity(newcomer, province="Holguín", division="")
     with pytest.raises(ValidationError, match="Holguín"):
         statistics_propose(actor=user("ana", Role.ANALYST), reason="Monthly.")
 
@@ -286,7 +286,7 @@ def test_no_two_approved_releases_isolate_anyone(actor: Any) -> None:
                     Membership.objects.filter(person__in=gone).delete()
                 elif kind == "move":
                     moved = [p.pk for p in members[-count:]]
-                    Identity.objects.filter(person_id__in=moved).update(province=province)
+                    set_identity(moved, province=province)
                 else:
                     with contextlib.suppress(ValidationError):
                         release()

@@ -9,14 +9,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from tests.reconcile.conftest import write_list
-from tests.support import World
+from tests.support import World, people_named
 
 from detente.agreements.models import Membership
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Claim
 from detente.reconcile.importer import ImportFailed, import_list
 from detente.reconcile.models import ImportRow, ImportRun, Outcome
-from detente.registry.models import CustodyEpisode, Identity, Person
+from detente.registry.models import CustodyEpisode, Person
 
 OWN = ["name", "birth_date", "sex", "province", "municipality", "status", "event_date"]
 
@@ -182,7 +182,7 @@ def test_the_model_of_a_list_is_kept_with_the_run(
     assert run.model["format"].startswith("detente-linkage-model/")
     assert set(run.model["m"]) == {"given_name", "surnames", "birth_date", "place", "sex"}
     assert summary.model == {"estimated": False, "match_share": run.model["match_share"]}
-    assert Identity.objects.filter(paternal_surname="Tamayo").exists()
+    assert people_named(paternal_surname="Tamayo")
 
 
 def test_the_command_line_takes_the_mode_and_the_reported_day(tmp_path: Path, world: World) -> None:
@@ -298,7 +298,7 @@ def test_a_worker_reading_the_file_itself_gives_the_same_import(
     monkeypatch.setattr(importer, "_short", lambda row_hash: 7)
     third = write_list(tmp_path / "third.csv", [*rows, _row("Luis Mora Paz", "1970-02-02")], OWN)
     assert outcome(third)["unchanged"] == len(rows)
-    assert Person.objects.filter(identity__given_names="Luis").count() == 1
+    assert len(people_named(given_names="Luis")) == 1
 
 
 def test_a_bad_row_found_by_the_forked_validation_is_reported_as_at_home(

@@ -10,12 +10,12 @@ from dataclasses import replace
 
 from django.core.management import call_command
 from tests.publishing.releasing import release
-from tests.support import World, build_world
+from tests.support import World, build_world, set_identity
 
 from detente.access.services import agreement_set_audience
 from detente.publishing import statistics
 from detente.publishing.suppression import narrowed_cells, recoverable_cells
-from detente.registry.models import CustodyEpisode, Identity
+from detente.registry.models import CustodyEpisode
 
 
 def _world(actor: object, n: int = 60) -> World:
@@ -24,7 +24,7 @@ def _world(actor: object, n: int = 60) -> World:
     provinces = ["La Habana", "Holguín", "Granma", "Unique Cell of Pedro Pérez"]
     for i, p in enumerate(w.people):
         province = provinces[0] if i < n // 2 else provinces[1 + i % 3]
-        Identity.objects.filter(person=p).update(province=province)
+        set_identity(p, province=province)
         CustodyEpisode.objects.filter(person=p).update(start_date=dt.date(2015 + i % 3, 5, 1))
     return w
 
@@ -51,7 +51,7 @@ def test_free_text_never_becomes_a_label(actor: object) -> None:
 
 def test_a_table_that_cannot_be_made_safe_is_withheld_whole(actor: object) -> None:
     w = _world(actor, n=3)
-    Identity.objects.filter(person__in=w.people).update(province="La Habana")
+    set_identity(w.people, province="La Habana")
     stats = statistics.draft_statistics()[0]
     (table,) = stats.tables
     # Three people: every figure of every grouping is below the threshold of 5.
@@ -69,7 +69,7 @@ def test_a_coarser_grouping_shows_what_each_year_would_withhold(actor: object) -
     """Six people in one province, two a year: by year the table is withheld whole; with
     the years together the page shows the six."""
     w = _world(actor, n=6)
-    Identity.objects.filter(person__in=w.people).update(province="La Habana")
+    set_identity(w.people, province="La Habana")
     fine = statistics.province_by_year(statistics._population())
     assert statistics._publishable(fine, 6)[1]  # withheld, as before groupings
     stats = statistics.draft_statistics()[0]
@@ -103,7 +103,7 @@ def test_rows_are_the_countrys_divisions_and_loose_spellings_find_theirs(
     actor: object, settings: object
 ) -> None:
     w = _world(actor, n=12)
-    Identity.objects.filter(person=w.people[0]).update(province="Stgo. de Cuba")
+    set_identity(w.people[0], province="Stgo. de Cuba")
     assert "Santiago de Cuba" in statistics.provinces()
     assert len(statistics.provinces()) == 16  # 15 provinces and the special municipality
     assert "Santiago de Cuba" in [p for p, _year in statistics._population()]
@@ -112,7 +112,7 @@ def test_rows_are_the_countrys_divisions_and_loose_spellings_find_theirs(
     settings.DETENTE_COUNTRY = "NI"  # type: ignore[attr-defined]
     assert "Cuba: Holguín" not in statistics.provinces()
     settings.DETENTE_STATISTICS_COUNTRIES = ["CU"]  # type: ignore[attr-defined]
-    Identity.objects.filter(person=w.people[1]).update(country="NI", province="Chinandega")
+    set_identity(w.people[1], country="NI", province="Chinandega")
     assert not statistics.provinces()[0].startswith("Cuba: ")  # Nicaragua's come first
     assert "Chinandega" in statistics.provinces() and "Cuba: Holguín" in statistics.provinces()
     assert "Holguín" not in statistics.provinces()

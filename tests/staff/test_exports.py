@@ -10,11 +10,10 @@ import json
 
 from django.test import Client
 from openpyxl import load_workbook
-from tests.support import World, make_user
+from tests.support import World, make_user, set_identity
 
 from detente.access.policy import Role
 from detente.audit.models import AuditEntry
-from detente.registry.models import Identity
 
 
 def _client(role: str = Role.ANALYST) -> Client:
@@ -30,7 +29,7 @@ def _seen(action: str) -> list[str]:
 
 
 def test_the_people_list_in_three_formats_with_its_filters(world: World) -> None:
-    Identity.objects.filter(person=world.person(1)).update(given_names="=HYPERLINK(1)")
+    set_identity(world.person(1), given_names="=HYPERLINK(1)")
     client = _client()
     rows = list(
         csv.DictReader(

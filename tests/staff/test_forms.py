@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.test import Client
 from django.utils import timezone
-from tests.support import World
+from tests.support import World, people_named
 
 from detente.agreements.models import Membership, MemberState
 from detente.audit.models import AuditEntry
@@ -37,7 +37,7 @@ def test_a_person_is_recorded_and_found_at_once(signed_in: Callable[..., Client]
             "province": "Holguín",
         },
     )
-    person = Person.objects.get(identity__paternal_surname="Fonseca")
+    person = people_named(paternal_surname="Fonseca")[0]
     assert response.status_code == 302
     assert response["Location"] == f"/staff/people/{person.handle}/"
     assert person.identity.aliases == ["Yuni", "Yunieski Fonseca L."]
@@ -180,5 +180,5 @@ def test_every_staff_form_needs_its_csrf_token(
         ("/staff/logout/", {}),
     ):
         assert client.post(url, data).status_code == 403, url
-    assert counts()[1] == 0 and not Person.objects.filter(identity__given_names="Ana").exists()
+    assert counts()[1] == 0 and not people_named(given_names="Ana")
     assert not Person.objects.filter(at_risk=True).exists()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from tests.support import word_token
 
 from detente.audit.models import AuditEntry
 from detente.registry.models import Identity, NameToken, Person
@@ -90,7 +91,9 @@ def test_the_index_follows_the_registry_and_can_be_rebuilt(
     actor: User, registry: dict[str, Person]
 ) -> None:
     # Written by the service with the identity...
-    assert NameToken.objects.filter(person=registry["pedro"], token="pedro").exists()
+    assert NameToken.objects.filter(person=registry["pedro"], token=word_token("pedro")).exists()
+    # ...keyed: the table names no one to whoever has the database without the key.
+    assert not NameToken.objects.filter(token__in=["pedro", "~pdr"]).exists()
     # ...and refilled for people a bulk loader created without it.
     bulk = Person.objects.create(handle="P-9001")
     Identity.objects.create(person=bulk, given_names="Yusimí", paternal_surname="Bárzaga")

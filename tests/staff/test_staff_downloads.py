@@ -15,13 +15,12 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 from tests.reconcile.match_review_kit import make_run, queue_row
-from tests.support import World, at, make_user
+from tests.support import World, at, make_user, set_identity
 
 from detente.access.policy import Role
 from detente.audit.models import AuditEntry
 from detente.evidence.models import Source
 from detente.evidence.services import claim_record
-from detente.registry.models import Identity
 from detente.registry.status import CustodyStatus
 
 
@@ -75,7 +74,7 @@ def queued(world: World) -> World:
     _report(world, 0)
     Source.objects.filter(pk=world.sources["gov_press"].pk).update(protected=True)
     _report(world, 1, "gov_press", "2020-02-03")
-    Identity.objects.filter(person=world.person(0)).update(given_names="=HYPERLINK(1)")
+    set_identity(world.person(0), given_names="=HYPERLINK(1)")
     return world
 
 

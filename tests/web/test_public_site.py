@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from tests.publishing.releasing import release as release_statistics
-from tests.support import World, at, build_world, forget_public_copies, make_user
+from tests.support import World, at, build_world, forget_public_copies, make_user, set_identity
 
 from detente.access.policy import Role
 from detente.access.services import agreement_set_audience, disclosure_approve, disclosure_propose
@@ -170,12 +170,9 @@ def test_names_appear_only_once_disclosed_to_the_public(client: Client, public: 
     assert "<h1>Yoandri 0 Pérez" in text(profile)
     assert "Reported released" in text(profile)
     # Where they are from, as a reader says it: the division by its name.
-    from detente.registry.models import Identity
-
-    Identity.objects.filter(person=public.person(0)).update(
-        municipality="Palma Soriano", division="CU-13", province="Stgo. de Cuba"
+    set_identity(
+        public.person(0), municipality="Palma Soriano", division="CU-13", province="Stgo. de Cuba"
     )
-
     forget_public_copies()  # the anonymous copy is keyed on the ledger, which a raw update skips
     assert "Palma Soriano, Santiago de Cuba" in text(client.get(f"/people/{handle}/"))
 

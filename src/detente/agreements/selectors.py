@@ -35,7 +35,7 @@ from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, ClaimKind
 from detente.evidence.verification import ClaimFact, derive, effective
-from detente.registry.models import Person
+from detente.registry.models import Person, open_identity
 from detente.registry.status import Category, CustodyStatus
 
 
@@ -497,9 +497,7 @@ def _member_rows(
         "pk",
         "handle",
         "identity_visible",  # annotated by with_identity_flag
-        "identity__given_names",
-        "identity__paternal_surname",
-        "identity__maternal_surname",
+        "identity__sealed",
         "identity__sex",
     )
     legislature = tier(viewer) == LEGISLATURE
@@ -511,9 +509,13 @@ def _member_rows(
         for m in Membership.objects.filter(agreement=agreement, person_id__in=[r[0] for r in found])
     }
     rows = []
-    for pk, handle, visible, given, paternal, maternal, sex, *public in found:
+    for pk, handle, visible, sealed, sex, *public in found:
         m = states[pk]
-        name = " ".join(x for x in (given, paternal, maternal) if x) if visible else None
+        name = None
+        if visible and sealed:  # opened only when the viewer may see it
+            names = open_identity(pk, sealed)
+            parts = (names["given_names"], names["paternal_surname"], names["maternal_surname"])
+            name = " ".join(x for x in parts if x)
         rows.append(
             MemberView(
                 handle,

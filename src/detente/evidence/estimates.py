@@ -54,7 +54,7 @@ from detente.estimation import (
 from detente.estimation.notices import Notice, estimate_notices, table_notices
 from detente.evidence.lists import source_lists
 from detente.evidence.selectors import source_get, source_list
-from detente.registry.models import CustodyEpisode, Identity, survivors
+from detente.registry.models import CustodyEpisode, Identity, open_identity, survivors
 
 METHODS = ("independence", "stepwise", "aic", "bic", "bma", "lcmcr")
 
@@ -253,9 +253,12 @@ def person_strata(person_ids: Iterable[int], by: str) -> dict[int, str]:
     """Each person's stratum: their province, or the year of their first recorded arrest."""
     ids = list(person_ids)
     if by == "province":
-        found = dict(
-            Identity.objects.filter(person_id__in=ids).values_list("person_id", "province")
-        )
+        found = {
+            pid: open_identity(pid, sealed)["province"]
+            for pid, sealed in Identity.objects.filter(person_id__in=ids).values_list(
+                "person_id", "sealed"
+            )
+        }
         return {pid: found.get(pid) or UNKNOWN_STRATUM for pid in ids}
     if by == "arrest-year":
         first = dict(

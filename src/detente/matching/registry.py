@@ -25,12 +25,11 @@ The model is the engine's default unless a trained one was saved with :func:`sav
 (``DATA_DIR/matching/model.json``); term frequencies always come from the registry as it is.
 
 **Kept on disk.** Once the registry holds :data:`SAVE_MIN_PEOPLE` people, the index is
-written to ``DATA_DIR/matching/index`` (sorted key arrays and per-person term-frequency
-codes: per person id, the canonical given name, the surnames' sound keys and the place, not
-the names as written; see :meth:`CandidateIndex.save` and THREAT_MODEL.md) with the ledger
-position it reflects, in files only the server's user can read.
-A new process (``detente match`` at the shell, a web worker starting) maps it in a few
-milliseconds, checks that the ledger entry it names is still there with the same hash (the
+written to ``DATA_DIR/matching/index`` sealed whole with the ``matching.index`` data key
+(see :meth:`CandidateIndex.save`, docs/keys.md; one that does not open is ignored with a
+warning and rebuilt), with the ledger position it reflects.
+A new process (``detente match`` at the shell, a web worker starting) opens it (about 40
+ms at 100,000 people), checks that the ledger entry it names is still there with the same hash (the
 same database and history), catches up through the ledger as above, and reads from the
 database only the identities of the candidates a query needs. It is written again after a
 rebuild and once :data:`SAVE_AFTER_CHANGES` people changed.
@@ -53,10 +52,11 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from detente.audit.models import AuditEntry, EntryKind
+from detente.keys.master import KeyProblem
 from detente.matching.index import CandidateIndex
 from detente.matching.model import LinkageModel
 from detente.matching.records import Record, identity_record
-from detente.registry.models import Identity
+from detente.registry.models import Identity, open_identity
 
 __all__ = [
     "model_path",
@@ -91,8 +91,20 @@ SAVE_MIN_PEOPLE = 2000
 SAVE_AFTER_CHANGES = 2000
 
 
+# What is read of an identity row: the sealed fields are opened from ``sealed``.
+IDENTITY_COLUMNS = ("person_id", "sealed", "birth_precision", "sex")
+
+
 def _record(row: tuple[Any, ...]) -> Record:
     return identity_record(row[0], **dict(zip(_FIELDS[1:], row[1:], strict=True)))
+
+
+def record_of_row(row: tuple[Any, ...]) -> Record:
+    """The record of an ``IDENTITY_COLUMNS`` row (its sealed fields opened)."""
+    person_id, sealed, precision, sex = row
+    values = open_identity(person_id, sealed)
+    values["birth_precision"], values["sex"] = precision, sex
+    return identity_record(person_id, **{name: values[name] for name in _FIELDS[1:]})
 
 
 def record_from_identity(identity: Identity) -> Record:
@@ -136,8 +148,8 @@ def _load_records(person_ids: Sequence[Any]) -> list[Record]:
     for start in range(0, len(ids), 5000):
         rows = Identity.objects.filter(
             person_id__in=ids[start : start + 5000], person__merged_into__isnull=True
-        ).values_list(*_FIELDS)
-        out.extend(_record(row) for row in rows.iterator(chunk_size=5000))
+        ).values_list(*IDENTITY_COLUMNS)
+        out.extend(record_of_row(row) for row in rows.iterator(chunk_size=5000))
     return out
 
 
@@ -206,7 +218,7 @@ class _RegistryIndex:
         try:
             index.save(snapshot_path(), meta)
             self._changed_since_save = 0
-        except OSError as exc:
+        except (OSError, KeyProblem) as exc:  # sealing needs the master key
             logger.warning("could not save the candidate index: %s", exc)
 
     def _ledger_head(self) -> tuple[int, str]:
@@ -220,10 +232,10 @@ class _RegistryIndex:
         rows = (
             Identity.objects.filter(person__merged_into__isnull=True)
             .order_by("person_id")
-            .values_list(*_FIELDS)
+            .values_list(*IDENTITY_COLUMNS)
         )
         index = CandidateIndex(
-            load_model(), (_record(row) for row in rows.iterator(chunk_size=5000))
+            load_model(), (record_of_row(row) for row in rows.iterator(chunk_size=5000))
         )
         top = Identity.objects.aggregate(top=Max("pk"))["top"] or 0
         self._max_identity = int(top)
@@ -285,13 +297,13 @@ class _RegistryIndex:
         found = {
             row[0]: row
             for row in Identity.objects.filter(query, person__merged_into__isnull=True).values_list(
-                *_FIELDS
+                *IDENTITY_COLUMNS
             )
         }
         for person_id in wanted - set(found):
             index.remove(person_id)  # deleted
         for row in found.values():
-            index.add(_record(row))
+            index.add(record_of_row(row))
 
     def refresh(self, person_ids: Iterable[int]) -> None:
         with self._lock:

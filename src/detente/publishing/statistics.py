@@ -51,7 +51,7 @@ from detente.publishing.suppression import (
     recoverable_cells,
     suppress_together,
 )
-from detente.registry.models import CustodyEpisode
+from detente.registry.models import CustodyEpisode, open_identity
 
 OTHER_PROVINCE = "other or not recorded"
 NO_YEAR = "year unknown"
@@ -178,14 +178,16 @@ def _population(today: dt.date | None = None) -> list[tuple[str, str]]:
     names = {name for _code, name in rows_of}
     public = Membership.objects.filter(agreement__audience="public")
     rows = {
-        pid: (country, division, text)
-        for pid, country, division, text in public.values_list(
+        pid: (country, division, sealed)
+        for pid, country, division, sealed in public.values_list(
             "person_id",
             "person__identity__country",
             "person__identity__division",
-            "person__identity__province",
+            "person__identity__sealed",
         )
     }
+    for pid, (country, division, sealed) in rows.items():  # the province as written
+        rows[pid] = (country, division, open_identity(pid, sealed)["province"] if sealed else "")
     arrests = dict(
         CustodyEpisode.objects.filter(person_id__in=list(rows))
         .values("person_id")

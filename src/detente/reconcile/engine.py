@@ -11,27 +11,10 @@ one-off import.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from detente.matching.records import Record, identity_record
+from detente.matching.records import Record
+from detente.matching.registry import IDENTITY_COLUMNS, record_of_row
 from detente.registry.models import Identity, Person
-
-_FIELDS = (
-    "person_id",
-    "given_names",
-    "paternal_surname",
-    "maternal_surname",
-    "aliases",
-    "birth_date",
-    "birth_precision",
-    "sex",
-    "municipality",
-    "province",
-)
-
-
-def record_of_row(row: tuple[Any, ...]) -> Record:
-    return identity_record(row[0], **dict(zip(_FIELDS[1:], row[1:], strict=True)))
 
 
 def registry_records(person_ids: Iterable[int] | None = None) -> Iterator[Record]:
@@ -39,7 +22,7 @@ def registry_records(person_ids: Iterable[int] | None = None) -> Iterator[Record
     qs = Identity.objects.filter(person__merged_into__isnull=True).order_by("person_id")
     if person_ids is not None:
         qs = qs.filter(person_id__in=list(person_ids))
-    for row in qs.values_list(*_FIELDS).iterator(chunk_size=5000):
+    for row in qs.values_list(*IDENTITY_COLUMNS).iterator(chunk_size=5000):
         yield record_of_row(row)
 
 

@@ -321,7 +321,7 @@ def _reindex(person: Person) -> None:
     have = set(NameToken.objects.filter(person=person).values_list("token", flat=True))
     extra: set[str] = set()
     for ident in Identity.objects.filter(person_id__in=list(absorbed([person.pk]))):
-        extra |= search.identity_tokens(
+        extra |= search.stored_tokens(
             ident.given_names, ident.paternal_surname, ident.maternal_surname, list(ident.aliases)
         )
     NameToken.objects.bulk_create(

@@ -7,12 +7,16 @@ stable pseudonymous handle and non-identifying facts.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from detente.core.dates import DatePrecision, PreciseDate
+from detente.keys import ring
 from detente.registry.status import CustodyStatus
 
 
@@ -99,15 +103,114 @@ def absorbed(person_ids: Iterable[int] | None = None) -> dict[int, int]:
     return out
 
 
+IDENTITY_CLASS = "registry.identity"
+# The identity's fields kept sealed together (``Identity.sealed``); the rest of the row
+# (sex, country and first-level division, how precise the birth date is) is coarse enough
+# to count and filter on in SQL and stays plain (docs/keys.md).
+SEALED_IDENTITY_FIELDS = (
+    "given_names",
+    "paternal_surname",
+    "maternal_surname",
+    "aliases",
+    "birth_date",
+    "province",
+    "municipality",
+    "affiliation",
+)
+_EMPTY: dict[str, Any] = {
+    "given_names": "",
+    "paternal_surname": "",
+    "maternal_surname": "",
+    "aliases": [],
+    "birth_date": None,
+    "province": "",
+    "municipality": "",
+    "affiliation": "",
+}
+
+
+def identity_ref(person_id: Any) -> str:
+    """What an identity's ciphertext is bound to: its person (known before the insert)."""
+    return f"identity:{person_id}"
+
+
+def pack_identity(values: dict[str, Any]) -> str:
+    """The sealed fields as the JSON text that is sealed (dates as ISO text)."""
+    out = {f: values.get(f, _EMPTY[f]) for f in SEALED_IDENTITY_FIELDS}
+    out["aliases"] = list(out["aliases"] or ())
+    born = out["birth_date"]
+    out["birth_date"] = born.isoformat() if born else None
+    return json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def unpack_identity(text: str) -> dict[str, Any]:
+    found = json.loads(text)
+    out = {f: found.get(f) or _EMPTY[f] for f in SEALED_IDENTITY_FIELDS}
+    out["aliases"] = list(out["aliases"])
+    if out["birth_date"]:
+        out["birth_date"] = dt.date.fromisoformat(out["birth_date"])
+    return out
+
+
+# Opened identities, by (person, ciphertext): a ciphertext is new at every write (a fresh
+# nonce), so an entry is never stale. Lists sorted by name and the candidate index read
+# the same identities again and again; bounded, then simply started again.
+_OPENED: dict[tuple[Any, str], dict[str, Any]] = {}
+_OPENED_MAX = 250_000
+
+
+def open_identity(person_id: Any, sealed: str) -> dict[str, Any]:
+    """The sealed fields of a person's identity (``ring.Undecryptable`` when they do not
+    open: altered, moved from another person, or the key is gone). A copy: change it
+    freely."""
+    key = (person_id, sealed)
+    found = _OPENED.get(key)
+    if found is None:
+        text = ring.open_text(
+            IDENTITY_CLASS, identity_ref(person_id), sealed, f"identity of person {person_id}"
+        )
+        found = unpack_identity(text)
+        if len(_OPENED) >= _OPENED_MAX:
+            _OPENED.clear()
+        _OPENED[key] = found
+    return {**found, "aliases": list(found["aliases"])}
+
+
+def seal_identity(person_id: Any, values: dict[str, Any]) -> str:
+    return ring.seal_text(IDENTITY_CLASS, identity_ref(person_id), pack_identity(values))
+
+
+def _sealed_field(name: str) -> Any:
+    def get(self: Identity) -> Any:
+        return self._opened()[name]
+
+    def set_(self: Identity, value: Any) -> None:
+        self._opened()[name] = value
+        self._dirty = True
+
+    return property(get, set_)
+
+
+class IdentityQuerySet(models.QuerySet["Identity"]):
+    def bulk_create(self, objs: Iterable[Identity], *args: Any, **kwargs: Any) -> list[Identity]:
+        objs = list(objs)
+        for obj in objs:
+            obj.seal()  # no save() is called: sealed here, each bound to its person
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Identity(models.Model):
-    """Everything that identifies a person; confidential by default."""
+    """Everything that identifies a person; confidential by default.
+
+    The names, aliases, birth date and places are stored sealed together (``sealed``,
+    AES-GCM with the data key of ``registry.identity``, bound to the person; docs/keys.md)
+    and read and set as before (``identity.given_names``). They cannot be filtered or
+    ordered on in SQL: the staff search goes through keyed tokens (``NameToken``), and
+    matching through the in-memory candidate index.
+    """
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="identity")
-    given_names = models.CharField(_("given names"), max_length=120)
-    paternal_surname = models.CharField(_("paternal surname"), max_length=80, blank=True)
-    maternal_surname = models.CharField(_("maternal surname"), max_length=80, blank=True)
-    aliases = models.JSONField(_("aliases and other spellings"), default=list, blank=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sealed = models.TextField(_("identity (sealed)"), editable=False)
     birth_precision = models.CharField(
         _("birth date precision"),
         max_length=5,
@@ -119,9 +222,20 @@ class Identity(models.Model):
     # province as written when none is given (``core.places``); ``province`` keeps the text.
     country = models.CharField(_("country"), max_length=2, blank=True)
     division = models.CharField(_("division"), max_length=8, blank=True)
-    province = models.CharField(_("province"), max_length=80, blank=True)
-    municipality = models.CharField(_("municipality"), max_length=80, blank=True)
-    affiliation = models.CharField(_("affiliation"), max_length=160, blank=True)
+
+    given_names: str = _sealed_field("given_names")  # at most 120 characters
+    paternal_surname: str = _sealed_field("paternal_surname")  # at most 80
+    maternal_surname: str = _sealed_field("maternal_surname")  # at most 80
+    aliases: list[str] = _sealed_field("aliases")  # aliases and other spellings
+    birth_date: dt.date | None = _sealed_field("birth_date")
+    province: str = _sealed_field("province")  # as written; at most 80
+    municipality: str = _sealed_field("municipality")  # at most 80
+    affiliation: str = _sealed_field("affiliation")  # at most 160
+
+    objects = IdentityQuerySet.as_manager()
+
+    _plain: dict[str, Any] | None = None
+    _dirty = False
 
     class Meta:
         verbose_name = _("identity")
@@ -129,6 +243,28 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.seal()
+        super().save(*args, **kwargs)
+
+    def _opened(self) -> dict[str, Any]:
+        if self._plain is None:
+            if not self.sealed:
+                self._plain = {**_EMPTY, "aliases": []}
+            else:
+                self._plain = open_identity(self.person_id, self.sealed)
+        return self._plain
+
+    def seal(self) -> None:
+        """Seal the fields set since the row was read (or all of a new row)."""
+        if self._dirty or not self.sealed:
+            self.sealed = seal_identity(self.person_id, self._opened())
+            self._dirty = False
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._plain, self._dirty = None, False  # opened again from the row
 
     @property
     def full_name(self) -> str:

@@ -16,12 +16,21 @@ Fco., Glez.), spellings that sound alike (Vázquez / Vásquez, Yoandri / Yoandry
 last word still being typed (prefix). Typing errors that change the sound ("Perex") are
 left to the matching work; see ``detente.matching``.
 
+The tokens are stored keyed (a blind index): an HMAC of each form under a key derived
+from the data key of ``registry.name_index``, so the table names no one to whoever holds
+the database without the master key. What it still shows is which people share a word
+(the same token): docs/keys.md says so. A last word still being typed is found through
+keyed prefixes of each word (three letters and more) rather than a range of plain words.
+
 The index is written by the registry services with the identity
-(:func:`index_identity`); :func:`rebuild` refills it after a bulk load that bypassed them.
+(:func:`index_identity`); :func:`rebuild` refills it after a bulk load that bypassed them,
+and after `detente keys rotate --data` (queries look under every key version meanwhile).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -33,6 +42,7 @@ from rapidfuzz import fuzz
 
 from detente.access.policy import Action, Viewer, can
 from detente.audit import ledger
+from detente.keys import ring
 from detente.matching.names import (
     canonical_given,
     fold,
@@ -50,6 +60,10 @@ PHONETIC = "~"  # marks a phonetic key; sorts after every letter and digit
 TOKEN_MAX = 64
 CANDIDATES = 100  # people read and ranked per query (the page shows 50)
 PREFIX_MIN = 3  # a last word shorter than this is not completed
+PREFIX_MAX = 12  # longer words are completed from their first twelve letters
+PREFIX = "^"  # marks a prefix of a word before it is keyed
+NAME_INDEX_CLASS = "registry.name_index"
+KEYED_LENGTH = 32  # hex digits of the HMAC kept: 128 bits
 _HANDLE = re.compile(r"^\s*p\s*-?\s*(\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -98,6 +112,46 @@ def identity_tokens(
     return _with_phonetic(words)
 
 
+def _prefixes(tokens: Iterable[str]) -> set[str]:
+    return {
+        PREFIX + word[:n]
+        for word in tokens
+        if not word.startswith(PHONETIC)
+        for n in range(PREFIX_MIN, min(len(word), PREFIX_MAX) + 1)
+    }
+
+
+def token_key(data_key: bytes) -> bytes:
+    """The key that tokens are keyed with, derived from one name-index data key."""
+    return hmac.new(data_key, b"detente name search token", hashlib.sha256).digest()
+
+
+def keyed(tokens: Iterable[str], key: bytes) -> set[str]:
+    return {
+        hmac.new(key, t.encode("utf-8"), hashlib.sha256).hexdigest()[:KEYED_LENGTH] for t in tokens
+    }
+
+
+def current_token_key() -> bytes:
+    return token_key(ring.current(NAME_INDEX_CLASS).raw)
+
+
+def stored_tokens(
+    given_names: str,
+    paternal_surname: str,
+    maternal_surname: str,
+    aliases: Sequence[str],
+    key: bytes | None = None,
+) -> set[str]:
+    """The keyed tokens stored for a person with these names (phonetic keys of every
+    form, and prefixes of every word), under ``key`` (the current one by default)."""
+    plain = identity_tokens(given_names, paternal_surname, maternal_surname, aliases)
+    return keyed(
+        {t for t in plain if t.startswith(PHONETIC)} | _prefixes(plain),
+        key if key is not None else current_token_key(),
+    )
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
     groups: list[frozenset[str]]  # per query word: the phonetic keys that count as it
@@ -134,18 +188,6 @@ def handle_from_query(text: str) -> str | None:
     return f"P-{int(match.group(1)):04d}" if match else None
 
 
-def _prefix_range(prefix: str) -> Q | None:
-    # A range on the indexed column instead of LIKE, which SQLite cannot serve from a
-    # binary index. Tokens are lower-case ASCII letters and digits, so the next string
-    # after every completion of "yoan" is "yoao"; "z" and "9" have no such neighbour in
-    # every collation, and are left without completion. Phonetic keys ("~...") sort
-    # after every letter, so the range only meets words.
-    last = prefix[-1]
-    if not ("a" <= last < "z" or "0" <= last < "9"):
-        return None
-    return Q(token__gte=prefix, token__lt=prefix[:-1] + chr(ord(last) + 1))
-
-
 def required_groups(count: int) -> int:
     """How many query words must match: all of one or two; one may be missing from longer
     queries (a second surname or a middle name the registry does not have)."""
@@ -168,12 +210,16 @@ def candidate_ids(
         tokens = tokens.filter(person__in=within.values("pk"))
     counts: Counter[int] = Counter()
     last = len(query.groups) - 1
+    # Every version of the key: after a rotation, people not yet indexed again are found.
+    keys = [token_key(k.raw) for k in ring.every_version(NAME_INDEX_CLASS)]
     for index, group in enumerate(query.groups):
-        condition = Q(token__in=sorted(group))
+        wanted = set(group)
         if query.prefix and index == last:
-            completion = _prefix_range(query.prefix)
-            if completion is not None:
-                condition |= completion
+            wanted.add(PREFIX + query.prefix[:PREFIX_MAX])
+        hashed: set[str] = set()
+        for key in keys:
+            hashed |= keyed(wanted, key)
+        condition = Q(token__in=sorted(hashed))
         counts.update(set(tokens.filter(condition).values_list("person_id", flat=True)))
     need = required_groups(len(query.groups))
     found = [(pid, n) for pid, n in counts.items() if n >= need]
@@ -240,7 +286,7 @@ def rank(query: ParsedQuery, people: Iterable[Person], matched: dict[int, int]) 
 def index_identity(identity: Identity) -> None:
     """Rewrite one person's tokens from their identity (inside the caller's transaction)."""
     person_id = identity.person_id
-    tokens = identity_tokens(
+    tokens = stored_tokens(
         identity.given_names,
         identity.paternal_surname,
         identity.maternal_surname,
@@ -253,28 +299,60 @@ def index_identity(identity: Identity) -> None:
 
 
 def rebuild(person_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
-    """Refill the index for these people (everyone when None); returns tokens written.
+    """Refill the index for these people (everyone when None), keyed with the current
+    key; returns tokens written.
 
-    For loaders that create identities in bulk without the services (bench/, imports).
+    For loaders that create identities in bulk without the services (bench/, imports),
+    and for `detente keys rotate --data`. A merged person's names stay on the survivor
+    (``reconcile``): rebuilding everyone keeps them there.
     """
+    from detente.registry.models import absorbed
+
     qs = Identity.objects.order_by("person_id")
     if person_ids is not None:
         qs = qs.filter(person_id__in=list(person_ids))
+    key = current_token_key()
     written = 0
-    fields = ("person_id", "given_names", "paternal_surname", "maternal_surname", "aliases")
-    rows = list(qs.values_list(*fields))
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
+    ids = list(qs.values_list("person_id", flat=True))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        # A merged person is found as the survivor: their names are the survivor's tokens.
+        merged_into = absorbed(chunk)
+        merged = set(
+            Person.objects.filter(pk__in=chunk, merged_into__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        names: dict[int, set[str]] = {}
+        wanted = {*chunk, *merged_into}
+        for identity in Identity.objects.filter(person_id__in=wanted).iterator(chunk_size=2000):
+            owner = merged_into.get(identity.person_id, identity.person_id)
+            names.setdefault(owner, set()).update(
+                stored_tokens(
+                    identity.given_names,
+                    identity.paternal_surname,
+                    identity.maternal_surname,
+                    list(identity.aliases or ()),
+                    key,
+                )
+            )
         with transaction.atomic():
-            NameToken.objects.filter(person_id__in=[r[0] for r in chunk]).delete()
+            NameToken.objects.filter(person_id__in=chunk).delete()
             objs = [
                 NameToken(person_id=pid, token=t)
-                for pid, given, paternal, maternal, aliases in chunk
-                for t in sorted(identity_tokens(given, paternal, maternal, list(aliases or ())))
+                for pid in chunk
+                if pid not in merged
+                for t in sorted(names.get(pid, ()))
             ]
             NameToken.objects.bulk_create(objs, batch_size=5000)
             written += len(objs)
     return written
+
+
+def reseal(batch_size: int) -> int:
+    """`detente keys rotate --data`: every person's tokens keyed again with the current
+    key (queries look under every version meanwhile)."""
+    return rebuild(batch=batch_size)
 
 
 def person_search(viewer: Viewer, text: str, limit: int = 50) -> list[Person]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -18,7 +19,7 @@ from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source, SourceKind
 from detente.evidence.verification import Derived, Explanation, Policy, derive
-from detente.registry.models import Person, absorbed, survivors
+from detente.registry.models import Person, absorbed, open_identity, survivors
 
 
 def person_list(viewer: Viewer) -> QuerySet[Person]:
@@ -360,6 +361,51 @@ def person_filter(
         }[Category(category)]
         named = named.filter(Q(state__in=states))
     return qs.filter(Exists(named))
+
+
+class ByName:
+    """These people ordered by surname, second surname, then handle, for a paginator or a
+    slice. The names are sealed (docs/keys.md), so the order is made here from the opened
+    identities (kept opened in memory: ``open_identity``), not in SQL; only the page
+    asked for is read as people."""
+
+    def __init__(self, people: QuerySet[Person]) -> None:
+        self._people = people
+        self._ids: list[int] | None = None
+
+    def _order(self) -> list[int]:
+        if self._ids is None:
+            keyed = []
+            rows = self._people.order_by().values_list("pk", "handle", "identity__sealed")
+            for pk, handle, sealed in rows.iterator(chunk_size=5000):
+                names = open_identity(pk, sealed) if sealed else None
+                first = names["paternal_surname"].casefold() if names else ""
+                second = names["maternal_surname"].casefold() if names else ""
+                keyed.append(((first, second, handle), pk))
+            keyed.sort()
+            self._ids = [pk for _key, pk in keyed]
+        return self._ids
+
+    def __len__(self) -> int:
+        return len(self._order())
+
+    @overload
+    def __getitem__(self, item: int, /) -> Person: ...
+    @overload
+    def __getitem__(self, item: slice, /) -> list[Person]: ...
+    def __getitem__(self, item: int | slice, /) -> Person | list[Person]:
+        if isinstance(item, int):
+            found = self[item : item + 1] if item >= 0 else self[len(self) + item :][:1]
+            if not found:
+                raise IndexError(item)
+            return found[0]
+        ids = self._order()[item]
+        people = {p.pk: p for p in self._people.order_by().filter(pk__in=ids)}
+        return [people[pk] for pk in ids if pk in people]
+
+    def __iter__(self) -> Iterator[Person]:
+        for start in range(0, len(self), 1000):
+            yield from self[start : start + 1000]
 
 
 def _unknown(value: str, choices: Any) -> str:

@@ -36,7 +36,15 @@ from detente.core.errors import check_precision, check_text, invalid
 from detente.core.places import check_country, check_division
 from detente.matching.places import division_from_text
 from detente.registry import search
-from detente.registry.models import CustodyEpisode, Identity, NameToken, Person, Sex
+from detente.registry.models import (
+    SEALED_IDENTITY_FIELDS,
+    CustodyEpisode,
+    Identity,
+    NameToken,
+    Person,
+    Sex,
+    seal_identity,
+)
 from detente.registry.status import CustodyStatus
 
 IDENTITY_FIELDS = (
@@ -141,21 +149,17 @@ def check_person_fields(
 
 
 def _identity(person: Person, fields: PersonFields) -> Identity:
-    return Identity(
+    identity = Identity(
         person=person,
-        given_names=fields.given_names,
-        paternal_surname=fields.paternal_surname,
-        maternal_surname=fields.maternal_surname,
-        aliases=list(fields.aliases),
-        birth_date=fields.birth_date,
         birth_precision=fields.birth_precision,
         sex=fields.sex,
         country=fields.country,
         division=fields.division,
-        province=fields.province,
-        municipality=fields.municipality,
-        affiliation=fields.affiliation,
     )
+    for name in SEALED_IDENTITY_FIELDS:  # sealed when saved
+        value = getattr(fields, name)
+        setattr(identity, name, list(value) if name == "aliases" else value)
+    return identity
 
 
 def person_create(
@@ -301,21 +305,7 @@ def insert_rows(
             flush(cursor)
 
 
-_IDENTITY_COLUMNS = (
-    "person",
-    "given_names",
-    "paternal_surname",
-    "maternal_surname",
-    "aliases",
-    "birth_date",
-    "birth_precision",
-    "sex",
-    "country",
-    "division",
-    "province",
-    "municipality",
-    "affiliation",
-)
+_IDENTITY_COLUMNS = ("person", "sealed", "birth_precision", "sex", "country", "division")
 
 
 def people_create_bulk(
@@ -335,6 +325,7 @@ def people_create_bulk(
     names = [f.name for f in dataclasses.fields(PersonFields)]
     checked = [check_person_fields(**{n: getattr(p, n) for n in names}) for p in people]
     created: list[Person] = []
+    token_key = search.current_token_key()
     for start in range(0, len(checked), batch_size):
         chunk = checked[start : start + batch_size]
         made = Person.objects.bulk_create(
@@ -358,18 +349,11 @@ def people_create_bulk(
             (
                 (
                     p.pk,
-                    f.given_names,
-                    f.paternal_surname,
-                    f.maternal_surname,
-                    list(f.aliases),
-                    f.birth_date,
+                    seal_identity(p.pk, {n: getattr(f, n) for n in SEALED_IDENTITY_FIELDS}),
                     f.birth_precision,
                     f.sex,
                     f.country,
                     f.division,
-                    f.province,
-                    f.municipality,
-                    f.affiliation,
                 )
                 for p, f in zip(made, chunk, strict=True)
             ),
@@ -381,8 +365,12 @@ def people_create_bulk(
                 (p.pk, t)
                 for p, f in zip(made, chunk, strict=True)
                 for t in sorted(
-                    search.identity_tokens(
-                        f.given_names, f.paternal_surname, f.maternal_surname, list(f.aliases)
+                    search.stored_tokens(
+                        f.given_names,
+                        f.paternal_surname,
+                        f.maternal_surname,
+                        list(f.aliases),
+                        token_key,
                     )
                 )
             ),

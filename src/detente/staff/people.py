@@ -37,6 +37,7 @@ from detente.oversight.permissions import is_administrator
 from detente.registry.models import Person
 from detente.registry.search import person_search
 from detente.registry.selectors import (
+    ByName,
     PersonDetail,
     person_detail,
     person_filter,
@@ -106,12 +107,12 @@ def people(request: HttpRequest) -> HttpResponse:
 
 SORT_ORDER = {
     "handle": ("handle",),
-    "name": ("identity__paternal_surname", "identity__maternal_surname", "handle"),
+    "name": ("handle",),  # then ordered by name in Python (the names are sealed): ByName
     "newest": ("-created_at", "-handle"),
 }
 
 
-def _filtered(request: HttpRequest) -> tuple[PeopleFilterForm, QuerySet[Person] | None]:
+def _filtered(request: HttpRequest) -> tuple[PeopleFilterForm, QuerySet[Person] | ByName | None]:
     """The People list's filters from the address, and the people they select (None when a
     filter is not valid)."""
     viewer = request.user
@@ -137,6 +138,8 @@ def _filtered(request: HttpRequest) -> tuple[PeopleFilterForm, QuerySet[Person] 
         source=source,
         at_risk=at_risk,
     ).order_by(*SORT_ORDER[data.get("sort") or "handle"])
+    if data.get("sort") == "name":
+        return filters, ByName(qs)
     return filters, qs
 
 
