@@ -312,8 +312,9 @@ class NameToken(models.Model):
 
     Derived from ``Identity`` and rebuilt from it whenever it is written, so the staff
     search can find "Pepe Perez" by index lookups instead of reading every identity. It
-    holds folded words and their phonetic keys: still identifying, and confidential like
-    the identity itself (never shown, never in the ledger).
+    holds keyed hashes (a blind index) of the words' phonetic keys and prefixes, never the
+    words: who shares a word still shows, so it is confidential like the identity itself
+    (never shown, never in the ledger).
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
