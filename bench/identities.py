@@ -15,7 +15,11 @@ trees meet the same load), each process:
   saved index: every identity read, and opened where sealed);
 - writes ``--writes`` status claims through ``evidence.services.claim_record``;
 - asks for that person's staff page (``/staff/people/<handle>/``) ``--requests`` times as
-  an administrator, warm, through Django's test client in process.
+  an administrator, warm, through Django's test client in process;
+- asks for the People list sorted by name four times (the first request of a process
+  opens every identity listed; the next find them opened);
+- searches 40 times by name (20 people's given name and surname, and the first four
+  letters of their surname, as typed), through ``registry.search.person_search``.
 
 Medians and their ratio are printed with ``uptime``. SQLite only (``DATABASE_URL`` is
 ignored); the master key is a file in the scratch folder, beside (not in) the data
@@ -87,10 +91,12 @@ def measure(writes: int, requests: int) -> None:
     from django.contrib.auth.models import User
     from django.test import Client
 
+    from detente.demo.names import PersonGenerator
     from detente.evidence.models import Source
     from detente.evidence.services import claim_record
     from detente.matching.registry import _RegistryIndex
     from detente.registry.models import Person
+    from detente.registry.search import person_search
 
     t0 = time.perf_counter()
     index = _RegistryIndex()._build()  # what a server does at start, no saved index
@@ -123,9 +129,32 @@ def measure(writes: int, requests: int) -> None:
         response = client.get(url)
         page_ms.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200
+    # The People list sorted by name: the first request of a process opens every listed
+    # identity (before: ordered in SQL), the next ones find them opened.
+    list_ms = []
+    for _ in range(4):
+        t0 = time.perf_counter()
+        response = client.get("/staff/people/?sort=name")
+        list_ms.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200
+    # The staff search, as typed: full names, and a surname being typed.
+    search_ms = []
+    for p in PersonGenerator(7).people(40)[20:]:
+        for text in (f"{p.given_names} {p.paternal_surname}", p.paternal_surname[:4]):
+            t0 = time.perf_counter()
+            person_search(admin, text)
+            search_ms.append((time.perf_counter() - t0) * 1000)
     print(
         json.dumps(
-            {"build": [build_s * 1000], "write": write_ms, "page": page_ms, "size": len(index)}
+            {
+                "build": [build_s * 1000],
+                "write": write_ms,
+                "page": page_ms,
+                "list_first": list_ms[:1],
+                "list_warm": list_ms[1:],
+                "search": search_ms,
+                "size": len(index),
+            }
         )
     )
 
@@ -160,7 +189,7 @@ def compare(rev: str, people: int, writes: int, requests: int, rounds: int) -> N
     for i, tree in enumerate(trees.values()):
         run(tree, scratch / f"data{i}" / "var", "build", "--people", str(people))
     print(f"# built; {_uptime()}")
-    keys = ("build", "write", "page")
+    keys = ("build", "write", "page", "list_first", "list_warm", "search")
     got: dict[str, dict[str, list[float]]] = {k: {key: [] for key in keys} for k in trees}
     for _ in range(rounds):
         for i, (label, tree) in enumerate(trees.items()):
@@ -181,6 +210,9 @@ def compare(rev: str, people: int, writes: int, requests: int, rounds: int) -> N
         ("build", f"index built, {people:,} people"),
         ("write", "claim written (claim_record)"),
         ("page", "person page, admin"),
+        ("list_first", "People by name, 1st request"),
+        ("list_warm", "People by name, next ones"),
+        ("search", "staff search (40 queries)"),
     ):
         old, new = (statistics.median(got[label][key]) for label in trees)
         n = len(got["now"][key])

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
-from tests.support import World, make_user
+from tests.support import World, make_user, set_identity
 
 from detente.access.policy import Role
 from detente.keys import ring
@@ -206,10 +206,20 @@ def test_the_migration_seals_identities_stored_before(world: World) -> None:
 
 
 def test_the_people_list_sorted_by_name_reads_the_sealed_names(world: World) -> None:
-    for given, paternal in (("Zoe", "Abreu"), ("Ana", "Zamora"), ("Luis", "Mena")):
+    zoe, *_rest = [
         _record(world, given, paternal)
+        for given, paternal in (("Zoe", "Abreu"), ("Ana", "Zamora"), ("Luis", "Mena"))
+    ]
     client = Client()
     client.force_login(make_user("ana", Role.ANALYST))
-    html = client.get("/staff/people/?sort=name").content.decode()
-    found = [html.index(name) for name in ("Abreu", "Mena", "Zamora")]
+
+    def order(*names: str) -> list[int]:
+        html = client.get("/staff/people/?sort=name").content.decode()
+        return [html.index(name) for name in names]
+
+    found = order("Abreu", "Mena", "Zamora")
+    assert found == sorted(found)
+    # A name changed is sorted where it now belongs (the order kept in memory follows).
+    set_identity(zoe, paternal_surname="Zuñiga")
+    found = order("Mena", "Zamora", "Zuñiga")
     assert found == sorted(found)

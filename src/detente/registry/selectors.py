@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, overload
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Right
 from django.http import Http404
 
 from detente.access.policy import Action, Viewer, can
@@ -19,7 +20,7 @@ from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source, SourceKind
 from detente.evidence.verification import Derived, Explanation, Policy, derive
-from detente.registry.models import Person, absorbed, open_identity, survivors
+from detente.registry.models import Identity, Person, absorbed, open_identity, survivors
 
 
 def person_list(viewer: Viewer) -> QuerySet[Person]:
@@ -363,11 +364,19 @@ def person_filter(
     return qs.filter(Exists(named))
 
 
+# Each person's sort key by name, with the last characters of the ciphertext it was read
+# from (the GCM tag: new at every write), so a list sorted by name reads ~24 characters a
+# person, not the whole sealed identity, once the names are known in this process.
+_SORT_KEYS: dict[int, tuple[str, tuple[str, str]]] = {}
+_SORT_KEYS_MAX = 500_000
+_TAIL = 24
+
+
 class ByName:
     """These people ordered by surname, second surname, then handle, for a paginator or a
     slice. The names are sealed (docs/keys.md), so the order is made here from the opened
-    identities (kept opened in memory: ``open_identity``), not in SQL; only the page
-    asked for is read as people."""
+    identities (their sort keys kept in memory, checked against the ciphertext's tail),
+    not in SQL; only the page asked for is read as people."""
 
     def __init__(self, people: QuerySet[Person]) -> None:
         self._people = people
@@ -375,13 +384,35 @@ class ByName:
 
     def _order(self) -> list[int]:
         if self._ids is None:
-            keyed = []
-            rows = self._people.order_by().values_list("pk", "handle", "identity__sealed")
-            for pk, handle, sealed in rows.iterator(chunk_size=5000):
-                names = open_identity(pk, sealed) if sealed else None
-                first = names["paternal_surname"].casefold() if names else ""
-                second = names["maternal_surname"].casefold() if names else ""
-                keyed.append(((first, second, handle), pk))
+            keyed: list[tuple[tuple[str, str, str], int]] = []
+            missing: dict[int, str] = {}
+            rows = (
+                self._people.order_by()
+                .annotate(tail=Right("identity__sealed", _TAIL))
+                .values_list("pk", "handle", "tail")
+            )
+            handles: dict[int, str] = {}
+            for pk, handle, tail in rows.iterator(chunk_size=5000):
+                known = _SORT_KEYS.get(pk)
+                if known is not None and known[0] == tail:
+                    keyed.append(((*known[1], handle), pk))
+                elif tail:
+                    missing[pk], handles[pk] = tail, handle
+                else:  # no identity
+                    keyed.append((("", "", handle), pk))
+            if len(_SORT_KEYS) + len(missing) > _SORT_KEYS_MAX:
+                _SORT_KEYS.clear()
+            ids = list(missing)
+            for start in range(0, len(ids), 5000):
+                found = Identity.objects.filter(person_id__in=ids[start : start + 5000])
+                for pk, sealed in found.values_list("person_id", "sealed"):
+                    names = open_identity(pk, sealed)
+                    key = (
+                        names["paternal_surname"].casefold(),
+                        names["maternal_surname"].casefold(),
+                    )
+                    _SORT_KEYS[pk] = (sealed[-_TAIL:], key)
+                    keyed.append(((*key, handles[pk]), pk))
             keyed.sort()
             self._ids = [pk for _key, pk in keyed]
         return self._ids
