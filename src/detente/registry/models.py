@@ -172,8 +172,28 @@ def open_identity(person_id: Any, sealed: str) -> dict[str, Any]:
         found = unpack_identity(text)
         if len(_OPENED) >= _OPENED_MAX:
             _OPENED.clear()
+            _SORT_KEYS.clear()
         _OPENED[key] = found
+        _SORT_KEYS[person_id] = (
+            sealed[-SORT_TAIL:],
+            f"{found['paternal_surname'].casefold()}\x00{found['maternal_surname'].casefold()}",
+        )
     return {**found, "aliases": list(found["aliases"])}
+
+
+# Each opened person's name as lists sort it (surnames, folded), with the last characters
+# of the ciphertext it was read from (its GCM tag, new at every write): a list sorted by
+# name reads that tail of each identity, not the whole sealed text, to know whether the
+# key it holds is still the name stored.
+SORT_TAIL = 24
+_SORT_KEYS: dict[Any, tuple[str, str]] = {}
+
+
+def name_sort_key(person_id: Any, tail: str) -> str | None:
+    """The person's sort key by name if it was opened in this process from the
+    ciphertext ending in ``tail``; ``None`` when it must be opened (again)."""
+    known = _SORT_KEYS.get(person_id)
+    return known[1] if known is not None and known[0] == tail else None
 
 
 def seal_identity(person_id: Any, values: dict[str, Any]) -> str:

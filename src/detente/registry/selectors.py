@@ -20,7 +20,15 @@ from detente.audit import ledger
 from detente.evidence.facts import latest_arrests, person_claim_facts
 from detente.evidence.models import Claim, Source, SourceKind
 from detente.evidence.verification import Derived, Explanation, Policy, derive
-from detente.registry.models import Identity, Person, absorbed, open_identity, survivors
+from detente.registry.models import (
+    SORT_TAIL,
+    Identity,
+    Person,
+    absorbed,
+    name_sort_key,
+    open_identity,
+    survivors,
+)
 
 
 def person_list(viewer: Viewer) -> QuerySet[Person]:
@@ -364,19 +372,11 @@ def person_filter(
     return qs.filter(Exists(named))
 
 
-# Each person's sort key by name, with the last characters of the ciphertext it was read
-# from (the GCM tag: new at every write), so a list sorted by name reads ~24 characters a
-# person, not the whole sealed identity, once the names are known in this process.
-_SORT_KEYS: dict[int, tuple[str, tuple[str, str]]] = {}
-_SORT_KEYS_MAX = 500_000
-_TAIL = 24
-
-
 class ByName:
     """These people ordered by surname, second surname, then handle, for a paginator or a
     slice. The names are sealed (docs/keys.md), so the order is made here from the opened
-    identities (their sort keys kept in memory, checked against the ciphertext's tail),
-    not in SQL; only the page asked for is read as people."""
+    identities (their sort keys kept in memory by ``open_identity``, checked against the
+    ciphertext's tail), not in SQL; only the page asked for is read as people."""
 
     def __init__(self, people: QuerySet[Person]) -> None:
         self._people = people
@@ -384,35 +384,30 @@ class ByName:
 
     def _order(self) -> list[int]:
         if self._ids is None:
-            keyed: list[tuple[tuple[str, str, str], int]] = []
+            # One string a person: the surnames folded, then the handle (NUL between them
+            # sorts as the tuple would, and a list of strings sorts several times faster).
+            keyed: list[tuple[str, int]] = []
             missing: dict[int, str] = {}
             rows = (
                 self._people.order_by()
-                .annotate(tail=Right("identity__sealed", _TAIL))
+                .annotate(tail=Right("identity__sealed", SORT_TAIL))
                 .values_list("pk", "handle", "tail")
             )
-            handles: dict[int, str] = {}
             for pk, handle, tail in rows.iterator(chunk_size=5000):
-                known = _SORT_KEYS.get(pk)
-                if known is not None and known[0] == tail:
-                    keyed.append(((*known[1], handle), pk))
-                elif tail:
-                    missing[pk], handles[pk] = tail, handle
-                else:  # no identity
-                    keyed.append((("", "", handle), pk))
-            if len(_SORT_KEYS) + len(missing) > _SORT_KEYS_MAX:
-                _SORT_KEYS.clear()
+                if not tail:  # no identity
+                    keyed.append((f"\x00\x00{handle}", pk))
+                    continue
+                known = name_sort_key(pk, tail)
+                if known is None:
+                    missing[pk] = handle
+                else:
+                    keyed.append((f"{known}\x00{handle}", pk))
             ids = list(missing)
             for start in range(0, len(ids), 5000):
                 found = Identity.objects.filter(person_id__in=ids[start : start + 5000])
                 for pk, sealed in found.values_list("person_id", "sealed"):
-                    names = open_identity(pk, sealed)
-                    key = (
-                        names["paternal_surname"].casefold(),
-                        names["maternal_surname"].casefold(),
-                    )
-                    _SORT_KEYS[pk] = (sealed[-_TAIL:], key)
-                    keyed.append(((*key, handles[pk]), pk))
+                    open_identity(pk, sealed)  # keeps its sort key
+                    keyed.append((f"{name_sort_key(pk, sealed[-SORT_TAIL:])}\x00{missing[pk]}", pk))
             keyed.sort()
             self._ids = [pk for _key, pk in keyed]
         return self._ids
