@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -176,7 +177,7 @@ def open_identity(person_id: Any, sealed: str) -> dict[str, Any]:
         _OPENED[key] = found
         _SORT_KEYS[person_id] = (
             sealed[-SORT_TAIL:],
-            f"{found['paternal_surname'].casefold()}\x00{found['maternal_surname'].casefold()}",
+            f"{_sortable(found['paternal_surname'])}\x00{_sortable(found['maternal_surname'])}",
         )
     return {**found, "aliases": list(found["aliases"])}
 
@@ -187,6 +188,13 @@ def open_identity(person_id: Any, sealed: str) -> dict[str, Any]:
 # key it holds is still the name stored.
 SORT_TAIL = 24
 _SORT_KEYS: dict[Any, tuple[str, str]] = {}
+
+
+def _sortable(name: str) -> str:
+    """A surname as a reader expects it sorted: case and accents aside (Céspedes before
+    Chávez, Ávila among the A)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def name_sort_key(person_id: Any, tail: str) -> str | None:
