@@ -51,26 +51,17 @@ def reseal_notes(batch_size: int) -> int:
     return _batches(Note, batch_size, lock=True) + _batches(NoteVersion, batch_size, lock=False)
 
 
+def _fields_again(row: Intervention | Task | Attachment) -> str:
+    row._opened()  # opened with the key it names
+    row._sealed_dirty = True
+    row._seal()
+    return row.sealed
+
+
 def reseal_fields(model: type[Intervention] | type[Task] | type[Attachment], size: int) -> int:
     """Every row of a model with sealed fields (``_SealedFields``) sealed with its class's
     current data key; each batch locked, so an edit of the same row waits, not undone."""
-    done, after = 0, 0
-    while True:
-        with transaction.atomic():
-            current = ring.current(model.SEALED_CLASS).key_id
-            rows = model._base_manager.filter(pk__gt=after).order_by("pk").select_for_update()
-            batch = list(rows[:size])
-            if not batch:
-                return done
-            for row in batch:
-                if ring.key_id_of(row.sealed) == current:
-                    continue
-                row._opened()  # opened with the key it names
-                row._sealed_dirty = True
-                row._seal()
-                model._base_manager.filter(pk=row.pk).update(sealed=row.sealed)
-                done += 1
-            after = batch[-1].pk
+    return ring.reseal_rows(model, model.SEALED_CLASS, _fields_again, size)
 
 
 def reseal_interventions(batch_size: int) -> int:

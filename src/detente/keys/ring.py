@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -265,6 +265,27 @@ def open_text(record_class: str, ref: str, token: str, what: str) -> str:
     except Undecryptable as exc:
         raise Undecryptable(f"{what}: {exc}") from None
     return plain.decode("utf-8")
+
+
+def reseal_rows(model: Any, record_class: str, seal_again: Callable[[Any], str], size: int) -> int:
+    """Every row of ``model`` whose ``sealed`` column is not sealed with the class's current
+    data key, sealed again (``seal_again(row)`` gives the new ciphertext, opened with the
+    key the old one names), in batches of ``size``, each its own transaction with its rows
+    locked: an edit of the same row waits, and is not undone. How many were sealed again."""
+    done, after = 0, 0
+    while True:
+        with transaction.atomic():
+            newest = current(record_class).key_id
+            rows = model._base_manager.filter(pk__gt=after).order_by("pk").select_for_update()
+            batch = list(rows[:size])
+            if not batch:
+                return done
+            for row in batch:
+                if key_id_of(row.sealed) == newest:
+                    continue
+                model._base_manager.filter(pk=row.pk).update(sealed=seal_again(row))
+                done += 1
+            after = batch[-1].pk
 
 
 # --- Files ------------------------------------------------------------------------------------
