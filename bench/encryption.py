@@ -24,18 +24,15 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _sidebyside import REPO, uptime
+from _sidebyside import run as run_tree
+from _sidebyside import trees as trees_of
+
 ADMIN = "bench-admin"
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()  # noqa: S607
 
 
 def _setup() -> None:
@@ -110,30 +107,11 @@ def measure(writes: int, requests: int) -> None:
 
 
 def compare(rev: str, notes: int, writes: int, requests: int, rounds: int) -> None:
-    sha = subprocess.run(  # noqa: S603
-        ["git", "-C", str(REPO), "rev-parse", "--short", rev],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    scratch = Path(tempfile.mkdtemp(prefix="detente-bench-encryption-"))
-    before = scratch / "before"
-    before.mkdir()
-    archive = subprocess.run(  # noqa: S603
-        ["git", "-C", str(REPO), "archive", sha, "src"],  # noqa: S607
-        capture_output=True,
-        check=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)  # noqa: S603, S607
-    trees = {f"before ({sha})": before / "src", "now": REPO / "src"}
-    print(f"# {notes} notes on the page; {_uptime()}")
+    scratch, trees = trees_of(rev, "detente-bench-encryption-")
+    print(f"# {notes} notes on the page; {uptime()}")
 
     def run(tree: Path, data: Path, *args: str) -> str:
-        env = {**os.environ, "PYTHONPATH": str(tree), "DETENTE_DATA_DIR": str(data)}
-        env.pop("DATABASE_URL", None)
-        return subprocess.run(  # noqa: S603
-            [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=True
-        ).stdout
+        return run_tree(__file__, tree, data, *args)
 
     for i, tree in enumerate(trees.values()):
         run(tree, scratch / f"data{i}" / "var", "build", "--notes", str(notes))
@@ -159,7 +137,7 @@ def compare(rev: str, notes: int, writes: int, requests: int, rounds: int) -> No
             f"{what:<26} before {old:7.2f} ms  now {new:7.2f} ms  now/before {new / old:.2f}"
             f"  (medians, n={n} each)"
         )
-    print(f"# end; {_uptime()}")
+    print(f"# end; {uptime()}")
     shutil.rmtree(scratch)
 
 

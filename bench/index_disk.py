@@ -21,17 +21,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()  # noqa: S607
+from _sidebyside import run as run_tree
+from _sidebyside import trees as trees_of
+from _sidebyside import uptime
 
 
 def _setup() -> None:
@@ -96,30 +91,11 @@ def measure(people: int, repeat: int, queries: int) -> None:
 
 
 def compare(before: str, people: int, rounds: int, repeat: int, queries: int) -> None:
-    sha = subprocess.run(  # noqa: S603
-        ["git", "-C", str(REPO), "rev-parse", "--short", before],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    scratch = Path(tempfile.mkdtemp(prefix="detente-index-bench-"))
-    old_tree = scratch / "before"
-    old_tree.mkdir()
-    archive = subprocess.run(  # noqa: S603
-        ["git", "-C", str(REPO), "archive", sha, "src"],  # noqa: S607
-        capture_output=True,
-        check=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)  # noqa: S603, S607
-    trees = {f"before ({sha})": old_tree / "src", "now": REPO / "src"}
-    print(f"# {people} people; {_uptime()}")
+    scratch, trees = trees_of(before, "detente-index-bench-")
+    print(f"# {people} people; {uptime()}")
 
     def run(tree: Path, data: Path, *args: str) -> str:
-        env = {**os.environ, "PYTHONPATH": str(tree), "DETENTE_DATA_DIR": str(data)}
-        env.pop("DATABASE_URL", None)
-        return subprocess.run(  # noqa: S603
-            [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=True
-        ).stdout
+        return run_tree(__file__, tree, data, *args)
 
     for i, tree in enumerate(trees.values()):
         run(tree, scratch / f"data{i}" / "var", "build")
@@ -155,7 +131,7 @@ def compare(before: str, people: int, rounds: int, repeat: int, queries: int) ->
         )
     old_size, new_size = (statistics.median(got[label]["bytes"]) for label in trees)
     print(f"{'on disk':<20} before {old_size / 1e6:8.1f} MB  now {new_size / 1e6:8.1f} MB")
-    print(f"# end; {_uptime()}")
+    print(f"# end; {uptime()}")
     shutil.rmtree(scratch)
 
 
