@@ -55,6 +55,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("DETENTE_WORKERS", "3", "web server processes of `detente serve`"),
     Variable(
+        "DETENTE_WARM_INDEX",
+        "1",
+        "0: each web server process builds the matching index at its first search or match "
+        "instead of as it starts (building opens every sealed identity: docs/keys.md)",
+    ),
+    Variable(
         "DETENTE_TASKS",
         "database",
         "immediate: background tasks run in the request (development without a worker)",
