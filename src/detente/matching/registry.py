@@ -28,11 +28,11 @@ The model is the engine's default unless a trained one was saved with :func:`sav
 written to ``DATA_DIR/matching/index`` sealed whole with the ``matching.index`` data key
 (see :meth:`CandidateIndex.save`, docs/keys.md; one that does not open is ignored with a
 warning and rebuilt), with the ledger position it reflects.
-A new process (``detente match`` at the shell, a web worker starting) opens it (about 40
-ms at 100,000 people), checks that the ledger entry it names is still there with the same hash (the
-same database and history), catches up through the ledger as above, and reads from the
-database only the identities of the candidates a query needs. It is written again after a
-rebuild and once :data:`SAVE_AFTER_CHANGES` people changed.
+A new process (``detente match`` at the shell, a web worker starting) opens it (about
+40 ms at 100,000 people), checks that the ledger entry it names is still there with the
+same hash (the same database and history), catches up through the ledger as above, and
+reads from the database only the identities of the candidates a query needs. It is written
+again after a rebuild and once :data:`SAVE_AFTER_CHANGES` people changed.
 
 Results are candidates, not answers: the selectors re-read the people they show through
 the visibility rules and re-score them against the identity as stored, so a stale entry
@@ -95,10 +95,6 @@ SAVE_AFTER_CHANGES = 2000
 IDENTITY_COLUMNS = ("person_id", "sealed", "birth_precision", "sex")
 
 
-def _record(row: tuple[Any, ...]) -> Record:
-    return identity_record(row[0], **dict(zip(_FIELDS[1:], row[1:], strict=True)))
-
-
 def record_of_row(row: tuple[Any, ...]) -> Record:
     """The record of an ``IDENTITY_COLUMNS`` row (its sealed fields opened)."""
     person_id, sealed, precision, sex = row
@@ -109,7 +105,9 @@ def record_of_row(row: tuple[Any, ...]) -> Record:
 
 def record_from_identity(identity: Identity) -> Record:
     """The engine's record of one identity, keyed by the person's primary key."""
-    return _record(tuple(getattr(identity, name) for name in _FIELDS))
+    return identity_record(
+        identity.person_id, **{name: getattr(identity, name) for name in _FIELDS[1:]}
+    )
 
 
 def model_path() -> Path:

@@ -52,7 +52,7 @@ from detente.matching.names import (
     phonetic_key,
 )
 from detente.matching.records import record_from_text
-from detente.registry.models import Identity, NameToken, Person
+from detente.registry.models import Identity, NameToken, Person, absorbed
 
 # Particles and fillers carry no identity of their own ("de la Cruz" is found by "cruz").
 _SKIP = frozenset({"de", "del", "la", "las", "los", "y", "e", "el", "da", "do", "dos"})
@@ -306,8 +306,6 @@ def rebuild(person_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
     and for `detente keys rotate --data`. A merged person's names stay on the survivor
     (``reconcile``): rebuilding everyone keeps them there.
     """
-    from detente.registry.models import absorbed
-
     qs = Identity.objects.order_by("person_id")
     if person_ids is not None:
         qs = qs.filter(person_id__in=list(person_ids))
